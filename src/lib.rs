@@ -1,0 +1,10 @@
+//! tlscheck: why mail between a server and Office 365 fails over TLS, and
+//! what to change.
+//!
+//! Data flows one way: target → DNS → SMTP → TLS probes → observations →
+//! diagnosis → report. Only `main.rs` prints.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
+
+pub mod model;
+pub mod smtp;
