@@ -1,0 +1,333 @@
+//! Certificate verdicts and summaries. Verification never aborts a probe:
+//! whatever the chain, tlscheck records a [`CertVerdict`] and carries on,
+//! because opportunistic TLS between MTAs works with any certificate while
+//! certificate-validating connectors (Exchange Online partner connectors,
+//! DANE, MTA-STS) do not. No IO here.
+
+use std::sync::Arc;
+
+use rustls::client::danger::ServerCertVerifier;
+use rustls::client::WebPkiServerVerifier;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, Error as TlsError, RootCertStore};
+use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+use x509_parser::public_key::PublicKey;
+
+use crate::model::{CertSummary, CertVerdict, TlsVersion};
+
+/// Seconds in a day, for "days left".
+const SECS_PER_DAY: i64 = 86_400;
+
+/// Builds the root store: Mozilla's roots (webpki-roots) plus any extra
+/// roots the user gave with `--ca-file`.
+pub fn root_store(extra: &[CertificateDer<'static>]) -> RootCertStore {
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    // A bad extra root is the user's file problem; config validated it.
+    let _ = roots.add_parsable_certificates(extra.iter().cloned());
+    roots
+}
+
+/// Verifies chains against a root store and turns the outcome into a
+/// [`CertVerdict`].
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+}
+
+impl ChainVerifier {
+    /// A verifier over `roots` using the ring provider's algorithms.
+    pub fn new(roots: RootCertStore) -> Result<Self, TlsError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| TlsError::General(e.to_string()))?;
+        Ok(Self { inner })
+    }
+
+    /// The webpki verifier, for handshake signature checks.
+    pub fn webpki(&self) -> &Arc<WebPkiServerVerifier> {
+        &self.inner
+    }
+
+    /// The verdict for `chain` (leaf first) against `expected_name`
+    /// (`None` when the target was an address: only the chain is judged).
+    pub fn verdict(
+        &self,
+        chain: &[CertificateDer<'_>],
+        expected_name: Option<&str>,
+        now: UnixTime,
+    ) -> CertVerdict {
+        let Some((leaf, intermediates)) = chain.split_first() else {
+            return CertVerdict::Invalid("the server sent no certificate".to_owned());
+        };
+        // With no name to check, any well-formed name lets webpki judge the
+        // chain; a NotValidForName answer then means "chain fine". The
+        // `.invalid` TLD is reserved (RFC 6761) and can never be a real SAN.
+        let name = match expected_name {
+            Some(n) => ServerName::try_from(n.to_owned()),
+            None => ServerName::try_from("tlscheck.invalid"),
+        };
+        let Ok(name) = name else {
+            return CertVerdict::Invalid(format!(
+                "{:?} is not a host name a certificate can match",
+                expected_name.unwrap_or_default()
+            ));
+        };
+        match self
+            .inner
+            .verify_server_cert(leaf, intermediates, &name, &[], now)
+        {
+            Ok(_) if expected_name.is_some() => CertVerdict::Trusted,
+            Ok(_) => CertVerdict::TrustedNameNotChecked,
+            Err(TlsError::InvalidCertificate(e)) => match e {
+                CertificateError::NotValidForName
+                | CertificateError::NotValidForNameContext { .. } => match expected_name {
+                    Some(n) => CertVerdict::NameMismatch {
+                        expected: n.to_owned(),
+                    },
+                    None => CertVerdict::TrustedNameNotChecked,
+                },
+                CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                    CertVerdict::Expired
+                }
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                    CertVerdict::NotYetValid
+                }
+                CertificateError::UnknownIssuer if is_self_signed(leaf) => CertVerdict::SelfSigned,
+                CertificateError::UnknownIssuer => CertVerdict::UntrustedIssuer,
+                other => CertVerdict::Invalid(format!("{other:?}")),
+            },
+            Err(other) => CertVerdict::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// True when the certificate names itself as its issuer.
+fn is_self_signed(der: &CertificateDer<'_>) -> bool {
+    X509Certificate::from_der(der)
+        .map(|(_, c)| c.subject().as_raw() == c.issuer().as_raw())
+        .unwrap_or(false)
+}
+
+/// Summarises the leaf of `chain`. `None` when there is no leaf or it
+/// cannot be parsed (the verdict then says why).
+pub fn summarize(
+    chain: &[Vec<u8>],
+    verdict: CertVerdict,
+    from_version: TlsVersion,
+    now_unix: i64,
+) -> Option<CertSummary> {
+    let leaf = chain.first()?;
+    let (_, cert) = X509Certificate::from_der(leaf).ok()?;
+    let validity = cert.validity();
+    let not_after = validity.not_after.timestamp();
+    let sans = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|ext| {
+            ext.value
+                .general_names
+                .iter()
+                .filter_map(|g| match g {
+                    GeneralName::DNSName(n) => Some((*n).to_owned()),
+                    GeneralName::IPAddress(b) => ip_from_bytes(b),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (key_type, key_bits) = key_description(&cert);
+    let registry = x509_parser::objects::oid_registry();
+    let sig_oid = &cert.signature_algorithm.algorithm;
+    let signature_algorithm = x509_parser::objects::oid2sn(sig_oid, registry)
+        .map(str::to_owned)
+        .unwrap_or_else(|_| sig_oid.to_id_string());
+    Some(CertSummary {
+        subject: cert.subject().to_string(),
+        sans,
+        issuer: cert.issuer().to_string(),
+        not_before: rfc3339(validity.not_before.timestamp()),
+        not_after: rfc3339(not_after),
+        days_left: (not_after - now_unix).div_euclid(SECS_PER_DAY),
+        key_type,
+        key_bits,
+        signature_algorithm,
+        chain_len: chain.len(),
+        verdict,
+        from_version,
+    })
+}
+
+fn ip_from_bytes(b: &[u8]) -> Option<String> {
+    if let Ok(v4) = <[u8; 4]>::try_from(b) {
+        return Some(std::net::Ipv4Addr::from(v4).to_string());
+    }
+    <[u8; 16]>::try_from(b)
+        .ok()
+        .map(|v6| std::net::Ipv6Addr::from(v6).to_string())
+}
+
+fn key_description(cert: &X509Certificate<'_>) -> (String, Option<u32>) {
+    let spki = cert.public_key();
+    let bits = |n: usize| u32::try_from(n).ok().filter(|b| *b > 0);
+    match spki.parsed() {
+        Ok(PublicKey::RSA(rsa)) => ("RSA".to_owned(), bits(rsa.key_size())),
+        Ok(PublicKey::EC(ec)) => {
+            let size = bits(ec.key_size());
+            let name = match size {
+                Some(256) => "EC P-256",
+                Some(384) => "EC P-384",
+                Some(521) => "EC P-521",
+                _ => "EC",
+            };
+            (name.to_owned(), size)
+        }
+        Ok(PublicKey::DSA(_)) => ("DSA".to_owned(), None),
+        Ok(PublicKey::GostR3410(_)) | Ok(PublicKey::GostR3410_2012(_)) => ("GOST".to_owned(), None),
+        Ok(PublicKey::Unknown(_)) | Err(_) => {
+            let oid = &spki.algorithm.algorithm;
+            let registry = x509_parser::objects::oid_registry();
+            let name = x509_parser::objects::oid2sn(oid, registry)
+                .map(str::to_owned)
+                .unwrap_or_else(|_| oid.to_id_string());
+            (name, None)
+        }
+    }
+}
+
+/// Formats a Unix time as RFC 3339 UTC (`2026-11-28T16:38:00Z`).
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("@{unix}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn self_signed(name: &str) -> Vec<u8> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap();
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    fn now() -> UnixTime {
+        UnixTime::now()
+    }
+
+    #[test]
+    fn self_signed_leaf_is_called_self_signed() {
+        let v = ChainVerifier::new(root_store(&[])).unwrap();
+        let der = CertificateDer::from(self_signed("mx.example.test"));
+        assert_eq!(
+            v.verdict(&[der], Some("mx.example.test"), now()),
+            CertVerdict::SelfSigned
+        );
+    }
+
+    /// A test CA and a leaf it signed for `name`, valid until `not_after`.
+    fn ca_and_leaf(
+        name: &str,
+        expired: bool,
+    ) -> (CertificateDer<'static>, CertificateDer<'static>) {
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tlscheck test CA");
+        let ca =
+            rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+                .unwrap();
+        let mut leaf_params = rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap();
+        leaf_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        if expired {
+            leaf_params.not_before = time::macros::datetime!(2020-01-01 0:00 UTC);
+            leaf_params.not_after = time::macros::datetime!(2021-01-01 0:00 UTC);
+        }
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+        (ca.der().clone(), leaf.der().clone())
+    }
+
+    #[test]
+    fn chain_to_extra_root_is_trusted_and_name_is_checked() {
+        let (ca, leaf) = ca_and_leaf("mx.example.test", false);
+        let v = ChainVerifier::new(root_store(&[ca])).unwrap();
+        let chain = [leaf];
+        assert_eq!(
+            v.verdict(&chain, Some("mx.example.test"), now()),
+            CertVerdict::Trusted
+        );
+        assert_eq!(
+            v.verdict(&chain, Some("other.example.test"), now()),
+            CertVerdict::NameMismatch {
+                expected: "other.example.test".to_owned()
+            }
+        );
+        assert_eq!(
+            v.verdict(&chain, None, now()),
+            CertVerdict::TrustedNameNotChecked
+        );
+    }
+
+    #[test]
+    fn expired_leaf_is_expired_and_unknown_ca_is_untrusted() {
+        let (ca, leaf) = ca_and_leaf("mx.example.test", true);
+        let v = ChainVerifier::new(root_store(&[ca])).unwrap();
+        assert_eq!(
+            v.verdict(&[leaf], Some("mx.example.test"), now()),
+            CertVerdict::Expired
+        );
+        let bare = ChainVerifier::new(root_store(&[])).unwrap();
+        let (_, fresh) = ca_and_leaf("mx.example.test", false);
+        assert_eq!(
+            bare.verdict(&[fresh], Some("mx.example.test"), now()),
+            CertVerdict::UntrustedIssuer
+        );
+    }
+
+    #[test]
+    fn empty_chain_is_invalid() {
+        let v = ChainVerifier::new(root_store(&[])).unwrap();
+        assert!(matches!(
+            v.verdict(&[], None, now()),
+            CertVerdict::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn summary_reads_names_key_and_dates() {
+        let der = self_signed("mx.example.test");
+        let s = summarize(&[der], CertVerdict::SelfSigned, TlsVersion::Tls12, 0).unwrap();
+        assert_eq!(s.sans, vec!["mx.example.test".to_owned()]);
+        assert!(s.key_type.starts_with("EC"), "{}", s.key_type);
+        assert!(s.days_left > 0);
+        assert_eq!(s.chain_len, 1);
+    }
+
+    #[test]
+    fn summary_of_garbage_is_none() {
+        assert!(summarize(
+            &[vec![0x30, 0x03, 1, 2]],
+            CertVerdict::Expired,
+            TlsVersion::Tls10,
+            0
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn rfc3339_formats_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+}

@@ -1,0 +1,84 @@
+//! TLS probes: the wire codec and legacy probe for versions rustls does not
+//! speak, full rustls handshakes for 1.2/1.3, and certificate verdicts.
+//! Names for wire values are rustls' own enums; this module only formats
+//! them the IANA way.
+
+pub mod cert;
+pub mod modern;
+
+use rustls::{AlertDescription, CipherSuite, NamedGroup};
+
+/// IANA name of a cipher suite (`TLS_AES_128_GCM_SHA256`,
+/// `TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`), or its number in hex.
+pub fn cipher_name(c: CipherSuite) -> String {
+    match c {
+        CipherSuite::Unknown(v) => format!("0x{v:04x}"),
+        known => {
+            let s = format!("{known:?}");
+            // rustls spells the TLS 1.3 suites TLS13_*; IANA spells them TLS_*.
+            match s.strip_prefix("TLS13_") {
+                Some(rest) => format!("TLS_{rest}"),
+                None => s,
+            }
+        }
+    }
+}
+
+/// RFC 8446 §6 name of an alert (`protocol_version`, `handshake_failure`),
+/// or its number.
+pub fn alert_name(a: AlertDescription) -> String {
+    match a {
+        AlertDescription::Unknown(v) => format!("alert {v}"),
+        known => snake_case(&format!("{known:?}")),
+    }
+}
+
+/// IANA name of a key-exchange group (`x25519`, `secp256r1`), or hex.
+pub fn group_name(g: NamedGroup) -> String {
+    match g {
+        NamedGroup::Unknown(v) => format!("0x{v:04x}"),
+        NamedGroup::X25519 => "x25519".to_owned(),
+        NamedGroup::X448 => "x448".to_owned(),
+        known => format!("{known:?}").to_lowercase(),
+    }
+}
+
+fn snake_case(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, ch) in camel.chars().enumerate() {
+        if ch.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_iana_spelling() {
+        assert_eq!(
+            cipher_name(CipherSuite::TLS13_AES_128_GCM_SHA256),
+            "TLS_AES_128_GCM_SHA256"
+        );
+        assert_eq!(
+            cipher_name(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384),
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+        );
+        assert_eq!(cipher_name(CipherSuite::Unknown(0xfefe)), "0xfefe");
+        assert_eq!(
+            alert_name(AlertDescription::ProtocolVersion),
+            "protocol_version"
+        );
+        assert_eq!(alert_name(AlertDescription::Unknown(200)), "alert 200");
+        assert_eq!(group_name(NamedGroup::secp256r1), "secp256r1");
+        assert_eq!(group_name(NamedGroup::X25519), "x25519");
+    }
+}
