@@ -6,6 +6,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod cli;
+pub mod diagnose;
+pub mod exit;
 pub mod model;
 pub mod smtp;
 pub mod tls;

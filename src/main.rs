@@ -1,1 +1,153 @@
-fn main() {}
+//! The thin front end: parse the command line, build the configuration,
+//! run, print, exit. The only module that writes to stdout or stderr.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{CommandFactory, Parser};
+
+use tlscheck::cli::{Cli, Command, Format};
+use tlscheck::config::{check_config, Env};
+use tlscheck::exit::ExitStatus;
+use tlscheck::report::{self, palette::Palette};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors
+            // with a suggestion to stderr (exit 2).
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitStatus::Usage.into()
+            } else {
+                ExitStatus::Pass.into()
+            };
+        }
+    };
+    let outcome = match cli.command {
+        None => check(cli.check),
+        Some(Command::Check(args)) => check(args),
+        Some(Command::Explain(args)) => explain(&args),
+        Some(Command::Completions(args)) => {
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "tlscheck", &mut buf);
+            emit(&buf).map(|()| ExitStatus::Pass)
+        }
+        Some(Command::Man) => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+                Ok(()) => emit(&buf).map(|()| ExitStatus::Pass),
+                Err(e) => Err(anyhow::Error::new(e).context("rendering the man page")),
+            }
+        }
+    };
+    match outcome {
+        Ok(status) => status.into(),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitStatus::Pass.into();
+            }
+            eprintln!("tlscheck: {err:#}");
+            ExitStatus::Usage.into()
+        }
+    }
+}
+
+/// A closed stdout (`tlscheck … | head`) ends the program quietly.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn emit(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
+    let env = Env::from_process();
+    let cfg = match check_config(&args, &env) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tlscheck: {e}");
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    colored::control::set_override(cfg.color);
+    let palette = if cfg.color {
+        Palette::ansi()
+    } else {
+        Palette::plain()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let cfg = Arc::new(cfg);
+    let report = runtime.block_on(async {
+        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = cancel_tx.send(true);
+            }
+        });
+        let ndjson = cfg.format == Format::Ndjson;
+        let transcript = cfg.transcript;
+        let mut stream_err: Option<std::io::Error> = None;
+        let started = tlscheck::run::now_rfc3339();
+        let mut on_done = |t: &tlscheck::outcome::TargetReport| {
+            if ndjson && stream_err.is_none() {
+                let line = report::json::render_line(t, &started, transcript);
+                let mut out = std::io::stdout().lock();
+                if let Err(e) = out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
+                    stream_err = Some(e);
+                }
+            }
+        };
+        let r = tlscheck::run::run(cfg.clone(), cancel_rx, &mut on_done).await;
+        (r, stream_err)
+    });
+    let (report, stream_err) = report;
+    if let Some(e) = stream_err {
+        return Err(e.into());
+    }
+    let report = report?;
+    let text = match cfg.format {
+        Format::Ndjson => String::new(),
+        f => report::render(&report, f, &palette, cfg.transcript),
+    };
+    emit(text.as_bytes())?;
+    if cfg.format == Format::Ndjson {
+        let summary: Vec<String> = report.targets.iter().map(|t| t.summary.clone()).collect();
+        eprintln!("{}", summary.join("\n"));
+    }
+    // Do not wait for probes the deadline abandoned.
+    runtime.shutdown_background();
+    Ok(report.exit)
+}
+
+fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
+    let text = if args.text.len() == 1 && args.text.first().is_some_and(|t| t == "-") {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        args.text.join(" ")
+    };
+    let env = Env::from_process();
+    let color = tlscheck::config::decide_color(args.color, args.format, &env);
+    colored::control::set_override(color);
+    let palette = if color { Palette::ansi() } else { Palette::plain() };
+    let matches = tlscheck::diagnose::explain::explain(&text);
+    let out = report::explain::render(&matches, args.format, &palette);
+    emit(out.as_bytes())?;
+    Ok(if matches.is_empty() {
+        ExitStatus::PolicyFailed
+    } else {
+        ExitStatus::Pass
+    })
+}

@@ -163,6 +163,8 @@ pub enum StarttlsStatus {
     Refused(Reply),
     /// The dialogue ended before this could be learnt.
     Unknown,
+    /// Not applicable: TLS starts on connect (SMTPS, port 465).
+    Implicit,
 }
 
 impl StarttlsStatus {
@@ -173,6 +175,7 @@ impl StarttlsStatus {
             Self::NotOffered => "not_offered",
             Self::Refused(_) => "refused",
             Self::Unknown => "unknown",
+            Self::Implicit => "implicit",
         }
     }
 }

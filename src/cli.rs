@@ -1,0 +1,247 @@
+//! The command line, as clap derive only: no validation, no IO. `config`
+//! turns a parsed [`Cli`] into a checked `Config`.
+//!
+//! Conventions (after xh): every option has an explicit `short = 'x'` where
+//! it has one and a bare `long`; value names are upper case; the doc comment
+//! is the help text, and a default clap cannot show is written in it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::EXIT_CODES_HELP;
+
+const EXAMPLES: &str = "\
+Examples:
+  tlscheck contoso.com                    every MX of a domain, as senders see it
+  tlscheck mail.contoso.com               a host (implicit MX when it has no MX)
+  tlscheck --host mx1.contoso.com         that host only, never its MX records
+  tlscheck 192.0.2.25 --port 587          STARTTLS on the submission port
+  tlscheck contoso.com --format json      for CI: one JSON document, exit code 0/1/2/3
+  tlscheck contoso.com --format markdown  for a ticket
+  tlscheck explain '421 4.4.2 Connection dropped due to SocketError'
+";
+
+/// Why mail between your servers and Office 365 fails over TLS, and what to
+/// change.
+///
+/// tlscheck finds the mail servers of a domain (MX), speaks SMTP to each
+/// address, forces TLS 1.0, 1.1, 1.2 and 1.3 in turn after STARTTLS, checks
+/// the certificate, and maps what it saw onto the errors Exchange, Exchange
+/// Online and Postfix log. It never sends mail.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tlscheck",
+    version,
+    about = "Why mail to or from Office 365 fails over TLS, and what to change",
+    after_help = format!("{EXAMPLES}\n{EXIT_CODES_HELP}"),
+    args_conflicts_with_subcommands = true,
+    subcommand_precedence_over_arg = true
+)]
+pub struct Cli {
+    /// What to do; without a subcommand tlscheck checks the TARGETs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// The check's arguments when no subcommand is given.
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check mail servers (the default when no subcommand is given).
+    #[command(after_help = format!("{EXAMPLES}\n{EXIT_CODES_HELP}"))]
+    Check(CheckArgs),
+    /// Explain a pasted error line or NDR: meaning, causes, what to run next.
+    Explain(ExplainArgs),
+    /// Print a shell completion script to standard output.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+/// Arguments of `tlscheck check` (and of plain `tlscheck`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct CheckArgs {
+    /// Domains, hosts or addresses: contoso.com, mx1.contoso.com:587,
+    /// 192.0.2.1, [2001:db8::1]:25. `-` reads targets from standard input.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Read more targets from FILE, one per line (`#` starts a comment;
+    /// `-` is standard input).
+    #[arg(short = 'i', long, value_name = "FILE", help_heading = "Targets")]
+    pub input: Option<PathBuf>,
+
+    /// Treat names as hosts: probe their addresses, never their MX records.
+    #[arg(long, help_heading = "Targets")]
+    pub host: bool,
+
+    /// Port to connect to [default: 25, or the TARGET's :PORT].
+    #[arg(short = 'p', long, value_name = "PORT", help_heading = "Targets")]
+    pub port: Option<u16>,
+
+    /// Start TLS on connect (SMTPS) instead of STARTTLS [default: on for
+    /// port 465].
+    #[arg(long, help_heading = "Targets")]
+    pub implicit_tls: bool,
+
+    /// Only IPv4 addresses.
+    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6", help_heading = "Targets")]
+    pub ipv4: bool,
+
+    /// Only IPv6 addresses.
+    #[arg(short = '6', long = "ipv6", help_heading = "Targets")]
+    pub ipv6: bool,
+
+    /// Ask this DNS server instead of the system's (IP or IP:PORT;
+    /// repeatable). Compare what the inside and outside of a network see.
+    #[arg(short = 'r', long, value_name = "IP[:PORT]", help_heading = "DNS")]
+    pub resolver: Vec<String>,
+
+    /// Output format.
+    #[arg(
+        short = 'f',
+        long,
+        value_enum,
+        default_value_t = Format::Text,
+        value_name = "FORMAT",
+        help_heading = "Output"
+    )]
+    pub format: Format,
+
+    /// When to colour text output. `NO_COLOR` and `TERM=dumb` count as
+    /// `never` under `auto`.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        value_name = "WHEN",
+        help_heading = "Output"
+    )]
+    pub color: ColorChoice,
+
+    /// Also print the SMTP dialogue of every connection (`->` sent,
+    /// `<-` received, times from connect).
+    #[arg(short = 't', long, help_heading = "Output")]
+    pub transcript: bool,
+
+    /// Per-stage timeout in seconds: connect, each command, TLS handshake
+    /// (the greeting gets three times as long; MTAs delay it on purpose)
+    /// [default: 10].
+    #[arg(long, value_name = "SECS", help_heading = "Connection")]
+    pub timeout: Option<f64>,
+
+    /// Stop the whole run after SECS; unfinished probes are reported as
+    /// timed out.
+    #[arg(long, value_name = "SECS", help_heading = "Connection")]
+    pub deadline: Option<f64>,
+
+    /// Name to send in EHLO [default: this machine's host name, else
+    /// tlscheck.invalid].
+    #[arg(long, value_name = "NAME", help_heading = "Connection")]
+    pub ehlo: Option<String>,
+
+    /// Also trust the PEM root certificates in PATH (private CAs).
+    #[arg(long, value_name = "PATH", help_heading = "Connection")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Most connections open at once in the whole run [default: 32].
+    #[arg(long, value_name = "N", help_heading = "Connection")]
+    pub max_connections: Option<usize>,
+
+    /// Most connections open at once to one server address [default: 5].
+    #[arg(long, value_name = "N", help_heading = "Connection")]
+    pub per_server: Option<usize>,
+
+    /// Exit 1 on findings of this severity or worse.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = FailOn::Error,
+        value_name = "SEVERITY",
+        help_heading = "Policy (exit code)"
+    )]
+    pub fail_on: FailOn,
+
+    /// Lowest TLS version every server must accept [default: 1.2].
+    #[arg(long, value_enum, value_name = "VERSION", help_heading = "Policy (exit code)")]
+    pub require_tls: Option<RequireTls>,
+
+    /// Fail when any server still accepts TLS 1.0 or 1.1.
+    #[arg(long, help_heading = "Policy (exit code)")]
+    pub forbid_legacy: bool,
+}
+
+/// Arguments of `tlscheck explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The error text (quote it), or `-` to read it from standard input.
+    #[arg(value_name = "TEXT", required = true)]
+    pub text: Vec<String>,
+
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// Arguments of `tlscheck completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Text for a terminal (coloured when it is one).
+    #[default]
+    Text,
+    /// Markdown for a ticket (no escape codes).
+    Markdown,
+    /// One JSON document (see docs/schema.md).
+    Json,
+    /// One JSON object per target and line, streamed as targets finish.
+    Ndjson,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set or TERM=dumb.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The finding severity that makes the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOn {
+    /// Errors only.
+    #[default]
+    Error,
+    /// Warnings and errors.
+    Warning,
+}
+
+/// The lowest acceptable TLS version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequireTls {
+    /// TLS 1.2 (what Office 365 requires).
+    #[value(name = "1.2")]
+    Tls12,
+    /// TLS 1.3.
+    #[value(name = "1.3")]
+    Tls13,
+}

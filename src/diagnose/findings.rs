@@ -1,0 +1,522 @@
+//! From observations to findings: a pure function, no IO, no printing.
+//!
+//! Each finding has a stable kebab-case id, a severity, a one-line title,
+//! the evidence (which server, which version, which reply), the catalogue
+//! signatures it predicts on the peers' side, and what to change. Findings
+//! of the same id across several servers of one target are merged, so a
+//! domain with three MX gives one "legacy only" finding listing three
+//! servers rather than three copies.
+
+use std::collections::BTreeMap;
+
+use crate::model::{
+    CertVerdict, NotTested, Rejection, ServerObservation, StarttlsStatus, TlsVersion,
+    VersionResult,
+};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Worth knowing; nothing breaks.
+    Info,
+    /// Something breaks for some peers, or will soon.
+    Warning,
+    /// Mail flow with Office 365 (or any TLS 1.2+ peer) fails.
+    Error,
+}
+
+impl Severity {
+    /// JSON name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// One conclusion about a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable kebab-case id (`legacy-tls-only`).
+    pub id: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
+    /// One line a person can read aloud.
+    pub title: String,
+    /// What was seen, one line per server or fact (raw server text inside;
+    /// renderers sanitize).
+    pub evidence: Vec<String>,
+    /// Catalogue ids of the errors peers will log because of this.
+    pub signatures: Vec<&'static str>,
+    /// The fix in a few words, for the summary line.
+    pub fix_short: &'static str,
+    /// The steps that fix it.
+    pub remediation: Vec<String>,
+}
+
+/// The policy a check is judged against (`--require-tls`, `--forbid-legacy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckPolicy {
+    /// Lowest version every server must accept.
+    pub require: TlsVersion,
+    /// Whether accepting TLS 1.0/1.1 is an error rather than a warning.
+    pub forbid_legacy: bool,
+    /// Days before expiry from which a certificate is a warning.
+    pub cert_warn_days: i64,
+}
+
+impl Default for CheckPolicy {
+    fn default() -> Self {
+        Self {
+            require: TlsVersion::Tls12,
+            forbid_legacy: false,
+            cert_warn_days: 14,
+        }
+    }
+}
+
+/// Catalogue ids used by findings (see `diagnose::catalogue`).
+pub mod sig {
+    /// `421 4.4.2 Connection dropped due to SocketError` (NDR / queue).
+    pub const SOCKET_ERROR_421: &str = "socket-error-421-4-4-2";
+    /// `TLS negotiation failed with error SocketError` (Send connector log).
+    pub const TLS_NEGOTIATION_SOCKET_ERROR: &str = "tls-negotiation-failed-socketerror";
+    /// `451 5.7.3 Must issue a STARTTLS command first`.
+    pub const MUST_STARTTLS_451: &str = "must-issue-starttls-451-5-7-3";
+    /// Postfix `530 5.7.0 Must issue a STARTTLS command first`.
+    pub const MUST_STARTTLS_530: &str = "must-issue-starttls-530-5-7-0";
+    /// `454 4.7.0 TLS not available`.
+    pub const TLS_NOT_AVAILABLE_454: &str = "tls-not-available-454-4-7-0";
+    /// `450 4.7.320 Certificate validation failed`.
+    pub const CERT_VALIDATION_450: &str = "certificate-validation-failed-450-4-7-320";
+    /// `454 4.7.5` certificate validation failure.
+    pub const CERT_VALIDATION_454: &str = "certificate-validation-454-4-7-5";
+    /// `450 4.4.318 Connection was closed abruptly`.
+    pub const CLOSED_ABRUPTLY_450: &str = "connection-closed-abruptly-450-4-4-318";
+    /// `450 4.4.315 Connection timed out`.
+    pub const TIMED_OUT_450: &str = "connection-timed-out-450-4-4-315";
+    /// `450 4.4.316 Connection refused`.
+    pub const REFUSED_450: &str = "connection-refused-450-4-4-316";
+    /// Port 25 connection timeouts.
+    pub const PORT_25_TIMEOUT: &str = "port-25-connection-timeout";
+    /// `421 4.7.0 too many connections` and other throttling.
+    pub const THROTTLED_421: &str = "throttling-421-4-7-0";
+    /// `450 4.4.312 DNS query failed`.
+    pub const DNS_FAILED_450: &str = "dns-query-failed-450-4-4-312";
+    /// `451 4.4.0 DNS query failed`.
+    pub const DNS_FAILED_451: &str = "dns-query-failed-451-4-4-0";
+}
+
+/// The findings for the servers of one target, worst first.
+pub fn server_findings(servers: &[ServerObservation], policy: &CheckPolicy) -> Vec<Finding> {
+    let mut acc = Accumulator::default();
+    for s in servers {
+        per_server(s, policy, &mut acc);
+    }
+    if !servers.is_empty()
+        && servers.iter().all(|s| {
+            s.error
+                .as_ref()
+                .is_some_and(|e| e.timed_out && e.stage == crate::model::Stage::Connect)
+        })
+    {
+        let port25 = servers.iter().any(|s| s.address.port() == 25);
+        acc.add(Finding {
+            id: "all-connections-timed-out",
+            severity: Severity::Error,
+            title: if port25 {
+                "No server answered on port 25: outbound port 25 is probably blocked on the network tlscheck runs from"
+                    .to_owned()
+            } else {
+                "No server answered: every connection attempt timed out".to_owned()
+            },
+            evidence: Vec::new(),
+            signatures: vec![sig::PORT_25_TIMEOUT, sig::TIMED_OUT_450],
+            fix_short: "run tlscheck from a network that allows outbound port 25",
+            remediation: vec![
+                "Home, office and most cloud networks block outbound port 25; run tlscheck from the mail server's own network or a host that may send mail.".to_owned(),
+                "If the servers should be reachable, check their firewall and that the MX addresses are current.".to_owned(),
+            ],
+        });
+    }
+    let mut findings = acc.finish();
+    // A backup MX that is down does not stop mail while another server
+    // works: senders move on to the next exchange.
+    if servers.iter().any(ServerObservation::was_tested) {
+        for f in &mut findings {
+            if matches!(f.id, "server-unreachable" | "connection-timed-out") {
+                f.severity = Severity::Warning;
+            }
+        }
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+    }
+    findings
+}
+
+/// Collects findings, merging those with the same id.
+#[derive(Default)]
+pub struct Accumulator {
+    by_id: BTreeMap<&'static str, Finding>,
+}
+
+impl Accumulator {
+    /// Adds a finding, merging evidence into an earlier one of the same id.
+    pub fn add(&mut self, f: Finding) {
+        match self.by_id.get_mut(f.id) {
+            Some(existing) => {
+                for e in f.evidence {
+                    if !existing.evidence.contains(&e) {
+                        existing.evidence.push(e);
+                    }
+                }
+                existing.severity = existing.severity.max(f.severity);
+            }
+            None => {
+                self.by_id.insert(f.id, f);
+            }
+        }
+    }
+
+    /// The findings, worst first, then by id for a stable order.
+    pub fn finish(self) -> Vec<Finding> {
+        let mut v: Vec<Finding> = self.by_id.into_values().collect();
+        v.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+        v
+    }
+}
+
+fn server_label(s: &ServerObservation) -> String {
+    match &s.host {
+        Some(h) => format!("{h} ({})", s.address),
+        None => s.address.to_string(),
+    }
+}
+
+/// Describes one version's result in a few words, for evidence lines.
+pub fn describe_result(r: &VersionResult) -> String {
+    match r {
+        VersionResult::Accepted(a) => format!("accepted ({})", crate::tls::cipher_name(a.cipher)),
+        VersionResult::Rejected(Rejection::Alert(d)) => {
+            format!("rejected (alert {})", crate::tls::alert_name(*d))
+        }
+        VersionResult::Rejected(Rejection::OtherVersion { answered, .. }) => format!(
+            "rejected (answered with {})",
+            crate::model::wire_version_name(*answered)
+        ),
+        VersionResult::Rejected(Rejection::Handshake(d)) => format!("rejected ({d})"),
+        VersionResult::Dropped { stage, detail } => format!("dropped at {stage} ({detail})"),
+        VersionResult::Timeout { stage } => format!("timed out at {stage}"),
+        VersionResult::NotTested(n) => format!("not tested ({})", n.label().replace('_', " ")),
+        VersionResult::Unknown { stage, detail } => format!("unknown at {stage}: {detail}"),
+    }
+}
+
+fn version_evidence(s: &ServerObservation) -> String {
+    let parts: Vec<String> = s
+        .versions
+        .iter()
+        .map(|p| format!("{}: {}", p.version, p.result.label().replace('_', " ")))
+        .collect();
+    format!("{}: {}", server_label(s), parts.join(", "))
+}
+
+fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator) {
+    let who = server_label(s);
+    if let Some(err) = &s.error {
+        if !(err.timed_out && err.stage == crate::model::Stage::Connect) {
+            acc.add(Finding {
+                id: "server-unreachable",
+                severity: Severity::Error,
+                title: "A mail server could not be reached".to_owned(),
+                evidence: vec![format!("{who}: {} failed: {}", err.stage, err.message)],
+                signatures: vec![sig::REFUSED_450, sig::TIMED_OUT_450],
+                fix_short: "make the server reachable on its SMTP port",
+                remediation: vec![
+                    "Check that the SMTP service is running and listening on this address and port, and that no firewall rejects the connection.".to_owned(),
+                ],
+            });
+        } else {
+            acc.add(Finding {
+                id: "connection-timed-out",
+                severity: Severity::Error,
+                title: "A mail server did not answer the TCP connection".to_owned(),
+                evidence: vec![format!("{who}: {}", err.message)],
+                signatures: vec![sig::TIMED_OUT_450, sig::PORT_25_TIMEOUT],
+                fix_short: "open the SMTP port or fix the address",
+                remediation: vec![
+                    "A silent drop usually means a firewall; if every server times out, the network tlscheck runs from may block outbound port 25.".to_owned(),
+                ],
+            });
+        }
+        return;
+    }
+
+    // Greeting refused by policy: not a TLS problem.
+    if let Some(b) = &s.banner {
+        if !(200..300).contains(&b.code) {
+            let throttled = s.versions.iter().any(|p| {
+                matches!(p.result, VersionResult::NotTested(NotTested::Throttled(_)))
+            });
+            acc.add(if throttled {
+                Finding {
+                    id: "throttled",
+                    severity: Severity::Warning,
+                    title: "The server throttled tlscheck's connections; some versions could not be tested".to_owned(),
+                    evidence: vec![format!("{who}: greeting \"{} {}\"", b.code, b.text())],
+                    signatures: vec![sig::THROTTLED_421],
+                    fix_short: "run again later or with --per-server 1",
+                    remediation: vec!["Run again with --per-server 1, or later; the server limits connections per client.".to_owned()],
+                }
+            } else {
+                Finding {
+                    id: "greeting-rejected",
+                    severity: Severity::Error,
+                    title: "The server refused the connection at the greeting (a policy block, not a TLS problem)".to_owned(),
+                    evidence: vec![format!("{who}: greeting \"{} {}\"", b.code, b.text())],
+                    signatures: Vec::new(),
+                    fix_short: "check the server's connection filtering (IP reputation, allow lists)",
+                    remediation: vec![
+                        "The server rejects this client's address before any TLS: check its connection filtering, IP block lists, or allow the address tlscheck runs from.".to_owned(),
+                    ],
+                }
+            });
+            return;
+        }
+    }
+
+    let accepted: Vec<TlsVersion> = s
+        .versions
+        .iter()
+        .filter(|p| p.result.is_accepted())
+        .map(|p| p.version)
+        .collect();
+    let legacy = s.accepts_legacy();
+    let modern = s.accepts_modern();
+    let requires_tls = s.policy.requires_tls == Some(true);
+
+    match &s.starttls {
+        StarttlsStatus::NotOffered => {
+            acc.add(Finding {
+                id: "no-starttls",
+                severity: Severity::Error,
+                title: "The server does not offer STARTTLS: senders that require TLS (Office 365 connectors with TLS enforced) cannot deliver".to_owned(),
+                evidence: vec![format!("{who}: EHLO lists no STARTTLS")],
+                signatures: vec![sig::MUST_STARTTLS_451, sig::TLS_NOT_AVAILABLE_454],
+                fix_short: "enable STARTTLS with a certificate for the server's name",
+                remediation: vec![
+                    "Exchange: assign a certificate whose name matches the Receive connector FQDN to SMTP (Enable-ExchangeCertificate -Services SMTP) and check the connector's AuthMechanism includes Tls.".to_owned(),
+                    "Postfix: set smtpd_tls_security_level = may with smtpd_tls_chain_files (or smtpd_tls_cert_file/key_file), then postfix reload.".to_owned(),
+                ],
+            });
+            return;
+        }
+        StarttlsStatus::Refused(reply) => {
+            acc.add(Finding {
+                id: "starttls-refused",
+                severity: Severity::Error,
+                title: "The server advertises STARTTLS but refuses it".to_owned(),
+                evidence: vec![format!("{who}: STARTTLS answered \"{} {}\"", reply.code, reply.text())],
+                signatures: vec![sig::TLS_NOT_AVAILABLE_454, sig::MUST_STARTTLS_451],
+                fix_short: "fix the server's TLS certificate/key configuration",
+                remediation: vec![
+                    "A 454 reply to STARTTLS almost always means the server cannot load its certificate or private key: check the files, their permissions and the server's log.".to_owned(),
+                ],
+            });
+            return;
+        }
+        StarttlsStatus::Offered | StarttlsStatus::Unknown | StarttlsStatus::Implicit => {}
+    }
+
+    let tested: Vec<&crate::model::VersionProbe> = s
+        .versions
+        .iter()
+        .filter(|p| !matches!(p.result, VersionResult::NotTested(_)))
+        .collect();
+
+    if accepted.is_empty() && !tested.is_empty() {
+        let all_dropped = tested
+            .iter()
+            .all(|p| matches!(p.result, VersionResult::Dropped { .. }));
+        acc.add(Finding {
+            id: "no-tls-version-accepted",
+            severity: Severity::Error,
+            title: if all_dropped {
+                "STARTTLS is offered but the server drops every TLS handshake (the SocketError pattern)".to_owned()
+            } else {
+                "STARTTLS is offered but no TLS version could be negotiated".to_owned()
+            },
+            evidence: vec![version_evidence(s)],
+            signatures: vec![
+                sig::SOCKET_ERROR_421,
+                sig::TLS_NEGOTIATION_SOCKET_ERROR,
+                sig::CLOSED_ABRUPTLY_450,
+            ],
+            fix_short: "enable TLS 1.2 on the server and restart it",
+            remediation: vec![
+                "Enable TLS 1.2 for the server side (Windows: SCHANNEL\\Protocols\\TLS 1.2\\Server Enabled=1, DisabledByDefault=0) and restart.".to_owned(),
+                "Check that the certificate bound to SMTP has a private key the service can read.".to_owned(),
+            ],
+        });
+    } else if legacy && !modern {
+        let mut signatures = vec![sig::SOCKET_ERROR_421, sig::TLS_NEGOTIATION_SOCKET_ERROR];
+        if requires_tls {
+            signatures.push(sig::MUST_STARTTLS_451);
+        }
+        acc.add(Finding {
+            id: "legacy-tls-only",
+            severity: Severity::Error,
+            title: "The server accepts only TLS 1.0/1.1: Office 365 and every TLS 1.2+ sender cannot deliver to it over TLS".to_owned(),
+            evidence: vec![version_evidence(s)],
+            signatures,
+            fix_short: "enable TLS 1.2 (SCHANNEL TLS 1.2 Server and Client keys) and restart",
+            remediation: vec![
+                "Enable TLS 1.2 on the server side (it receives) and the client side (it sends), then restart the server and install current Windows/Exchange updates.".to_owned(),
+            ],
+        });
+    } else if legacy && modern {
+        acc.add(Finding {
+            id: "legacy-tls-enabled",
+            severity: if policy.forbid_legacy {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            title: "TLS 1.0/1.1 are still enabled next to TLS 1.2+; Office 365 no longer uses them".to_owned(),
+            evidence: vec![version_evidence(s)],
+            signatures: Vec::new(),
+            fix_short: "disable TLS 1.0/1.1; check the sending side too",
+            remediation: vec![
+                "Receiving works. The server's sending side (its Send connector) cannot be seen from here: if it still offers only TLS 1.0/1.1, Office 365 drops its connections. Check the SCHANNEL TLS 1.2\\Client key, run `tlscheck schannel` on a registry export, or let it send to `tlscheck listen`.".to_owned(),
+                "Disable TLS 1.0 and 1.1 on both sides once no partner needs them.".to_owned(),
+            ],
+        });
+    }
+
+    // TLS 1.2 only with ciphers modern clients do not offer.
+    if let Some(p) = s.version(TlsVersion::Tls12) {
+        if let VersionResult::Accepted(a) = &p.result {
+            if a.legacy_cipher_only {
+                acc.add(Finding {
+                    id: "tls12-legacy-ciphers-only",
+                    severity: Severity::Warning,
+                    title: "TLS 1.2 works only with cipher suites modern clients no longer offer (no ECDHE with AES-GCM/ChaCha20)".to_owned(),
+                    evidence: vec![format!("{who}: TLS 1.2 {}", crate::tls::cipher_name(a.cipher))],
+                    signatures: vec![sig::TLS_NEGOTIATION_SOCKET_ERROR],
+                    fix_short: "enable ECDHE AES-GCM cipher suites",
+                    remediation: vec!["Enable the TLS_ECDHE_RSA_WITH_AES_*_GCM_* (or ECDSA) suites; Windows: update and check the cipher suite order policy.".to_owned()],
+                });
+            }
+        }
+    }
+
+    if modern && policy.require == TlsVersion::Tls13 && !accepted.contains(&TlsVersion::Tls13) {
+        acc.add(Finding {
+            id: "tls13-required",
+            severity: Severity::Error,
+            title: "TLS 1.3 is required by policy (--require-tls 1.3) but not accepted".to_owned(),
+            evidence: vec![version_evidence(s)],
+            signatures: Vec::new(),
+            fix_short: "enable TLS 1.3",
+            remediation: vec!["Enable TLS 1.3 on the server (Postfix with OpenSSL 1.1.1+ does by default; Exchange Server does not offer TLS 1.3 for SMTP).".to_owned()],
+        });
+    } else if modern && !accepted.contains(&TlsVersion::Tls13) {
+        acc.add(Finding {
+            id: "no-tls13",
+            severity: Severity::Info,
+            title: "TLS 1.3 is not offered (TLS 1.2 is enough for Office 365)".to_owned(),
+            evidence: vec![format!("{who}")],
+            signatures: Vec::new(),
+            fix_short: "nothing required",
+            remediation: vec!["Nothing is required. Exchange Server does not support TLS 1.3 for SMTP; on Postfix it comes with OpenSSL 1.1.1 or newer.".to_owned()],
+        });
+    }
+
+    for p in &s.versions {
+        if let VersionResult::Unknown { stage, detail } = &p.result {
+            acc.add(Finding {
+                id: "protocol-violation",
+                severity: Severity::Warning,
+                title: "The server answered a TLS handshake with something tlscheck cannot interpret".to_owned(),
+                evidence: vec![format!("{who}: {} at {stage}: {detail}", p.version)],
+                signatures: vec![sig::TLS_NEGOTIATION_SOCKET_ERROR],
+                fix_short: "look at the transcript (--transcript)",
+                remediation: vec!["Run with --transcript and compare with `openssl s_client -starttls smtp`; a middlebox (firewall SMTP inspection) often causes this.".to_owned()],
+            });
+        }
+    }
+
+    if let Some(c) = &s.certificate {
+        cert_findings(&who, c, policy, acc);
+    }
+}
+
+fn cert_findings(
+    who: &str,
+    c: &crate::model::CertSummary,
+    policy: &CheckPolicy,
+    acc: &mut Accumulator,
+) {
+    let validated_connectors = "Opportunistic TLS still works (senders encrypt anyway), but connectors that validate certificates (Office 365 partner connectors, MTA-STS, DANE) refuse it.";
+    let (id, title, fix) = match &c.verdict {
+        CertVerdict::Trusted | CertVerdict::TrustedNameNotChecked => {
+            if c.days_left < policy.cert_warn_days {
+                acc.add(Finding {
+                    id: "certificate-expires-soon",
+                    severity: Severity::Warning,
+                    title: format!("The certificate expires in {} days", c.days_left),
+                    evidence: vec![format!("{who}: notAfter {}", c.not_after)],
+                    signatures: vec![sig::CERT_VALIDATION_450],
+                    fix_short: "renew the certificate",
+                    remediation: vec!["Renew the certificate and bind the new one to SMTP before it expires.".to_owned()],
+                });
+            }
+            return;
+        }
+        CertVerdict::Expired => (
+            "certificate-expired",
+            format!("The certificate expired {} days ago", -c.days_left),
+            "renew the certificate",
+        ),
+        CertVerdict::NotYetValid => (
+            "certificate-not-yet-valid",
+            "The certificate is not valid yet (check the server's clock)".to_owned(),
+            "fix the clock or the certificate",
+        ),
+        CertVerdict::NameMismatch { expected } => (
+            "certificate-name-mismatch",
+            format!("The certificate does not cover {expected}"),
+            "use a certificate that names the MX host",
+        ),
+        CertVerdict::SelfSigned => (
+            "certificate-self-signed",
+            "The certificate is self-signed".to_owned(),
+            "use a certificate from a public CA",
+        ),
+        CertVerdict::UntrustedIssuer => (
+            "certificate-untrusted",
+            "The certificate does not chain to a trusted root (missing intermediate or private CA)".to_owned(),
+            "send the full chain / use a public CA",
+        ),
+        CertVerdict::Invalid(why) => (
+            "certificate-invalid",
+            format!("The certificate could not be verified: {why}"),
+            "replace the certificate",
+        ),
+    };
+    acc.add(Finding {
+        id,
+        severity: Severity::Warning,
+        title,
+        evidence: vec![format!(
+            "{who}: subject {}, issuer {}, names [{}]",
+            c.subject,
+            c.issuer,
+            c.sans.join(", ")
+        )],
+        signatures: vec![sig::CERT_VALIDATION_450, sig::CERT_VALIDATION_454],
+        fix_short: fix,
+        remediation: vec![validated_connectors.to_owned()],
+    });
+}

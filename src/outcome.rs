@@ -1,0 +1,85 @@
+//! What a run produced, ready to render: observations per target with
+//! their findings and verdict. Plain data, built by `run`, read by
+//! `report`.
+
+use crate::diagnose::findings::Finding;
+use crate::diagnose::verdict::Verdict;
+use crate::model::ServerObservation;
+
+/// How a target was interpreted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetMode {
+    /// A mail domain: MX records (or implicit MX).
+    Domain,
+    /// A host name probed as is (`--host`).
+    Host,
+    /// An IP address literal.
+    Address,
+}
+
+impl TargetMode {
+    /// JSON name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Domain => "domain",
+            Self::Host => "host",
+            Self::Address => "address",
+        }
+    }
+}
+
+/// The result for one target.
+#[derive(Debug, Clone)]
+pub struct TargetReport {
+    /// The target as the user typed it.
+    pub input: String,
+    /// How it was interpreted.
+    pub mode: TargetMode,
+    /// The servers probed, in preference, exchange, address order.
+    pub servers: Vec<ServerObservation>,
+    /// What DNS said (names only).
+    pub dns: Option<DnsSection>,
+    /// Findings, worst first.
+    pub findings: Vec<Finding>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The one-line summary.
+    pub summary: String,
+}
+
+/// Everything one run produced.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// tlscheck's version.
+    pub tool_version: &'static str,
+    /// Start, RFC 3339 UTC.
+    pub started_at: String,
+    /// End, RFC 3339 UTC.
+    pub finished_at: String,
+    /// True when the deadline passed or the user pressed Ctrl-C.
+    pub interrupted: bool,
+    /// How the process ends.
+    pub exit: crate::exit::ExitStatus,
+    /// One entry per target, in command-line order.
+    pub targets: Vec<TargetReport>,
+}
+
+/// What DNS said about a name target.
+#[derive(Debug, Clone)]
+pub struct DnsSection {
+    /// The name asked about.
+    pub query: String,
+    /// Which resolver answered (part of every report).
+    pub resolver: String,
+    /// The answer.
+    pub answer: DnsAnswer,
+}
+
+/// A DNS answer: mail routing for a domain, or addresses for `--host`.
+#[derive(Debug, Clone)]
+pub enum DnsAnswer {
+    /// MX-based routing (RFC 5321 §5.1).
+    Mail(crate::dns::MailRouting),
+    /// Addresses of a host.
+    Host(crate::dns::HostAddresses),
+}

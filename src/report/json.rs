@@ -1,0 +1,349 @@
+//! JSON output (docs/schema.md). Serde DTOs built from the domain types, so
+//! the schema changes only when this file does. Server text is exact here:
+//! serde escapes it, nothing is sanitized or cut.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::diagnose::findings::Finding;
+use crate::model::{
+    Direction, NotTested, Rejection, ServerObservation, TlsVersion, Transcript, VersionProbe,
+    VersionResult,
+};
+use crate::outcome::{RunReport, TargetReport};
+use crate::smtp::reply::Reply;
+
+/// Bumped whenever a key changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole document of `--format json`.
+#[derive(Serialize)]
+pub struct RunDto<'a> {
+    schema_version: u32,
+    tool: ToolDto,
+    started_at: &'a str,
+    finished_at: &'a str,
+    interrupted: bool,
+    exit_code: u8,
+    targets: Vec<TargetDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct ToolDto {
+    name: &'static str,
+    version: &'static str,
+}
+
+/// One target; also one line of `--format ndjson`.
+#[derive(Serialize)]
+pub struct TargetDto<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_version: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool: Option<ToolDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    started_at: Option<&'a str>,
+    input: &'a str,
+    mode: &'static str,
+    verdict: &'static str,
+    summary: &'a str,
+    dns: Option<serde_json::Value>,
+    servers: Vec<ServerDto<'a>>,
+    findings: Vec<FindingDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct ServerDto<'a> {
+    host: Option<&'a str>,
+    exchange: Option<&'a str>,
+    preference: Option<u16>,
+    address: String,
+    port: u16,
+    banner: Option<String>,
+    ehlo_extensions: Vec<&'a str>,
+    used_helo: Option<bool>,
+    starttls: &'static str,
+    starttls_reply: Option<String>,
+    requires_tls: Option<bool>,
+    mail_from_reply: Option<String>,
+    versions: BTreeMap<&'static str, VersionDto>,
+    certificate: Option<CertDto<'a>>,
+    error: Option<ErrorDto<'a>>,
+    elapsed_ms: u128,
+    transcript: Option<BTreeMap<&'static str, Vec<EventDto<'a>>>>,
+}
+
+#[derive(Serialize, Default)]
+struct VersionDto {
+    result: &'static str,
+    cipher: Option<String>,
+    group: Option<String>,
+    full_handshake: Option<bool>,
+    legacy_cipher_only: Option<bool>,
+    alert: Option<String>,
+    answered_version: Option<String>,
+    reason: Option<&'static str>,
+    reply: Option<String>,
+    stage: Option<&'static str>,
+    error: Option<String>,
+    elapsed_ms: u128,
+}
+
+#[derive(Serialize)]
+struct CertDto<'a> {
+    subject: &'a str,
+    sans: &'a [String],
+    issuer: &'a str,
+    not_before: &'a str,
+    not_after: &'a str,
+    days_left: i64,
+    key_type: &'a str,
+    key_bits: Option<u32>,
+    signature_algorithm: &'a str,
+    chain_len: usize,
+    verdict: &'static str,
+    verdict_detail: Option<String>,
+    from_version: &'static str,
+}
+
+#[derive(Serialize)]
+struct ErrorDto<'a> {
+    stage: &'static str,
+    message: &'a str,
+    timed_out: bool,
+}
+
+#[derive(Serialize)]
+struct EventDto<'a> {
+    at_ms: u128,
+    dir: &'static str,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct FindingDto<'a> {
+    id: &'static str,
+    severity: &'static str,
+    title: &'a str,
+    evidence: &'a [String],
+    signatures: &'a [&'static str],
+    remediation: &'a [String],
+}
+
+/// The full reply as the server sent it, lines joined by `\n`.
+pub fn reply_text(r: &Reply) -> String {
+    let mut lines = r.lines.iter().map(|l| {
+        if l.is_empty() {
+            r.code.to_string()
+        } else {
+            format!("{} {l}", r.code)
+        }
+    });
+    let mut out = lines.next().unwrap_or_else(|| r.code.to_string());
+    for l in lines {
+        out.push('\n');
+        out.push_str(&l);
+    }
+    out
+}
+
+fn version_dto(p: &VersionProbe) -> VersionDto {
+    let mut d = VersionDto {
+        result: p.result.label(),
+        elapsed_ms: p.elapsed.as_millis(),
+        ..VersionDto::default()
+    };
+    match &p.result {
+        VersionResult::Accepted(a) => {
+            d.cipher = Some(crate::tls::cipher_name(a.cipher));
+            d.group = a.group.map(crate::tls::group_name);
+            d.full_handshake = Some(a.full_handshake);
+            d.legacy_cipher_only = Some(a.legacy_cipher_only);
+        }
+        VersionResult::Rejected(Rejection::Alert(desc)) => {
+            d.alert = Some(crate::tls::alert_name(*desc));
+            d.stage = Some("handshake");
+        }
+        VersionResult::Rejected(Rejection::OtherVersion { answered, .. }) => {
+            d.answered_version = Some(
+                TlsVersion::from_wire(*answered)
+                    .map(|v| v.label().to_owned())
+                    .unwrap_or_else(|| crate::model::wire_version_name(*answered)),
+            );
+            d.stage = Some("handshake");
+        }
+        VersionResult::Rejected(Rejection::Handshake(e)) => {
+            d.error = Some(e.clone());
+            d.stage = Some("handshake");
+        }
+        VersionResult::Dropped { stage, detail } | VersionResult::Unknown { stage, detail } => {
+            d.stage = Some(stage.label());
+            d.error = Some(detail.clone());
+        }
+        VersionResult::Timeout { stage } => d.stage = Some(stage.label()),
+        VersionResult::NotTested(n) => {
+            d.reason = Some(n.label());
+            match n {
+                NotTested::StarttlsRefused(r)
+                | NotTested::GreetingRejected(r)
+                | NotTested::Throttled(r) => d.reply = Some(reply_text(r)),
+                NotTested::EarlierStage { stage, error } => {
+                    d.stage = Some(stage.label());
+                    d.error = Some(error.clone());
+                }
+                NotTested::NoStarttls | NotTested::Interrupted => {}
+            }
+        }
+    }
+    d
+}
+
+fn events(t: &Transcript) -> Vec<EventDto<'_>> {
+    t.iter()
+        .map(|e| EventDto {
+            at_ms: e.at.as_millis(),
+            dir: match e.direction {
+                Direction::Sent => "sent",
+                Direction::Received => "received",
+                Direction::Note => "note",
+            },
+            text: &e.text,
+        })
+        .collect()
+}
+
+fn server_dto(s: &ServerObservation, transcript: bool) -> ServerDto<'_> {
+    let versions = s
+        .versions
+        .iter()
+        .map(|p| (p.version.label(), version_dto(p)))
+        .collect();
+    let transcript = transcript.then(|| {
+        let mut m = BTreeMap::new();
+        m.insert("policy", events(&s.policy.transcript));
+        for p in &s.versions {
+            m.insert(p.version.label(), events(&p.transcript));
+        }
+        m
+    });
+    ServerDto {
+        host: s.host.as_deref(),
+        exchange: s.preference.and(s.host.as_deref()),
+        preference: s.preference,
+        address: s.address.ip().to_string(),
+        port: s.address.port(),
+        banner: s.banner.as_ref().map(reply_text),
+        ehlo_extensions: s
+            .ehlo
+            .as_ref()
+            .map(|e| e.extensions.iter().map(String::as_str).collect())
+            .unwrap_or_default(),
+        used_helo: s.ehlo.as_ref().map(|e| e.used_helo),
+        starttls: s.starttls.label(),
+        starttls_reply: match &s.starttls {
+            crate::model::StarttlsStatus::Refused(r) => Some(reply_text(r)),
+            _ => None,
+        },
+        requires_tls: s.policy.requires_tls,
+        mail_from_reply: s.policy.mail_from.as_ref().map(reply_text),
+        versions,
+        certificate: s.certificate.as_ref().map(|c| CertDto {
+            subject: &c.subject,
+            sans: &c.sans,
+            issuer: &c.issuer,
+            not_before: &c.not_before,
+            not_after: &c.not_after,
+            days_left: c.days_left,
+            key_type: &c.key_type,
+            key_bits: c.key_bits,
+            signature_algorithm: &c.signature_algorithm,
+            chain_len: c.chain_len,
+            verdict: c.verdict.label(),
+            verdict_detail: match &c.verdict {
+                crate::model::CertVerdict::NameMismatch { expected } => {
+                    Some(format!("expected {expected}"))
+                }
+                crate::model::CertVerdict::Invalid(why) => Some(why.clone()),
+                _ => None,
+            },
+            from_version: c.from_version.label(),
+        }),
+        error: s.error.as_ref().map(|e| ErrorDto {
+            stage: e.stage.label(),
+            message: &e.message,
+            timed_out: e.timed_out,
+        }),
+        elapsed_ms: s.elapsed.as_millis(),
+        transcript,
+    }
+}
+
+fn finding_dto(f: &Finding) -> FindingDto<'_> {
+    FindingDto {
+        id: f.id,
+        severity: f.severity.label(),
+        title: &f.title,
+        evidence: &f.evidence,
+        signatures: &f.signatures,
+        remediation: &f.remediation,
+    }
+}
+
+/// Builds the DTO of one target. `standalone` adds the run-level keys an
+/// NDJSON line needs to stand on its own.
+pub fn target_dto<'a>(
+    t: &'a TargetReport,
+    transcript: bool,
+    standalone: Option<&'a str>,
+) -> TargetDto<'a> {
+    TargetDto {
+        schema_version: standalone.map(|_| SCHEMA_VERSION),
+        tool: standalone.map(|_| tool()),
+        started_at: standalone,
+        input: &t.input,
+        mode: t.mode.label(),
+        verdict: t.verdict.label(),
+        summary: &t.summary,
+        dns: None,
+        servers: t.servers.iter().map(|s| server_dto(s, transcript)).collect(),
+        findings: t.findings.iter().map(finding_dto).collect(),
+    }
+}
+
+fn tool() -> ToolDto {
+    ToolDto {
+        name: "tlscheck",
+        version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+/// The JSON document of a run, pretty-printed, with a final newline.
+pub fn render(r: &RunReport, transcript: bool) -> String {
+    let dto = RunDto {
+        schema_version: SCHEMA_VERSION,
+        tool: tool(),
+        started_at: &r.started_at,
+        finished_at: &r.finished_at,
+        interrupted: r.interrupted,
+        exit_code: r.exit.code(),
+        targets: r
+            .targets
+            .iter()
+            .map(|t| target_dto(t, transcript, None))
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&dto).unwrap_or_else(|e| {
+        format!("{{\"schema_version\":{SCHEMA_VERSION},\"error\":\"serialising the report failed: {e}\"}}")
+    });
+    s.push('\n');
+    s
+}
+
+/// One NDJSON line for a finished target, with a final newline.
+pub fn render_line(t: &TargetReport, started_at: &str, transcript: bool) -> String {
+    let mut s = serde_json::to_string(&target_dto(t, transcript, Some(started_at)))
+        .unwrap_or_else(|e| format!("{{\"error\":\"serialising the target failed: {e}\"}}"));
+    s.push('\n');
+    s
+}

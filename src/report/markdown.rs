@@ -1,0 +1,181 @@
+//! Markdown for tickets (GitHub, Jira, ServiceNow): a header with tool
+//! version, time, targets and resolver; the summary lines; a versions ×
+//! servers table per target; findings with the errors peers log and the
+//! fix. No escape codes; every server string goes through
+//! `sanitize::for_markdown`.
+
+use std::fmt::Write as _;
+
+use crate::diagnose::findings::describe_result;
+use crate::model::Direction;
+use crate::outcome::RunReport;
+use crate::report::sanitize::{for_markdown, MAX_SHOWN};
+use crate::report::table::{server_name, versions_table, Table};
+
+fn md(s: &str) -> String {
+    for_markdown(s, MAX_SHOWN)
+}
+
+/// Renders a table as a GitHub-style pipe table.
+pub fn table(t: &Table) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| {} |", t.header.join(" | "));
+    let _ = writeln!(
+        out,
+        "|{}",
+        t.header.iter().map(|_| "---|").collect::<String>()
+    );
+    for row in &t.rows {
+        let cells: Vec<String> = row.iter().map(|c| md(&c.text)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out
+}
+
+/// The whole Markdown report.
+pub fn render(r: &RunReport, with_transcript: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## tlscheck report");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "- tool: tlscheck {}\n- time (UTC): {} to {}",
+        r.tool_version, r.started_at, r.finished_at
+    );
+    let targets: Vec<String> = r.targets.iter().map(|t| md(&t.input)).collect();
+    let _ = writeln!(out, "- targets: {}", targets.join(", "));
+    if let Some(res) = r.targets.iter().find_map(|t| t.dns.as_ref().map(|d| d.resolver.clone())) {
+        let _ = writeln!(out, "- resolver: {}", md(&res));
+    }
+    if r.interrupted {
+        let _ = writeln!(out, "- **interrupted**: unfinished probes are shown as timed out or not tested");
+    }
+    let _ = writeln!(out);
+    for t in &r.targets {
+        let _ = writeln!(out, "**{}**", md(&t.summary));
+        let _ = writeln!(out);
+    }
+    for t in &r.targets {
+        let _ = writeln!(out, "### {} ({})", md(&t.input), t.mode.label());
+        let _ = writeln!(out);
+        if let Some(dns) = &t.dns {
+            out.push_str(&crate::report::dns_markdown(dns));
+            let _ = writeln!(out);
+        }
+        if !t.servers.is_empty() {
+            out.push_str(&table(&versions_table(&t.servers)));
+            let _ = writeln!(out);
+        }
+        for s in &t.servers {
+            let _ = writeln!(out, "#### {}", md(&server_name(s)));
+            let _ = writeln!(out);
+            if let Some(e) = &s.error {
+                let _ = writeln!(out, "- error at {}: {}", e.stage, md(&e.message));
+            }
+            if let Some(b) = &s.banner {
+                let _ = writeln!(out, "- banner: `{} {}`", b.code, code_span(&b.text()));
+            }
+            if let Some(e) = &s.ehlo {
+                let exts: Vec<String> = e.extensions.iter().map(|x| md(x)).collect();
+                let _ = writeln!(out, "- EHLO: {}", exts.join(", "));
+            }
+            if let Some(r) = &s.policy.mail_from {
+                let _ = writeln!(
+                    out,
+                    "- MAIL FROM:<> before STARTTLS: `{} {}`",
+                    r.code,
+                    code_span(&r.text())
+                );
+            }
+            for v in &s.versions {
+                let _ = writeln!(
+                    out,
+                    "- {}: {} ({} ms)",
+                    v.version,
+                    md(&describe_result(&v.result)),
+                    v.elapsed.as_millis()
+                );
+            }
+            if let Some(c) = &s.certificate {
+                let _ = writeln!(
+                    out,
+                    "- certificate: {}; issuer {}; names {}; valid until {} ({} days); {}{}; verdict **{}**",
+                    md(&c.subject),
+                    md(&c.issuer),
+                    md(&c.sans.join(", ")),
+                    md(&c.not_after),
+                    c.days_left,
+                    md(&c.key_type),
+                    c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
+                    c.verdict.label().replace('_', " ")
+                );
+            }
+            if with_transcript {
+                let _ = writeln!(out);
+                let _ = writeln!(out, "```text");
+                let mut sessions = vec![("plain-text policy session".to_owned(), &s.policy.transcript)];
+                sessions.extend(
+                    s.versions
+                        .iter()
+                        .map(|v| (format!("{} probe", v.version), &v.transcript)),
+                );
+                for (name, t) in sessions {
+                    let _ = writeln!(out, "-- {name}");
+                    for e in t {
+                        let arrow = match e.direction {
+                            Direction::Sent => "->",
+                            Direction::Received => "<-",
+                            Direction::Note => "**",
+                        };
+                        let _ = writeln!(
+                            out,
+                            "{:>7.3}s {arrow} {}",
+                            e.at.as_secs_f64(),
+                            fence_safe(&e.text)
+                        );
+                    }
+                }
+                let _ = writeln!(out, "```");
+            }
+            let _ = writeln!(out);
+        }
+        if !t.findings.is_empty() {
+            let _ = writeln!(out, "#### Findings");
+            let _ = writeln!(out);
+            for f in &t.findings {
+                let _ = writeln!(
+                    out,
+                    "- **{}** `{}`: {}",
+                    f.severity.label().to_uppercase(),
+                    f.id,
+                    md(&f.title)
+                );
+                for e in &f.evidence {
+                    let _ = writeln!(out, "  - seen: {}", md(e));
+                }
+                for id in &f.signatures {
+                    if let Some(sig) = crate::report::signature(id) {
+                        let _ = writeln!(out, "  - peers will log: `{}` ({})", sig.text, sig.appears_in);
+                    }
+                }
+                for r in &f.remediation {
+                    let _ = writeln!(out, "  - fix: {}", md(r));
+                }
+            }
+            let _ = writeln!(out);
+        }
+    }
+    out
+}
+
+/// Server text inside a code span: sanitized and without backticks, so
+/// it cannot close the span.
+fn code_span(s: &str) -> String {
+    crate::report::sanitize::for_terminal(s, MAX_SHOWN).replace('`', "'")
+}
+
+/// Server text inside a fenced block: sanitized, and a line of backticks
+/// cannot close the fence.
+fn fence_safe(s: &str) -> String {
+    crate::report::sanitize::for_terminal(s, MAX_SHOWN).replace("```", "'''")
+}

@@ -1,0 +1,109 @@
+//! The versions × servers table, built once and styled by the text and
+//! Markdown renderers. Cells hold raw text and a tone; each renderer
+//! sanitizes and styles them its own way.
+
+use crate::model::{ServerObservation, TlsVersion, VersionResult};
+use crate::report::palette::Tone;
+
+/// One table cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    /// The words (raw; renderers sanitize).
+    pub text: String,
+    /// What they mean, for colour.
+    pub tone: Tone,
+}
+
+impl Cell {
+    fn new(text: impl Into<String>, tone: Tone) -> Self {
+        Self {
+            text: text.into(),
+            tone,
+        }
+    }
+}
+
+/// A table: a header row and data rows of the same width.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Column titles.
+    pub header: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// `mx1.contoso.com 192.0.2.1:25`, or the address alone.
+pub fn server_name(s: &ServerObservation) -> String {
+    match (&s.preference, &s.host) {
+        (Some(p), Some(h)) => format!("{p} {h} {}", s.address),
+        (None, Some(h)) => format!("{h} {}", s.address),
+        (_, None) => s.address.to_string(),
+    }
+}
+
+/// The table cell for one version's result.
+pub fn version_cell(version: TlsVersion, r: &VersionResult) -> Cell {
+    let words = match r {
+        VersionResult::NotTested(_) => "not tested".to_owned(),
+        other => other.label().to_owned(),
+    };
+    let tone = match (version.is_legacy(), r) {
+        (_, VersionResult::NotTested(_)) => Tone::Dim,
+        (false, VersionResult::Accepted(a)) if a.legacy_cipher_only => Tone::Warn,
+        (false, VersionResult::Accepted(_)) => Tone::Good,
+        (false, VersionResult::Unknown { .. }) => Tone::Warn,
+        (false, _) => Tone::Bad,
+        (true, VersionResult::Accepted(_)) => Tone::Warn,
+        (true, _) => Tone::Dim,
+    };
+    Cell::new(words, tone)
+}
+
+/// The versions × servers table of one target.
+pub fn versions_table(servers: &[ServerObservation]) -> Table {
+    let mut header = vec!["Server".to_owned(), "STARTTLS".to_owned()];
+    header.extend(TlsVersion::ALL.iter().map(|v| v.to_string()));
+    header.push("Certificate".to_owned());
+    let rows = servers
+        .iter()
+        .map(|s| {
+            let mut row = vec![Cell::new(server_name(s), Tone::Strong)];
+            if let Some(e) = &s.error {
+                row.push(Cell::new(
+                    if e.timed_out {
+                        format!("{} timed out", e.stage)
+                    } else {
+                        format!("{} failed", e.stage)
+                    },
+                    Tone::Bad,
+                ));
+            } else {
+                let tone = match s.starttls {
+                    crate::model::StarttlsStatus::Offered | crate::model::StarttlsStatus::Implicit => Tone::Good,
+                    crate::model::StarttlsStatus::Unknown => Tone::Dim,
+                    _ => Tone::Bad,
+                };
+                row.push(Cell::new(s.starttls.label().replace('_', " "), tone));
+            }
+            for v in TlsVersion::ALL {
+                row.push(match s.version(v) {
+                    Some(p) => version_cell(v, &p.result),
+                    None => Cell::new("-", Tone::Dim),
+                });
+            }
+            row.push(match &s.certificate {
+                Some(c) => Cell::new(
+                    format!("{}, {} days", c.verdict.label().replace('_', " "), c.days_left),
+                    if c.verdict.is_trusted() && c.days_left >= 14 {
+                        Tone::Good
+                    } else {
+                        Tone::Warn
+                    },
+                ),
+                None => Cell::new("-", Tone::Dim),
+            });
+            row
+        })
+        .collect();
+    Table { header, rows }
+}

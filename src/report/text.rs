@@ -1,0 +1,245 @@
+//! Text for a terminal: the summary lines first, then per target the DNS
+//! answer, the versions table, each server's details and the findings.
+//! Every server string goes through `sanitize::for_terminal`.
+
+use std::fmt::Write as _;
+
+use crate::diagnose::findings::{describe_result, Finding, Severity};
+use crate::diagnose::verdict::Verdict;
+use crate::model::{Direction, ServerObservation, Transcript};
+use crate::outcome::{RunReport, TargetReport};
+use crate::report::palette::{Palette, Tone};
+use crate::report::sanitize::{for_terminal, MAX_SHOWN};
+use crate::report::table::{server_name, versions_table, Table};
+
+fn clean(s: &str) -> String {
+    for_terminal(s, MAX_SHOWN)
+}
+
+/// The tone of a verdict word.
+pub fn verdict_tone(v: Verdict) -> Tone {
+    match v {
+        Verdict::Pass => Tone::Good,
+        Verdict::Warn => Tone::Warn,
+        Verdict::Fail | Verdict::Untested => Tone::Bad,
+        Verdict::NoMail => Tone::Strong,
+    }
+}
+
+fn severity_word(s: Severity, p: &Palette) -> String {
+    match s {
+        Severity::Error => p.paint("ERROR", Tone::Bad),
+        Severity::Warning => p.paint("WARN ", Tone::Warn),
+        Severity::Info => p.paint("INFO ", Tone::Dim),
+    }
+}
+
+/// The one summary line of a target, coloured.
+pub fn summary(t: &TargetReport, p: &Palette) -> String {
+    let word = t.verdict.word();
+    match t.summary.strip_prefix(word) {
+        Some(rest) => format!("{}{}", p.paint(word, verdict_tone(t.verdict)), clean(rest)),
+        None => clean(&t.summary),
+    }
+}
+
+/// Renders a table with padded columns.
+pub fn table(t: &Table, p: &Palette, indent: &str) -> String {
+    let cells: Vec<Vec<(String, Tone)>> = t
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|c| (clean(&c.text), c.tone)).collect())
+        .collect();
+    let mut widths: Vec<usize> = t.header.iter().map(|h| h.chars().count()).collect();
+    for row in &cells {
+        for (i, (text, _)) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(text.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
+    let header: Vec<String> = t
+        .header
+        .iter()
+        .zip(&widths)
+        .map(|(h, w)| p.paint(&pad(h, *w), Tone::Strong))
+        .collect();
+    let _ = writeln!(out, "{indent}{}", header.join("  ").trim_end());
+    for row in &cells {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|((text, tone), w)| p.paint(&pad(text, *w), *tone))
+            .collect();
+        let _ = writeln!(out, "{indent}{}", line.join("  ").trim_end());
+    }
+    out
+}
+
+fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
+    let _ = writeln!(out, "  {}", p.paint(&clean(&server_name(s)), Tone::Strong));
+    let label = |l: &str| p.paint(&format!("{l:<9}"), Tone::Dim);
+    if let Some(e) = &s.error {
+        let _ = writeln!(out, "    {} {}: {}", label("error"), e.stage, clean(&e.message));
+        return;
+    }
+    if let Some(b) = &s.banner {
+        let _ = writeln!(out, "    {} {} {}", label("banner"), b.code, clean(&b.text()));
+    }
+    if let Some(e) = &s.ehlo {
+        let verb = if e.used_helo { "HELO" } else { "EHLO" };
+        let exts: Vec<String> = e.extensions.iter().map(|x| clean(x)).collect();
+        let _ = writeln!(out, "    {} {}", label(verb), exts.join(", "));
+    }
+    match (&s.policy.mail_from, s.policy.requires_tls) {
+        (Some(r), req) => {
+            let meaning = match req {
+                Some(true) => "TLS required",
+                Some(false) => "TLS not required",
+                None => "TLS requirement unknown",
+            };
+            let _ = writeln!(
+                out,
+                "    {} MAIL FROM:<> before STARTTLS -> {} {} ({meaning})",
+                label("policy"),
+                r.code,
+                clean(&r.text())
+            );
+        }
+        (None, _) => {
+            if let Some(err) = &s.policy.error {
+                let _ = writeln!(out, "    {} not established: {}", label("policy"), clean(err));
+            }
+        }
+    }
+    for v in &s.versions {
+        let detail = describe_result(&v.result);
+        let tone = crate::report::table::version_cell(v.version, &v.result).tone;
+        let _ = writeln!(
+            out,
+            "    {} {}  {}",
+            label(&v.version.to_string()),
+            p.paint(&clean(&detail), tone),
+            p.paint(&format!("{} ms", v.elapsed.as_millis()), Tone::Dim)
+        );
+    }
+    if let Some(c) = &s.certificate {
+        let _ = writeln!(out, "    {} {}", label("cert"), clean(&c.subject));
+        let _ = writeln!(out, "              issuer {}", clean(&c.issuer));
+        let names: Vec<String> = c.sans.iter().map(|n| clean(n)).collect();
+        let _ = writeln!(out, "              names {}", names.join(", "));
+        let _ = writeln!(
+            out,
+            "              valid {} to {} ({} days left); {}{}; {}",
+            clean(&c.not_before),
+            clean(&c.not_after),
+            c.days_left,
+            clean(&c.key_type),
+            c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
+            clean(&c.signature_algorithm)
+        );
+        let tone = if c.verdict.is_trusted() { Tone::Good } else { Tone::Warn };
+        let _ = writeln!(
+            out,
+            "              verdict {} (chain of {}, from {})",
+            p.paint(&c.verdict.label().replace('_', " "), tone),
+            c.chain_len,
+            c.from_version
+        );
+    }
+}
+
+fn finding(f: &Finding, p: &Palette, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "  {} {}  {}",
+        severity_word(f.severity, p),
+        p.paint(f.id, Tone::Strong),
+        clean(&f.title)
+    );
+    for e in &f.evidence {
+        let _ = writeln!(out, "         seen   {}", clean(e));
+    }
+    for id in &f.signatures {
+        if let Some(sig) = crate::report::signature(id) {
+            let _ = writeln!(out, "         peers  {} ({})", sig.text, sig.appears_in);
+        }
+    }
+    for r in &f.remediation {
+        let _ = writeln!(out, "         fix    {}", r);
+    }
+}
+
+/// Renders the transcript of a connection.
+pub fn transcript(name: &str, t: &Transcript, out: &mut String) {
+    let _ = writeln!(out, "    -- {name}");
+    for e in t {
+        let arrow = match e.direction {
+            Direction::Sent => "->",
+            Direction::Received => "<-",
+            Direction::Note => "**",
+        };
+        let _ = writeln!(
+            out,
+            "    {:>7.3}s {arrow} {}",
+            e.at.as_secs_f64(),
+            clean(&e.text)
+        );
+    }
+}
+
+/// The whole text report.
+pub fn render(r: &RunReport, p: &Palette, with_transcript: bool) -> String {
+    let mut out = String::new();
+    for t in &r.targets {
+        let _ = writeln!(out, "{}", summary(t, p));
+    }
+    for t in &r.targets {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{} {} ({})",
+            p.paint("Target", Tone::Strong),
+            clean(&t.input),
+            t.mode.label()
+        );
+        if let Some(dns) = &t.dns {
+            out.push_str(&crate::report::dns_text(dns, p));
+        }
+        if !t.servers.is_empty() {
+            let _ = writeln!(out);
+            out.push_str(&table(&versions_table(&t.servers), p, "  "));
+            for s in &t.servers {
+                let _ = writeln!(out);
+                server_details(s, p, &mut out);
+                if with_transcript {
+                    transcript("plain-text policy session", &s.policy.transcript, &mut out);
+                    for v in &s.versions {
+                        transcript(&format!("{} probe", v.version), &v.transcript, &mut out);
+                    }
+                }
+            }
+        }
+        if !t.findings.is_empty() {
+            let _ = writeln!(out);
+            let _ = writeln!(out, "{}", p.paint("Findings", Tone::Strong));
+            for f in &t.findings {
+                finding(f, p, &mut out);
+            }
+        }
+    }
+    if r.interrupted {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                "Interrupted: unfinished probes are shown as timed out or not tested.",
+                Tone::Warn
+            )
+        );
+    }
+    out
+}

@@ -1,0 +1,242 @@
+//! A check run: every target at once (bounded), each resolved, its
+//! addresses probed, its observations diagnosed. Finished targets are
+//! handed to a callback as they complete (NDJSON streams them); the
+//! returned [`RunReport`] lists them in command-line order.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::config::Config;
+use crate::diagnose::findings::{server_findings, Finding};
+use crate::diagnose::verdict::{summary_line, verdict, Verdict};
+use crate::dns::{Dns, DnsOptions, IpFamilies, MailRouting, ResolverChoice};
+use crate::model::ServerObservation;
+use crate::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
+use crate::probe::{probe_server, ProbeConfig};
+use crate::target::Target;
+use crate::tls::cert::{root_store, ChainVerifier};
+
+/// The SMTP port.
+const SMTP_PORT: u16 = 25;
+/// How often a throttled session is retried, and the first wait.
+const THROTTLE_RETRIES: u32 = 2;
+const THROTTLE_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The certificate verifier could not be built.
+    #[error("setting up certificate verification: {0}")]
+    Verifier(String),
+}
+
+/// The current time, RFC 3339 UTC, to the second.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+/// Runs the check. `on_done` sees each target when it finishes.
+pub async fn run(
+    cfg: Arc<Config>,
+    cancel: watch::Receiver<bool>,
+    on_done: &mut (dyn FnMut(&TargetReport) + Send),
+) -> Result<RunReport, RunError> {
+    let started_at = now_rfc3339();
+    let deadline = cfg.deadline.map(|d| Instant::now() + d);
+    let verifier = ChainVerifier::new(root_store(&cfg.extra_roots))
+        .map_err(|e| RunError::Verifier(e.to_string()))?;
+    let probe_cfg = Arc::new(ProbeConfig {
+        ehlo_name: cfg.ehlo_name.clone(),
+        timeouts: cfg.timeouts,
+        implicit_tls: cfg.implicit_tls,
+        verifier,
+        global: Arc::new(Semaphore::new(cfg.max_connections)),
+        per_server: cfg.per_server,
+        deadline,
+        cancel: cancel.clone(),
+        throttle_retries: THROTTLE_RETRIES,
+        throttle_backoff: THROTTLE_BACKOFF,
+    });
+    let dns = Arc::new(Dns::new(&DnsOptions {
+        resolver: if cfg.resolvers.is_empty() {
+            ResolverChoice::System
+        } else {
+            ResolverChoice::Servers(cfg.resolvers.clone())
+        },
+        timeout: cfg.timeouts.command,
+        attempts: 2,
+        families: IpFamilies {
+            v4: cfg.ipv4,
+            v6: cfg.ipv6,
+        },
+    }));
+    // Bound the targets in flight too, so a batch of thousands does not
+    // start thousands of DNS queries at once.
+    let in_flight = Arc::new(Semaphore::new(cfg.max_connections));
+    let mut set = JoinSet::new();
+    for (i, (input, target)) in cfg.targets.iter().cloned().enumerate() {
+        let (cfg, probe_cfg, dns, in_flight) =
+            (cfg.clone(), probe_cfg.clone(), dns.clone(), in_flight.clone());
+        set.spawn(async move {
+            let _permit = in_flight.acquire_owned().await.ok();
+            (i, check_target(&cfg, &probe_cfg, &dns, input, target).await)
+        });
+    }
+    let mut done: Vec<(usize, TargetReport)> = Vec::with_capacity(cfg.targets.len());
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, report)) = joined {
+            on_done(&report);
+            done.push((i, report));
+        }
+    }
+    done.sort_by_key(|(i, _)| *i);
+    let targets: Vec<TargetReport> = done.into_iter().map(|(_, t)| t).collect();
+    let cancelled = *cancel.borrow();
+    let deadline_passed = deadline.is_some_and(|d| Instant::now() >= d);
+    let verdicts: Vec<Verdict> = targets.iter().map(|t| t.verdict).collect();
+    let exit = crate::exit::for_run(
+        &verdicts,
+        cfg.fail_on == crate::cli::FailOn::Warning,
+        cancelled,
+    );
+    Ok(RunReport {
+        tool_version: env!("CARGO_PKG_VERSION"),
+        started_at,
+        finished_at: now_rfc3339(),
+        interrupted: cancelled || deadline_passed,
+        exit,
+        targets,
+    })
+}
+
+/// Probes every (host, address, preference) at once, in a stable order.
+async fn probe_all(
+    probe_cfg: &ProbeConfig,
+    list: Vec<(Option<String>, SocketAddr, Option<u16>)>,
+) -> Vec<ServerObservation> {
+    let futures = list
+        .into_iter()
+        .map(|(host, addr, pref)| probe_server(probe_cfg, host, addr, pref));
+    let mut servers: Vec<ServerObservation> = futures_util::future::join_all(futures).await;
+    servers.sort_by(|a, b| {
+        a.preference
+            .cmp(&b.preference)
+            .then_with(|| a.host.cmp(&b.host))
+            .then_with(|| a.address.cmp(&b.address))
+    });
+    servers
+}
+
+async fn check_target(
+    cfg: &Config,
+    probe_cfg: &ProbeConfig,
+    dns: &Result<Dns, crate::dns::DnsError>,
+    input: String,
+    target: Target,
+) -> TargetReport {
+    let port_of = |p: Option<u16>| cfg.port.or(p).unwrap_or(SMTP_PORT);
+    let (mode, dns_section, list) = match &target {
+        Target::Address { ip, port } => (
+            TargetMode::Address,
+            None,
+            vec![(None, SocketAddr::new(*ip, port_of(*port)), None)],
+        ),
+        Target::Name { name, port, .. } => {
+            let resolver = match dns {
+                Ok(d) => d.describe(),
+                Err(e) => format!("unavailable ({e})"),
+            };
+            if cfg.host_mode {
+                let answer = match dns {
+                    Ok(d) => d.resolve_host(name).await,
+                    Err(e) => crate::dns::HostAddresses::failed(e.clone()),
+                };
+                let list = answer
+                    .addresses
+                    .iter()
+                    .map(|ip| (Some(name.clone()), SocketAddr::new(*ip, port_of(*port)), None))
+                    .collect();
+                (
+                    TargetMode::Host,
+                    Some(DnsSection {
+                        query: name.clone(),
+                        resolver,
+                        answer: DnsAnswer::Host(answer),
+                    }),
+                    list,
+                )
+            } else {
+                let routing = match dns {
+                    Ok(d) => d.resolve_mail_domain(name).await,
+                    Err(e) => MailRouting::Failed(e.clone()),
+                };
+                let list = mail_servers(&routing, name, port_of(*port));
+                (
+                    TargetMode::Domain,
+                    Some(DnsSection {
+                        query: name.clone(),
+                        resolver,
+                        answer: DnsAnswer::Mail(routing),
+                    }),
+                    list,
+                )
+            }
+        }
+    };
+    let servers = probe_all(probe_cfg, list).await;
+    let mut findings: Vec<Finding> = server_findings(&servers, &cfg.policy);
+    let mut null_mx = false;
+    if let Some(section) = &dns_section {
+        let (dns_findings, is_null) = crate::diagnose::dns::findings(section);
+        null_mx = is_null;
+        findings.extend(dns_findings);
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+    }
+    let tested = servers.iter().any(ServerObservation::was_tested);
+    let v = verdict(&findings, tested, null_mx);
+    let summary = summary_line(&input, v, &findings);
+    TargetReport {
+        input,
+        mode,
+        dns: dns_section,
+        servers,
+        findings,
+        verdict: v,
+        summary,
+    }
+}
+
+/// The addresses to probe for a mail routing answer.
+fn mail_servers(
+    routing: &MailRouting,
+    name: &str,
+    port: u16,
+) -> Vec<(Option<String>, SocketAddr, Option<u16>)> {
+    match routing {
+        MailRouting::Mx { exchanges, .. } => exchanges
+            .iter()
+            .flat_map(|x| {
+                x.addresses.iter().map(move |ip: &IpAddr| {
+                    (
+                        Some(x.exchange.clone()),
+                        SocketAddr::new(*ip, port),
+                        Some(x.preference),
+                    )
+                })
+            })
+            .collect(),
+        MailRouting::ImplicitMx { addresses } => addresses
+            .iter()
+            .map(|ip| (Some(name.to_owned()), SocketAddr::new(*ip, port), None))
+            .collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,280 @@
+//! In-process SMTP servers on 127.0.0.1:0, one behaviour each, backed by
+//! real TLS stacks (OpenSSL for legacy versions, rustls for modern ones).
+//! Synchronous threads: each connection gets its own, so a server that
+//! stalls one probe never stalls another.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+/// The TLS stack behind STARTTLS.
+#[derive(Clone)]
+pub enum Tls {
+    /// No TLS at all (STARTTLS must then not be advertised or be refused).
+    None,
+    /// OpenSSL, for any version range including 1.0/1.1.
+    OpenSsl(openssl::ssl::SslAcceptor),
+    /// rustls, for 1.2/1.3.
+    Rustls(Arc<rustls::ServerConfig>),
+}
+
+/// What the server does right after answering STARTTLS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AfterStarttls {
+    /// A real TLS handshake with the configured stack.
+    Handshake,
+    /// Closes the connection.
+    Close,
+    /// Sends these plaintext bytes instead of a ServerHello, then waits.
+    Plaintext(Vec<u8>),
+    /// Resets the connection (SO_LINGER 0) when the ClientHello arrives.
+    ResetOnHello,
+    /// Reads the ClientHello, then sends these raw bytes and waits.
+    Raw(Vec<u8>),
+    /// Reads the ClientHello and never answers.
+    Silent,
+}
+
+/// What the server does with EHLO inside TLS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PostTls {
+    /// Answers EHLO without STARTTLS.
+    Normal,
+    /// Never answers.
+    Silent,
+    /// Advertises STARTTLS again (RFC 3207 says it must not).
+    ReadvertiseStarttls,
+}
+
+/// One server behaviour.
+#[derive(Clone)]
+pub struct Behaviour {
+    /// Bytes of the greeting; `None` never greets.
+    pub greeting: Option<Vec<u8>>,
+    /// Wait before the greeting.
+    pub greeting_delay: Duration,
+    /// Send the greeting one byte at a time with this pause.
+    pub drip: Option<Duration>,
+    /// EHLO is refused with 502 (HELO then works).
+    pub ehlo_refused: bool,
+    /// Advertise STARTTLS in EHLO.
+    pub advertise_starttls: bool,
+    /// The reply to STARTTLS.
+    pub starttls_reply: Vec<u8>,
+    /// What follows a 220 reply to STARTTLS.
+    pub after_starttls: AfterStarttls,
+    /// The reply to MAIL FROM before TLS.
+    pub mail_from_reply: Vec<u8>,
+    /// The TLS stack.
+    pub tls: Tls,
+    /// EHLO inside TLS.
+    pub post_tls: PostTls,
+}
+
+impl Behaviour {
+    /// A well-behaved Postfix-like server using `tls`.
+    pub fn with_tls(tls: Tls) -> Self {
+        Self {
+            greeting: Some(b"220 mx.example.test ESMTP Postfix (Debian/GNU)\r\n".to_vec()),
+            greeting_delay: Duration::ZERO,
+            drip: None,
+            ehlo_refused: false,
+            advertise_starttls: true,
+            starttls_reply: b"220 2.0.0 Ready to start TLS\r\n".to_vec(),
+            after_starttls: AfterStarttls::Handshake,
+            mail_from_reply: b"250 2.1.0 Ok\r\n".to_vec(),
+            tls,
+            post_tls: PostTls::Normal,
+        }
+    }
+}
+
+/// A running server; it lives as long as the test process.
+pub struct SmtpServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+/// Starts a server with behaviour `b` on 127.0.0.1:0.
+pub fn spawn(b: Behaviour) -> SmtpServer {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let b = Arc::new(b);
+    thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let b = b.clone();
+            thread::spawn(move || {
+                let _ = serve(conn, &b);
+            });
+        }
+    });
+    SmtpServer { addr }
+}
+
+fn ehlo_reply(b: &Behaviour, tls: bool) -> Vec<u8> {
+    let mut r = b"250-mx.example.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n".to_vec();
+    let starttls = if tls {
+        b.post_tls == PostTls::ReadvertiseStarttls
+    } else {
+        b.advertise_starttls
+    };
+    if starttls {
+        r.extend_from_slice(b"250-STARTTLS\r\n");
+    }
+    r.extend_from_slice(b"250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n");
+    r
+}
+
+/// The answer to one command line; `None` means close.
+fn answer(b: &Behaviour, line: &str, tls: bool) -> Option<Vec<u8>> {
+    let upper = line.to_ascii_uppercase();
+    Some(if upper.starts_with("EHLO") {
+        if tls && b.post_tls == PostTls::Silent {
+            return Some(Vec::new());
+        }
+        if b.ehlo_refused && !tls {
+            b"502 5.5.2 Error: command not recognized\r\n".to_vec()
+        } else {
+            ehlo_reply(b, tls)
+        }
+    } else if upper.starts_with("HELO") {
+        b"250 mx.example.test\r\n".to_vec()
+    } else if upper.starts_with("MAIL FROM") {
+        b.mail_from_reply.clone()
+    } else if upper.starts_with("RSET") || upper.starts_with("NOOP") {
+        b"250 2.0.0 Ok\r\n".to_vec()
+    } else if upper.starts_with("QUIT") {
+        return None;
+    } else if upper.starts_with("RCPT") || upper.starts_with("DATA") {
+        // tlscheck must never send these: make it loud if it does.
+        panic!("tlscheck sent {line:?}: it must never send RCPT or DATA");
+    } else {
+        b"502 5.5.2 Error: command not recognized\r\n".to_vec()
+    })
+}
+
+fn serve(mut conn: TcpStream, b: &Behaviour) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(60)))?;
+    thread::sleep(b.greeting_delay);
+    match &b.greeting {
+        None => {
+            // Never greet: hold the connection until the client leaves.
+            let mut sink = [0u8; 512];
+            while conn.read(&mut sink)? > 0 {}
+            return Ok(());
+        }
+        Some(g) => match b.drip {
+            Some(pause) => {
+                for byte in g {
+                    conn.write_all(&[*byte])?;
+                    thread::sleep(pause);
+                }
+            }
+            None => conn.write_all(g)?,
+        },
+    }
+    let mut reader = BufReader::new(conn.try_clone()?);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let line = line.trim_end().to_owned();
+        if line.eq_ignore_ascii_case("STARTTLS") {
+            conn.write_all(&b.starttls_reply)?;
+            if !b.starttls_reply.starts_with(b"220") {
+                continue;
+            }
+            return after_starttls(conn, b);
+        }
+        match answer(b, &line, false) {
+            Some(reply) => conn.write_all(&reply)?,
+            None => {
+                conn.write_all(b"221 2.0.0 Bye\r\n")?;
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn read_client_hello(conn: &mut TcpStream) -> std::io::Result<()> {
+    let mut buf = [0u8; 4096];
+    let _ = conn.read(&mut buf)?;
+    Ok(())
+}
+
+fn after_starttls(mut conn: TcpStream, b: &Behaviour) -> std::io::Result<()> {
+    match &b.after_starttls {
+        AfterStarttls::Close => Ok(()),
+        AfterStarttls::Plaintext(bytes) => {
+            conn.write_all(bytes)?;
+            let mut sink = [0u8; 4096];
+            while conn.read(&mut sink)? > 0 {}
+            Ok(())
+        }
+        AfterStarttls::ResetOnHello => {
+            read_client_hello(&mut conn)?;
+            // SO_LINGER 0 makes close() send RST instead of FIN.
+            socket_linger_zero(&conn);
+            Ok(())
+        }
+        AfterStarttls::Raw(bytes) => {
+            read_client_hello(&mut conn)?;
+            conn.write_all(bytes)?;
+            let mut sink = [0u8; 4096];
+            while conn.read(&mut sink)? > 0 {}
+            Ok(())
+        }
+        AfterStarttls::Silent => {
+            let mut sink = [0u8; 4096];
+            while conn.read(&mut sink)? > 0 {}
+            Ok(())
+        }
+        AfterStarttls::Handshake => match &b.tls {
+            Tls::None => Ok(()),
+            Tls::OpenSsl(acceptor) => match acceptor.accept(conn) {
+                Ok(tls) => smtp_inside_tls(tls, b),
+                Err(_) => Ok(()),
+            },
+            Tls::Rustls(config) => {
+                let Ok(server) = rustls::ServerConnection::new(config.clone()) else {
+                    return Ok(());
+                };
+                let mut tls = rustls::StreamOwned::new(server, conn);
+                while tls.conn.is_handshaking() {
+                    if tls.conn.complete_io(&mut tls.sock).is_err() {
+                        return Ok(());
+                    }
+                }
+                smtp_inside_tls(tls, b)
+            }
+        },
+    }
+}
+
+fn smtp_inside_tls<S: Read + Write>(tls: S, b: &Behaviour) -> std::io::Result<()> {
+    let mut reader = BufReader::new(tls);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        match answer(b, line.trim_end(), true) {
+            Some(reply) => {
+                reader.get_mut().write_all(&reply)?;
+                reader.get_mut().flush()?;
+            }
+            None => {
+                reader.get_mut().write_all(b"221 2.0.0 Bye\r\n")?;
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn socket_linger_zero(conn: &TcpStream) {
+    let _ = socket2::SockRef::from(conn).set_linger(Some(Duration::ZERO));
+}
