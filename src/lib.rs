@@ -6,5 +6,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod diagnose;
 pub mod model;
 pub mod smtp;

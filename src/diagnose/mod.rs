@@ -1,0 +1,10 @@
+//! Diagnosis: what the observations and the errors an admin pastes mean,
+//! and what to change. Everything here is pure data and pure functions: no
+//! IO, no printing, no clocks. Renderers in `report` turn the values into
+//! text, Markdown or JSON.
+//!
+//! - [`catalogue`]: the documented failure signatures (`421 4.4.2 …
+//!   SocketError`, `451 5.7.3 …`, the Exchange Online `4.4.31x` family, …)
+//!   as one static table.
+
+pub mod catalogue;
