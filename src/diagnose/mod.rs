@@ -6,5 +6,8 @@
 //! - [`catalogue`]: the documented failure signatures (`421 4.4.2 …
 //!   SocketError`, `451 5.7.3 …`, the Exchange Online `4.4.31x` family, …)
 //!   as one static table.
+//! - [`explain`]: finds catalogue entries in pasted text (an NDR, a queue
+//!   line, a protocol log).
 
 pub mod catalogue;
+pub mod explain;
