@@ -8,6 +8,8 @@
 //!   as one static table.
 //! - [`explain`]: finds catalogue entries in pasted text (an NDR, a queue
 //!   line, a protocol log).
+//! - [`remediation`]: paste-able fixes per server software.
 
 pub mod catalogue;
 pub mod explain;
+pub mod remediation;
