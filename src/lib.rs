@@ -7,8 +7,15 @@
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cli;
+pub mod config;
 pub mod diagnose;
+pub mod dns;
 pub mod exit;
 pub mod model;
+pub mod outcome;
+pub mod probe;
+pub mod report;
+pub mod run;
 pub mod smtp;
+pub mod target;
 pub mod tls;

@@ -84,27 +84,29 @@ pub mod sig {
     /// `TLS negotiation failed with error SocketError` (Send connector log).
     pub const TLS_NEGOTIATION_SOCKET_ERROR: &str = "tls-negotiation-failed-socketerror";
     /// `451 5.7.3 Must issue a STARTTLS command first`.
-    pub const MUST_STARTTLS_451: &str = "must-issue-starttls-451-5-7-3";
+    pub const MUST_STARTTLS_451: &str = "starttls-required-451-5-7-3";
     /// Postfix `530 5.7.0 Must issue a STARTTLS command first`.
-    pub const MUST_STARTTLS_530: &str = "must-issue-starttls-530-5-7-0";
-    /// `454 4.7.0 TLS not available`.
-    pub const TLS_NOT_AVAILABLE_454: &str = "tls-not-available-454-4-7-0";
+    pub const MUST_STARTTLS_530: &str = "starttls-required-530-5-7-0";
+    /// `454 4.7.0 TLS not available due to local problem`.
+    pub const TLS_NOT_AVAILABLE_454: &str = "starttls-unavailable-454-4-7-0";
     /// `450 4.7.320 Certificate validation failed`.
-    pub const CERT_VALIDATION_450: &str = "certificate-validation-failed-450-4-7-320";
+    pub const CERT_VALIDATION_450: &str = "exo-certificate-validation-450-4-7-320";
     /// `454 4.7.5` certificate validation failure.
+    pub const STARTTLS_REFUSED_454: &str = "starttls-refused-454";
+    /// `454 4.7.5` certificate validation failure (second entry).
     pub const CERT_VALIDATION_454: &str = "certificate-validation-454-4-7-5";
     /// `450 4.4.318 Connection was closed abruptly`.
-    pub const CLOSED_ABRUPTLY_450: &str = "connection-closed-abruptly-450-4-4-318";
+    pub const CLOSED_ABRUPTLY_450: &str = "exo-connection-closed-450-4-4-318";
     /// `450 4.4.315 Connection timed out`.
-    pub const TIMED_OUT_450: &str = "connection-timed-out-450-4-4-315";
+    pub const TIMED_OUT_450: &str = "exo-connection-timed-out-450-4-4-315";
     /// `450 4.4.316 Connection refused`.
-    pub const REFUSED_450: &str = "connection-refused-450-4-4-316";
+    pub const REFUSED_450: &str = "exo-connection-refused-450-4-4-316";
     /// Port 25 connection timeouts.
-    pub const PORT_25_TIMEOUT: &str = "port-25-connection-timeout";
+    pub const PORT_25_TIMEOUT: &str = "connect-timeout-port-25";
     /// `421 4.7.0 too many connections` and other throttling.
-    pub const THROTTLED_421: &str = "throttling-421-4-7-0";
+    pub const THROTTLED_421: &str = "throttled-421-4-7-0-too-many-connections";
     /// `450 4.4.312 DNS query failed`.
-    pub const DNS_FAILED_450: &str = "dns-query-failed-450-4-4-312";
+    pub const DNS_FAILED_450: &str = "exo-dns-query-failed-450-4-4-312";
     /// `451 4.4.0 DNS query failed`.
     pub const DNS_FAILED_451: &str = "dns-query-failed-451-4-4-0";
 }

@@ -1,0 +1,1352 @@
+//! The failure-signature catalogue: every error text tlscheck can explain,
+//! as one static table of plain data (what admins see, where, what it
+//! means, why it happens, what to change, what to run next).
+//!
+//! Only data and lookups live here. Finding signatures in pasted text is
+//! `diagnose::explain`; turning them into words on a screen is `report`.
+//! Nothing here does IO or allocates at run time.
+
+use std::fmt;
+
+/// Where an error text shows up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// The non-delivery report (bounce, DSN) the sender of the message gets,
+    /// usually under "Diagnostic information for administrators".
+    Ndr,
+    /// "Last error" in Exchange Queue Viewer or `Get-Queue | fl LastError`
+    /// on an on-premises Exchange server.
+    QueueViewer,
+    /// Exchange Send connector protocol log (`ProtocolLog\SmtpSend`).
+    SendProtocolLog,
+    /// Exchange Receive connector protocol log (`ProtocolLog\SmtpReceive`).
+    ReceiveProtocolLog,
+    /// Exchange Online message trace: the Defer/Fail event details
+    /// (`LED=…`).
+    MessageTrace,
+    /// Connector validation in the Exchange admin center (Exchange Online).
+    ConnectorValidation,
+    /// The Postfix mail log (`/var/log/mail.log`, `maillog`).
+    PostfixLog,
+    /// The Exim main or reject log.
+    EximLog,
+    /// The Sendmail log (syslog `mail` facility).
+    SendmailLog,
+    /// The error shown or logged by an SMTP client: a device, an
+    /// application, a script that submits mail.
+    ClientLog,
+    /// The Windows event log (Application or System).
+    EventLog,
+}
+
+impl Place {
+    /// A stable snake_case name for JSON.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ndr => "ndr",
+            Self::QueueViewer => "queue_viewer",
+            Self::SendProtocolLog => "send_protocol_log",
+            Self::ReceiveProtocolLog => "receive_protocol_log",
+            Self::MessageTrace => "message_trace",
+            Self::ConnectorValidation => "connector_validation",
+            Self::PostfixLog => "postfix_log",
+            Self::EximLog => "exim_log",
+            Self::SendmailLog => "sendmail_log",
+            Self::ClientLog => "client_log",
+            Self::EventLog => "event_log",
+        }
+    }
+
+    /// The name an admin knows the place by.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Ndr => "Non-delivery report (NDR)",
+            Self::QueueViewer => "Exchange Queue Viewer",
+            Self::SendProtocolLog => "Send connector protocol log",
+            Self::ReceiveProtocolLog => "Receive connector protocol log",
+            Self::MessageTrace => "Exchange Online message trace",
+            Self::ConnectorValidation => "Exchange Online connector validation",
+            Self::PostfixLog => "Postfix mail log",
+            Self::EximLog => "Exim log",
+            Self::SendmailLog => "Sendmail log",
+            Self::ClientLog => "SMTP client error or log",
+            Self::EventLog => "Windows event log",
+        }
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.title())
+    }
+}
+
+/// Which end of the failing connection sees or writes the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The side that sends the message (the SMTP client): its queue, its
+    /// Send connector log, the NDR it generates.
+    Sender,
+    /// The side that receives the message (the SMTP server): its Receive
+    /// connector log, its own mail log.
+    Receiver,
+}
+
+impl Side {
+    /// A stable snake_case name for JSON.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Sender => "sender",
+            Self::Receiver => "receiver",
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// One place a signature shows up, and on which side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Appearance {
+    /// Where the text is seen.
+    pub place: Place,
+    /// Whose log or report it is.
+    pub side: Side,
+}
+
+/// How much a match says about the text it was found in. Ordered: a
+/// stronger match sorts after a weaker one (`Exact > Partial > Code >
+/// Envelope`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Strength {
+    /// A generic wrapper around the real error (Exchange's "Primary target
+    /// IP address responded with: …"). Always listed after what it wraps.
+    Envelope,
+    /// Only the reply code and enhanced status code matched; the words
+    /// differ. A hint of the same family, not a diagnosis.
+    Code,
+    /// Characteristic words matched without the code that makes them
+    /// specific (e.g. "Must issue a STARTTLS command first" alone, which
+    /// Exchange and Postfix both say with different codes).
+    Partial,
+    /// The signature as documented: its code and words, or its distinctive
+    /// words where it has no code.
+    Exact,
+}
+
+impl Strength {
+    /// A stable snake_case name for JSON.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Envelope => "envelope",
+            Self::Code => "code",
+            Self::Partial => "partial",
+            Self::Exact => "exact",
+        }
+    }
+}
+
+impl fmt::Display for Strength {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// One way of recognising a signature in pasted text. All parts that are
+/// present must be found close together (see `diagnose::explain` for the
+/// rules); a matcher has an enhanced code, phrases, or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Matcher {
+    /// The RFC 5321 basic reply code that must stand right before the
+    /// enhanced code (`421` in `421 4.4.2`). Only used together with
+    /// `enhanced`.
+    pub reply: Option<u16>,
+    /// The RFC 3463 enhanced status code, e.g. `4.4.2`, matched as a whole
+    /// token (`4.4.2` does not match inside `4.4.20` or `14.4.2`).
+    pub enhanced: Option<&'static str>,
+    /// Literal fragments, lower case with single spaces, all of which must
+    /// appear (compared case-insensitively after whitespace is collapsed).
+    pub phrases: &'static [&'static str],
+    /// What a hit of this matcher is worth.
+    pub strength: Strength,
+}
+
+/// Where to read more: a Microsoft article, an RFC, a vendor manual.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reference {
+    /// The title of the document.
+    pub title: &'static str,
+    /// Its address, where known.
+    pub url: Option<&'static str>,
+}
+
+/// One documented failure signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// Stable kebab-case id, e.g. `socket-error-421-4-4-2`, for JSON and
+    /// [`by_id`].
+    pub id: &'static str,
+    /// The text as admins see it (one representative form).
+    pub text: &'static str,
+    /// How `explain` recognises it.
+    pub matchers: &'static [Matcher],
+    /// Where it shows up and on which side.
+    pub appears_in: &'static [Appearance],
+    /// What it means, in plain words.
+    pub meaning: &'static str,
+    /// Why it happens, most likely first.
+    pub causes: &'static [&'static str],
+    /// What to change, in order.
+    pub fix: &'static [&'static str],
+    /// The tlscheck command to run next. `{target}` stands for the host or
+    /// domain the user is asking about; upper-case words (`FILE`) are for
+    /// the user to fill in.
+    pub next_step: &'static str,
+    /// Where to read more.
+    pub reference: Reference,
+}
+
+/// The catalogue entry with this id, if any.
+pub fn by_id(id: &str) -> Option<&'static Signature> {
+    CATALOGUE.iter().find(|s| s.id == id)
+}
+
+// Short constructors keep the table below readable.
+
+/// Enhanced code plus words: the signature as documented. A reply code
+/// right before the enhanced code is included in the fragment when present.
+const fn coded(enhanced: &'static str, phrases: &'static [&'static str]) -> Matcher {
+    Matcher {
+        reply: None,
+        enhanced: Some(enhanced),
+        phrases,
+        strength: Strength::Exact,
+    }
+}
+
+/// Distinctive words without a code.
+const fn words(phrases: &'static [&'static str]) -> Matcher {
+    Matcher {
+        reply: None,
+        enhanced: None,
+        phrases,
+        strength: Strength::Exact,
+    }
+}
+
+/// Words shared with other signatures, or a paraphrase.
+const fn partial(phrases: &'static [&'static str]) -> Matcher {
+    Matcher {
+        reply: None,
+        enhanced: None,
+        phrases,
+        strength: Strength::Partial,
+    }
+}
+
+/// Reply code and enhanced code only, e.g. `421 4.4.2` with other words.
+const fn code_only(reply: u16, enhanced: &'static str) -> Matcher {
+    Matcher {
+        reply: Some(reply),
+        enhanced: Some(enhanced),
+        phrases: &[],
+        strength: Strength::Code,
+    }
+}
+
+/// A wrapper around the real error.
+const fn envelope(enhanced: Option<&'static str>, phrases: &'static [&'static str]) -> Matcher {
+    Matcher {
+        reply: None,
+        enhanced,
+        phrases,
+        strength: Strength::Envelope,
+    }
+}
+
+const fn at(place: Place, side: Side) -> Appearance {
+    Appearance { place, side }
+}
+
+const fn reference(title: &'static str, url: &'static str) -> Reference {
+    Reference {
+        title,
+        url: Some(url),
+    }
+}
+
+use Place::*;
+use Side::*;
+
+/// The Microsoft article the project starts from (English original of the
+/// seed document).
+const MS_TLS10_11: Reference = reference(
+    "Can't send or receive email when using TLS 1.1 or TLS 1.0 (Exchange / Microsoft 365)",
+    "https://learn.microsoft.com/en-us/exchange/troubleshoot/email-delivery/send-receive-emails-socketerror",
+);
+
+/// The Exchange Online NDR code table.
+const MS_EXO_NDR: Reference = reference(
+    "Email non-delivery reports and SMTP errors in Exchange Online",
+    "https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online",
+);
+
+const RFC_3207: Reference = reference(
+    "RFC 3207: SMTP Service Extension for Secure SMTP over Transport Layer Security",
+    "https://www.rfc-editor.org/rfc/rfc3207",
+);
+
+const POSTFIX_TLS: Reference = reference(
+    "Postfix TLS Support (TLS_README)",
+    "https://www.postfix.org/TLS_README.html",
+);
+
+const RFC_8996: Reference = reference(
+    "RFC 8996: Deprecating TLS 1.0 and TLS 1.1",
+    "https://www.rfc-editor.org/rfc/rfc8996",
+);
+
+/// The steps that fix a TLS version mismatch on Exchange/Windows; shared by
+/// the SocketError family.
+const ENABLE_TLS12_EXCHANGE: &str = "Enable TLS 1.2 in SCHANNEL on every Exchange and Edge server in the mail path: both `TLS 1.2\\Client` (used when the server sends) and `TLS 1.2\\Server` (used when it receives) with `Enabled`=1 and `DisabledByDefault`=0, and set the .NET Framework keys `SystemDefaultTlsVersions`=1 and `SchUseStrongCrypto`=1 (tlscheck prints the .reg file for Exchange).";
+const RESTART: &str = "Restart the server: SCHANNEL reads these keys only when Windows starts.";
+const UPDATE: &str = "Install the latest Windows updates and the latest Exchange cumulative and security update; older builds cannot negotiate TLS 1.2 for SMTP.";
+const NO_SMTP_INSPECTION: &str = "Turn off SMTP/ESMTP inspection (e.g. Cisco ASA `inspect esmtp`) on firewalls between the server and the internet; it breaks or strips STARTTLS.";
+
+/// Every signature tlscheck knows. Ids are unique and kebab-case; the
+/// unit tests hold the table to that.
+pub static CATALOGUE: &[Signature] = &[
+    // ---- The four errors of the Microsoft article ------------------------
+    Signature {
+        id: "socket-error-421-4-4-2",
+        text: "421 4.4.2 Connection dropped due to SocketError",
+        matchers: &[
+            coded("4.4.2", &["socketerror"]),
+            words(&["connection dropped due to socketerror"]),
+            partial(&["connection dropped due to socket error"]),
+            code_only(421, "4.4.2"),
+        ],
+        appears_in: &[
+            at(Ndr, Sender),
+            at(QueueViewer, Sender),
+            at(MessageTrace, Sender),
+        ],
+        meaning: "The sending server opened a TCP connection to the receiving server and the connection was closed or reset before the message was handed over. Since Office 365 stopped accepting TLS 1.0 and TLS 1.1, the usual reason is the TLS handshake after STARTTLS: the two servers have no TLS version (or no cipher suite) in common, so one side drops the connection instead of answering, and Exchange reports a socket error rather than a TLS error.",
+        causes: &[
+            "The on-premises server offers only TLS 1.0/1.1 when it sends (SCHANNEL `TLS 1.2\\Client` disabled or never enabled, as on Windows Server 2008 R2 or after a hardening template), so Office 365 drops the handshake.",
+            "The on-premises server accepts only TLS 1.0/1.1 when it receives (`TLS 1.2\\Server` disabled), so mail from Office 365, which uses TLS 1.2 or later, is dropped.",
+            "TLS 1.2 is enabled but no cipher suite is shared (suite list trimmed by a GPO or IIS Crypto), or Exchange's .NET Framework is not set to use the system TLS versions (`SystemDefaultTlsVersions`, `SchUseStrongCrypto`).",
+            "A firewall or load balancer with SMTP inspection interferes with STARTTLS and resets the connection.",
+            "An unstable network path or a NAT idle timeout, when the drop happens after the handshake.",
+        ],
+        fix: &[
+            ENABLE_TLS12_EXCHANGE,
+            RESTART,
+            UPDATE,
+            NO_SMTP_INSPECTION,
+            "Read the Send or Receive connector protocol log for the same time: `TLS negotiation failed with error …` there tells which side failed.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: MS_TLS10_11,
+    },
+    Signature {
+        id: "tls-negotiation-failed-socketerror",
+        text: "TLS negotiation failed with error SocketError",
+        matchers: &[words(&["tls negotiation failed with error socketerror"])],
+        appears_in: &[at(SendProtocolLog, Sender), at(ReceiveProtocolLog, Receiver)],
+        meaning: "Exchange sent STARTTLS, the other side answered 220, and the TCP connection was closed during the TLS handshake that followed. In a Send connector log towards Office 365 this is the TLS version mismatch: this server offered only TLS 1.0 or 1.1 and Office 365 hung up. In a Receive connector log the connecting server gave up during the handshake, usually because this server offered no version or cipher suite it accepts.",
+        causes: &[
+            "Send connector log: SCHANNEL `TLS 1.2\\Client` is disabled on this server, or .NET is not set to use the system TLS versions, so it offers only TLS 1.0/1.1.",
+            "Receive connector log: SCHANNEL `TLS 1.2\\Server` is disabled, so TLS 1.2-only senders such as Office 365 cannot connect.",
+            "No cipher suite in common after the cipher suite list was restricted.",
+            "SMTP inspection on a firewall resets the connection after STARTTLS.",
+        ],
+        fix: &[
+            ENABLE_TLS12_EXCHANGE,
+            RESTART,
+            UPDATE,
+            NO_SMTP_INSPECTION,
+            "To see what this server offers when it sends, run `tlscheck listen` on another machine and send a test message from the server to it (for example through a temporary Send connector with that machine as smart host).",
+        ],
+        next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        reference: MS_TLS10_11,
+    },
+    Signature {
+        id: "starttls-required-451-5-7-3",
+        text: "451 5.7.3 Must issue a STARTTLS command first",
+        matchers: &[
+            coded("5.7.3", &["starttls"]),
+            partial(&["must issue a starttls command first"]),
+            partial(&["starttls is required to send mail"]),
+            code_only(451, "5.7.3"),
+        ],
+        appears_in: &[
+            at(SendProtocolLog, Sender),
+            at(ReceiveProtocolLog, Receiver),
+            at(MessageTrace, Sender),
+        ],
+        meaning: "The receiving side requires TLS on this connection and the sender sent MAIL FROM without it. The sender skipped STARTTLS either because the receiver did not offer it or because an earlier TLS attempt failed and the sender retried in plain text. After the TLS 1.0/1.1 retirement the common story is: the handshake failed (no common TLS version), the sender retried without TLS, and the side that enforces TLS (an Office 365 connector, or a Receive connector with RequireTLS) refused the plain-text session. Exchange Online shows it as `450 4.4.317 Cannot connect to remote server [Message=451 5.7.3 STARTTLS is required to send mail]`.",
+        causes: &[
+            "The TLS handshake failed first because TLS 1.2 is disabled on one side, and the sender fell back to plain text; look for `TLS negotiation failed` just before in the same log.",
+            "The receiving server did not offer STARTTLS: no valid certificate for the Receive connector's FQDN is enabled for SMTP, or `Tls` is missing from its AuthMechanism.",
+            "The receiving Receive connector's `TlsCertificateName` no longer matches the installed certificate (after a renewal), so it cannot start TLS.",
+            "A firewall with SMTP inspection strips STARTTLS from the EHLO reply (EHLO then lists `XXXXXXXA`).",
+        ],
+        fix: &[
+            ENABLE_TLS12_EXCHANGE,
+            RESTART,
+            "On the receiving Exchange server, enable a valid certificate whose names include the Receive connector's FQDN for SMTP: `Get-ExchangeCertificate | fl Thumbprint,Services,CertificateDomains,NotAfter,Status`, then `Enable-ExchangeCertificate -Thumbprint <thumbprint> -Services SMTP`.",
+            "Check `Get-ReceiveConnector | fl Identity,Fqdn,AuthMechanism,RequireTLS,TlsCertificateName`; after a certificate renewal set `-TlsCertificateName \"<I>issuer<S>subject\"` of the new certificate.",
+            NO_SMTP_INSPECTION,
+        ],
+        next_step: "tlscheck {target}",
+        reference: MS_TLS10_11,
+    },
+    // ---- STARTTLS refused or required elsewhere --------------------------
+    Signature {
+        id: "starttls-required-530-5-7-0",
+        text: "530 5.7.0 Must issue a STARTTLS command first",
+        matchers: &[coded("5.7.0", &["must issue a starttls command first"])],
+        appears_in: &[at(PostfixLog, Sender), at(Ndr, Sender), at(ClientLog, Sender)],
+        meaning: "The receiving server (Postfix with `smtpd_tls_security_level = encrypt`, or another server set to require TLS) refused the command because the session was not encrypted. The sender either never tried STARTTLS, or tried, failed the handshake, and retried in plain text.",
+        causes: &[
+            "The sender does not use STARTTLS (Postfix `smtp_tls_security_level = none`, an old device or script).",
+            "The TLS handshake failed (no common TLS version or cipher suite) and the sender retried in plain text; its log shows the TLS failure just before.",
+            "The receiver requires TLS on a listener where clients are not expected to use it, e.g. `-o smtpd_tls_security_level=encrypt` on port 25 in master.cf.",
+        ],
+        fix: &[
+            "On the sender, use opportunistic TLS (Postfix `smtp_tls_security_level = may`) and make sure it can speak TLS 1.2.",
+            "Make sure both sides share TLS 1.2: check the versions the receiver accepts with tlscheck.",
+            "If the receiver is yours and takes mail from the internet on port 25, use `smtpd_tls_security_level = may` there: RFC 3207 says a publicly referenced SMTP server must not require TLS.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: RFC_3207,
+    },
+    Signature {
+        id: "starttls-unavailable-454-4-7-0",
+        text: "454 4.7.0 TLS not available due to local problem",
+        matchers: &[
+            coded("4.7.0", &["tls not available due to local problem"]),
+            partial(&["tls not available due to local problem"]),
+        ],
+        appears_in: &[at(PostfixLog, Sender), at(Ndr, Sender), at(ClientLog, Sender)],
+        meaning: "The server listed STARTTLS in its EHLO reply but could not start TLS when asked. This is Postfix's reply when its TLS engine cannot be set up: the certificate or private key is missing, unreadable or does not match. Senders that require TLS (an Office 365 connector with TLS enforced) give up; others retry in plain text.",
+        causes: &[
+            "`smtpd_tls_cert_file` / `smtpd_tls_key_file` (or `smtpd_tls_chain_files`) name a missing file, or the key cannot be read (permissions, passphrase-protected key).",
+            "The private key does not belong to the certificate (renewed certificate, old key).",
+            "`tlsmgr` is missing from master.cf, or the TLS library failed to initialise after an upgrade.",
+        ],
+        fix: &[
+            "Read the server's mail log at the time of the reply: a `warning: TLS library problem` or `cannot get … private key` line names the file.",
+            "Check the files with `postconf smtpd_tls_cert_file smtpd_tls_key_file smtpd_tls_chain_files`, and that key and certificate belong together: the outputs of `openssl x509 -in CERT -noout -pubkey` and `openssl pkey -in KEY -pubout` must be identical.",
+            "Keep the key unencrypted and owned by root, then run `postfix check` and `postfix reload`.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: POSTFIX_TLS,
+    },
+    Signature {
+        id: "starttls-refused-454",
+        text: "454 TLS not available due to temporary reason",
+        matchers: &[
+            words(&["tls not available due to temporary reason"]),
+            partial(&["tls currently unavailable"]),
+            code_only(454, "4.7.0"),
+        ],
+        appears_in: &[
+            at(Ndr, Sender),
+            at(SendProtocolLog, Sender),
+            at(PostfixLog, Sender),
+            at(EximLog, Sender),
+        ],
+        meaning: "The server offered STARTTLS but refused to start TLS when asked (RFC 3207 reply 454). The reply itself says nothing more; the reason is in the receiving server's own log, and it is almost always the certificate or private key that cannot be loaded.",
+        causes: &[
+            "The certificate or private key is missing, unreadable by the mail service, or the two do not match.",
+            "The certificate bound to SMTP expired or was replaced without updating the configuration.",
+            "The TLS library failed to initialise (after an OpenSSL upgrade) or the server is short of resources.",
+        ],
+        fix: &[
+            "Read the receiving server's log at the time of the reply; Exim logs `TLS error on connection … (cert/key setup)`, Postfix `TLS library problem`, Exchange an MSExchangeFrontEndTransport certificate event.",
+            "Fix the certificate and key files or the certificate binding, then reload the mail service.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: RFC_3207,
+    },
+    // ---- Exchange Online connector errors (4.4.31x, 4.7.320, 5.7.64) -----
+    Signature {
+        id: "exo-dns-query-failed-450-4-4-312",
+        text: "450 4.4.312 DNS query failed",
+        matchers: &[
+            coded("4.4.312", &["dns query failed"]),
+            coded("5.4.312", &["dns query failed"]),
+            code_only(450, "4.4.312"),
+        ],
+        appears_in: &[
+            at(MessageTrace, Sender),
+            at(ConnectorValidation, Sender),
+            at(Ndr, Sender),
+        ],
+        meaning: "Exchange Online could not resolve where to deliver: the MX of the recipient domain or, with an outbound connector, the smart host name. Nothing was sent; Exchange Online keeps retrying until the message expires and then sends an NDR.",
+        causes: &[
+            "The smart host in the Office 365 outbound connector is misspelt or exists only in internal DNS.",
+            "The destination domain's DNS is broken: lame delegation, SERVFAIL, DNSSEC validation failure, or name servers that time out.",
+            "The MX record points to a name without an A/AAAA record, or to an IP address instead of a host name.",
+        ],
+        fix: &[
+            "Resolve the name from outside your network, e.g. `Resolve-DnsName -Type MX contoso.com -Server 1.1.1.1` or `dig MX contoso.com @1.1.1.1`.",
+            "Fix the DNS record, or the connector's smart host (`Get-OutboundConnector | fl Name,SmartHosts,TlsSettings,TlsDomain`), then validate the connector in the Exchange admin center.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-connection-timed-out-450-4-4-315",
+        text: "450 4.4.315 Connection timed out",
+        matchers: &[
+            coded("4.4.315", &["timed out"]),
+            coded("5.4.315", &["timed out"]),
+            code_only(450, "4.4.315"),
+        ],
+        appears_in: &[
+            at(MessageTrace, Sender),
+            at(ConnectorValidation, Sender),
+            at(Ndr, Sender),
+        ],
+        meaning: "Exchange Online tried to open a TCP connection to port 25 of the destination and got no answer at all: packets are dropped on the way and nothing reaches the SMTP service. No SMTP or TLS has happened yet.",
+        causes: &[
+            "The destination firewall does not allow port 25 from the Exchange Online Protection address ranges, or the NAT rule points to the wrong internal host.",
+            "The MX record or the outbound connector's smart host points to an old or wrong public IP address.",
+            "The server is down, or the provider blocks inbound port 25.",
+        ],
+        fix: &[
+            "From outside your network, test TCP port 25 to the address in the message trace (`LastAttemptedIP`).",
+            "Allow inbound port 25 from the Exchange Online Protection ranges (Microsoft 365 URLs and IP address ranges), and check the NAT rule, the MX record and the smart host.",
+            "Make sure the SMTP service listens on port 25 (Exchange: the Default Frontend Receive connector; Postfix: `ss -ltn 'sport = :25'`).",
+        ],
+        next_step: "tlscheck {target}",
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-connection-refused-450-4-4-316",
+        text: "450 4.4.316 Connection refused [Message=Socket error code 10061]",
+        matchers: &[
+            coded("4.4.316", &["refused"]),
+            coded("5.4.316", &["refused"]),
+            partial(&["socket error code 10061"]),
+            code_only(450, "4.4.316"),
+        ],
+        appears_in: &[
+            at(MessageTrace, Sender),
+            at(ConnectorValidation, Sender),
+            at(Ndr, Sender),
+        ],
+        meaning: "Exchange Online reached the destination address, but the connection to port 25 was actively refused (TCP reset, socket error 10061). Something answers at that address, but nothing there accepts SMTP.",
+        causes: &[
+            "The SMTP service is stopped (MSExchangeFrontEndTransport, postfix, exim) or listens on another address.",
+            "A firewall rejects (rather than drops) connections to port 25, or only allows certain source addresses.",
+            "NAT or the MX record sends the connection to the wrong host.",
+        ],
+        fix: &[
+            "Start the mail service and check that it listens on port 25 on the address the NAT rule uses.",
+            "Allow inbound port 25 from the Exchange Online Protection ranges on the firewall.",
+            "Check the MX record and the outbound connector's smart host against the real public address.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-cannot-connect-450-4-4-317",
+        text: "450 4.4.317 Cannot connect to remote server",
+        matchers: &[
+            coded("4.4.317", &["cannot connect to remote server"]),
+            code_only(450, "4.4.317"),
+        ],
+        appears_in: &[
+            at(MessageTrace, Sender),
+            at(ConnectorValidation, Sender),
+            at(Ndr, Sender),
+        ],
+        meaning: "Exchange Online reached the destination but could not get the message across. It is a wrapper: the `[Message=…]` part holds what the remote server said or what went wrong, e.g. `451 5.7.3 STARTTLS is required to send mail` or a TLS failure. Read that part; tlscheck explains it separately when it is in the pasted text.",
+        causes: &[
+            "The TLS handshake with the on-premises server failed (TLS 1.2 disabled there, or no shared cipher suite), or TLS is required and could not be started.",
+            "The on-premises Receive connector's `TlsCertificateName` no longer matches the installed certificate after a renewal.",
+            "The remote server answered the greeting or EHLO with an error (a 421 or 554 from a filter or a connection limit).",
+        ],
+        fix: &[
+            "Read the `[Message=…]` detail and follow the entry for it.",
+            "Hybrid: compare the Receive connector's `TlsCertificateName` with the current certificate (`'<I>'+$cert.Issuer+'<S>'+$cert.Subject`) and set it with `Set-ReceiveConnector -TlsCertificateName`.",
+            ENABLE_TLS12_EXCHANGE,
+        ],
+        next_step: "tlscheck {target}",
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-connection-closed-450-4-4-318",
+        text: "450 4.4.318 Connection was closed abruptly",
+        matchers: &[
+            coded("4.4.318", &["closed abruptly"]),
+            code_only(450, "4.4.318"),
+        ],
+        appears_in: &[
+            at(MessageTrace, Sender),
+            at(ConnectorValidation, Sender),
+            at(Ndr, Sender),
+        ],
+        meaning: "Exchange Online connected to the destination and the remote side closed the TCP connection in the middle of the SMTP session, without a reply. Right after STARTTLS this is Office 365's view of the TLS version mismatch: the on-premises server accepts only TLS 1.0/1.1 (or no cipher suite Office 365 offers) and hangs up during the handshake, the same failure on-premises Exchange logs as SocketError.",
+        causes: &[
+            "The receiving server has SCHANNEL `TLS 1.2\\Server` disabled (or Postfix/Exim capped below TLS 1.2).",
+            "No cipher suite in common.",
+            "A firewall or IPS with SMTP inspection cuts the session.",
+            "The receiving service restarts or drops sessions under load.",
+        ],
+        fix: &[
+            ENABLE_TLS12_EXCHANGE,
+            RESTART,
+            "On Postfix or Exim, allow TLS 1.2 and 1.3 (tlscheck prints the settings for the detected server).",
+            NO_SMTP_INSPECTION,
+        ],
+        next_step: "tlscheck {target}",
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-certificate-validation-450-4-7-320",
+        text: "450 4.7.320 Certificate validation failed",
+        matchers: &[
+            coded("4.7.320", &["certificate validation failed"]),
+            code_only(450, "4.7.320"),
+        ],
+        appears_in: &[
+            at(MessageTrace, Sender),
+            at(ConnectorValidation, Sender),
+            at(Ndr, Sender),
+        ],
+        meaning: "Exchange Online completed the TLS handshake with the destination, but the certificate it presented failed the checks the outbound connector requires (`TlsSettings` CertificateValidation or DomainValidation with `TlsDomain`). The `[Message=…]` part says why, e.g. `SubjectMismatch`.",
+        causes: &[
+            "The on-premises server presents another certificate than expected, often Exchange's self-signed one, because the Receive connector's `TlsCertificateName` is unset or out of date, or set on only one of several servers.",
+            "The certificate's names do not include the connector's `TlsDomain` (SubjectMismatch).",
+            "The certificate expired, is self-signed, or the server does not send its intermediate certificates.",
+        ],
+        fix: &[
+            "Install a publicly trusted certificate that contains the `TlsDomain` name on every server the connector reaches, and enable it for SMTP.",
+            "Set the Receive connector's certificate on each server: `$cert = Get-ExchangeCertificate -Thumbprint <thumbprint>`, then `Set-ReceiveConnector \"<server>\\Default Frontend <server>\" -TlsCertificateName \"<I>$($cert.Issuer)<S>$($cert.Subject)\"`.",
+            "In a hybrid deployment, re-running the Hybrid Configuration Wizard with the new certificate does the same.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "Mail not routing to on-premise Exchange 2013 environment from O365 with 450 4.7.320 Certificate validation failed error",
+            "https://learn.microsoft.com/en-us/archive/blogs/exchangechallengeaccepted/mail-not-routing-to-on-premise-exchange-2013-environment-from-o365-with-450-4-7-320-certificate-validation-failed-error",
+        ),
+    },
+    Signature {
+        id: "exo-tenant-attribution-550-5-7-64",
+        text: "550 5.7.64 TenantAttribution; Relay Access Denied",
+        matchers: &[
+            coded("5.7.64", &["tenantattribution"]),
+            partial(&["tenantattribution; relay access denied"]),
+            code_only(550, "5.7.64"),
+        ],
+        appears_in: &[
+            at(Ndr, Sender),
+            at(SendProtocolLog, Sender),
+            at(ClientLog, Sender),
+        ],
+        meaning: "Exchange Online accepted the connection from your on-premises server or relay but could not tie it to your tenant, so it refused to relay the message to an external recipient. Relay through Office 365 is allowed only when an inbound connector of type on-premises recognises the sending server, by the certificate it presents during TLS or by its public IP address. If TLS fails, no certificate is presented and certificate-based attribution fails too.",
+        causes: &[
+            "The on-premises certificate no longer matches the inbound connector's `TlsSenderCertificateName` (renewal, new name).",
+            "The sending server's public IP address changed and no longer matches the connector's `SenderIPAddresses`.",
+            "The Send connector presents no certificate or an incomplete chain (`TlsCertificateName` unset, intermediates missing), or TLS itself fails.",
+        ],
+        fix: &[
+            "Hybrid: re-run the Hybrid Configuration Wizard and select the current certificate on the transport certificate page.",
+            "Otherwise set the inbound connector to match: `Set-InboundConnector <name> -TlsSenderCertificateName <name in the certificate>` or correct `-SenderIPAddresses`.",
+            "On the sending Exchange server, set the certificate to present: `Set-SendConnector <name> -TlsCertificateName \"<I>issuer<S>subject\"`, and make sure TLS 1.2 works.",
+        ],
+        next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        reference: reference(
+            "\"550 5.7.64 TenantAttribution\" when sending mail externally in Microsoft 365",
+            "https://learn.microsoft.com/en-us/exchange/troubleshoot/email-delivery/ndr/relay-access-denied-smtp",
+        ),
+    },
+    // ---- Exchange on-premises certificate and TLS errors -----------------
+    Signature {
+        id: "tls-negotiation-failed-unknowncredentials",
+        text: "TLS negotiation failed with error UnknownCredentials",
+        matchers: &[words(&["tls negotiation failed with error unknowncredentials"])],
+        appears_in: &[at(SendProtocolLog, Sender), at(ReceiveProtocolLog, Receiver)],
+        meaning: "Exchange could not hand the certificate chosen for this connector to SCHANNEL as TLS credentials. Microsoft documents it for a third-party certificate that is installed but not enabled for the SMTP service; the queue then shows `451 4.4.0 Primary target IP address responded with: \"421 4.4.1 Connection timed out.\"`.",
+        causes: &[
+            "The certificate the connector uses (`TlsCertificateName`, or the one matching its FQDN) is not enabled for the SMTP service.",
+            "Its private key is missing or cannot be opened by the transport service.",
+            "Its status is not Valid (expired, revoked, or `RevocationCheckFailure` on a server that cannot reach the CRL).",
+        ],
+        fix: &[
+            "Find the certificate in the log lines just before (`Certificate thumbprint`), then `Get-ExchangeCertificate -Thumbprint <thumbprint> | fl Services,HasPrivateKey,Status,NotAfter`.",
+            "`Enable-ExchangeCertificate -Thumbprint <thumbprint> -Services SMTP`, then restart MSExchangeTransport.",
+            "If `HasPrivateKey` is False or the status is not Valid, import the certificate again with its private key (PFX) or renew it, and update `TlsCertificateName`.",
+        ],
+        next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        reference: reference(
+            "Outbound email messages are not sent on the Exchange Hub Transport or Edge server",
+            "https://support.microsoft.com/en-us/help/4051498/outbound-email-messages-are-not-sent-on-the-exchange-hub-transport-or",
+        ),
+    },
+    Signature {
+        id: "tls-negotiation-failed-nocredentials",
+        text: "TLS negotiation failed with error NoCredentials",
+        matchers: &[words(&["tls negotiation failed with error nocredentials"])],
+        appears_in: &[at(SendProtocolLog, Sender), at(ReceiveProtocolLog, Receiver)],
+        meaning: "Exchange found no usable certificate for this TLS session. Microsoft documents it for outbound TLS when the certificate named in the Send connector's `TlsCertificateName` has no private key; the queue then shows `421 4.4.1 Connection timed out`.",
+        causes: &[
+            "The certificate used for outbound TLS has no private key (imported from a .cer instead of a .pfx).",
+            "`TlsCertificateName` names a certificate that is no longer installed (renewed) or issuer/subject strings that no longer match.",
+            "Receive side: no certificate matching the Receive connector's FQDN is enabled for SMTP.",
+        ],
+        fix: &[
+            "`Get-ExchangeCertificate | fl Thumbprint,Subject,Issuer,Services,HasPrivateKey,NotAfter` and compare with `Get-SendConnector | fl Name,TlsCertificateName`.",
+            "Import the certificate with its private key if `HasPrivateKey` is False.",
+            "`Set-SendConnector <name> -TlsCertificateName \"<I>$($cert.Issuer)<S>$($cert.Subject)\"` for the current certificate, then restart MSExchangeTransport.",
+        ],
+        next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        reference: reference(
+            "TLS negotiation failed with error NoCredentials if messages to external domains are deferred",
+            "https://learn.microsoft.com/en-us/exchange/troubleshoot/mailflow/tls-negotiation-failed-with-error-nocredentials-error",
+        ),
+    },
+    Signature {
+        id: "send-connector-certificate-454-4-7-5",
+        text: "454 4.7.5 The certificate specified in TlsCertificateName of the SendConnector could not be found.",
+        matchers: &[
+            coded("4.7.5", &["tlscertificatename"]),
+            partial(&["certificate specified in tlscertificatename"]),
+        ],
+        appears_in: &[at(QueueViewer, Sender), at(SendProtocolLog, Sender)],
+        meaning: "The on-premises Send connector (usually \"Outbound to Office 365\") names a certificate in `TlsCertificateName` that the transport service cannot find among its usable certificates, so it cannot present one and the connection fails. Typical right after a certificate renewal.",
+        causes: &[
+            "The certificate was renewed or replaced and `TlsCertificateName` still names the old issuer/subject.",
+            "The new certificate is not enabled for the SMTP service.",
+            "The certificate's status is Invalid or RevocationCheckFailure.",
+        ],
+        fix: &[
+            "`$cert = Get-ExchangeCertificate -Thumbprint <thumbprint>` for the current certificate, then `Set-SendConnector <name> -TlsCertificateName \"<I>$($cert.Issuer)<S>$($cert.Subject)\"`.",
+            "Do the same on the Receive connector that takes mail from Office 365 (`Set-ReceiveConnector … -TlsCertificateName`).",
+            "`Enable-ExchangeCertificate -Thumbprint <thumbprint> -Services SMTP` and check that `Status` is Valid.",
+        ],
+        next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        reference: reference(
+            "Mailflow issue from Exchange On-Prem to Office 365 (Microsoft archived blog)",
+            "https://learn.microsoft.com/en-us/archive/blogs/lalitbisht/mailflow-issue-from-exchange-on-prem-to-office-365",
+        ),
+    },
+    Signature {
+        id: "certificate-validation-454-4-7-5",
+        text: "454 4.7.5 Certificate validation failure",
+        matchers: &[
+            coded("4.7.5", &["certificate validation fail"]),
+            code_only(454, "4.7.5"),
+        ],
+        appears_in: &[
+            at(QueueViewer, Sender),
+            at(SendProtocolLog, Sender),
+            at(ReceiveProtocolLog, Receiver),
+        ],
+        meaning: "TLS was negotiated but the other side's certificate failed validation, and this connection requires a valid one (a Send connector with RequireTLS and domain validation, Domain Security, or an Office 365 connector that validates your certificate). Enhanced code X.7.5 means cryptographic failure.",
+        causes: &[
+            "The certificate expired, is self-signed, or chains to a private CA the other side does not trust.",
+            "The server does not send its intermediate certificates.",
+            "The name does not match what the connector expects (`TlsDomain`, `TlsSendDomainSecureList`).",
+            "The revocation check fails because the server cannot reach the CRL or OCSP addresses.",
+        ],
+        fix: &[
+            "Check the certificate the peer presents with tlscheck (chain, names, expiry).",
+            "Install a publicly trusted certificate with the expected name and its full chain, and enable it for SMTP.",
+            "Allow the server to reach the CA's CRL/OCSP addresses over HTTP.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "RFC 3463: Enhanced Mail System Status Codes",
+            "https://www.rfc-editor.org/rfc/rfc3463",
+        ),
+    },
+    Signature {
+        id: "tls-negotiation-failed-algorithmmismatch",
+        text: "The client and server cannot communicate, because they do not possess a common algorithm",
+        matchers: &[
+            words(&["do not possess a common algorithm"]),
+            words(&["tls negotiation failed with error algorithmmismatch"]),
+            partial(&["sec_e_algorithm_mismatch"]),
+        ],
+        appears_in: &[
+            at(EventLog, Sender),
+            at(EventLog, Receiver),
+            at(ClientLog, Sender),
+            at(SendProtocolLog, Sender),
+        ],
+        meaning: "SCHANNEL, the Windows TLS stack, found no protocol version or cipher suite that both sides allow (SEC_E_ALGORITHM_MISMATCH, 0x80090331). On an Exchange or IIS SMTP server, or a .NET application, this is how a TLS 1.0/1.1-only configuration fails against a peer that requires TLS 1.2, or a cipher suite list trimmed until nothing is shared.",
+        causes: &[
+            "TLS 1.2 is disabled in SCHANNEL (`TLS 1.2\\Client` or `TLS 1.2\\Server`).",
+            "The cipher suite order (Group Policy or IIS Crypto) leaves no suite the peer accepts.",
+            "A .NET application not set to use the system TLS versions (`SystemDefaultTlsVersions`, `SchUseStrongCrypto`) offers TLS 1.0 only.",
+            "The certificate's key can only sign (KeySpec AT_SIGNATURE) while only RSA key-exchange suites are available.",
+        ],
+        fix: &[
+            ENABLE_TLS12_EXCHANGE,
+            RESTART,
+            "Export the SCHANNEL settings (`reg export HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL schannel.reg`) and let tlscheck read them.",
+        ],
+        next_step: "tlscheck schannel FILE",
+        reference: reference(
+            "Encountering \"The client and server cannot communicate, because they do not possess a common algorithm\" or SEC_E_ALGORITHM_MISMATCH (0x80090331)",
+            "https://learn.microsoft.com/en-us/archive/blogs/winsdk/encountering-the-client-and-server-cannot-communicate-because-they-do-not-possess-a-common-algorithm-or-sec_e_algorithm_mismatch-0x80090331",
+        ),
+    },
+    // ---- Exchange on-premises queue and DNS errors -----------------------
+    Signature {
+        id: "dns-query-failed-451-4-4-0",
+        text: "451 4.4.0 DNS query failed",
+        matchers: &[
+            coded("4.4.0", &["dns query failed"]),
+            partial(&["dns query failed"]),
+        ],
+        appears_in: &[at(QueueViewer, Sender), at(Ndr, Sender)],
+        meaning: "The on-premises Exchange server could not look up where to deliver: the MX (or A/AAAA) query for the destination domain, or for the Send connector's smart host, failed or returned nothing usable. The message stays in the queue and is retried.",
+        causes: &[
+            "The DNS servers Exchange uses (network adapter, or the transport service's external DNS settings) cannot resolve internet names.",
+            "The domain does not exist or is misspelt (`SMTPSEND.DNS.NonExistentDomain`).",
+            "The destination's DNS servers ignore AAAA queries or return an unexpected answer.",
+            "The smart host name exists only in another DNS view.",
+        ],
+        fix: &[
+            "On the Exchange server, `Resolve-DnsName -Type MX <domain>` with the same DNS servers Exchange uses.",
+            "Fix the local DNS servers, or give the transport service external DNS servers (`Set-TransportService <server> -ExternalDNSAdapterEnabled $false -ExternalDNSServers <ip>`) and tick \"Use the external DNS lookup settings\" on the Send connector.",
+            "Workaround for one broken domain: a Send connector for that domain with its mail server as smart host.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "451 4.4.0 DNS query failed Exchange Server error in message queue",
+            "https://learn.microsoft.com/en-us/exchange/troubleshoot/mailflow/dns-query-failed",
+        ),
+    },
+    Signature {
+        id: "primary-target-451-4-4-0",
+        text: "451 4.4.0 Primary target IP address responded with: \"…\" Attempted failover to alternate host, but that did not succeed.",
+        matchers: &[
+            envelope(Some("4.4.0"), &["primary target ip address responded with"]),
+            envelope(None, &["attempted failover to alternate host"]),
+        ],
+        appears_in: &[at(QueueViewer, Sender), at(Ndr, Sender)],
+        meaning: "Exchange's wrapper around the last error of a queue. The quoted text after \"responded with:\" is the real error: what the remote host answered, or what the local transport concluded (`421 4.4.2 Connection dropped due to SocketError`, `421 4.4.1 Connection timed out`, `421 4.2.1 Unable to connect`). The wrapper itself only says that every address of the next hop failed and the message will be retried.",
+        causes: &["Any delivery failure on every address of the next hop; the quoted reply names it."],
+        fix: &[
+            "Look up the quoted reply: paste the whole line and tlscheck lists it first.",
+            "Turn on verbose protocol logging on the Send connector (`Set-SendConnector <name> -ProtocolLoggingLevel Verbose`) and read the session to the last attempted address.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "Outbound email messages are not sent on the Exchange Hub Transport or Edge server",
+            "https://support.microsoft.com/en-us/help/4051498/outbound-email-messages-are-not-sent-on-the-exchange-hub-transport-or",
+        ),
+    },
+    Signature {
+        id: "unable-to-connect-421-4-2-1",
+        text: "421 4.2.1 Unable to connect",
+        matchers: &[
+            coded("4.2.1", &["unable to connect"]),
+            code_only(421, "4.2.1"),
+        ],
+        appears_in: &[at(QueueViewer, Sender), at(Ndr, Sender)],
+        meaning: "On-premises Exchange could not set up a working SMTP session with the next hop. The text is Exchange's own and does not say whether TCP, the greeting or TLS failed; on Send connectors to Office 365 it is often a TLS or certificate failure that only the Send connector protocol log shows.",
+        causes: &[
+            "The TLS handshake or certificate selection failed (`TLS negotiation failed with error …` in the Send connector log).",
+            "Outbound port 25 is blocked, or the smart host name or address is wrong.",
+            "The remote host refused or dropped the connection.",
+        ],
+        fix: &[
+            "Turn on verbose protocol logging on the Send connector and read the session.",
+            "Test TCP port 25 from the server: `Test-NetConnection <host> -Port 25`.",
+            ENABLE_TLS12_EXCHANGE,
+        ],
+        next_step: "tlscheck {target}",
+        reference: MS_TLS10_11,
+    },
+    Signature {
+        id: "connect-timeout-421-4-4-1",
+        text: "421 4.4.1 Connection timed out",
+        matchers: &[coded("4.4.1", &["timed out"]), code_only(421, "4.4.1")],
+        appears_in: &[at(QueueViewer, Sender), at(Ndr, Sender)],
+        meaning: "The on-premises Exchange server gave up on the remote host: either the TCP connection to port 25 was never answered, or the session stalled past the timeout. On Send connectors to Office 365, Microsoft documents this text as the queue symptom of a certificate problem (`TLS negotiation failed with error NoCredentials` or `UnknownCredentials` in the Send connector log), not of a network fault.",
+        causes: &[
+            "Certificate problems on the Send connector (no private key, not enabled for SMTP, `TlsCertificateName` out of date).",
+            "Outbound port 25 is blocked by a firewall or the provider.",
+            "The smart host or MX points to a wrong or unreachable address.",
+        ],
+        fix: &[
+            "Turn on verbose protocol logging on the Send connector and look for `TLS negotiation failed`.",
+            "Test TCP port 25 from the server: `Test-NetConnection <host> -Port 25`.",
+            "Fix the certificate as for NoCredentials/UnknownCredentials.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "TLS negotiation failed with error NoCredentials if messages to external domains are deferred",
+            "https://learn.microsoft.com/en-us/exchange/troubleshoot/mailflow/tls-negotiation-failed-with-error-nocredentials-error",
+        ),
+    },
+    // ---- Office 365 client submission ------------------------------------
+    Signature {
+        id: "smtp-auth-legacy-tls-421-4-7-66",
+        text: "421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit https://aka.ms/smtp_auth_tls",
+        matchers: &[
+            coded("4.7.66", &["tls 1.0 and 1.1 are not supported"]),
+            partial(&["tls 1.0 and 1.1 are not supported"]),
+            code_only(421, "4.7.66"),
+        ],
+        appears_in: &[at(ClientLog, Sender)],
+        meaning: "A client that submits mail with SMTP AUTH to smtp.office365.com (port 587) negotiated TLS 1.0 or 1.1, and Exchange Online refused the session. This is client submission (printers, scanners, applications, scripts), not mail between servers.",
+        causes: &[
+            "The device's firmware only supports TLS 1.0/1.1.",
+            "A .NET application on an old framework, or without `SystemDefaultTlsVersions`/`SchUseStrongCrypto`, offers TLS 1.0.",
+            "An old Windows (7, Server 2008 R2) without the TLS 1.2 update for its client.",
+        ],
+        fix: &[
+            "Update the device firmware or application so it uses TLS 1.2.",
+            "For .NET applications set `SystemDefaultTlsVersions`=1 and `SchUseStrongCrypto`=1 under `HKLM\\SOFTWARE\\Microsoft\\.NETFramework\\v4.0.30319` (and the WOW6432Node key).",
+            "For devices that cannot be updated, relay through a local server that speaks TLS 1.2 to Office 365, or use direct send to your MX host on port 25 if they mail only your own mailboxes.",
+        ],
+        next_step: "tlscheck listen --bind 0.0.0.0:587 --once",
+        reference: reference(
+            "Exchange Online SMTP AUTH and TLS 1.2 (link given in the reply)",
+            "https://aka.ms/smtp_auth_tls",
+        ),
+    },
+    // ---- Throttling and resources ----------------------------------------
+    Signature {
+        id: "throttled-421-4-7-0-too-many-connections",
+        text: "421 4.7.0 mx.example.com Error: too many connections from 203.0.113.5",
+        matchers: &[
+            coded("4.7.0", &["too many connections"]),
+            partial(&["too many connections"]),
+        ],
+        appears_in: &[at(Ndr, Sender), at(PostfixLog, Sender), at(ClientLog, Sender)],
+        meaning: "The receiving server refused the connection because the sending address already has too many connections open, or opened too many too fast: a rate limit, not a TLS problem. Postfix's anvil limits (`smtpd_client_connection_count_limit`, `smtpd_client_connection_rate_limit`) produce this text. Tools that open several connections at once, tlscheck's parallel version probes included, can trigger it.",
+        causes: &[
+            "Too many parallel connections from one sending address.",
+            "A connection rate limit, hit by bursts or by quick retries after failed TLS sessions.",
+        ],
+        fix: &[
+            "On the sender, lower the concurrency per destination (Postfix `smtp_destination_concurrency_limit`, Exchange `MaxPerDomainOutboundConnections`).",
+            "On the receiver, raise the limits or exempt trusted senders (`smtpd_client_event_limit_exceptions`).",
+            "Wait a minute and run tlscheck again.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "Postfix configuration parameters: smtpd_client_connection_count_limit",
+            "https://www.postfix.org/postconf.5.html#smtpd_client_connection_count_limit",
+        ),
+    },
+    Signature {
+        id: "throttled-421-4-3-2",
+        text: "421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing transmission channel",
+        matchers: &[
+            coded("4.3.2", &["maximum number of concurrent"]),
+            code_only(421, "4.3.2"),
+        ],
+        appears_in: &[
+            at(Ndr, Sender),
+            at(QueueViewer, Sender),
+            at(SendProtocolLog, Sender),
+            at(ReceiveProtocolLog, Receiver),
+        ],
+        meaning: "An Exchange Receive connector refused the session because a connection limit was reached. The same code with \"Service not available\" means the receiving transport takes no mail at all, for example because the server is in maintenance mode.",
+        causes: &[
+            "Connection limits on the Receive connector (`MaxInboundConnection`, `MaxInboundConnectionPerSource`, `MaxInboundConnectionPercentagePerSource`).",
+            "The server is in maintenance mode (component state of FrontendTransport/HubTransport Inactive) or under back pressure.",
+        ],
+        fix: &[
+            "`Get-ReceiveConnector | fl Identity,MaxInboundConnection*` and raise the per-source limits for trusted senders if needed.",
+            "`Get-ServerComponentState <server>`: FrontendTransport and HubTransport must be Active.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "Message rate limits and throttling (Exchange Server)",
+            "https://learn.microsoft.com/en-us/exchange/mail-flow/message-rate-limits",
+        ),
+    },
+    Signature {
+        id: "back-pressure-452-4-3-1",
+        text: "452 4.3.1 Insufficient system resources",
+        matchers: &[
+            coded("4.3.1", &["insufficient system resources"]),
+            partial(&["insufficient system resources"]),
+            code_only(452, "4.3.1"),
+        ],
+        appears_in: &[
+            at(Ndr, Sender),
+            at(QueueViewer, Sender),
+            at(SendProtocolLog, Sender),
+            at(ReceiveProtocolLog, Receiver),
+        ],
+        meaning: "The receiving Exchange server is under back pressure: it is short of free disk space on the drive that holds the queue database or its logs, or of memory, and temporarily refuses new messages. Senders retry. It is not a TLS problem but often shows up in the same queues.",
+        causes: &[
+            "Low free disk space on the queue database drive.",
+            "High memory use by EdgeTransport.exe, or a large queue.",
+        ],
+        fix: &[
+            "Free disk space or move the queue database to a larger drive (`QueueDatabasePath` in EdgeTransport.exe.config).",
+            "Read the MSExchangeTransport resource events (15004 to 15007) and `Get-ExchangeDiagnosticInfo -Server <server> -Process EdgeTransport -Component ResourceThrottling`.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "Understanding back pressure (Exchange Server)",
+            "https://learn.microsoft.com/en-us/exchange/mail-flow/back-pressure",
+        ),
+    },
+    // ---- Connection timeouts on port 25 ----------------------------------
+    Signature {
+        id: "connect-timeout-port-25",
+        text: "connect to mx.example.com[203.0.113.25]:25: Connection timed out",
+        matchers: &[
+            words(&[":25: connection timed out", "connect to"]),
+            partial(&["connection timed out"]),
+            partial(&["did not properly respond after a period of time"]),
+        ],
+        appears_in: &[at(PostfixLog, Sender), at(ClientLog, Sender), at(Ndr, Sender)],
+        meaning: "The sender's TCP connection attempt to port 25 got no answer. No SMTP or TLS has happened yet: packets to port 25 are dropped somewhere, outbound at the sender or inbound at the receiver.",
+        causes: &[
+            "The provider blocks outbound port 25 (common for cloud VMs and residential lines).",
+            "The receiver's firewall accepts port 25 only from certain addresses (for example only from Exchange Online Protection).",
+            "The host is down, or DNS points to a wrong address; or IPv6 is broken while the MX has an AAAA record.",
+        ],
+        fix: &[
+            "Test from the sender: `nc -vz <host> 25` or `Test-NetConnection <host> -Port 25`, and from another network.",
+            "If outbound port 25 is blocked, send through the provider's relay or a smart host on port 587.",
+            "If only IPv6 fails, fix the route or limit Postfix to IPv4 (`inet_protocols = ipv4`).",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "Postfix Debugging Howto (DEBUG_README)",
+            "https://www.postfix.org/DEBUG_README.html",
+        ),
+    },
+    // ---- Postfix, OpenSSL and Sendmail TLS failures ----------------------
+    Signature {
+        id: "postfix-tls-handshake-failure",
+        text: "Cannot start TLS: handshake failure",
+        matchers: &[words(&["cannot start tls: handshake failure"])],
+        appears_in: &[at(PostfixLog, Sender), at(Ndr, Sender)],
+        meaning: "The Postfix SMTP client sent STARTTLS, got 220, and the TLS handshake failed. The lines just before (`SSL_connect error to …`, `TLS library problem: …`) say why: often no common protocol version (`unsupported protocol`, `alert protocol version`) or cipher suite. With opportunistic TLS (`may`) Postfix can retry in plain text; with `encrypt` or `verify` the mail stays deferred.",
+        causes: &[
+            "The remote server accepts only versions this Postfix excludes (`smtp_tls_protocols`, OpenSSL 3's default security level, `MinProtocol` in openssl.cnf), or the other way round.",
+            "No cipher suite in common (very old OpenSSL on either side, or a trimmed cipher list).",
+            "A middlebox interferes with the handshake.",
+        ],
+        fix: &[
+            "Raise `smtp_tls_loglevel = 1` and read the TLS library error; `posttls-finger -c -l may \"[host]\"` shows the handshake.",
+            "Allow TLS 1.2 and 1.3 on both sides (tlscheck prints the settings for the detected server).",
+        ],
+        next_step: "tlscheck {target}",
+        reference: POSTFIX_TLS,
+    },
+    Signature {
+        id: "postfix-tls-required-not-offered",
+        text: "TLS is required, but was not offered by host mx.example.com[203.0.113.25]",
+        matchers: &[words(&["tls is required, but was not offered by host"])],
+        appears_in: &[at(PostfixLog, Sender), at(Ndr, Sender)],
+        meaning: "The Postfix SMTP client must use TLS for this destination (`smtp_tls_security_level = encrypt`, `verify`, `secure`, or a TLS policy entry), and the remote server's EHLO reply did not list STARTTLS. Nothing was sent.",
+        causes: &[
+            "The receiving server has no certificate configured, or STARTTLS is turned off there.",
+            "A firewall with SMTP inspection strips STARTTLS from the EHLO reply.",
+            "The policy requires TLS for a destination that never offered it.",
+        ],
+        fix: &[
+            "Check the receiver's EHLO reply with tlscheck; enable STARTTLS there (tlscheck prints the settings for the detected server).",
+            NO_SMTP_INSPECTION,
+            "If the destination cannot do TLS, relax the policy for it (`smtp_tls_policy_maps`) to `may`.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "Postfix configuration parameters: smtp_tls_security_level",
+            "https://www.postfix.org/postconf.5.html#smtp_tls_security_level",
+        ),
+    },
+    Signature {
+        id: "tls-alert-protocol-version",
+        text: "SSL routines::tlsv1 alert protocol version",
+        matchers: &[words(&["alert protocol version"])],
+        appears_in: &[
+            at(PostfixLog, Sender),
+            at(PostfixLog, Receiver),
+            at(EximLog, Receiver),
+            at(ClientLog, Sender),
+        ],
+        meaning: "The other side sent the TLS alert `protocol_version` (70): it will not use the TLS version this side offered. Typical when a client limited to TLS 1.0/1.1 meets a server that requires TLS 1.2, such as Office 365, or when a current client meets a server stuck on TLS 1.0.",
+        causes: &[
+            "This side offers only TLS 1.0/1.1 (old OpenSSL, a protocol setting capped below TLS 1.2).",
+            "The other side requires a newer version than this side offers, or offers only versions this side disabled.",
+        ],
+        fix: &[
+            "Allow TLS 1.2 (and 1.3) on this side and check which versions the other side accepts with tlscheck.",
+            "Upgrade OpenSSL or the mail software if it cannot do TLS 1.2 at all.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: reference(
+            "RFC 8446 §6.2: Error Alerts (protocol_version)",
+            "https://www.rfc-editor.org/rfc/rfc8446#section-6.2",
+        ),
+    },
+    Signature {
+        id: "openssl-unsupported-protocol",
+        text: "SSL routines::unsupported protocol",
+        matchers: &[words(&["unsupported protocol"])],
+        appears_in: &[
+            at(PostfixLog, Receiver),
+            at(PostfixLog, Sender),
+            at(EximLog, Receiver),
+            at(ClientLog, Sender),
+        ],
+        meaning: "This side's OpenSSL refused the handshake because the peer offered only TLS versions it does not allow. On a receiving Postfix or Exim it usually means the client tried TLS 1.0/1.1 while this server's minimum is TLS 1.2: OpenSSL 3 allows TLS 1.0/1.1 only at security level 0, and some distributions set `MinProtocol = TLSv1.2` in openssl.cnf. On a sending side it is the reverse.",
+        causes: &[
+            "The peer supports only TLS 1.0/1.1 and this side requires TLS 1.2 or later.",
+            "This side's minimum is above what the peer supports (OpenSSL 3's default security level, openssl.cnf `MinProtocol`, `*_tls_protocols`, `openssl_options`).",
+        ],
+        fix: &[
+            "Have the peer enable TLS 1.2; that is the lasting fix (RFC 8996 retires TLS 1.0 and 1.1).",
+            "Only if that is impossible, lower the minimum for that peer alone rather than for everyone.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: RFC_8996,
+    },
+    Signature {
+        id: "openssl-no-shared-cipher",
+        text: "SSL routines::no shared cipher",
+        matchers: &[words(&["no shared cipher"])],
+        appears_in: &[
+            at(PostfixLog, Receiver),
+            at(EximLog, Receiver),
+            at(SendmailLog, Receiver),
+        ],
+        meaning: "The server's OpenSSL found no cipher suite that both it and the client accept. Often the server has no usable certificate/key for the suites offered (no certificate configured, or only an ECDSA certificate for an RSA-only client), or the client offers only old suites the server disabled.",
+        causes: &[
+            "No certificate and key configured or loadable, so only anonymous suites remain.",
+            "The client offers only legacy suites (RC4, 3DES, non-AEAD CBC) that the server's security level excludes.",
+            "Certificate key type and offered suites do not fit (ECDSA certificate, RSA-only client).",
+        ],
+        fix: &[
+            "Check that the certificate and key are configured and load without warnings.",
+            "Update the client; if that is impossible, allow a wider cipher list for that listener only.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: POSTFIX_TLS,
+    },
+    Signature {
+        id: "sendmail-403-4-7-0-tls-handshake-failed",
+        text: "stat=Deferred: 403 4.7.0 TLS handshake failed.",
+        matchers: &[
+            coded("4.7.0", &["tls handshake failed"]),
+            partial(&["tls handshake failed"]),
+        ],
+        appears_in: &[at(SendmailLog, Sender), at(Ndr, Sender)],
+        meaning: "Sendmail, as the sending side, issued STARTTLS and the handshake failed. 403 is Sendmail's own status, not a reply from the remote server. Usually no common TLS version or cipher suite (old OpenSSL, or `ClientSSLOptions` excluding TLS 1.2) or a certificate problem; the `STARTTLS=client` lines before it give the OpenSSL reason.",
+        causes: &[
+            "No common TLS version: Sendmail linked against an OpenSSL without TLS 1.2, or `ClientSSLOptions` disabling it; or the remote side requires a version Sendmail does not offer.",
+            "No common cipher suite (`CipherList`).",
+            "The client certificate configured for Sendmail cannot be loaded.",
+        ],
+        fix: &[
+            "Read the `STARTTLS=client` log lines before the deferral.",
+            "Allow TLS 1.2 in `ClientSSLOptions` and upgrade OpenSSL if needed (tlscheck prints the settings).",
+            "As a last resort for one broken peer, skip TLS to it with `Try_TLS:<host> NO` in the access map.",
+        ],
+        next_step: "tlscheck {target}",
+        reference: Reference {
+            title: "Sendmail Installation and Operation Guide, STARTTLS section (doc/op/op.me in the Sendmail distribution)",
+            url: None,
+        },
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn is_kebab(id: &str) -> bool {
+        !id.is_empty()
+            && !id.starts_with('-')
+            && !id.ends_with('-')
+            && !id.contains("--")
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
+
+    #[test]
+    fn ids_are_unique_and_kebab_case() {
+        let mut seen = HashSet::new();
+        for sig in CATALOGUE {
+            assert!(is_kebab(sig.id), "not kebab-case: {:?}", sig.id);
+            assert!(seen.insert(sig.id), "duplicate id: {}", sig.id);
+        }
+    }
+
+    #[test]
+    fn every_entry_has_every_field_filled() {
+        for sig in CATALOGUE {
+            let id = sig.id;
+            assert!(!sig.text.trim().is_empty(), "{id}: text");
+            assert!(!sig.matchers.is_empty(), "{id}: matchers");
+            assert!(!sig.appears_in.is_empty(), "{id}: appears_in");
+            assert!(sig.meaning.len() > 40, "{id}: meaning");
+            assert!(!sig.causes.is_empty(), "{id}: causes");
+            assert!(!sig.fix.is_empty(), "{id}: fix");
+            for line in sig.causes.iter().chain(sig.fix) {
+                assert!(!line.trim().is_empty(), "{id}: empty cause or fix");
+            }
+            assert!(sig.next_step.starts_with("tlscheck"), "{id}: next_step");
+            assert!(!sig.reference.title.is_empty(), "{id}: reference title");
+            if let Some(url) = sig.reference.url {
+                assert!(url.starts_with("https://"), "{id}: url {url}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_entry_can_match_exactly() {
+        for sig in CATALOGUE {
+            let best = sig.matchers.iter().map(|m| m.strength).max();
+            let expected = if sig.id == "primary-target-451-4-4-0" {
+                Some(Strength::Envelope)
+            } else {
+                Some(Strength::Exact)
+            };
+            assert_eq!(best, expected, "{}", sig.id);
+        }
+    }
+
+    #[test]
+    fn matchers_are_well_formed() {
+        for sig in CATALOGUE {
+            for m in sig.matchers {
+                let id = sig.id;
+                assert!(
+                    m.enhanced.is_some() || !m.phrases.is_empty(),
+                    "{id}: matcher with nothing to find"
+                );
+                assert!(
+                    m.reply.is_none() || m.enhanced.is_some(),
+                    "{id}: reply code without enhanced code"
+                );
+                if m.strength == Strength::Code {
+                    assert!(m.reply.is_some() && m.phrases.is_empty(), "{id}: code-only");
+                }
+                if let Some(code) = m.enhanced {
+                    let parts: Vec<&str> = code.split('.').collect();
+                    assert_eq!(parts.len(), 3, "{id}: {code}");
+                    assert!(
+                        parts
+                            .iter()
+                            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+                        "{id}: {code}"
+                    );
+                }
+                if let Some(reply) = m.reply {
+                    assert!((200..=599).contains(&reply), "{id}: {reply}");
+                }
+                for p in m.phrases {
+                    // explain compares against lower-cased text with single
+                    // spaces; a phrase in any other form could never match.
+                    assert_eq!(*p, p.to_lowercase(), "{id}: phrase not lower case");
+                    assert_eq!(p.trim(), *p, "{id}: phrase has outer spaces");
+                    assert!(!p.contains("  ") && !p.is_empty(), "{id}: phrase {p:?}");
+                    assert!(
+                        !p.contains(|c: char| c.is_whitespace() && c != ' '),
+                        "{id}: phrase {p:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn by_id_finds_every_entry_and_nothing_else() {
+        for sig in CATALOGUE {
+            assert_eq!(by_id(sig.id).map(|s| s.id), Some(sig.id));
+        }
+        assert!(by_id("no-such-signature").is_none());
+        assert!(by_id("").is_none());
+    }
+
+    #[test]
+    fn the_four_errors_of_the_seed_article_are_catalogued() {
+        let seed = [
+            (
+                "socket-error-421-4-4-2",
+                "421 4.4.2 Connection dropped due to SocketError",
+            ),
+            (
+                "tls-negotiation-failed-socketerror",
+                "TLS negotiation failed with error SocketError",
+            ),
+            (
+                "starttls-required-451-5-7-3",
+                "451 5.7.3 Must issue a STARTTLS command first",
+            ),
+        ];
+        for (id, text) in seed {
+            assert_eq!(by_id(id).map(|s| s.text), Some(text));
+        }
+        let ndr = by_id("socket-error-421-4-4-2").unwrap();
+        assert!(ndr.appears_in.contains(&at(Ndr, Sender)));
+        assert!(ndr.appears_in.contains(&at(QueueViewer, Sender)));
+        let log = by_id("tls-negotiation-failed-socketerror").unwrap();
+        assert!(log.appears_in.contains(&at(SendProtocolLog, Sender)));
+        let starttls = by_id("starttls-required-451-5-7-3").unwrap();
+        assert!(starttls.appears_in.contains(&at(SendProtocolLog, Sender)));
+        assert!(starttls
+            .appears_in
+            .contains(&at(ReceiveProtocolLog, Receiver)));
+    }
+
+    #[test]
+    fn labels_are_snake_case() {
+        let places = [
+            Ndr,
+            QueueViewer,
+            SendProtocolLog,
+            ReceiveProtocolLog,
+            MessageTrace,
+            ConnectorValidation,
+            PostfixLog,
+            EximLog,
+            SendmailLog,
+            ClientLog,
+            EventLog,
+        ];
+        let labels = places
+            .iter()
+            .map(|p| p.label())
+            .chain([Sender.label(), Receiver.label()])
+            .chain(
+                [
+                    Strength::Envelope,
+                    Strength::Code,
+                    Strength::Partial,
+                    Strength::Exact,
+                ]
+                .map(Strength::label),
+            );
+        for label in labels {
+            assert!(
+                label.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{label}"
+            );
+        }
+    }
+
+    #[test]
+    fn strengths_order_exact_above_partial_above_code_above_envelope() {
+        assert!(Strength::Exact > Strength::Partial);
+        assert!(Strength::Partial > Strength::Code);
+        assert!(Strength::Code > Strength::Envelope);
+    }
+}
