@@ -91,7 +91,7 @@ pub mod sig {
     pub const TLS_NOT_AVAILABLE_454: &str = "starttls-unavailable-454-4-7-0";
     /// `450 4.7.320 Certificate validation failed`.
     pub const CERT_VALIDATION_450: &str = "exo-certificate-validation-450-4-7-320";
-    /// `454 4.7.5` certificate validation failure.
+    /// `454 4.7.0` and other refusals of STARTTLS.
     pub const STARTTLS_REFUSED_454: &str = "starttls-refused-454";
     /// `454 4.7.5` certificate validation failure (second entry).
     pub const CERT_VALIDATION_454: &str = "certificate-validation-454-4-7-5";
