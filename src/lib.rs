@@ -8,3 +8,5 @@
 
 pub mod model;
 pub mod smtp;
+pub mod report;
+pub mod schannel;
