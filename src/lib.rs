@@ -7,6 +7,6 @@
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod model;
-pub mod smtp;
 pub mod report;
 pub mod schannel;
+pub mod smtp;

@@ -469,10 +469,13 @@ impl ServerObservation {
     /// reached and tested).
     pub fn was_tested(&self) -> bool {
         self.error.is_none()
-            && self
-                .versions
-                .iter()
-                .any(|p| !matches!(p.result, VersionResult::NotTested(NotTested::EarlierStage { .. }) | VersionResult::NotTested(NotTested::Interrupted)))
+            && self.versions.iter().any(|p| {
+                !matches!(
+                    p.result,
+                    VersionResult::NotTested(NotTested::EarlierStage { .. })
+                        | VersionResult::NotTested(NotTested::Interrupted)
+                )
+            })
     }
 }
 

@@ -42,8 +42,12 @@ const VALUE_STRONG_CRYPTO: &str = "SchUseStrongCrypto";
 /// `regedit` writes a dword in exactly this many digits.
 const DWORD_DIGITS: usize = 8;
 /// Schannel reads its settings when the machine starts.
-const RESTART: &str = "Import the block (double-click the .reg file or `reg import FILE`), then \
+const RESTART: &str = "Import it (double-click the .reg file, or run reg import FILE), then \
                        restart the server: Schannel reads these keys at boot.";
+/// .NET reads its values when a process starts.
+const RESTART_DOTNET: &str = "Import it (double-click the .reg file, or run reg import FILE), \
+                              then restart the server so every .NET process, Exchange \
+                              included, picks the values up.";
 
 /// A Windows Server release whose Schannel defaults tlscheck knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -187,7 +191,13 @@ impl Protocol {
         let squash = |s: &str| -> String {
             s.chars()
                 .filter(|c| !c.is_whitespace())
-                .map(|c| if c == ',' { '.' } else { c.to_ascii_lowercase() })
+                .map(|c| {
+                    if c == ',' {
+                        '.'
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
                 .collect()
         };
         let wanted = squash(name);
@@ -590,10 +600,13 @@ impl Audit {
             .map(|f| f.id)
             .collect();
         if !errors.is_empty() {
+            let count = match errors.len() {
+                1 => "1 error".to_owned(),
+                n => format!("{n} errors"),
+            };
             return format!(
-                "{} error(s): {}. Fix them, restart the server, and mail to and from \
+                "{count}: {}. After the fixes below and a restart, mail to and from \
                  Office 365 can use TLS 1.2.",
-                errors.len(),
                 errors.join(", ")
             );
         }
@@ -752,7 +765,11 @@ fn relative<'p>(path: &'p str, root: &str) -> Option<Vec<&'p str>> {
 }
 
 fn protocol_key(protocol: Protocol, side: Side) -> String {
-    format!("{PROTOCOLS_KEY}\\{}\\{}", protocol.key_name(), side.key_name())
+    format!(
+        "{PROTOCOLS_KEY}\\{}\\{}",
+        protocol.key_name(),
+        side.key_name()
+    )
 }
 
 fn protocol_setting(
@@ -937,10 +954,10 @@ fn tls12_disabled(s: &ProtocolSetting) -> Finding {
     let (id, consequence) = match s.side {
         Side::Client => (
             "tls12-client-disabled",
-            "When this server sends mail to Office 365 it can offer only TLS 1.0/1.1, which \
-             Office 365 no longer accepts: Queue Viewer shows '421 4.4.2 Connection dropped \
-             due to SocketError' and the Send connector protocol log 'TLS negotiation failed \
-             with error SocketError'.",
+            "When this server sends mail to Office 365 it cannot offer TLS 1.2, and Office \
+             365 no longer accepts TLS 1.0/1.1: Queue Viewer shows '421 4.4.2 Connection \
+             dropped due to SocketError' and the Send connector protocol log 'TLS \
+             negotiation failed with error SocketError'.",
         ),
         Side::Server => (
             "tls12-server-disabled",
@@ -1011,7 +1028,10 @@ fn legacy_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
             )),
         });
     }
-    for (protocol, id) in [(Protocol::Ssl3, "ssl3-enabled"), (Protocol::Ssl2, "ssl2-enabled")] {
+    for (protocol, id) in [
+        (Protocol::Ssl3, "ssl3-enabled"),
+        (Protocol::Ssl2, "ssl2-enabled"),
+    ] {
         let ssl = on(&[protocol]);
         if ssl.is_empty() {
             continue;
@@ -1068,7 +1088,7 @@ fn tls13_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
 fn protocol_tree_findings(reg: &Effective<'_>, findings: &mut Vec<Finding>) {
     let mut comma: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut unknown: Vec<(&str, Option<Protocol>)> = Vec::new();
-    let mut misplaced: Vec<(&str, Protocol, Vec<(&'static str, u32)>)> = Vec::new();
+    let mut misplaced: Vec<(&str, Protocol, Vec<RegLine>)> = Vec::new();
     for key in reg.keys.values() {
         let Some(rest) = relative(key.path, PROTOCOLS_KEY) else {
             continue;
@@ -1079,13 +1099,14 @@ fn protocol_tree_findings(reg: &Effective<'_>, findings: &mut Vec<Finding>) {
         if let Some(protocol) = Protocol::from_key_name(name) {
             match tail.first() {
                 None => {
-                    let values: Vec<(&'static str, u32)> = [VALUE_ENABLED, VALUE_DISABLED_BY_DEFAULT]
-                        .into_iter()
-                        .filter_map(|n| match reg.dword(key.path, n) {
-                            Dword::Value(v) => Some((n, v)),
-                            _ => None,
-                        })
-                        .collect();
+                    let values: Vec<(&'static str, u32)> =
+                        [VALUE_ENABLED, VALUE_DISABLED_BY_DEFAULT]
+                            .into_iter()
+                            .filter_map(|n| match reg.dword(key.path, n) {
+                                Dword::Value(v) => Some((n, v)),
+                                _ => None,
+                            })
+                            .collect();
                     if !values.is_empty() {
                         misplaced.push((key.path, protocol, values));
                     }
@@ -1121,9 +1142,7 @@ fn protocol_tree_findings(reg: &Effective<'_>, findings: &mut Vec<Finding>) {
             ),
             lines: reg.key(path).map(value_lines).unwrap_or_default(),
             fix: Some(Fix {
-                advice: format!(
-                    "Set the same values on the Client and Server subkeys. {RESTART}"
-                ),
+                advice: format!("Set the same values on the Client and Server subkeys. {RESTART}"),
                 reg: reg_file(&blocks),
             }),
         });
@@ -1166,11 +1185,10 @@ fn comma_typo(root: &str, mut lines: Vec<usize>) -> Finding {
         severity: Severity::Warning,
         summary: "Key 'TLS 1,2' (comma) is ignored by Windows: TLS 1.2 is NOT configured by it"
             .to_owned(),
-        detail: format!(
-            "The source article prints the key as 'TLS 1,2'. Schannel reads only 'TLS 1.2' \
-             (with a dot), so '{root}' and everything under it have no effect. What applies \
-             to TLS 1.2 is the 'TLS 1.2' row of the table."
-        ),
+        detail: "The source article prints the key as 'TLS 1,2'. Schannel reads only \
+                 'TLS 1.2' (with a dot), so the 'TLS 1,2' key and everything under it have no \
+                 effect. What applies to TLS 1.2 is the 'TLS 1.2' row of the table."
+            .to_owned(),
         lines,
         fix: Some(Fix {
             advice: format!("Delete the comma key and set the correct one. {RESTART}"),
@@ -1349,16 +1367,19 @@ fn dotnet_findings(settings: &[DotNetSetting], findings: &mut Vec<Finding>) {
         },
     ];
     for check in checks {
-        let missing: Vec<&DotNetSetting> =
-            settings.iter().filter(|s| (check.get)(s).is_none()).collect();
+        let missing: Vec<&DotNetSetting> = settings
+            .iter()
+            .filter(|s| (check.get)(s).is_none())
+            .collect();
         let off: Vec<(&DotNetSetting, u32)> = settings
             .iter()
             .filter_map(|s| (check.get)(s).filter(|&v| v != 1).map(|v| (s, v)))
             .collect();
         let fix = |keys: &[DotNetKey]| Fix {
             advice: format!(
-                "Microsoft's Exchange TLS guidance sets both values in all four keys. \
-                 {RESTART}"
+                "Microsoft's Exchange TLS guidance sets SystemDefaultTlsVersions and \
+                 SchUseStrongCrypto to 1 in all four .NET keys; this block sets the ones \
+                 listed. {RESTART_DOTNET}"
             ),
             reg: reg_file(
                 &keys
@@ -1403,6 +1424,11 @@ fn dotnet_findings(settings: &[DotNetSetting], findings: &mut Vec<Finding>) {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on purpose"
+)]
 mod tests {
     use super::*;
     use crate::schannel::parse::parse;
@@ -1506,7 +1532,10 @@ mod tests {
             &reg(&tls12("Client", "\"Enabled\"=dword:ffffffff")),
             Some(WindowsVersion::Ws2019),
         );
-        assert_eq!(state(&a, Protocol::Tls12, Side::Client), ProtocolState::Enabled);
+        assert_eq!(
+            state(&a, Protocol::Tls12, Side::Client),
+            ProtocolState::Enabled
+        );
     }
 
     #[test]
@@ -1522,7 +1551,10 @@ mod tests {
             tls12("Server", "\"Enabled\"=dword:00000000")
         ));
         let a = audit(&export, Some(WindowsVersion::Ws2019));
-        assert_eq!(state(&a, Protocol::Tls12, Side::Client), ProtocolState::Enabled);
+        assert_eq!(
+            state(&a, Protocol::Tls12, Side::Client),
+            ProtocolState::Enabled
+        );
         let server = a.setting(Protocol::Tls12, Side::Server).unwrap();
         assert!(!server.key_present);
         assert_eq!(server.state, ProtocolState::OsDefault(OsDefault::Enabled));
@@ -1546,7 +1578,12 @@ mod tests {
             state(&a, Protocol::Tls12, Side::Client),
             ProtocolState::OsDefault(OsDefault::Unknown)
         );
-        assert_eq!(a.setting(Protocol::Tls12, Side::Client).unwrap().is_usable(), None);
+        assert_eq!(
+            a.setting(Protocol::Tls12, Side::Client)
+                .unwrap()
+                .is_usable(),
+            None
+        );
         assert!(a.finding("tls12-os-default-unknown").is_some());
         assert_eq!(a.verdict, Verdict::Ok);
     }
@@ -1557,7 +1594,10 @@ mod tests {
             &reg(&tls12("Client", "\"Enabled\"=\"0\"")),
             Some(WindowsVersion::Ws2019),
         );
-        assert_eq!(a.setting(Protocol::Tls12, Side::Client).unwrap().enabled, None);
+        assert_eq!(
+            a.setting(Protocol::Tls12, Side::Client).unwrap().enabled,
+            None
+        );
         let f = a.finding("wrong-value-type").unwrap();
         assert!(f.summary.contains("REG_SZ"), "{}", f.summary);
     }
@@ -1610,10 +1650,17 @@ mod tests {
         let a = audit(&reg(&body), Some(WindowsVersion::Ws2019));
         let off = a.finding("dotnet-system-default-tls-disabled").unwrap();
         assert_eq!(off.severity, Severity::Error);
-        assert_eq!(off.summary, "SystemDefaultTlsVersions is not 1: v4.0.30319 = 0");
+        assert_eq!(
+            off.summary,
+            "SystemDefaultTlsVersions is not 1: v4.0.30319 = 0"
+        );
         let missing = a.finding("dotnet-strong-crypto-missing").unwrap();
         assert_eq!(missing.severity, Severity::Warning);
-        assert!(!missing.summary.contains("v4.0.30319,"), "{}", missing.summary);
+        assert!(
+            !missing.summary.contains("v4.0.30319,"),
+            "{}",
+            missing.summary
+        );
         assert_eq!(a.verdict, Verdict::Problem);
         let dotnet = a.dotnet.as_ref().unwrap();
         assert!(dotnet[0].key_present);

@@ -14,8 +14,7 @@ pub mod parse;
 
 pub use audit::{
     audit, Audit, DisabledBy, DotNetKey, DotNetSetting, Finding, Fix, OsDefault, Protocol,
-    ProtocolSetting, ProtocolState, Severity, Side, UnknownWindowsVersion, Verdict,
-    WindowsVersion,
+    ProtocolSetting, ProtocolState, Severity, Side, UnknownWindowsVersion, Verdict, WindowsVersion,
 };
 pub use parse::{
     parse, ExportFormat, ParseError, RegData, RegKey, RegValue, RegistryExport, TextEncoding,

@@ -200,6 +200,16 @@ pub enum TextEncoding {
 }
 
 impl TextEncoding {
+    /// A name for reports: `UTF-16LE`, `ANSI (read as Windows-1252)`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Utf16Le => "UTF-16LE",
+            Self::Utf16Be => "UTF-16BE",
+            Self::Utf8 => "UTF-8",
+            Self::Ansi => "ANSI (read as Windows-1252)",
+        }
+    }
+
     /// A stable snake_case name for JSON.
     pub fn label(self) -> &'static str {
         match self {
@@ -381,7 +391,9 @@ fn parse_reg(lines: &[&str], header_no: usize) -> Result<Vec<RegKey>> {
         }
         let bad = |problem| bad_line(line_no, problem, line);
         if let Some(inner) = line.strip_prefix('[') {
-            let inner = inner.strip_suffix(']').ok_or_else(|| bad(LineProblem::UnclosedKey))?;
+            let inner = inner
+                .strip_suffix(']')
+                .ok_or_else(|| bad(LineProblem::UnclosedKey))?;
             let (deleted, path) = match inner.strip_prefix('-') {
                 Some(path) => (true, path),
                 None => (false, inner),
@@ -506,8 +518,15 @@ fn parse_dword_digits(
     if significant.len() > DWORD_DIGITS {
         return Err(LineProblem::BadDword);
     }
-    let value = u32::from_str_radix(if significant.is_empty() { "0" } else { significant }, 16)
-        .map_err(|_| LineProblem::BadDword)?;
+    let value = u32::from_str_radix(
+        if significant.is_empty() {
+            "0"
+        } else {
+            significant
+        },
+        16,
+    )
+    .map_err(|_| LineProblem::BadDword)?;
     let quirk = (digits.len() > DWORD_DIGITS).then_some(ValueQuirk::OverlongDword {
         digits: digits.len(),
     });
@@ -598,7 +617,10 @@ fn parse_query_value(body: &str) -> Option<(String, RegData)> {
         None => (rest, ""),
     };
     let number = |max_digits: usize| -> Option<u64> {
-        let digits = text.trim().strip_prefix("0x").or(text.trim().strip_prefix("0X"))?;
+        let digits = text
+            .trim()
+            .strip_prefix("0x")
+            .or(text.trim().strip_prefix("0X"))?;
         if digits.is_empty() || digits.len() > max_digits {
             return None;
         }
@@ -701,14 +723,20 @@ fn decode(bytes: &[u8]) -> (String, TextEncoding) {
         return (utf16(rest, u16::from_be_bytes), TextEncoding::Utf16Be);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
-        return (String::from_utf8_lossy(rest).into_owned(), TextEncoding::Utf8);
+        return (
+            String::from_utf8_lossy(rest).into_owned(),
+            TextEncoding::Utf8,
+        );
     }
     if looks_like_utf16le(bytes) {
         return (utf16(bytes, u16::from_le_bytes), TextEncoding::Utf16Le);
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => (text.to_owned(), TextEncoding::Utf8),
-        Err(_) => (bytes.iter().map(|&b| cp1252(b)).collect(), TextEncoding::Ansi),
+        Err(_) => (
+            bytes.iter().map(|&b| cp1252(b)).collect(),
+            TextEncoding::Ansi,
+        ),
     }
 }
 
@@ -764,6 +792,11 @@ fn cp1252(b: u8) -> char {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on purpose"
+)]
 mod tests {
     use super::*;
 
@@ -810,7 +843,8 @@ mod tests {
 
     #[test]
     fn reads_ansi_regedit4_with_windows_1252_comment() {
-        let mut bytes = b"REGEDIT4\r\n\r\n; Export\xe9 \x96 srv\r\n[HKLM\\SOFTWARE\\A]\r\n".to_vec();
+        let mut bytes =
+            b"REGEDIT4\r\n\r\n; Export\xe9 \x96 srv\r\n[HKLM\\SOFTWARE\\A]\r\n".to_vec();
         bytes.extend(b"\"Name\"=\"caf\xe9\"\r\n"); // 0xE9 = é in Windows-1252
         let export = parse(&bytes).unwrap();
         assert_eq!(export.encoding, TextEncoding::Ansi);
@@ -826,7 +860,10 @@ mod tests {
         let export = parse(text.as_bytes()).unwrap();
         let key = only_key(&export);
         assert_eq!(key.values[0].name, "Pa\"th");
-        assert_eq!(key.values[0].data, RegData::String(r"C:\Windows\".to_owned()));
+        assert_eq!(
+            key.values[0].data,
+            RegData::String(r"C:\Windows\".to_owned())
+        );
         assert_eq!(key.values[1].name, "");
         assert_eq!(key.values[1].data, RegData::String("default".to_owned()));
     }
@@ -853,7 +890,11 @@ mod tests {
     #[test]
     fn rejects_dwords_that_do_not_fit_or_are_not_hex() {
         for digits in ["100000000", "", "0000000g", "12 34", "-1"] {
-            assert_eq!(parse_dword_digits(digits), Err(LineProblem::BadDword), "{digits}");
+            assert_eq!(
+                parse_dword_digits(digits),
+                Err(LineProblem::BadDword),
+                "{digits}"
+            );
         }
     }
 
@@ -1001,19 +1042,63 @@ mod tests {
     #[test]
     fn malformed_lines_name_line_and_problem() {
         let cases: &[(&str, usize, LineProblem)] = &[
-            ("[HKEY_LOCAL_MACHINE\\SYSTEM\\Cur", 2, LineProblem::UnclosedKey),
+            (
+                "[HKEY_LOCAL_MACHINE\\SYSTEM\\Cur",
+                2,
+                LineProblem::UnclosedKey,
+            ),
             ("[]", 2, LineProblem::EmptyKey),
             ("\"Enabled\"=dword:0000000", 2, LineProblem::ValueOutsideKey),
-            ("[HKEY_LOCAL_MACHINE\\A]\n\"Enab", 3, LineProblem::UnterminatedString),
-            ("[HKEY_LOCAL_MACHINE\\A]\n\"Enabled\" dword:1", 3, LineProblem::MissingEquals),
-            ("[HKEY_LOCAL_MACHINE\\A]\n\"Enabled\"=dword:", 3, LineProblem::BadDword),
-            ("[HKEY_LOCAL_MACHINE\\A]\n\"E\"=hex:01,0g", 3, LineProblem::BadHex),
-            ("[HKEY_LOCAL_MACHINE\\A]\n\"E\"=hex(zz):01", 3, LineProblem::BadHex),
-            ("[HKEY_LOCAL_MACHINE\\A]\n\"E\"=hex:01,\\", 3, LineProblem::ContinuationAtEnd),
-            ("[HKEY_LOCAL_MACHINE\\A]\n\"E\"=word:1", 3, LineProblem::UnknownData),
-            ("[HKEY_LOCAL_MACHINE\\A]\n\"E\"=\"x\" y", 3, LineProblem::TrailingData),
-            ("[HKEY_LOCAL_MACHINE\\A]\n\"E\"=\"x", 3, LineProblem::UnterminatedString),
-            ("[HKEY_LOCAL_MACHINE\\A]\nEnabled=1", 3, LineProblem::UnexpectedLine),
+            (
+                "[HKEY_LOCAL_MACHINE\\A]\n\"Enab",
+                3,
+                LineProblem::UnterminatedString,
+            ),
+            (
+                "[HKEY_LOCAL_MACHINE\\A]\n\"Enabled\" dword:1",
+                3,
+                LineProblem::MissingEquals,
+            ),
+            (
+                "[HKEY_LOCAL_MACHINE\\A]\n\"Enabled\"=dword:",
+                3,
+                LineProblem::BadDword,
+            ),
+            (
+                "[HKEY_LOCAL_MACHINE\\A]\n\"E\"=hex:01,0g",
+                3,
+                LineProblem::BadHex,
+            ),
+            (
+                "[HKEY_LOCAL_MACHINE\\A]\n\"E\"=hex(zz):01",
+                3,
+                LineProblem::BadHex,
+            ),
+            (
+                "[HKEY_LOCAL_MACHINE\\A]\n\"E\"=hex:01,\\",
+                3,
+                LineProblem::ContinuationAtEnd,
+            ),
+            (
+                "[HKEY_LOCAL_MACHINE\\A]\n\"E\"=word:1",
+                3,
+                LineProblem::UnknownData,
+            ),
+            (
+                "[HKEY_LOCAL_MACHINE\\A]\n\"E\"=\"x\" y",
+                3,
+                LineProblem::TrailingData,
+            ),
+            (
+                "[HKEY_LOCAL_MACHINE\\A]\n\"E\"=\"x",
+                3,
+                LineProblem::UnterminatedString,
+            ),
+            (
+                "[HKEY_LOCAL_MACHINE\\A]\nEnabled=1",
+                3,
+                LineProblem::UnexpectedLine,
+            ),
         ];
         for (body, line, problem) in cases {
             let text = format!("Windows Registry Editor Version 5.00\n{body}\n");
@@ -1066,9 +1151,18 @@ mod tests {
     #[test]
     fn hklm_is_expanded_and_trailing_backslash_dropped() {
         assert_eq!(normalise_key(r"HKLM\SYSTEM\"), r"HKEY_LOCAL_MACHINE\SYSTEM");
-        assert_eq!(normalise_key(r"hkey_local_machine\A"), r"HKEY_LOCAL_MACHINE\A");
-        assert_eq!(normalise_key(r"HKEY_CURRENT_USER\A"), r"HKEY_CURRENT_USER\A");
-        assert_eq!(normalise_key(r"HKLM\A\TLS 1.2 "), r"HKEY_LOCAL_MACHINE\A\TLS 1.2 ");
+        assert_eq!(
+            normalise_key(r"hkey_local_machine\A"),
+            r"HKEY_LOCAL_MACHINE\A"
+        );
+        assert_eq!(
+            normalise_key(r"HKEY_CURRENT_USER\A"),
+            r"HKEY_CURRENT_USER\A"
+        );
+        assert_eq!(
+            normalise_key(r"HKLM\A\TLS 1.2 "),
+            r"HKEY_LOCAL_MACHINE\A\TLS 1.2 "
+        );
     }
 
     #[test]
