@@ -536,10 +536,11 @@ pub struct Finding {
 /// The overall answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// No error: TLS 1.2 is not turned off on either side and the .NET
-    /// values are not set against it (warnings may remain).
+    /// TLS 1.2 is usable on both Client and Server, and no error finding
+    /// (the .NET values are fine or only warned about).
     Ok,
-    /// At least one error finding.
+    /// An error finding, or TLS 1.2 not known to be usable on a side
+    /// (left to the default of an unknown OS).
     Problem,
 }
 
@@ -569,7 +570,8 @@ pub struct Audit {
     pub dotnet: Option<Vec<DotNetSetting>>,
     /// Errors first, then warnings, then info; in a fixed order within each.
     pub findings: Vec<Finding>,
-    /// `Problem` exactly when there is an error finding.
+    /// `Problem` when there is an error finding or TLS 1.2 is not known to
+    /// be usable on both sides.
     pub verdict: Verdict,
 }
 
@@ -618,8 +620,9 @@ impl Audit {
             (Some(true), Some(true)) => "TLS 1.2 is usable for sending (Client) and \
                                          receiving (Server) mail."
                 .to_owned(),
-            _ => "Nothing turns TLS 1.2 off, but whether it is on depends on the Windows \
-                  version: pass --os, or set the keys explicitly."
+            _ => "Nothing turns TLS 1.2 off, but no key turns it on either, and whether \
+                  the OS default has it on depends on the Windows version (Server 2008 R2 \
+                  does not): pass --os, or set the keys explicitly."
                 .to_owned(),
         }
     }
@@ -661,10 +664,16 @@ pub fn audit(export: &RegistryExport, os: Option<WindowsVersion>) -> Audit {
     };
 
     findings.sort_by_key(|f| f.severity);
-    let verdict = if findings.iter().any(|f| f.severity == Severity::Error) {
-        Verdict::Problem
-    } else {
+    // TLS 1.2 must be known to work on both sides: an unknown OS default
+    // is not good enough (Server 2008 R2 ships it off).
+    let tls12_usable = protocols
+        .iter()
+        .filter(|s| s.protocol == Protocol::Tls12)
+        .all(|s| s.is_usable() == Some(true));
+    let verdict = if tls12_usable && findings.iter().all(|f| f.severity != Severity::Error) {
         Verdict::Ok
+    } else {
+        Verdict::Problem
     };
     Audit {
         format: export.format,
@@ -874,6 +883,14 @@ fn side_list(sides: &[Side]) -> String {
     names.join(" and ")
 }
 
+fn verb<'v>(sides: &[Side], one: &'v str, both: &'v str) -> &'v str {
+    if sides.len() > 1 {
+        both
+    } else {
+        one
+    }
+}
+
 fn tls12_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
     let mut by_default = Vec::new();
     let mut unknown = Vec::new();
@@ -895,8 +912,9 @@ fn tls12_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
             id: "tls12-disabled-by-default",
             severity: Severity::Error,
             summary: format!(
-                "TLS 1.2 {} has DisabledByDefault=1: for mail, TLS 1.2 is effectively off",
-                side_list(&by_default)
+                "TLS 1.2 {} {} DisabledByDefault=1: for mail, TLS 1.2 is effectively off",
+                side_list(&by_default),
+                verb(&by_default, "has", "have")
             ),
             detail: "DisabledByDefault=1 is subtler than Enabled=0: TLS 1.2 stays available to \
                      an application that asks for it by name, but it is left out of the \
@@ -914,8 +932,9 @@ fn tls12_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
             id: "tls12-os-default-unknown",
             severity: Severity::Warning,
             summary: format!(
-                "TLS 1.2 {} is not set; whether it is on depends on the Windows version",
-                side_list(&unknown)
+                "TLS 1.2 {} {} not set; whether it is on depends on the Windows version",
+                side_list(&unknown),
+                verb(&unknown, "is", "are")
             ),
             detail: "No value decides TLS 1.2 here, so the OS default applies. It is on by \
                      default from Windows Server 2012 on, but off on Server 2008 R2 and older. \
@@ -931,8 +950,9 @@ fn tls12_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
             id: "tls12-not-explicit",
             severity: Severity::Info,
             summary: format!(
-                "TLS 1.2 {} is on by OS default, not by an explicit key",
-                side_list(&implicit)
+                "TLS 1.2 {} {} on by OS default, not by an explicit key",
+                side_list(&implicit),
+                verb(&implicit, "is", "are")
             ),
             detail: "This Windows version enables TLS 1.2 by default, so it works without \
                      keys. Microsoft's Exchange TLS guidance still sets Enabled=1 and \
@@ -1572,7 +1592,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_os_leaves_tls12_uncertain_but_not_a_problem() {
+    fn unknown_os_leaves_tls12_uncertain_and_that_is_a_problem() {
         let a = audit(&reg(&format!("[{SCHANNEL_KEY}]\r\n")), None);
         assert_eq!(
             state(&a, Protocol::Tls12, Side::Client),
@@ -1585,7 +1605,16 @@ mod tests {
             None
         );
         assert!(a.finding("tls12-os-default-unknown").is_some());
-        assert_eq!(a.verdict, Verdict::Ok);
+        assert_eq!(a.verdict, Verdict::Problem);
+        let explicit = audit(
+            &reg(&format!(
+                "{}{}",
+                tls12("Client", "\"Enabled\"=dword:00000001"),
+                tls12("Server", "\"Enabled\"=dword:00000001")
+            )),
+            None,
+        );
+        assert_eq!(explicit.verdict, Verdict::Ok);
     }
 
     #[test]

@@ -686,15 +686,20 @@ fn bad_line(line: usize, problem: LineProblem, text: &str) -> ParseError {
     }
 }
 
-/// The first few dozen characters of a hostile line, quoted, with control,
-/// format and bidi characters escaped so an error message cannot move the
-/// cursor or reorder the terminal.
+/// A hostile line for an error message, quoted: at most [`EXCERPT_CHARS`]
+/// characters, a long line shown as its start and end (a truncated line is
+/// recognised by its end), with control, format and bidi characters
+/// escaped so the message cannot move the cursor or reorder the terminal.
 fn excerpt(s: &str) -> String {
+    let len = s.chars().count();
+    let half = EXCERPT_CHARS / 2;
     let mut out = String::from("'");
     for (n, c) in s.chars().enumerate() {
-        if n == EXCERPT_CHARS {
-            out.push('…');
-            break;
+        if len > EXCERPT_CHARS && n >= half && n < len - half {
+            if n == half {
+                out.push('…');
+            }
+            continue;
         }
         if c.is_control() || is_format_char(c) {
             out.extend(c.escape_unicode());
@@ -1035,8 +1040,12 @@ mod tests {
             panic!("{err:?}")
         };
         assert_eq!(first_line, "'\\u{1b}[31mred\\u{202e}evil'");
-        let long = excerpt(&"x".repeat(500));
+        let long = excerpt(&format!("head{}tail", "x".repeat(500)));
         assert_eq!(long.chars().count(), EXCERPT_CHARS + 3);
+        assert!(
+            long.starts_with("'headxx") && long.ends_with("xxtail'"),
+            "{long}"
+        );
     }
 
     #[test]
