@@ -17,6 +17,6 @@ pub use audit::{
     ProtocolSetting, ProtocolState, Severity, Side, UnknownWindowsVersion, Verdict, WindowsVersion,
 };
 pub use parse::{
-    parse, ExportFormat, ParseError, RegData, RegKey, RegValue, RegistryExport, TextEncoding,
-    ValueQuirk, MAX_EXPORT_BYTES,
+    parse, ExportFormat, LineProblem, ParseError, RegData, RegKey, RegValue, RegistryExport,
+    TextEncoding, ValueQuirk, MAX_EXPORT_BYTES,
 };
