@@ -16,6 +16,7 @@ pub mod outcome;
 pub mod probe;
 pub mod report;
 pub mod run;
+pub mod schannel;
 pub mod smtp;
 pub mod target;
 pub mod tls;

@@ -1,0 +1,48 @@
+//! Rendering: turns run reports, explanations and audits into text,
+//! Markdown and JSON. Renderers return strings; only `main.rs` writes to
+//! stdout. Server text is sanitized here (text, Markdown) or kept exact
+//! (JSON).
+
+pub mod dns;
+pub mod explain;
+pub mod json;
+pub mod markdown;
+pub mod palette;
+pub mod sanitize;
+pub mod schannel;
+pub mod table;
+pub mod text;
+
+use crate::cli::Format;
+use crate::diagnose::catalogue::{self, Signature};
+use crate::outcome::RunReport;
+use palette::Palette;
+
+/// Renders a run in `format` (NDJSON lines are written as targets finish,
+/// see [`json::render_line`]; here NDJSON gives the whole run as lines).
+pub fn render(r: &RunReport, format: Format, palette: &Palette, transcript: bool) -> String {
+    match format {
+        Format::Text => text::render(r, palette, transcript),
+        Format::Markdown => markdown::render(r, transcript),
+        Format::Json => json::render(r, transcript),
+        Format::Ndjson => r
+            .targets
+            .iter()
+            .map(|t| json::render_line(t, &r.started_at, transcript))
+            .collect(),
+    }
+}
+
+/// The catalogue entry behind a signature id used by a finding.
+pub fn signature(id: &str) -> Option<&'static Signature> {
+    catalogue::by_id(id)
+}
+
+/// Where a signature shows up, in words: "sender: NDR, Queue Viewer".
+pub fn appears_in(sig: &Signature) -> String {
+    sig.appears_in
+        .iter()
+        .map(|a| format!("{} ({})", a.place.title(), a.side))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
