@@ -56,6 +56,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Explain a pasted error line or NDR: meaning, causes, what to run next.
     Explain(ExplainArgs),
+    /// Audit a Windows registry export of SCHANNEL and .NET TLS settings
+    /// (.reg in UTF-16 or ANSI, or `reg query /s` output).
+    #[command(after_help = SCHANNEL_HELP)]
+    Schannel(SchannelArgs),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to standard output.
@@ -181,6 +185,39 @@ pub struct ExplainArgs {
     /// The error text (quote it), or `-` to read it from standard input.
     #[arg(value_name = "TEXT", required = true)]
     pub text: Vec<String>,
+
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+const SCHANNEL_HELP: &str = "\
+Make the export on the Windows server with:
+  reg export \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\" schannel.reg
+  reg export \"HKLM\\SOFTWARE\\Microsoft\\.NETFramework\" dotnet.reg
+  copy /b schannel.reg+dotnet.reg export.reg
+
+Exit codes:
+  0  TLS 1.2 is usable on both sides (Client: sending, Server: receiving)
+  1  a problem was found (see the findings and the .reg blocks that fix it)
+  2  the file is not a registry export tlscheck can read";
+
+/// Arguments of `tlscheck schannel`.
+#[derive(Debug, Args)]
+pub struct SchannelArgs {
+    /// The export: a .reg file (UTF-16 or ANSI) or `reg query /s` output;
+    /// `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The server's Windows version, which decides the defaults of keys
+    /// that are absent: 2012r2, 2016, 2019, 2022 or 2025.
+    #[arg(long, value_name = "VERSION")]
+    pub os: Option<crate::schannel::WindowsVersion>,
 
     /// Output format.
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         None => check(cli.check),
         Some(Command::Check(args)) => check(args),
         Some(Command::Explain(args)) => explain(&args),
+        Some(Command::Schannel(args)) => schannel(&args),
         Some(Command::Completions(args)) => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();
@@ -149,5 +150,42 @@ fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
         ExitStatus::PolicyFailed
     } else {
         ExitStatus::Pass
+    })
+}
+
+fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
+    use std::io::Read;
+    use tlscheck::schannel;
+    // Read one byte more than the parser accepts, so it can say "too large".
+    let limit = u64::try_from(schannel::parse::MAX_EXPORT_BYTES).unwrap_or(u64::MAX) + 1;
+    let mut bytes = Vec::new();
+    let read = if args.file.as_os_str() == "-" {
+        std::io::stdin().take(limit).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(&args.file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+    };
+    if let Err(e) = read {
+        eprintln!("tlscheck: reading {}: {e}", args.file.display());
+        return Ok(ExitStatus::Usage);
+    }
+    let export = match schannel::parse(&bytes) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("tlscheck: {}: {e}", args.file.display());
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    let audit = schannel::audit(&export, args.os);
+    let env = Env::from_process();
+    let color = tlscheck::config::decide_color(args.color, args.format, &env);
+    let out = match args.format {
+        Format::Text => report::schannel::render_text(&audit, color),
+        Format::Markdown => report::schannel::render_markdown(&audit),
+        Format::Json | Format::Ndjson => report::schannel::render_json(&audit),
+    };
+    emit(out.as_bytes())?;
+    Ok(match audit.verdict {
+        schannel::Verdict::Ok => ExitStatus::Pass,
+        schannel::Verdict::Problem => ExitStatus::PolicyFailed,
     })
 }

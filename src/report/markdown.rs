@@ -155,7 +155,7 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                 }
                 for id in &f.signatures {
                     if let Some(sig) = crate::report::signature(id) {
-                        let _ = writeln!(out, "  - peers will log: `{}` ({})", sig.text, sig.appears_in);
+                        let _ = writeln!(out, "  - peers will log: `{}` ({})", sig.text, crate::report::appears_in(sig));
                     }
                 }
                 for r in &f.remediation {

@@ -164,7 +164,7 @@ fn finding(f: &Finding, p: &Palette, out: &mut String) {
     }
     for id in &f.signatures {
         if let Some(sig) = crate::report::signature(id) {
-            let _ = writeln!(out, "         peers  {} ({})", sig.text, sig.appears_in);
+            let _ = writeln!(out, "         peers  {} ({})", sig.text, crate::report::appears_in(sig));
         }
     }
     for r in &f.remediation {

@@ -1,0 +1,155 @@
+//! Output of `tlscheck explain`: the catalogue entries found in pasted
+//! text, with meaning, causes, fix and the command to run next; or, for
+//! unknown text, the list of signatures tlscheck knows.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::cli::Format;
+use crate::diagnose::catalogue::{Signature, CATALOGUE};
+use crate::diagnose::explain::ExplainMatch;
+use crate::report::palette::{Palette, Tone};
+use crate::report::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
+
+/// Renders explain results in `format`.
+pub fn render(matches: &[ExplainMatch], format: Format, p: &Palette) -> String {
+    match format {
+        Format::Text => text(matches, p),
+        Format::Markdown => markdown(matches),
+        Format::Json | Format::Ndjson => json(matches),
+    }
+}
+
+fn next_step(sig: &Signature) -> String {
+    sig.next_step.replace("{target}", "YOUR-DOMAIN")
+}
+
+fn text(matches: &[ExplainMatch], p: &Palette) -> String {
+    let mut out = String::new();
+    if matches.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint("No known mail-flow TLS error found in that text.", Tone::Warn)
+        );
+        let _ = writeln!(out, "tlscheck knows these ({}):", CATALOGUE.len());
+        for s in CATALOGUE {
+            let _ = writeln!(out, "  {:<44} {}", s.id, s.text);
+        }
+        return out;
+    }
+    for (i, m) in matches.iter().enumerate() {
+        let s = m.signature;
+        if i > 0 {
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out, "{}", p.paint(s.text, Tone::Strong));
+        let _ = writeln!(
+            out,
+            "  {} {} ({} match on \"{}\")",
+            p.paint("id     ", Tone::Dim),
+            s.id,
+            m.strength,
+            for_terminal(&m.fragment, MAX_SHOWN)
+        );
+        let _ = writeln!(out, "  {} {}", p.paint("seen in", Tone::Dim), crate::report::appears_in(s));
+        let _ = writeln!(out, "  {} {}", p.paint("means  ", Tone::Dim), s.meaning);
+        for c in s.causes {
+            let _ = writeln!(out, "  {} {c}", p.paint("cause  ", Tone::Dim));
+        }
+        for f in s.fix {
+            let _ = writeln!(out, "  {} {f}", p.paint("fix    ", Tone::Dim));
+        }
+        let _ = writeln!(out, "  {} {}", p.paint("next   ", Tone::Dim), p.paint(&next_step(s), Tone::Good));
+        let _ = writeln!(
+            out,
+            "  {} {}{}",
+            p.paint("read   ", Tone::Dim),
+            s.reference.title,
+            s.reference.url.map(|u| format!(" <{u}>")).unwrap_or_default()
+        );
+    }
+    out
+}
+
+fn markdown(matches: &[ExplainMatch]) -> String {
+    let mut out = String::new();
+    if matches.is_empty() {
+        let _ = writeln!(out, "No known mail-flow TLS error found in that text. Known signatures:\n");
+        for s in CATALOGUE {
+            let _ = writeln!(out, "- `{}`: {}", s.id, for_markdown(s.text, MAX_SHOWN));
+        }
+        return out;
+    }
+    for m in matches {
+        let s = m.signature;
+        let _ = writeln!(out, "### `{}`\n", s.text.replace('`', "'"));
+        let _ = writeln!(out, "- id: `{}` ({} match on \"{}\")", s.id, m.strength, for_markdown(&m.fragment, MAX_SHOWN));
+        let _ = writeln!(out, "- seen in: {}", crate::report::appears_in(s));
+        let _ = writeln!(out, "- means: {}", s.meaning);
+        for c in s.causes {
+            let _ = writeln!(out, "- cause: {c}");
+        }
+        for f in s.fix {
+            let _ = writeln!(out, "- fix: {f}");
+        }
+        let _ = writeln!(out, "- next: `{}`", next_step(s));
+        match s.reference.url {
+            Some(u) => {
+                let _ = writeln!(out, "- read: [{}]({u})", s.reference.title);
+            }
+            None => {
+                let _ = writeln!(out, "- read: {}", s.reference.title);
+            }
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct ExplainDto<'a> {
+    schema_version: u32,
+    kind: &'static str,
+    matches: Vec<MatchDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct MatchDto<'a> {
+    id: &'static str,
+    text: &'static str,
+    strength: &'static str,
+    fragment: &'a str,
+    meaning: &'static str,
+    causes: &'static [&'static str],
+    fix: &'static [&'static str],
+    next_step: String,
+    reference: &'static str,
+    reference_url: Option<&'static str>,
+}
+
+fn json(matches: &[ExplainMatch]) -> String {
+    let dto = ExplainDto {
+        schema_version: crate::report::json::SCHEMA_VERSION,
+        kind: "explain",
+        matches: matches
+            .iter()
+            .map(|m| MatchDto {
+                id: m.signature.id,
+                text: m.signature.text,
+                strength: m.strength.label(),
+                fragment: &m.fragment,
+                meaning: m.signature.meaning,
+                causes: m.signature.causes,
+                fix: m.signature.fix,
+                next_step: next_step(m.signature),
+                reference: m.signature.reference.title,
+                reference_url: m.signature.reference.url,
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&dto).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
