@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod dns;
 pub mod model;
 pub mod smtp;
 pub mod target;
