@@ -6,6 +6,7 @@
 //! failures where they happen (rcode and error variant, never the error
 //! text). It does no SMTP, no probing and no printing; a DNS failure is an
 //! outcome, not an `Err`, so the report can show it.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::fmt;
@@ -293,7 +294,9 @@ pub enum MailRouting {
         /// A failed lookup of one family, when the other gave addresses.
         error: Option<DnsError>,
     },
-    /// A single `0 .` MX: the domain accepts no mail (RFC 7505).
+    /// A single MX whose exchange is `.`: the domain accepts no mail (RFC
+    /// 7505 null MX; the RFC writes it `0 .`, and any preference means the
+    /// same to a sender).
     NullMx,
     /// The domain does not exist.
     NxDomain,
@@ -350,8 +353,11 @@ impl fmt::Debug for Dns {
 /// The answer to one question, before it is given a meaning.
 enum Answer {
     Records(Lookup),
-    NoData,
-    NxDomain,
+    /// No record of that type. The name is the one the negative answer was
+    /// for: the end of the CNAME chain when the question named an alias.
+    NoData(Name),
+    /// The name does not exist; the name as for `NoData`.
+    NxDomain(Name),
 }
 
 impl Dns {
@@ -437,8 +443,8 @@ impl Dns {
             Err(e) => return MailRouting::Failed(e),
         };
         let lookup = match self.inner.query(name.clone(), RecordType::MX).await {
-            Ok(Answer::NxDomain) => return MailRouting::NxDomain,
-            Ok(Answer::NoData) => None,
+            Ok(Answer::NxDomain(_)) => return MailRouting::NxDomain,
+            Ok(Answer::NoData(_)) => None,
             Ok(Answer::Records(lookup)) => Some(lookup),
             Err(e) => return MailRouting::Failed(e),
         };
@@ -583,8 +589,13 @@ impl Inner {
                             _ => None,
                         }));
                 }
-                Ok(Answer::NoData) => {}
-                Ok(Answer::NxDomain) => nx_domain = true,
+                Ok(Answer::NoData(answered)) => {
+                    host.alias_target = host.alias_target.or_else(|| alias_end(&name, &answered));
+                }
+                Ok(Answer::NxDomain(answered)) => {
+                    host.alias_target = host.alias_target.or_else(|| alias_end(&name, &answered));
+                    nx_domain = true;
+                }
                 Err(e) => {
                     if host.error.is_none() {
                         host.error = Some(e);
@@ -610,10 +621,17 @@ impl Inner {
 /// Maps hickory's error at the point of failure, by variant and rcode.
 fn classify(error: NetError) -> Result<Answer> {
     match error {
-        NetError::Dns(HickoryDnsError::NoRecordsFound(NoRecords { response_code, .. })) => {
+        NetError::Dns(HickoryDnsError::NoRecordsFound(NoRecords {
+            response_code,
+            query,
+            ..
+        })) => {
+            // hickory follows a CNAME chain with a new query per link; a
+            // negative answer carries the query of the last link.
+            let answered = query.name().clone();
             match response_code {
-                ResponseCode::NXDomain => Ok(Answer::NxDomain),
-                ResponseCode::NoError => Ok(Answer::NoData),
+                ResponseCode::NXDomain => Ok(Answer::NxDomain(answered)),
+                ResponseCode::NoError => Ok(Answer::NoData(answered)),
                 code => Err(from_response_code(code)),
             }
         }
@@ -660,13 +678,19 @@ fn display_name(name: &Name) -> String {
     }
 }
 
+/// The end of an alias chain seen in a negative answer: the name the
+/// answer was for, when it is not the name asked about.
+fn alias_end(asked: &Name, answered: &Name) -> Option<String> {
+    (!answered.eq_ignore_root(asked) && !answered.is_root()).then(|| display_name(answered))
+}
+
 /// Where the CNAME chain from `name` ends, if `name` is an alias.
 fn alias_target(name: &Name, lookup: &Lookup) -> Option<String> {
     let mut current = name.clone();
     let mut followed = false;
     for _ in 0..MAX_CNAME_CHAIN {
         let next = lookup.answers().iter().find_map(|r| match &r.data {
-            RData::CNAME(cname) if r.name.eq_ignore_root_case(&current) => Some(cname.0.clone()),
+            RData::CNAME(cname) if r.name.eq_ignore_root(&current) => Some(cname.0.clone()),
             _ => None,
         });
         match next {
@@ -723,6 +747,7 @@ fn describe_system(servers: &[NameServerConfig]) -> String {
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests may unwrap")]
 mod tests {
     use super::*;
     use hickory_resolver::proto::op::Query;
@@ -815,11 +840,11 @@ mod tests {
         let no_records = |code| NetError::from(NoRecords::new(query.clone(), code));
         assert!(matches!(
             classify(no_records(ResponseCode::NXDomain)),
-            Ok(Answer::NxDomain)
+            Ok(Answer::NxDomain(name)) if name == *query.name()
         ));
         assert!(matches!(
             classify(no_records(ResponseCode::NoError)),
-            Ok(Answer::NoData)
+            Ok(Answer::NoData(name)) if name == *query.name()
         ));
         let errors = [
             (no_records(ResponseCode::ServFail), DnsError::ServFail),
@@ -851,6 +876,33 @@ mod tests {
             std::io::ErrorKind::ConnectionRefused,
         )));
         assert!(matches!(refused_tcp, Err(DnsError::NoConnection(_))));
+    }
+
+    #[test]
+    fn builds_the_system_resolver_or_says_why_not() {
+        // Reads /etc/resolv.conf and sends nothing.
+        match Dns::new(&DnsOptions::default()) {
+            Ok(dns) => assert!(
+                dns.describe().starts_with("system (/etc/resolv.conf: "),
+                "{}",
+                dns.describe()
+            ),
+            Err(e) => assert_eq!(e.label(), "system_config", "{e}"),
+        }
+    }
+
+    #[test]
+    fn sends_every_name_fully_qualified_and_refuses_malformed_ones() {
+        assert_eq!(
+            fqdn("Mail.Example.test").unwrap().to_ascii(),
+            "Mail.Example.test."
+        );
+        assert_eq!(fqdn("example.test.").unwrap().to_ascii(), "example.test.");
+        assert_eq!(
+            fqdn("bücher.example").unwrap().to_ascii(),
+            "xn--bcher-kva.example."
+        );
+        assert!(matches!(fqdn("a..b"), Err(DnsError::Other(_))));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! (labels of at most 63 octets, names of at most 253); whether it exists is
 //! `dns`'s business. Each rejection says what is wrong and which form to
 //! give instead, because the user reads it straight from the terminal.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -467,6 +468,7 @@ fn a_label(input: &str, label: &str) -> Result<String> {
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests may unwrap")]
 mod tests {
     use super::*;
 
