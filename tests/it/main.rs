@@ -1,3 +1,5 @@
 //! The one integration-test binary: one `mod` per area.
 
+mod dns;
 mod schannel;
+mod servers;

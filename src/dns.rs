@@ -1,0 +1,957 @@
+//! DNS: where mail for a domain goes (RFC 5321 §5.1, RFC 7505) and which
+//! addresses a host has, as typed outcomes.
+//!
+//! This module owns the hickory resolver and turns its answers and errors
+//! into plain values ([`MailRouting`], [`HostAddresses`]), classifying
+//! failures where they happen (rcode and error variant, never the error
+//! text). It does no SMTP, no probing and no printing; a DNS failure is an
+//! outcome, not an `Err`, so the report can show it.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_resolver::config::{
+    ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
+    ServerOrderingStrategy,
+};
+use hickory_resolver::lookup::Lookup;
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError as HickoryDnsError, NetError, NoRecords};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::TokioResolver;
+use tokio::task::JoinSet;
+
+use crate::target::{self, Target};
+
+/// The port of `--resolver IP` when none is given (RFC 1035 §4.2).
+pub const DNS_PORT: u16 = 53;
+
+/// How many MX exchanges are resolved at most. An MX RRset is controlled by
+/// the domain's owner; past this many, exchanges are listed but not
+/// resolved (each carries [`DnsWarning::NotResolved`]).
+pub const MAX_EXCHANGES: usize = 32;
+
+/// How many CNAME records a chain may have before tlscheck stops following
+/// it when it reports the alias target.
+const MAX_CNAME_CHAIN: usize = 16;
+
+/// Which resolver answers tlscheck's questions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResolverChoice {
+    /// The system's resolvers, from `/etc/resolv.conf`.
+    System,
+    /// These servers (`--resolver IP[:PORT]`, repeatable), in this order.
+    Servers(Vec<SocketAddr>),
+}
+
+impl ResolverChoice {
+    /// Parses one `--resolver` value: `IP` or `IP:PORT`, IPv6 as `IP` or
+    /// `[IP]:PORT`; the port defaults to 53.
+    pub fn parse_server(value: &str) -> Result<SocketAddr> {
+        match target::parse(value) {
+            Ok(Target::Address { ip, port }) => Ok(SocketAddr::new(ip, port.unwrap_or(DNS_PORT))),
+            Ok(Target::Name { .. }) => Err(DnsError::Config(format!(
+                "resolver {value:?} is not an IP address: give it as 192.0.2.53, \
+                 192.0.2.53:5353 or [2001:db8::53]:53"
+            ))),
+            Err(e) => Err(DnsError::Config(format!("resolver {value:?}: {e}"))),
+        }
+    }
+}
+
+/// The address families to look up (`-4`, `-6`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpFamilies {
+    /// Look up A records (IPv4).
+    pub v4: bool,
+    /// Look up AAAA records (IPv6).
+    pub v6: bool,
+}
+
+impl IpFamilies {
+    /// Both families (the default).
+    pub const BOTH: Self = Self { v4: true, v6: true };
+    /// IPv4 only (`-4`).
+    pub const V4_ONLY: Self = Self {
+        v4: true,
+        v6: false,
+    };
+    /// IPv6 only (`-6`).
+    pub const V6_ONLY: Self = Self {
+        v4: false,
+        v6: true,
+    };
+
+    /// True when the address belongs to a family asked for.
+    pub fn allows(self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(_) => self.v4,
+            IpAddr::V6(_) => self.v6,
+        }
+    }
+}
+
+impl Default for IpFamilies {
+    fn default() -> Self {
+        Self::BOTH
+    }
+}
+
+/// How lookups are made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsOptions {
+    /// Which resolver to ask.
+    pub resolver: ResolverChoice,
+    /// How long one try waits for an answer.
+    pub timeout: Duration,
+    /// How many tries a query gets in all (at least 1). A query ends within
+    /// `timeout × attempts` plus a small slack.
+    pub attempts: usize,
+    /// Which address records to look up.
+    pub families: IpFamilies,
+}
+
+impl Default for DnsOptions {
+    /// The system resolver, 5 s per try, 2 tries, both families.
+    fn default() -> Self {
+        Self {
+            resolver: ResolverChoice::System,
+            timeout: Duration::from_secs(5),
+            attempts: 2,
+            families: IpFamilies::BOTH,
+        }
+    }
+}
+
+/// Why a lookup (or setting up the resolver) failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DnsError {
+    /// The server answered SERVFAIL.
+    #[error(
+        "the DNS server answered SERVFAIL: it could not get an answer (a broken \
+         delegation, a DNSSEC failure or unreachable authoritative servers)"
+    )]
+    ServFail,
+    /// The server answered REFUSED.
+    #[error("the DNS server refused the query (REFUSED): it does not answer this question for this client")]
+    Refused,
+    /// No answer within `timeout × attempts`.
+    #[error("no answer from the DNS server in time")]
+    Timeout,
+    /// The server could not be reached (TCP refused, no usable connection).
+    #[error("could not reach the DNS server: {0}")]
+    NoConnection(String),
+    /// Anything else the resolver reported (another rcode, a malformed
+    /// answer, a name it cannot send).
+    #[error("DNS lookup failed: {0}")]
+    Other(String),
+    /// The system configuration could not be used.
+    #[error(
+        "cannot use the system resolver configuration (/etc/resolv.conf): {0}; \
+         name a resolver explicitly"
+    )]
+    SystemConfig(String),
+    /// The options make no sense (no server, zero attempts, …).
+    #[error("invalid DNS options: {0}")]
+    Config(String),
+}
+
+impl DnsError {
+    /// A stable snake_case name for JSON.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::ServFail => "servfail",
+            Self::Refused => "refused",
+            Self::Timeout => "timeout",
+            Self::NoConnection(_) => "no_connection",
+            Self::Other(_) => "other",
+            Self::SystemConfig(_) => "system_config",
+            Self::Config(_) => "config",
+        }
+    }
+}
+
+/// The result of setting up DNS.
+pub type Result<T> = std::result::Result<T, DnsError>;
+
+/// Something odd about a name that did not stop the lookup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DnsWarning {
+    /// The MX exchange is an alias (RFC 5321 §5.1 forbids it); the alias
+    /// was followed.
+    MxIsCname {
+        /// Where the alias chain ends (A-labels, no trailing dot).
+        target: String,
+    },
+    /// The MX exchange is an IPv4 address written as a name
+    /// (`10 192.0.2.1.`); the address is used as is.
+    MxIsIpLiteral,
+    /// The name exists but has no A/AAAA record of the families asked for.
+    NoAddresses,
+    /// The name does not exist (NXDOMAIN).
+    NxDomain,
+    /// A null MX (`.`) is published next to other MX records, which RFC
+    /// 7505 §3 forbids; that entry is not resolved.
+    NullMxAmongOthers,
+    /// Not resolved: more than [`MAX_EXCHANGES`] exchanges.
+    NotResolved,
+}
+
+impl DnsWarning {
+    /// A stable snake_case name for JSON.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::MxIsCname { .. } => "mx_is_cname",
+            Self::MxIsIpLiteral => "mx_is_ip_literal",
+            Self::NoAddresses => "no_addresses",
+            Self::NxDomain => "nx_domain",
+            Self::NullMxAmongOthers => "null_mx_among_others",
+            Self::NotResolved => "not_resolved",
+        }
+    }
+}
+
+impl fmt::Display for DnsWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MxIsCname { target } => write!(
+                f,
+                "the MX names an alias (CNAME to {target}); RFC 5321 §5.1 says an MX \
+                 must name a host directly. Followed anyway; some senders will not"
+            ),
+            Self::MxIsIpLiteral => f.write_str(
+                "the MX names an IP address instead of a host; RFC 5321 §5.1 does not \
+                 allow this and many senders will not deliver. Used anyway",
+            ),
+            Self::NoAddresses => {
+                f.write_str("the name has no address record (A/AAAA) of the families asked for")
+            }
+            Self::NxDomain => f.write_str("the name does not exist (NXDOMAIN)"),
+            Self::NullMxAmongOthers => f.write_str(
+                "a null MX (\".\") is published next to other MX records; RFC 7505 \
+                 forbids mixing them",
+            ),
+            Self::NotResolved => write!(
+                f,
+                "not resolved: tlscheck resolves only the first {MAX_EXCHANGES} exchanges"
+            ),
+        }
+    }
+}
+
+/// The addresses of one host name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostAddresses {
+    /// IPv4 then IPv6, each sorted, without duplicates.
+    pub addresses: Vec<IpAddr>,
+    /// Where the CNAME chain ends, when the name is an alias.
+    pub alias_target: Option<String>,
+    /// `NxDomain` or `NoAddresses` when no address was found and no lookup
+    /// failed for that reason.
+    pub warnings: Vec<DnsWarning>,
+    /// The first failed lookup (A before AAAA), if any; addresses from the
+    /// other family are still listed.
+    pub error: Option<DnsError>,
+}
+
+/// One MX exchange and what its name resolved to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MxExchange {
+    /// The MX preference (lower is tried first).
+    pub preference: u16,
+    /// The exchange name (A-labels, lower case, no trailing dot; `.` for a
+    /// null MX entry).
+    pub exchange: String,
+    /// True when another exchange has the same preference (senders pick
+    /// among them at random, RFC 5321 §5.1).
+    pub equal_preference: bool,
+    /// IPv4 then IPv6, each sorted.
+    pub addresses: Vec<IpAddr>,
+    /// What is odd about this exchange.
+    pub warnings: Vec<DnsWarning>,
+    /// Set when a lookup of its addresses failed.
+    pub error: Option<DnsError>,
+}
+
+/// Where mail for a domain goes (RFC 5321 §5.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailRouting {
+    /// MX records: exchanges by preference, then by name.
+    Mx {
+        /// The exchanges, in the order senders try them.
+        exchanges: Vec<MxExchange>,
+    },
+    /// No MX but the name has addresses: it is its own mail exchange
+    /// (RFC 5321 §5.1 implicit MX).
+    ImplicitMx {
+        /// IPv4 then IPv6, each sorted.
+        addresses: Vec<IpAddr>,
+        /// A failed lookup of one family, when the other gave addresses.
+        error: Option<DnsError>,
+    },
+    /// A single MX whose exchange is `.`: the domain accepts no mail (RFC
+    /// 7505 null MX; the RFC writes it `0 .`, and any preference means the
+    /// same to a sender).
+    NullMx,
+    /// The domain does not exist.
+    NxDomain,
+    /// The domain exists but has neither MX nor address records.
+    NoMailRecords,
+    /// The lookup failed.
+    Failed(DnsError),
+}
+
+impl MailRouting {
+    /// A stable snake_case name for JSON.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Mx { .. } => "mx",
+            Self::ImplicitMx { .. } => "implicit_mx",
+            Self::NullMx => "null_mx",
+            Self::NxDomain => "nx_domain",
+            Self::NoMailRecords => "no_mail_records",
+            Self::Failed(_) => "failed",
+        }
+    }
+
+    /// True for a null MX (RFC 7505).
+    pub fn is_null_mx(&self) -> bool {
+        matches!(self, Self::NullMx)
+    }
+}
+
+/// A configured resolver. Build it once per run with [`Dns::new`].
+#[derive(Clone)]
+pub struct Dns {
+    inner: Arc<Inner>,
+}
+
+/// What every lookup needs; shared with the tasks of parallel lookups.
+struct Inner {
+    resolver: TokioResolver,
+    families: IpFamilies,
+    /// Hard end of one query: hickory's own timeouts should end it sooner.
+    bound: Duration,
+    description: String,
+}
+
+impl fmt::Debug for Dns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dns")
+            .field("resolver", &self.inner.description)
+            .field("families", &self.inner.families)
+            .field("bound", &self.inner.bound)
+            .finish()
+    }
+}
+
+/// The answer to one question, before it is given a meaning.
+enum Answer {
+    Records(Lookup),
+    /// No record of that type. The name is the one the negative answer was
+    /// for: the end of the CNAME chain when the question named an alias.
+    NoData(Name),
+    /// The name does not exist; the name as for `NoData`.
+    NxDomain(Name),
+}
+
+impl Dns {
+    /// Sets up the resolver. With [`ResolverChoice::System`] this reads
+    /// `/etc/resolv.conf` (and fails clearly when it cannot); nothing is
+    /// sent until a lookup.
+    pub fn new(options: &DnsOptions) -> Result<Dns> {
+        if options.attempts == 0 {
+            return Err(DnsError::Config("attempts must be at least 1".into()));
+        }
+        if options.timeout.is_zero() {
+            return Err(DnsError::Config("the timeout must be above zero".into()));
+        }
+        if !options.families.v4 && !options.families.v6 {
+            return Err(DnsError::Config(
+                "at least one address family (IPv4 or IPv6) is needed".into(),
+            ));
+        }
+        let (config, description) = match &options.resolver {
+            ResolverChoice::System => {
+                let (config, _) = hickory_resolver::system_conf::read_system_conf()
+                    .map_err(|e| DnsError::SystemConfig(e.to_string()))?;
+                let description = describe_system(config.name_servers());
+                // Only the servers are taken: search domains and ndots do
+                // not apply because every query is fully qualified.
+                let config = ResolverConfig::from_name_servers(config.name_servers().to_vec());
+                (config, description)
+            }
+            ResolverChoice::Servers(servers) if servers.is_empty() => {
+                return Err(DnsError::Config("no resolver address given".into()));
+            }
+            ResolverChoice::Servers(servers) => {
+                let name_servers = servers
+                    .iter()
+                    .map(|addr| {
+                        let mut udp = ConnectionConfig::udp();
+                        udp.port = addr.port();
+                        let mut tcp = ConnectionConfig::tcp();
+                        tcp.port = addr.port();
+                        NameServerConfig::new(addr.ip(), true, vec![udp, tcp])
+                    })
+                    .collect();
+                let description = servers
+                    .iter()
+                    .map(SocketAddr::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (ResolverConfig::from_name_servers(name_servers), description)
+            }
+        };
+        let resolver = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
+            .with_options(resolver_opts(options))
+            .build()
+            .map_err(|e| DnsError::Config(e.to_string()))?;
+        Ok(Dns {
+            inner: Arc::new(Inner {
+                resolver,
+                families: options.families,
+                bound: hard_bound(options.timeout, options.attempts),
+                description,
+            }),
+        })
+    }
+
+    /// The resolver in use, for the report: `system (/etc/resolv.conf:
+    /// 10.0.0.2:53)` or `127.0.0.1:5353`.
+    pub fn describe(&self) -> String {
+        self.inner.description.clone()
+    }
+
+    /// The address families looked up.
+    pub fn families(&self) -> IpFamilies {
+        self.inner.families
+    }
+
+    /// Where mail for `domain` goes, per RFC 5321 §5.1: MX records (each
+    /// exchange resolved to all its addresses, all at once), else the
+    /// domain's own addresses (implicit MX), with null MX (RFC 7505),
+    /// NXDOMAIN and failures told apart.
+    pub async fn resolve_mail_domain(&self, domain: &str) -> MailRouting {
+        let name = match fqdn(domain) {
+            Ok(name) => name,
+            Err(e) => return MailRouting::Failed(e),
+        };
+        let lookup = match self.inner.query(name.clone(), RecordType::MX).await {
+            Ok(Answer::NxDomain(_)) => return MailRouting::NxDomain,
+            Ok(Answer::NoData(_)) => None,
+            Ok(Answer::Records(lookup)) => Some(lookup),
+            Err(e) => return MailRouting::Failed(e),
+        };
+        let mut records: Vec<(u16, Name)> = lookup
+            .iter()
+            .flat_map(|l| l.answers())
+            .filter_map(|r| match &r.data {
+                RData::MX(mx) => Some((mx.preference, mx.exchange.clone())),
+                _ => None,
+            })
+            .collect();
+        if records.is_empty() {
+            // NOERROR with no MX (or only a CNAME to a name without MX):
+            // the name itself is the mail exchange, if it has addresses.
+            let host = self.inner.host_addresses(name).await;
+            return match (host.addresses.is_empty(), host.error) {
+                (false, error) => MailRouting::ImplicitMx {
+                    addresses: host.addresses,
+                    error,
+                },
+                (true, Some(error)) => MailRouting::Failed(error),
+                (true, None) => MailRouting::NoMailRecords,
+            };
+        }
+        if let [(_, exchange)] = records.as_slice() {
+            if exchange.is_root() {
+                return MailRouting::NullMx;
+            }
+        }
+        records.sort_by_cached_key(|(preference, exchange)| (*preference, display_name(exchange)));
+        MailRouting::Mx {
+            exchanges: self.resolve_exchanges(records).await,
+        }
+    }
+
+    /// The addresses of `host` (A and AAAA at once, as the families allow).
+    pub async fn resolve_host(&self, host: &str) -> HostAddresses {
+        match fqdn(host) {
+            Ok(name) => self.inner.host_addresses(name).await,
+            Err(e) => HostAddresses {
+                error: Some(e),
+                ..HostAddresses::default()
+            },
+        }
+    }
+
+    /// Resolves every exchange at once; `records` is already sorted.
+    async fn resolve_exchanges(&self, records: Vec<(u16, Name)>) -> Vec<MxExchange> {
+        let mut per_preference: HashMap<u16, usize> = HashMap::new();
+        for (preference, _) in &records {
+            *per_preference.entry(*preference).or_default() += 1;
+        }
+        let mut exchanges: Vec<MxExchange> = records
+            .iter()
+            .map(|(preference, exchange)| MxExchange {
+                preference: *preference,
+                exchange: display_name(exchange),
+                equal_preference: per_preference.get(preference).copied().unwrap_or(0) > 1,
+                addresses: Vec::new(),
+                warnings: Vec::new(),
+                error: None,
+            })
+            .collect();
+
+        let mut tasks = JoinSet::new();
+        for (index, ((_, name), exchange)) in records.into_iter().zip(&mut exchanges).enumerate() {
+            if name.is_root() {
+                exchange.warnings.push(DnsWarning::NullMxAmongOthers);
+            } else if let Ok(ip) = exchange.exchange.parse::<IpAddr>() {
+                exchange.warnings.push(DnsWarning::MxIsIpLiteral);
+                if self.inner.families.allows(ip) {
+                    exchange.addresses.push(ip);
+                } else {
+                    exchange.warnings.push(DnsWarning::NoAddresses);
+                }
+            } else if index >= MAX_EXCHANGES {
+                exchange.warnings.push(DnsWarning::NotResolved);
+            } else {
+                let inner = Arc::clone(&self.inner);
+                tasks.spawn(async move { (index, inner.host_addresses(name).await) });
+            }
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((index, host)) = joined else {
+                // A lookup task can only end this way by panicking; the
+                // exchange keeps no addresses and no verdict.
+                continue;
+            };
+            if let Some(exchange) = exchanges.get_mut(index) {
+                if let Some(target) = host.alias_target {
+                    exchange.warnings.push(DnsWarning::MxIsCname { target });
+                }
+                exchange.addresses = host.addresses;
+                exchange.warnings.extend(host.warnings);
+                exchange.error = host.error;
+            }
+        }
+        exchanges
+    }
+}
+
+impl Inner {
+    /// One question, bounded in time, classified.
+    async fn query(&self, name: Name, record_type: RecordType) -> Result<Answer> {
+        match tokio::time::timeout(self.bound, self.resolver.lookup(name, record_type)).await {
+            Err(_elapsed) => Err(DnsError::Timeout),
+            Ok(Ok(lookup)) => Ok(Answer::Records(lookup)),
+            Ok(Err(e)) => classify(e),
+        }
+    }
+
+    /// A and AAAA of one name, both at once.
+    async fn host_addresses(&self, name: Name) -> HostAddresses {
+        let v4 = async {
+            if self.families.v4 {
+                Some(self.query(name.clone(), RecordType::A).await)
+            } else {
+                None
+            }
+        };
+        let v6 = async {
+            if self.families.v6 {
+                Some(self.query(name.clone(), RecordType::AAAA).await)
+            } else {
+                None
+            }
+        };
+        let (v4, v6) = tokio::join!(v4, v6);
+
+        let mut host = HostAddresses::default();
+        let mut nx_domain = false;
+        for answer in [v4, v6].into_iter().flatten() {
+            match answer {
+                Ok(Answer::Records(lookup)) => {
+                    if host.alias_target.is_none() {
+                        host.alias_target = alias_target(&name, &lookup);
+                    }
+                    host.addresses
+                        .extend(lookup.answers().iter().filter_map(|r| match &r.data {
+                            RData::A(a) => Some(IpAddr::V4(a.0)),
+                            RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
+                            _ => None,
+                        }));
+                }
+                Ok(Answer::NoData(answered)) => {
+                    host.alias_target = host.alias_target.or_else(|| alias_end(&name, &answered));
+                }
+                Ok(Answer::NxDomain(answered)) => {
+                    host.alias_target = host.alias_target.or_else(|| alias_end(&name, &answered));
+                    nx_domain = true;
+                }
+                Err(e) => {
+                    if host.error.is_none() {
+                        host.error = Some(e);
+                    }
+                }
+            }
+        }
+        // IpAddr orders every V4 before every V6.
+        host.addresses.retain(|ip| self.families.allows(*ip));
+        host.addresses.sort();
+        host.addresses.dedup();
+        if host.addresses.is_empty() {
+            if nx_domain {
+                host.warnings.push(DnsWarning::NxDomain);
+            } else if host.error.is_none() {
+                host.warnings.push(DnsWarning::NoAddresses);
+            }
+        }
+        host
+    }
+}
+
+/// Maps hickory's error at the point of failure, by variant and rcode.
+fn classify(error: NetError) -> Result<Answer> {
+    match error {
+        NetError::Dns(HickoryDnsError::NoRecordsFound(NoRecords {
+            response_code,
+            query,
+            ..
+        })) => {
+            // hickory follows a CNAME chain with a new query per link; a
+            // negative answer carries the query of the last link.
+            let answered = query.name().clone();
+            match response_code {
+                ResponseCode::NXDomain => Ok(Answer::NxDomain(answered)),
+                ResponseCode::NoError => Ok(Answer::NoData(answered)),
+                code => Err(from_response_code(code)),
+            }
+        }
+        NetError::Dns(HickoryDnsError::ResponseCode(code)) => Err(from_response_code(code)),
+        NetError::Timeout => Err(DnsError::Timeout),
+        NetError::NoConnections => Err(DnsError::NoConnection(
+            "no usable connection to any configured server".into(),
+        )),
+        NetError::Io(e) => Err(DnsError::NoConnection(e.to_string())),
+        other => Err(DnsError::Other(other.to_string())),
+    }
+}
+
+/// A DNS rcode that is an error.
+fn from_response_code(code: ResponseCode) -> DnsError {
+    match code {
+        ResponseCode::ServFail => DnsError::ServFail,
+        ResponseCode::Refused => DnsError::Refused,
+        code => DnsError::Other(format!("the DNS server answered {code}")),
+    }
+}
+
+/// The name as sent: fully qualified, so search domains never apply.
+fn fqdn(name: &str) -> Result<Name> {
+    let parsed = if name.is_ascii() {
+        Name::from_ascii(name)
+    } else {
+        Name::from_utf8(name)
+    };
+    let mut name = parsed.map_err(|e| DnsError::Other(format!("invalid name {name:?}: {e}")))?;
+    name.set_fqdn(true);
+    Ok(name)
+}
+
+/// A-labels, lower case, no trailing dot; the root stays `.`.
+fn display_name(name: &Name) -> String {
+    if name.is_root() {
+        return ".".to_owned();
+    }
+    let ascii = name.to_ascii().to_ascii_lowercase();
+    match ascii.strip_suffix('.') {
+        Some(stripped) => stripped.to_owned(),
+        None => ascii,
+    }
+}
+
+/// The end of an alias chain seen in a negative answer: the name the
+/// answer was for, when it is not the name asked about.
+fn alias_end(asked: &Name, answered: &Name) -> Option<String> {
+    (!answered.eq_ignore_root(asked) && !answered.is_root()).then(|| display_name(answered))
+}
+
+/// Where the CNAME chain from `name` ends, if `name` is an alias.
+fn alias_target(name: &Name, lookup: &Lookup) -> Option<String> {
+    let mut current = name.clone();
+    let mut followed = false;
+    for _ in 0..MAX_CNAME_CHAIN {
+        let next = lookup.answers().iter().find_map(|r| match &r.data {
+            RData::CNAME(cname) if r.name.eq_ignore_root(&current) => Some(cname.0.clone()),
+            _ => None,
+        });
+        match next {
+            Some(next) => {
+                current = next;
+                followed = true;
+            }
+            None => break,
+        }
+    }
+    followed.then(|| display_name(&current))
+}
+
+/// The resolver options: tlscheck's timeout and attempts, fresh answers,
+/// no hosts file.
+fn resolver_opts(options: &DnsOptions) -> ResolverOpts {
+    let mut opts = ResolverOpts::default();
+    opts.timeout = options.timeout;
+    // hickory counts retries after the first try.
+    opts.attempts = options.attempts.saturating_sub(1);
+    // A diagnostic shows what DNS says now: nothing is kept between
+    // questions, so a test (or a rerun) never sees an earlier answer.
+    opts.cache_size = 0;
+    opts.positive_max_ttl = Some(Duration::ZERO);
+    opts.negative_max_ttl = Some(Duration::ZERO);
+    // Mail routing is DNS only; /etc/hosts would hide what senders see.
+    opts.use_hosts_file = ResolveHosts::Never;
+    // Keep CNAME records in answers, to warn about MX pointing at aliases.
+    opts.preserve_intermediates = true;
+    // Ask the servers in the order given, so reports are reproducible.
+    opts.server_ordering_strategy = ServerOrderingStrategy::UserProvidedOrder;
+    opts
+}
+
+/// The latest a query may end: hickory gives up after `timeout ×
+/// attempts`; the quarter-timeout slack only catches a resolver that
+/// overruns its own timers.
+fn hard_bound(timeout: Duration, attempts: usize) -> Duration {
+    let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+    timeout.saturating_mul(attempts).saturating_add(timeout / 4)
+}
+
+/// `system (/etc/resolv.conf: 10.0.0.2:53, 10.0.0.3:53)`.
+fn describe_system(servers: &[NameServerConfig]) -> String {
+    let list = servers
+        .iter()
+        .map(|server| {
+            let port = server.connections.first().map_or(DNS_PORT, |c| c.port);
+            SocketAddr::new(server.ip, port).to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("system (/etc/resolv.conf: {list})")
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests may unwrap")]
+mod tests {
+    use super::*;
+    use hickory_resolver::proto::op::Query;
+
+    #[test]
+    fn parses_resolver_addresses_with_port_53_by_default() {
+        let cases = [
+            ("192.0.2.53", "192.0.2.53:53"),
+            ("127.0.0.1:5353", "127.0.0.1:5353"),
+            ("2001:db8::53", "[2001:db8::53]:53"),
+            ("[::1]:5353", "[::1]:5353"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                ResolverChoice::parse_server(input),
+                Ok(expected.parse().unwrap()),
+                "input {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_resolver_given_as_a_name_or_bad_port() {
+        for input in ["dns.contoso.com", "127.0.0.1:0", ""] {
+            let err = ResolverChoice::parse_server(input).unwrap_err();
+            assert_eq!(err.label(), "config", "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn describes_system_resolvers_with_their_ports() {
+        let (config, _) = hickory_resolver::system_conf::parse_resolv_conf(
+            "nameserver 10.0.0.2\nnameserver 2001:db8::53\n",
+        )
+        .unwrap();
+        assert_eq!(
+            describe_system(config.name_servers()),
+            "system (/etc/resolv.conf: 10.0.0.2:53, [2001:db8::53]:53)"
+        );
+    }
+
+    #[test]
+    fn describes_explicit_servers_in_order() {
+        let dns = Dns::new(&DnsOptions {
+            resolver: ResolverChoice::Servers(vec![
+                "127.0.0.1:5353".parse().unwrap(),
+                "[::1]:53".parse().unwrap(),
+            ]),
+            ..DnsOptions::default()
+        })
+        .unwrap();
+        assert_eq!(dns.describe(), "127.0.0.1:5353, [::1]:53");
+    }
+
+    #[test]
+    fn rejects_options_that_cannot_work() {
+        let server = ResolverChoice::Servers(vec!["127.0.0.1:53".parse().unwrap()]);
+        let cases = [
+            DnsOptions {
+                resolver: ResolverChoice::Servers(vec![]),
+                ..DnsOptions::default()
+            },
+            DnsOptions {
+                resolver: server.clone(),
+                attempts: 0,
+                ..DnsOptions::default()
+            },
+            DnsOptions {
+                resolver: server.clone(),
+                timeout: Duration::ZERO,
+                ..DnsOptions::default()
+            },
+            DnsOptions {
+                resolver: server,
+                families: IpFamilies {
+                    v4: false,
+                    v6: false,
+                },
+                ..DnsOptions::default()
+            },
+        ];
+        for options in cases {
+            assert_eq!(Dns::new(&options).unwrap_err().label(), "config");
+        }
+    }
+
+    #[test]
+    fn classifies_hickory_errors_by_variant_and_rcode() {
+        let query = Query::query(Name::from_ascii("example.test.").unwrap(), RecordType::MX);
+        let no_records = |code| NetError::from(NoRecords::new(query.clone(), code));
+        assert!(matches!(
+            classify(no_records(ResponseCode::NXDomain)),
+            Ok(Answer::NxDomain(name)) if name == *query.name()
+        ));
+        assert!(matches!(
+            classify(no_records(ResponseCode::NoError)),
+            Ok(Answer::NoData(name)) if name == *query.name()
+        ));
+        let errors = [
+            (no_records(ResponseCode::ServFail), DnsError::ServFail),
+            (
+                NetError::Dns(HickoryDnsError::ResponseCode(ResponseCode::ServFail)),
+                DnsError::ServFail,
+            ),
+            (
+                NetError::Dns(HickoryDnsError::ResponseCode(ResponseCode::Refused)),
+                DnsError::Refused,
+            ),
+            (NetError::Timeout, DnsError::Timeout),
+            (
+                NetError::from(std::io::Error::from(std::io::ErrorKind::TimedOut)),
+                DnsError::Timeout,
+            ),
+        ];
+        for (error, expected) in errors {
+            match classify(error) {
+                Err(e) => assert_eq!(e, expected),
+                Ok(_) => panic!("expected {expected:?}"),
+            }
+        }
+        let other = classify(NetError::Dns(HickoryDnsError::ResponseCode(
+            ResponseCode::FormErr,
+        )));
+        assert!(matches!(other, Err(DnsError::Other(_))));
+        let refused_tcp = classify(NetError::from(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        assert!(matches!(refused_tcp, Err(DnsError::NoConnection(_))));
+    }
+
+    #[test]
+    fn builds_the_system_resolver_or_says_why_not() {
+        // Reads /etc/resolv.conf and sends nothing.
+        match Dns::new(&DnsOptions::default()) {
+            Ok(dns) => assert!(
+                dns.describe().starts_with("system (/etc/resolv.conf: "),
+                "{}",
+                dns.describe()
+            ),
+            Err(e) => assert_eq!(e.label(), "system_config", "{e}"),
+        }
+    }
+
+    #[test]
+    fn sends_every_name_fully_qualified_and_refuses_malformed_ones() {
+        assert_eq!(
+            fqdn("Mail.Example.test").unwrap().to_ascii(),
+            "Mail.Example.test."
+        );
+        assert_eq!(fqdn("example.test.").unwrap().to_ascii(), "example.test.");
+        assert_eq!(
+            fqdn("bücher.example").unwrap().to_ascii(),
+            "xn--bcher-kva.example."
+        );
+        assert!(matches!(fqdn("a..b"), Err(DnsError::Other(_))));
+    }
+
+    #[test]
+    fn bounds_a_query_by_timeout_times_attempts_plus_a_quarter() {
+        assert_eq!(
+            hard_bound(Duration::from_millis(400), 3),
+            Duration::from_millis(1300)
+        );
+    }
+
+    #[test]
+    fn writes_names_as_lower_case_a_labels_without_trailing_dot() {
+        let cases = [
+            ("MX1.Example.TEST.", "mx1.example.test"),
+            (".", "."),
+            ("192.0.2.1.", "192.0.2.1"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(display_name(&Name::from_ascii(input).unwrap()), expected);
+        }
+    }
+
+    #[test]
+    fn labels_are_stable_snake_case() {
+        let labels = [
+            DnsError::ServFail.label(),
+            DnsError::NoConnection(String::new()).label(),
+            DnsWarning::MxIsCname {
+                target: String::new(),
+            }
+            .label(),
+            DnsWarning::MxIsIpLiteral.label(),
+            MailRouting::ImplicitMx {
+                addresses: vec![],
+                error: None,
+            }
+            .label(),
+            MailRouting::NoMailRecords.label(),
+        ];
+        assert_eq!(
+            labels,
+            [
+                "servfail",
+                "no_connection",
+                "mx_is_cname",
+                "mx_is_ip_literal",
+                "implicit_mx",
+                "no_mail_records"
+            ]
+        );
+    }
+}

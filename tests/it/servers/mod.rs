@@ -1,0 +1,3 @@
+//! In-process servers bound to loopback, one function per behaviour.
+
+pub mod dns;
