@@ -157,7 +157,10 @@ async fn check_target(
             if cfg.host_mode {
                 let answer = match dns {
                     Ok(d) => d.resolve_host(name).await,
-                    Err(e) => crate::dns::HostAddresses::failed(e.clone()),
+                    Err(e) => crate::dns::HostAddresses {
+                        error: Some(e.clone()),
+                        ..Default::default()
+                    },
                 };
                 let list = answer
                     .addresses
@@ -233,7 +236,7 @@ fn mail_servers(
                 })
             })
             .collect(),
-        MailRouting::ImplicitMx { addresses } => addresses
+        MailRouting::ImplicitMx { addresses, .. } => addresses
             .iter()
             .map(|ip| (Some(name.to_owned()), SocketAddr::new(*ip, port), None))
             .collect(),

@@ -13,6 +13,7 @@
 //!   verdict and the summary line.
 
 pub mod catalogue;
+pub mod dns;
 pub mod explain;
 pub mod findings;
 pub mod remediation;

@@ -305,7 +305,7 @@ pub fn target_dto<'a>(
         mode: t.mode.label(),
         verdict: t.verdict.label(),
         summary: &t.summary,
-        dns: None,
+        dns: t.dns.as_ref().map(crate::report::dns::json),
         servers: t.servers.iter().map(|s| server_dto(s, transcript)).collect(),
         findings: t.findings.iter().map(finding_dto).collect(),
     }

@@ -59,7 +59,7 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
         let _ = writeln!(out, "### {} ({})", md(&t.input), t.mode.label());
         let _ = writeln!(out);
         if let Some(dns) = &t.dns {
-            out.push_str(&crate::report::dns_markdown(dns));
+            out.push_str(&crate::report::dns::markdown(dns));
             let _ = writeln!(out);
         }
         if !t.servers.is_empty() {

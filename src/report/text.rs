@@ -206,7 +206,7 @@ pub fn render(r: &RunReport, p: &Palette, with_transcript: bool) -> String {
             t.mode.label()
         );
         if let Some(dns) = &t.dns {
-            out.push_str(&crate::report::dns_text(dns, p));
+            out.push_str(&crate::report::dns::text(dns, p));
         }
         if !t.servers.is_empty() {
             let _ = writeln!(out);
