@@ -144,6 +144,7 @@ show_maillog() {
     tail -n 30 "$WORK/log/maillog" >&2 2>/dev/null || true
 }
 
+mkdir -p "$(dirname "$LOCK_FILE")"
 exec 9>"$LOCK_FILE"
 flock -w 120 9 || die "another e2e run holds $LOCK_FILE"
 
