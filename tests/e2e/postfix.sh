@@ -1,0 +1,653 @@
+#!/usr/bin/env bash
+# End-to-end test: tlscheck against a real Postfix.
+#
+# Starts a private Postfix instance (its own config, queue and log under a
+# temp dir; /etc/postfix is neither read nor changed) with one smtpd listener
+# per server behaviour, each on its own loopback address, port 25. For every
+# listener it takes the ground truth from `openssl s_client` (one forced TLS
+# version per connection) and from a plain SMTP dialogue (bash /dev/tcp:
+# EHLO, MAIL FROM, STARTTLS), then runs tlscheck against the same address and
+# compares every verdict. Loopback only; nothing leaves the host.
+#
+# Run as root:  tests/e2e/postfix.sh
+# Environment:
+#   TLSCHECK=PATH            binary under test [default: target/debug/tlscheck,
+#                            built with `cargo build` if missing]
+#   TLSCHECK_FLAGS="..."     flags before the address
+#                            [default: --host --format json --timeout 5]
+#   E2E_GROUND_TRUTH_ONLY=1  stop after the OpenSSL/SMTP ground truth
+#   E2E_KEEP=1               leave Postfix running and print how to stop it
+#                            (the next run stops it too)
+#   E2E_NET=127.0.0          the /24 the listeners live in (.11 to .20)
+#   TLSCHECK_E2E_DNS=1       also check each listener as a domain through a
+#                            test DNS zone (dnsmasq on $E2E_NET.30:53)
+#   TLSCHECK_DNS_FLAGS="..." flags that point tlscheck at that resolver
+#                            [default: --resolver $E2E_NET.30:53]
+# Ends with the line "N passed, M failed"; exits 1 on any failure.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=scripts/lib/debs.sh
+source "$ROOT/scripts/lib/debs.sh"
+
+NET=${E2E_NET:-127.0.0}
+KEEP=${E2E_KEEP:-0}
+GROUND_TRUTH_ONLY=${E2E_GROUND_TRUTH_ONLY:-0}
+DNS_RUN=${TLSCHECK_E2E_DNS:-0}
+DNS_ADDR=$NET.30
+read -r -a TLSCHECK_ARGS <<<"${TLSCHECK_FLAGS:---host --format json --timeout 5}"
+read -r -a TLSCHECK_DNS_ARGS <<<"${TLSCHECK_DNS_FLAGS:---resolver $DNS_ADDR:53}"
+# One lock per machine: the listener addresses are fixed.
+LOCK_FILE=/run/lock/tlscheck-e2e.lock
+TMP_PREFIX=/tmp/tlscheck-e2e.
+# Bounds: how long a listener may take to greet after start, and how long one
+# openssl or tlscheck run may take.
+WAIT_SECS=20
+PROBE_TIMEOUT=10
+TLSCHECK_TIMEOUT=60
+VERSIONS=(1.0 1.1 1.2 1.3)
+LEGACY_CIPHERS=aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH
+
+# The listeners. protocols: the smtpd_tls_protocols range ("-": none set).
+# accepts: the versions a handshake succeeds with ("-": none). level:
+# smtpd_tls_security_level, or "broken" = may with a key file that cannot be
+# loaded, so STARTTLS is answered 454. seclevel: the @SECLEVEL appended to
+# tls_medium_cipherlist ("-": Postfix default).
+#
+# Postfix 3.7 on Debian 12 already runs OpenSSL at security level 0, so TLS
+# 1.0/1.1 work without @SECLEVEL=0 (checked with s_client); the listeners that
+# enable 1.0/1.1 still say so, in case a build or openssl.cnf raises the
+# level. @SECLEVEL=1 makes them fail with alert internal_error ("no suitable
+# signature algorithm": TLS < 1.2 signs with SHA-1), which tls10_seclevel1
+# keeps as a behaviour of its own.
+# smtpd uses the "medium" list for level may (smtpd_tls_ciphers) and encrypt
+# (smtpd_tls_mandatory_ciphers); tls_high_cipherlist is never consulted here.
+LISTENERS=(
+    # name          octet protocols accepts          level   seclevel
+    "tls10           11   1.0-1.0   1.0              may     0"
+    "tls10_11        12   1.0-1.1   1.0,1.1          may     0"
+    "tls12           13   1.2-1.2   1.2              may     -"
+    "tls13           14   1.3-1.3   1.3              may     -"
+    "tls12_13        15   1.2-1.3   1.2,1.3          may     -"
+    "tls_all         16   1.0-1.3   1.0,1.1,1.2,1.3  may     0"
+    "no_starttls     17   -         -                none    -"
+    "encrypt         18   1.2-1.3   1.2,1.3          encrypt -"
+    "starttls_454    19   -         -                broken  -"
+    "tls10_seclevel1 20   1.0-1.1   -                may     1"
+)
+
+declare -A ADDR PROTOS ACCEPTS LEVEL SECLEVEL CONFIG
+NAMES=()
+for spec in "${LISTENERS[@]}"; do
+    read -r name octet protos accepts level seclevel <<<"$spec"
+    NAMES+=("$name")
+    ADDR[$name]=$NET.$octet
+    PROTOS[$name]=$protos
+    ACCEPTS[$name]=$accepts
+    LEVEL[$name]=$level
+    SECLEVEL[$name]=$seclevel
+    case $level in
+        none) CONFIG[$name]="security_level=none" ;;
+        broken) CONFIG[$name]="key not loadable" ;;
+        *) CONFIG[$name]="$protos $level" ;;
+    esac
+    [[ $seclevel == - ]] || CONFIG[$name]+=" @SECLEVEL=$seclevel"
+done
+
+passed=0
+failed=0
+log() { printf '==> %s\n' "$*"; }
+die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+if ((EUID != 0)); then
+    die "run as root (Postfix binds port 25 and drops to the postfix user)"
+fi
+
+# --- set-up ------------------------------------------------------------------
+
+# Stops the instance whose config dir is $1 and waits (bounded) until its
+# master is gone, so that the directory can be removed afterwards.
+stop_instance() {
+    local conf=$1 i
+    [[ -f $conf/main.cf ]] || return 0
+    postfix -c "$conf" status >/dev/null 2>&1 || return 0
+    postfix -c "$conf" stop >/dev/null 2>&1 || true
+    for ((i = 0; i < 50; i++)); do
+        postfix -c "$conf" status >/dev/null 2>&1 || return 0
+        sleep 0.1
+    done
+    postfix -c "$conf" abort >/dev/null 2>&1 || true
+}
+
+cleanup() {
+    local rc=$?
+    if [[ -n ${DNS_PID:-} ]]; then
+        kill "$DNS_PID" 2>/dev/null || true
+    fi
+    if [[ -n ${WORK:-} && -d $WORK ]]; then
+        if ((KEEP == 1)); then
+            echo "E2E_KEEP=1: Postfix still runs from $WORK (log: $WORK/log/maillog)"
+            echo "stop it with: postfix -c $WORK/etc stop && rm -rf $WORK"
+        else
+            stop_instance "$WORK/etc"
+            rm -rf "$WORK"
+        fi
+    fi
+    return "$rc"
+}
+
+show_maillog() {
+    echo "--- last lines of $WORK/log/maillog ---" >&2
+    tail -n 30 "$WORK/log/maillog" >&2 2>/dev/null || true
+}
+
+mkdir -p "$(dirname "$LOCK_FILE")"
+exec 9>"$LOCK_FILE"
+flock -w 120 9 || die "another e2e run holds $LOCK_FILE"
+
+debs_ensure postfix openssl jq
+
+# Instances left by an earlier run (E2E_KEEP=1, or a run that was killed).
+# We hold the lock, so no other run is using them.
+for stale in "$TMP_PREFIX"*; do
+    [[ -d $stale ]] || continue
+    log "stopping the instance left by an earlier run in $stale"
+    stop_instance "$stale/etc"
+    rm -rf "$stale"
+done
+
+WORK=$(mktemp -d "${TMP_PREFIX}XXXXXX")
+trap cleanup EXIT
+# Without these, bash dies on the signal and skips the EXIT trap.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+# The postfix user must reach the queue inside. The keys stay root-only:
+# smtpd loads them before it drops privileges.
+chmod 755 "$WORK"
+mkdir -p "$WORK/etc" "$WORK/spool" "$WORK/data" "$WORK/log" "$WORK/pki" "$WORK/out"
+# master.lock lives here, and Postfix insists that the postfix user owns it.
+chown postfix "$WORK/data"
+
+log "test CA and server certificate in $WORK/pki"
+(
+    cd "$WORK/pki"
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 \
+        -keyout ca.key -out ca.crt -subj "/CN=tlscheck e2e test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -sha256 \
+        -keyout server.key -out server.csr -subj "/CN=mx.e2e.test" 2>/dev/null
+    {
+        echo 'basicConstraints=CA:FALSE'
+        echo 'keyUsage=critical,digitalSignature,keyEncipherment'
+        echo 'extendedKeyUsage=serverAuth'
+        printf 'subjectAltName=DNS:mx.e2e.test,DNS:*.e2e.test'
+        for name in "${NAMES[@]}"; do
+            printf ',IP:%s' "${ADDR[$name]}"
+        done
+        echo
+    } >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+        -sha256 -days 2 -extfile server.ext -out server.crt 2>/dev/null
+    # Not a key at all: smtpd cannot set up TLS and answers STARTTLS with
+    # "454 4.7.0 TLS not available due to local problem". (Mode 000 would not
+    # do: smtpd reads its keys as root.)
+    echo 'this is not a private key' >broken.key
+    chmod 644 ca.crt server.crt
+)
+
+# Postfix spells TLS 1.0 "TLSv1".
+postfix_proto() {
+    if [[ $1 == 1.0 ]]; then echo TLSv1; else echo "TLSv$1"; fi
+}
+
+cat >"$WORK/etc/main.cf" <<EOF
+# Private test instance written by tests/e2e/postfix.sh; it delivers nothing.
+compatibility_level = 3.6
+queue_directory = $WORK/spool
+data_directory = $WORK/data
+maillog_file = $WORK/log/maillog
+maillog_file_prefixes = $WORK/log
+myhostname = mx.e2e.test
+mydomain = e2e.test
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mydestination =
+relay_domains =
+alias_maps =
+alias_database =
+local_recipient_maps =
+default_transport = error:tlscheck e2e instance delivers nothing
+local_transport = error:tlscheck e2e instance delivers nothing
+relay_transport = error:tlscheck e2e instance delivers nothing
+# The broken listener would mail a transcript to postmaster on every connection.
+notify_classes =
+biff = no
+smtputf8_enable = no
+smtpd_tls_cert_file = $WORK/pki/server.crt
+smtpd_tls_key_file = $WORK/pki/server.key
+smtpd_tls_loglevel = 1
+EOF
+
+{
+    echo '# One smtpd per server behaviour. chroot (5th column) is off everywhere,'
+    echo '# so nothing has to be copied into a jail.'
+    for name in "${NAMES[@]}"; do
+        opts=(-o "syslog_name=postfix/$name" -o "myhostname=$name.e2e.test")
+        case ${LEVEL[$name]} in
+            broken) opts+=(-o smtpd_tls_security_level=may
+                -o "smtpd_tls_key_file=$WORK/pki/broken.key") ;;
+            *) opts+=(-o "smtpd_tls_security_level=${LEVEL[$name]}") ;;
+        esac
+        protos=${PROTOS[$name]}
+        if [[ $protos != - ]]; then
+            range=">=$(postfix_proto "${protos%-*}"),<=$(postfix_proto "${protos#*-}")"
+            opts+=(-o "smtpd_tls_protocols=$range" -o "smtpd_tls_mandatory_protocols=$range")
+        fi
+        if [[ ${SECLEVEL[$name]} != - ]]; then
+            opts+=(-o "tls_medium_cipherlist=$LEGACY_CIPHERS:@SECLEVEL=${SECLEVEL[$name]}")
+        fi
+        echo "${ADDR[$name]}:25 inet n - n - - smtpd"
+        printf '  %s %s\n' "${opts[@]}"
+    done
+    cat <<'EOF'
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+} >"$WORK/etc/master.cf"
+
+# shellcheck disable=SC2016 # $1 expands in the inner bash.
+# A listener on 0.0.0.0:25 (a system MTA) would keep ours from binding.
+for name in "${NAMES[@]}"; do
+    if timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/25"' _ "${ADDR[$name]}" 2>/dev/null; then
+        die "${ADDR[$name]}:25 already accepts connections (a system MTA on 0.0.0.0:25?); stop it first"
+    fi
+done
+
+log "starting Postfix $(postconf -d -h mail_version) from $WORK/etc"
+postfix -c "$WORK/etc" check
+# 9>&-: the daemons must not inherit (and hold) the lock.
+if ! postfix -c "$WORK/etc" start 9>&-; then
+    show_maillog
+    die "postfix -c $WORK/etc start failed"
+fi
+
+# Waits until $1:25 sends a 220 greeting, at most WAIT_SECS seconds.
+# shellcheck disable=SC2016 # $1 and $l expand in the inner bash.
+wait_greeting() {
+    local deadline=$((SECONDS + WAIT_SECS)) line
+    while ((SECONDS < deadline)); do
+        if line=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/25" && IFS= read -r -t 2 l <&3 && printf "%s" "$l"' _ "$1" 2>/dev/null) &&
+            [[ $line == 220* ]]; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
+for name in "${NAMES[@]}"; do
+    if ! wait_greeting "${ADDR[$name]}"; then
+        show_maillog
+        die "$name (${ADDR[$name]}:25) sent no 220 greeting within ${WAIT_SECS}s"
+    fi
+done
+log "all ${#NAMES[@]} listeners greet"
+
+# --- ground truth ------------------------------------------------------------
+
+# Reads one SMTP reply (all its lines) from fd $1 into REPLY_CODE and
+# REPLY_TEXT (lines joined by "\n", CR dropped). At most 100 lines, 5 s each.
+read_reply() {
+    local line i
+    REPLY_CODE=""
+    REPLY_TEXT=""
+    for ((i = 0; i < 100; i++)); do
+        IFS= read -r -t 5 -u "$1" line || return 1
+        line=${line%$'\r'}
+        REPLY_TEXT+=${REPLY_TEXT:+$'\n'}$line
+        if [[ ! $line =~ ^[0-9]{3}- ]]; then
+            REPLY_CODE=${line:0:3}
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Sends command $2 on fd $1 and reads the reply.
+smtp_cmd() {
+    printf '%s\r\n' "$2" >&"$1"
+    read_reply "$1"
+}
+
+# Plain SMTP dialogue with $1:25 over two connections (EHLO + MAIL FROM, then
+# EHLO + STARTTLS). Sets GT_STARTTLS (offered | not_offered | refused |
+# unknown), GT_STARTTLS_REPLY, GT_REQUIRES_TLS (true | false | unknown) and
+# GT_MAIL_REPLY.
+smtp_policy() {
+    local fd ehlo
+    GT_STARTTLS=unknown GT_STARTTLS_REPLY="" GT_REQUIRES_TLS=unknown GT_MAIL_REPLY=""
+    exec {fd}<>"/dev/tcp/$1/25" || return 1
+    if ! read_reply "$fd" || ! smtp_cmd "$fd" "EHLO e2e-client.test"; then
+        exec {fd}>&-
+        return 1
+    fi
+    ehlo=$REPLY_TEXT
+    if smtp_cmd "$fd" "MAIL FROM:<>"; then
+        GT_MAIL_REPLY=$REPLY_TEXT
+        case $REPLY_CODE in
+            530) GT_REQUIRES_TLS=true ;;
+            2??) GT_REQUIRES_TLS=false ;;
+        esac
+    fi
+    smtp_cmd "$fd" QUIT || true
+    exec {fd}>&-
+
+    if ! grep -qiE '^250[- ]STARTTLS$' <<<"$ehlo"; then
+        GT_STARTTLS=not_offered
+        return 0
+    fi
+    exec {fd}<>"/dev/tcp/$1/25" || return 1
+    if read_reply "$fd" && smtp_cmd "$fd" "EHLO e2e-client.test" &&
+        smtp_cmd "$fd" STARTTLS; then
+        GT_STARTTLS_REPLY=$REPLY_TEXT
+        if [[ $REPLY_CODE == 220 ]]; then GT_STARTTLS=offered; else GT_STARTTLS=refused; fi
+    fi
+    # After 220 the server waits for a ClientHello; closing is enough.
+    exec {fd}>&-
+}
+
+# One handshake forced to version $3 with openssl s_client against listener
+# $1 at $2:25. Prints "accepted CIPHER" or "no: REASON"; the raw output stays
+# in $WORK/out/openssl-NAME-VERSION.txt.
+openssl_probe() {
+    local out="$WORK/out/openssl-$1-$3.txt" flag proto cipher err
+    case $3 in
+        1.0) flag=-tls1 ;;
+        1.1) flag=-tls1_1 ;;
+        1.2) flag=-tls1_2 ;;
+        1.3) flag=-tls1_3 ;;
+    esac
+    local args=(s_client -starttls smtp -connect "$2:25" "$flag")
+    # Security level 0 on our side so that only the server decides. TLS 1.3
+    # keeps the default -ciphersuites.
+    [[ $3 == 1.3 ]] || args+=(-cipher 'DEFAULT:@SECLEVEL=0')
+    timeout "$PROBE_TIMEOUT" openssl "${args[@]}" </dev/null >"$out" 2>&1 || true
+    # "New, TLSv1.2, Cipher is ECDHE-RSA-AES256-GCM-SHA384" after a
+    # handshake, "New, (NONE), Cipher is (NONE)" after a failed one. Its
+    # "TLSv1.2" names the version that introduced the cipher, not the one
+    # negotiated (TLS 1.1 shows "TLSv1.0"); that one is in the session
+    # block ("Protocol  : TLSv1.1"), which TLS 1.3 prints only once a
+    # ticket arrived, often not before s_client quits. The client was
+    # pinned to one version anyway, so a cipher means that version.
+    cipher=$(awk '/^New, / { print $NF; exit }' "$out")
+    proto=$(awk '$1 == "Protocol" && $2 == ":" { print $3; exit }' "$out")
+    proto=${proto#TLSv}
+    [[ $proto == 1 ]] && proto=1.0
+    if [[ -n $cipher && $cipher != "(NONE)" ]]; then
+        if [[ -z $proto || $proto == "$3" ]]; then
+            echo "accepted $cipher"
+        else
+            echo "no: negotiated TLS $proto"
+        fi
+        return 0
+    fi
+    # "...:error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:..."
+    err=$(awk -F: '/:error:/ { print $5 ":" $6; exit }' "$out")
+    case $err in
+        ssl_choose_client_version:*) echo "no: server chose another version" ;;
+        ?*) echo "no: ${err#*:}" ;;
+        *) echo "no: handshake failed" ;;
+    esac
+}
+
+# One row of the ground-truth table.
+gt_row() {
+    printf '%-16s %-16s %-27s %-8s %s\n' "$@"
+}
+
+declare -A GT
+setup_checks=0
+setup_mismatch=0
+# Records ground truth $4 for check $3 of listener $1 ($2 is what the
+# configuration promises) and prints its row.
+gt_check() {
+    local name=$1 want=$2 check=$3 got=$4 kind=$4 mark=""
+    GT[$name.$check]=$got
+    [[ $check == TLS* ]] && { [[ $got == accepted* ]] && kind=accepted || kind=no; }
+    [[ $check == starttls ]] && kind=${got%% *}
+    [[ $check == req-tls ]] && kind=${got%% *}
+    setup_checks=$((setup_checks + 1))
+    if [[ $kind != "$want" ]]; then
+        mark="  SETUP-MISMATCH (configured: $want)"
+        setup_mismatch=$((setup_mismatch + 1))
+    fi
+    gt_row "$name" "${ADDR[$name]}:25" "${CONFIG[$name]}" "$check" "$got$mark"
+}
+
+log "ground truth: openssl s_client -starttls smtp -tls1|-tls1_1|-tls1_2|-tls1_3; SMTP over /dev/tcp"
+gt_row LISTENER ADDRESS CONFIG CHECK GROUND-TRUTH
+for name in "${NAMES[@]}"; do
+    addr=${ADDR[$name]}
+    level=${LEVEL[$name]}
+    smtp_policy "$addr" || true
+    case $level in
+        none) want=not_offered ;;
+        broken) want=refused ;;
+        *) want=offered ;;
+    esac
+    gt_check "$name" "$want" starttls "$GT_STARTTLS${GT_STARTTLS_REPLY:+ ($(head -n1 <<<"$GT_STARTTLS_REPLY"))}"
+    GT[$name.starttls]=$GT_STARTTLS
+    want=false
+    [[ $level == encrypt ]] && want=true
+    gt_check "$name" "$want" req-tls "$GT_REQUIRES_TLS (MAIL FROM: $(head -n1 <<<"$GT_MAIL_REPLY"))"
+    GT[$name.req-tls]=$GT_REQUIRES_TLS
+    for ver in "${VERSIONS[@]}"; do
+        want=no
+        [[ ,${ACCEPTS[$name]}, == *",$ver,"* ]] && want=accepted
+        gt_check "$name" "$want" "TLS $ver" "$(openssl_probe "$name" "$addr" "$ver")"
+    done
+done
+
+if ((setup_mismatch > 0)); then
+    show_maillog
+    echo "the Postfix set-up does not behave as configured in $setup_mismatch checks" >&2
+    echo "(raw openssl output: $WORK/out, kept with E2E_KEEP=1)" >&2
+    failed=$((failed + setup_mismatch))
+fi
+
+if ((GROUND_TRUTH_ONLY == 1)); then
+    echo "E2E_GROUND_TRUTH_ONLY=1: tlscheck not run"
+    echo "$((setup_checks - setup_mismatch)) passed, $setup_mismatch failed"
+    ((setup_mismatch == 0))
+    exit
+fi
+
+# --- tlscheck ----------------------------------------------------------------
+
+if [[ -z ${TLSCHECK:-} ]]; then
+    TLSCHECK=$ROOT/target/debug/tlscheck
+    if [[ ! -x $TLSCHECK ]]; then
+        log "building tlscheck (cargo build)"
+        (cd "$ROOT" && cargo build --bin tlscheck)
+    fi
+fi
+[[ -x $TLSCHECK ]] || die "tlscheck binary not found or not executable: $TLSCHECK"
+
+# jq program: from a tlscheck JSON document (docs/schema.md), the fields we
+# compare of targets[0].servers[0], as "key<TAB>value" lines.
+# shellcheck disable=SC2016 # jq variables, not shell ones.
+JQ_FIELDS='
+  def show: if . == null then "null" else tostring end;
+  (.targets[0].servers[0] // error("no targets[0].servers[0]")) as $s
+  | ["starttls", ($s.starttls | show)],
+    ["requires_tls", ($s.requires_tls | show)],
+    ["exit_code", (.exit_code | show)],
+    (["1.0", "1.1", "1.2", "1.3"][] as $v
+      | ($s.versions[$v] // {}) as $r
+      | ["TLS " + $v, ($r.result // "<absent>" | show)],
+        ["TLS " + $v + " detail",
+         ([$r.cipher,
+           ($r.alert | if . then "alert " + . else null end),
+           ($r.answered_version | if . then "answered " + . else null end),
+           $r.reason, $r.error]
+          | map(select(. != null) | tostring) | join(", "))])
+  | @tsv'
+
+# One row of the comparison table for run $label: check, ground truth,
+# tlscheck's value, 1 if they agree. Counts the check.
+compare() {
+    local status=ok
+    if (($4 == 1)); then
+        passed=$((passed + 1))
+    else
+        status=MISMATCH
+        failed=$((failed + 1))
+    fi
+    printf '%-22s %-8s %-36s %-42s %s\n' "$label" "$1" "${2:0:36}" "${3:0:42}" "$status"
+}
+
+# Runs tlscheck on target $2 and compares what it says with the ground truth
+# of listener $1. $3 labels the rows; the remaining arguments are extra flags.
+check_target() {
+    local name=$1 target=$2 label=$3
+    shift 3
+    local json="$WORK/out/tlscheck-$label.json" errf="$WORK/out/tlscheck-$label.err"
+    local rc=0 fields key value gt mine ok ver failed_before=$failed
+    local -A got=()
+    timeout "$TLSCHECK_TIMEOUT" "$TLSCHECK" "${TLSCHECK_ARGS[@]}" "$@" "$target" \
+        >"$json" 2>"$errf" </dev/null || rc=$?
+    # Empty stdout gives jq nothing to fail on, hence the -n test.
+    if fields=$(jq -r "$JQ_FIELDS" "$json" 2>&1) && [[ -n $fields ]]; then
+        while IFS=$'\t' read -r key value; do
+            [[ -n $key ]] && got[$key]=$value
+        done <<<"$fields"
+    else
+        [[ -s $json ]] || fields="no output"
+        compare json "one JSON document" "unreadable: ${fields//$'\n'/ }" 0
+    fi
+
+    # Accepted in OpenSSL <=> "accepted" in tlscheck; any other result
+    # (rejected, dropped, not_tested, ...) stands for not accepted.
+    for ver in "${VERSIONS[@]}"; do
+        gt=${GT[$name.TLS $ver]}
+        mine=${got[TLS $ver]:-<no json>}
+        ok=0
+        if [[ $gt == accepted* ]]; then
+            [[ $mine == accepted ]] && ok=1
+        else
+            [[ $mine != accepted && $mine != "<no json>" ]] && ok=1
+        fi
+        value=${got[TLS $ver detail]:-}
+        compare "TLS $ver" "$gt" "$mine${value:+ ($value)}" "$ok"
+    done
+
+    gt=${GT[$name.starttls]}
+    mine=${got[starttls]:-<no json>}
+    ok=0
+    [[ $mine == "$gt" ]] && ok=1
+    compare starttls "$gt" "$mine" "$ok"
+
+    # Only a definite 530 must show as true; tlscheck may leave requires_tls
+    # null where it did not ask.
+    gt=${GT[$name.req-tls]}
+    mine=${got[requires_tls]:-<no json>}
+    ok=0
+    if [[ $gt == true ]]; then
+        [[ $mine == true ]] && ok=1
+    else
+        [[ $mine != true && $mine != "<no json>" ]] && ok=1
+    fi
+    compare req-tls "$gt" "$mine" "$ok"
+
+    # Exit code 0 when TLS 1.2 or 1.3 is accepted, 1 otherwise; the JSON's
+    # exit_code must say the same.
+    gt=1
+    [[ ${GT[$name.TLS 1.2]} == accepted* || ${GT[$name.TLS 1.3]} == accepted* ]] && gt=0
+    ok=0
+    [[ $rc == "$gt" ]] && ok=1
+    mine=$rc
+    if [[ -n ${got[exit_code]:-} && ${got[exit_code]} != "$rc" ]]; then
+        ok=0
+        mine="$rc (JSON exit_code ${got[exit_code]})"
+    fi
+    compare exit "$gt" "$mine" "$ok"
+    if ((failed > failed_before)); then
+        printf '%-22s exit %s; %s\n' "$label" "$rc" "stdout: $json, stderr: $errf"
+        head -n 3 "$errf" | sed "s/^/$label stderr: /"
+    fi
+}
+
+log "tlscheck: $TLSCHECK ${TLSCHECK_ARGS[*]} ADDRESS"
+printf '%-22s %-8s %-36s %-42s %s\n' LISTENER CHECK OPENSSL/SMTP TLSCHECK RESULT
+for name in "${NAMES[@]}"; do
+    check_target "$name" "${ADDR[$name]}" "$name"
+done
+
+# --- domain run (TLSCHECK_E2E_DNS=1) -----------------------------------------
+# dnsmasq on $DNS_ADDR:53 answers, for every listener NAME,
+#   NAME.e2e.test MX 10 mx.NAME.e2e.test   and   mx.NAME.e2e.test A <address>
+# and tlscheck checks each domain through it (domain mode: TLSCHECK_FLAGS
+# without --host, plus TLSCHECK_DNS_FLAGS), compared with the same ground
+# truth. Domain-level checks (dns.result, findings) go into check_target's
+# caller here.
+if ((DNS_RUN == 1)); then
+    debs_ensure dnsmasq-base bind9-dnsutils
+    dns_args=(--keep-in-foreground --no-resolv --no-hosts --port=53
+        --listen-address="$DNS_ADDR" --bind-dynamic
+        --log-facility="$WORK/log/dnsmasq.log")
+    for name in "${NAMES[@]}"; do
+        dns_args+=(--mx-host="$name.e2e.test,mx.$name.e2e.test,10"
+            --host-record="mx.$name.e2e.test,${ADDR[$name]}")
+    done
+    dnsmasq "${dns_args[@]}" 9>&- &
+    DNS_PID=$!
+    sleep 0.5
+    kill -0 "$DNS_PID" 2>/dev/null || die "dnsmasq on $DNS_ADDR:53 did not start"
+    # The zone itself is set-up: a wrong answer here is not tlscheck's fault.
+    for name in "${NAMES[@]}"; do
+        mx=$(dig +short +time=2 +tries=1 @"$DNS_ADDR" "$name.e2e.test" MX || true)
+        a=$(dig +short +time=2 +tries=1 @"$DNS_ADDR" "mx.$name.e2e.test" A || true)
+        if [[ $mx != "10 mx.$name.e2e.test." || $a != "${ADDR[$name]}" ]]; then
+            echo "SETUP-MISMATCH: $DNS_ADDR answers MX '$mx', A '$a' for $name.e2e.test" >&2
+            failed=$((failed + 1))
+        fi
+    done
+    domain_args=()
+    for arg in "${TLSCHECK_ARGS[@]}"; do
+        [[ $arg == --host ]] || domain_args+=("$arg")
+    done
+    TLSCHECK_ARGS=("${domain_args[@]}")
+    log "domain run: $TLSCHECK ${TLSCHECK_ARGS[*]} ${TLSCHECK_DNS_ARGS[*]} NAME.e2e.test"
+    for name in "${NAMES[@]}"; do
+        check_target "$name" "$name.e2e.test" "$name.e2e.test" "${TLSCHECK_DNS_ARGS[@]}"
+    done
+else
+    echo "domain run skipped (set TLSCHECK_E2E_DNS=1)"
+fi
+
+((failed == 0)) || echo "raw outputs in $WORK/out (kept with E2E_KEEP=1)"
+echo "$passed passed, $failed failed"
+((failed == 0))
