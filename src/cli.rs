@@ -93,7 +93,12 @@ pub struct CheckArgs {
     pub implicit_tls: bool,
 
     /// Only IPv4 addresses.
-    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6", help_heading = "Targets")]
+    #[arg(
+        short = '4',
+        long = "ipv4",
+        conflicts_with = "ipv6",
+        help_heading = "Targets"
+    )]
     pub ipv4: bool,
 
     /// Only IPv6 addresses.
@@ -171,7 +176,12 @@ pub struct CheckArgs {
     pub fail_on: FailOn,
 
     /// Lowest TLS version every server must accept [default: 1.2].
-    #[arg(long, value_enum, value_name = "VERSION", help_heading = "Policy (exit code)")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "VERSION",
+        help_heading = "Policy (exit code)"
+    )]
     pub require_tls: Option<RequireTls>,
 
     /// Fail when any server still accepts TLS 1.0 or 1.1.

@@ -57,7 +57,9 @@ pub enum ConfigError {
     #[error("--resolver {0:?}: give an IP address, IP:PORT or [IPv6]:PORT, e.g. 1.1.1.1 or 127.0.0.1:5353")]
     Resolver(String),
     /// `--ehlo` is not a plausible host name.
-    #[error("--ehlo {0:?}: give a host name such as mail.contoso.com (no spaces or control characters)")]
+    #[error(
+        "--ehlo {0:?}: give a host name such as mail.contoso.com (no spaces or control characters)"
+    )]
     Ehlo(String),
     /// A file could not be read.
     #[error("reading {what} {path}: {error}")]
@@ -215,9 +217,9 @@ fn ehlo_name(given: Option<&str>, env: &Env) -> Result<String, ConfigError> {
         Some(n) => {
             let ok = !n.is_empty()
                 && n.len() <= 253
-                && n
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '[' | ']' | ':'));
+                && n.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '[' | ']' | ':')
+                });
             if ok {
                 Ok(n.to_owned())
             } else {
@@ -229,7 +231,11 @@ fn ehlo_name(given: Option<&str>, env: &Env) -> Result<String, ConfigError> {
         None => Ok(env
             .hostname
             .clone()
-            .filter(|h| h.contains('.') && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+            .filter(|h| {
+                h.contains('.')
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            })
             .unwrap_or_else(|| "tlscheck.invalid".to_owned())),
     }
 }
@@ -266,7 +272,10 @@ pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> 
         })
         .collect::<Result<Vec<_>, _>>()?;
     let stage = seconds("--timeout", args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS))?;
-    let deadline = args.deadline.map(|d| seconds("--deadline", d)).transpose()?;
+    let deadline = args
+        .deadline
+        .map(|d| seconds("--deadline", d))
+        .transpose()?;
     let max_connections = args.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
     if max_connections == 0 {
         return Err(ConfigError::Count {
@@ -347,7 +356,11 @@ mod tests {
         assert!(decide_color(ColorChoice::Always, Format::Text, &no_color));
         assert!(!decide_color(ColorChoice::Always, Format::Json, &tty));
         assert!(!decide_color(ColorChoice::Always, Format::Markdown, &tty));
-        assert!(!decide_color(ColorChoice::Auto, Format::Text, &Env::default()));
+        assert!(!decide_color(
+            ColorChoice::Auto,
+            Format::Text,
+            &Env::default()
+        ));
     }
 
     #[test]
@@ -363,7 +376,11 @@ mod tests {
 
     #[test]
     fn port_465_means_implicit_tls() {
-        assert!(parse(&["tlscheck", "-p", "465", "mx.contoso.com"]).unwrap().implicit_tls);
+        assert!(
+            parse(&["tlscheck", "-p", "465", "mx.contoso.com"])
+                .unwrap()
+                .implicit_tls
+        );
     }
 
     #[test]
@@ -400,7 +417,8 @@ mod tests {
 
     #[test]
     fn input_lines_skip_comments_and_blanks() {
-        let v: Vec<&str> = input_lines("# list\ncontoso.com\n\n  fabrikam.com # second\n").collect();
+        let v: Vec<&str> =
+            input_lines("# list\ncontoso.com\n\n  fabrikam.com # second\n").collect();
         assert_eq!(v, ["contoso.com", "fabrikam.com"]);
     }
 }

@@ -50,7 +50,7 @@ pub fn for_run(
         .any(|v| *v == Verdict::Fail || (fail_on_warning && *v == Verdict::Warn));
     if failed {
         ExitStatus::PolicyFailed
-    } else if verdicts.is_empty() || verdicts.iter().any(|v| *v == Verdict::Untested) {
+    } else if verdicts.is_empty() || verdicts.contains(&Verdict::Untested) {
         ExitStatus::Untested
     } else {
         ExitStatus::Pass
@@ -73,12 +73,27 @@ mod tests {
 
     #[test]
     fn exit_status_follows_the_worst_target() {
-        assert_eq!(for_run(&[Verdict::Pass, Verdict::Warn], false, false), ExitStatus::Pass);
-        assert_eq!(for_run(&[Verdict::Pass, Verdict::Warn], true, false), ExitStatus::PolicyFailed);
-        assert_eq!(for_run(&[Verdict::Fail, Verdict::Untested], false, false), ExitStatus::PolicyFailed);
-        assert_eq!(for_run(&[Verdict::Pass, Verdict::Untested], false, false), ExitStatus::Untested);
+        assert_eq!(
+            for_run(&[Verdict::Pass, Verdict::Warn], false, false),
+            ExitStatus::Pass
+        );
+        assert_eq!(
+            for_run(&[Verdict::Pass, Verdict::Warn], true, false),
+            ExitStatus::PolicyFailed
+        );
+        assert_eq!(
+            for_run(&[Verdict::Fail, Verdict::Untested], false, false),
+            ExitStatus::PolicyFailed
+        );
+        assert_eq!(
+            for_run(&[Verdict::Pass, Verdict::Untested], false, false),
+            ExitStatus::Untested
+        );
         assert_eq!(for_run(&[Verdict::NoMail], false, false), ExitStatus::Pass);
-        assert_eq!(for_run(&[Verdict::Fail], false, true), ExitStatus::Interrupted);
+        assert_eq!(
+            for_run(&[Verdict::Fail], false, true),
+            ExitStatus::Interrupted
+        );
         assert_eq!(for_run(&[], false, false), ExitStatus::Untested);
     }
 }

@@ -142,7 +142,11 @@ fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
     let env = Env::from_process();
     let color = tlscheck::config::decide_color(args.color, args.format, &env);
     colored::control::set_override(color);
-    let palette = if color { Palette::ansi() } else { Palette::plain() };
+    let palette = if color {
+        Palette::ansi()
+    } else {
+        Palette::plain()
+    };
     let matches = tlscheck::diagnose::explain::explain(&text);
     let out = report::explain::render(&matches, args.format, &palette);
     emit(out.as_bytes())?;

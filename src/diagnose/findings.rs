@@ -10,8 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{
-    CertVerdict, NotTested, Rejection, ServerObservation, StarttlsStatus, TlsVersion,
-    VersionResult,
+    CertVerdict, NotTested, Rejection, ServerObservation, StarttlsStatus, TlsVersion, VersionResult,
 };
 
 /// How bad a finding is.
@@ -258,9 +257,10 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
     // Greeting refused by policy: not a TLS problem.
     if let Some(b) = &s.banner {
         if !(200..300).contains(&b.code) {
-            let throttled = s.versions.iter().any(|p| {
-                matches!(p.result, VersionResult::NotTested(NotTested::Throttled(_)))
-            });
+            let throttled = s
+                .versions
+                .iter()
+                .any(|p| matches!(p.result, VersionResult::NotTested(NotTested::Throttled(_))));
             acc.add(if throttled {
                 Finding {
                     id: "throttled",
@@ -471,7 +471,10 @@ fn cert_findings(
                     evidence: vec![format!("{who}: notAfter {}", c.not_after)],
                     signatures: vec![sig::CERT_VALIDATION_450],
                     fix_short: "renew the certificate",
-                    remediation: vec!["Renew the certificate and bind the new one to SMTP before it expires.".to_owned()],
+                    remediation: vec![
+                        "Renew the certificate and bind the new one to SMTP before it expires."
+                            .to_owned(),
+                    ],
                 });
             }
             return;
@@ -498,7 +501,8 @@ fn cert_findings(
         ),
         CertVerdict::UntrustedIssuer => (
             "certificate-untrusted",
-            "The certificate does not chain to a trusted root (missing intermediate or private CA)".to_owned(),
+            "The certificate does not chain to a trusted root (missing intermediate or private CA)"
+                .to_owned(),
             "send the full chain / use a public CA",
         ),
         CertVerdict::Invalid(why) => (

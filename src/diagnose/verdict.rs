@@ -65,7 +65,9 @@ pub fn summary_line(target: &str, verdict: Verdict, findings: &[Finding]) -> Str
             format!("PASS {target}: STARTTLS with TLS 1.2 or newer works; Office 365 can exchange mail over TLS")
         }
         (Verdict::NoMail, _) => {
-            format!("NO MAIL {target}: the domain publishes a null MX (RFC 7505) and accepts no mail")
+            format!(
+                "NO MAIL {target}: the domain publishes a null MX (RFC 7505) and accepts no mail"
+            )
         }
         (v, Some(f)) => format!("{} {target}: {} — fix: {}", v.word(), f.title, f.fix_short),
         (v, None) => format!("{} {target}: nothing could be tested", v.word()),
@@ -91,22 +93,39 @@ mod tests {
     #[test]
     fn worst_severity_decides_the_verdict() {
         assert_eq!(verdict(&[], true, false), Verdict::Pass);
-        assert_eq!(verdict(&[finding(Severity::Info)], true, false), Verdict::Pass);
         assert_eq!(
-            verdict(&[finding(Severity::Info), finding(Severity::Warning)], true, false),
+            verdict(&[finding(Severity::Info)], true, false),
+            Verdict::Pass
+        );
+        assert_eq!(
+            verdict(
+                &[finding(Severity::Info), finding(Severity::Warning)],
+                true,
+                false
+            ),
             Verdict::Warn
         );
         assert_eq!(
-            verdict(&[finding(Severity::Error), finding(Severity::Warning)], true, false),
+            verdict(
+                &[finding(Severity::Error), finding(Severity::Warning)],
+                true,
+                false
+            ),
             Verdict::Fail
         );
-        assert_eq!(verdict(&[finding(Severity::Error)], false, false), Verdict::Untested);
+        assert_eq!(
+            verdict(&[finding(Severity::Error)], false, false),
+            Verdict::Untested
+        );
         assert_eq!(verdict(&[], true, true), Verdict::NoMail);
     }
 
     #[test]
     fn summary_names_the_worst_finding_and_its_fix() {
         let f = finding(Severity::Error);
-        assert_eq!(summary_line("contoso.com", Verdict::Fail, &[f]), "FAIL contoso.com: t — fix: f");
+        assert_eq!(
+            summary_line("contoso.com", Verdict::Fail, &[f]),
+            "FAIL contoso.com: t — fix: f"
+        );
     }
 }

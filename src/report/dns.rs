@@ -15,7 +15,10 @@ fn addresses(x: &[std::net::IpAddr]) -> String {
     if x.is_empty() {
         "no address".to_owned()
     } else {
-        x.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        x.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -24,7 +27,10 @@ fn lines(d: &DnsSection) -> Vec<(String, bool)> {
     let mut v = Vec::new();
     match &d.answer {
         DnsAnswer::Host(h) => {
-            v.push((format!("host {}: {}", d.query, addresses(&h.addresses)), h.addresses.is_empty()));
+            v.push((
+                format!("host {}: {}", d.query, addresses(&h.addresses)),
+                h.addresses.is_empty(),
+            ));
             if let Some(a) = &h.alias_target {
                 v.push((format!("{} is an alias of {a}", d.query), false));
             }
@@ -36,10 +42,16 @@ fn lines(d: &DnsSection) -> Vec<(String, bool)> {
             MailRouting::Mx { exchanges } => {
                 v.push((format!("MX records of {}:", d.query), false));
                 for x in exchanges {
-                    v.push((exchange_line(x), x.addresses.is_empty() || x.error.is_some()));
+                    v.push((
+                        exchange_line(x),
+                        x.addresses.is_empty() || x.error.is_some(),
+                    ));
                 }
             }
-            MailRouting::ImplicitMx { addresses: a, error } => {
+            MailRouting::ImplicitMx {
+                addresses: a,
+                error,
+            } => {
                 v.push((
                     format!(
                         "{} has no MX records: it is its own mail server (implicit MX, RFC 5321 §5.1): {}",
@@ -53,10 +65,15 @@ fn lines(d: &DnsSection) -> Vec<(String, bool)> {
                 }
             }
             MailRouting::NullMx => v.push((
-                format!("{} has a null MX (\"0 .\", RFC 7505): the domain accepts no mail", d.query),
+                format!(
+                    "{} has a null MX (\"0 .\", RFC 7505): the domain accepts no mail",
+                    d.query
+                ),
                 false,
             )),
-            MailRouting::NxDomain => v.push((format!("{} does not exist (NXDOMAIN)", d.query), true)),
+            MailRouting::NxDomain => {
+                v.push((format!("{} does not exist (NXDOMAIN)", d.query), true))
+            }
             MailRouting::NoMailRecords => {
                 v.push((format!("{} has no MX, A or AAAA records", d.query), true))
             }
@@ -67,7 +84,12 @@ fn lines(d: &DnsSection) -> Vec<(String, bool)> {
 }
 
 fn exchange_line(x: &MxExchange) -> String {
-    let mut s = format!("  MX {:>5} {}  {}", x.preference, x.exchange, addresses(&x.addresses));
+    let mut s = format!(
+        "  MX {:>5} {}  {}",
+        x.preference,
+        x.exchange,
+        addresses(&x.addresses)
+    );
     if x.equal_preference {
         s.push_str("  (equal preference)");
     }
@@ -83,7 +105,12 @@ fn exchange_line(x: &MxExchange) -> String {
 /// The DNS block of the text report.
 pub fn text(d: &DnsSection, p: &Palette) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "  {} {}", p.paint("resolver", Tone::Dim), for_terminal(&d.resolver, MAX_SHOWN));
+    let _ = writeln!(
+        out,
+        "  {} {}",
+        p.paint("resolver", Tone::Dim),
+        for_terminal(&d.resolver, MAX_SHOWN)
+    );
     for (line, bad) in lines(d) {
         let tone = if bad { Tone::Warn } else { Tone::Plain };
         let _ = writeln!(out, "  {}", p.paint(&for_terminal(&line, 400), tone));
@@ -107,21 +134,27 @@ fn error_json(e: &DnsError) -> Value {
 
 /// The `dns` object of a target in JSON (docs/schema.md).
 pub fn json(d: &DnsSection) -> Value {
-    let (result, implicit, null, error, mx, warnings): (&str, bool, bool, Option<&DnsError>, Vec<Value>, Vec<Value>) =
-        match &d.answer {
-            DnsAnswer::Host(h) => (
-                "host",
-                false,
-                false,
-                h.error.as_ref(),
-                Vec::new(),
-                h.warnings
-                    .iter()
-                    .map(|w| json!({"kind": w.label(), "message": w.to_string()}))
-                    .collect(),
-            ),
-            DnsAnswer::Mail(r) => {
-                let mx = match r {
+    let (result, implicit, is_null, error, mx, warnings): (
+        &str,
+        bool,
+        bool,
+        Option<&DnsError>,
+        Vec<Value>,
+        Vec<Value>,
+    ) = match &d.answer {
+        DnsAnswer::Host(h) => (
+            "host",
+            false,
+            false,
+            h.error.as_ref(),
+            Vec::new(),
+            h.warnings
+                .iter()
+                .map(|w| json!({"kind": w.label(), "message": w.to_string()}))
+                .collect(),
+        ),
+        DnsAnswer::Mail(r) => {
+            let mx = match r {
                     MailRouting::Mx { exchanges } => exchanges
                         .iter()
                         .map(|x| {
@@ -137,21 +170,21 @@ pub fn json(d: &DnsSection) -> Value {
                         .collect(),
                     _ => Vec::new(),
                 };
-                let error = match r {
-                    MailRouting::Failed(e) => Some(e),
-                    MailRouting::ImplicitMx { error, .. } => error.as_ref(),
-                    _ => None,
-                };
-                (
-                    r.label(),
-                    matches!(r, MailRouting::ImplicitMx { .. }),
-                    r.is_null_mx(),
-                    error,
-                    mx,
-                    Vec::new(),
-                )
-            }
-        };
+            let error = match r {
+                MailRouting::Failed(e) => Some(e),
+                MailRouting::ImplicitMx { error, .. } => error.as_ref(),
+                _ => None,
+            };
+            (
+                r.label(),
+                matches!(r, MailRouting::ImplicitMx { .. }),
+                r.is_null_mx(),
+                error,
+                mx,
+                Vec::new(),
+            )
+        }
+    };
     let addresses: Option<Vec<String>> = match &d.answer {
         DnsAnswer::Host(h) => Some(h.addresses.iter().map(ToString::to_string).collect()),
         DnsAnswer::Mail(MailRouting::ImplicitMx { addresses, .. }) => {
@@ -164,7 +197,7 @@ pub fn json(d: &DnsSection) -> Value {
         "resolver": d.resolver,
         "result": result,
         "implicit_mx": implicit,
-        "null_mx": null,
+        "null_mx": is_null,
         "error": error.map(error_json),
         "warnings": warnings,
         "addresses": addresses,

@@ -31,7 +31,10 @@ fn text(matches: &[ExplainMatch], p: &Palette) -> String {
         let _ = writeln!(
             out,
             "{}",
-            p.paint("No known mail-flow TLS error found in that text.", Tone::Warn)
+            p.paint(
+                "No known mail-flow TLS error found in that text.",
+                Tone::Warn
+            )
         );
         let _ = writeln!(out, "tlscheck knows these ({}):", CATALOGUE.len());
         for s in CATALOGUE {
@@ -53,7 +56,12 @@ fn text(matches: &[ExplainMatch], p: &Palette) -> String {
             m.strength,
             for_terminal(&m.fragment, MAX_SHOWN)
         );
-        let _ = writeln!(out, "  {} {}", p.paint("seen in", Tone::Dim), crate::report::appears_in(s));
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            p.paint("seen in", Tone::Dim),
+            crate::report::appears_in(s)
+        );
         let _ = writeln!(out, "  {} {}", p.paint("means  ", Tone::Dim), s.meaning);
         for c in s.causes {
             let _ = writeln!(out, "  {} {c}", p.paint("cause  ", Tone::Dim));
@@ -61,13 +69,21 @@ fn text(matches: &[ExplainMatch], p: &Palette) -> String {
         for f in s.fix {
             let _ = writeln!(out, "  {} {f}", p.paint("fix    ", Tone::Dim));
         }
-        let _ = writeln!(out, "  {} {}", p.paint("next   ", Tone::Dim), p.paint(&next_step(s), Tone::Good));
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            p.paint("next   ", Tone::Dim),
+            p.paint(&next_step(s), Tone::Good)
+        );
         let _ = writeln!(
             out,
             "  {} {}{}",
             p.paint("read   ", Tone::Dim),
             s.reference.title,
-            s.reference.url.map(|u| format!(" <{u}>")).unwrap_or_default()
+            s.reference
+                .url
+                .map(|u| format!(" <{u}>"))
+                .unwrap_or_default()
         );
     }
     out
@@ -76,7 +92,10 @@ fn text(matches: &[ExplainMatch], p: &Palette) -> String {
 fn markdown(matches: &[ExplainMatch]) -> String {
     let mut out = String::new();
     if matches.is_empty() {
-        let _ = writeln!(out, "No known mail-flow TLS error found in that text. Known signatures:\n");
+        let _ = writeln!(
+            out,
+            "No known mail-flow TLS error found in that text. Known signatures:\n"
+        );
         for s in CATALOGUE {
             let _ = writeln!(out, "- `{}`: {}", s.id, for_markdown(s.text, MAX_SHOWN));
         }
@@ -85,7 +104,13 @@ fn markdown(matches: &[ExplainMatch]) -> String {
     for m in matches {
         let s = m.signature;
         let _ = writeln!(out, "### `{}`\n", s.text.replace('`', "'"));
-        let _ = writeln!(out, "- id: `{}` ({} match on \"{}\")", s.id, m.strength, for_markdown(&m.fragment, MAX_SHOWN));
+        let _ = writeln!(
+            out,
+            "- id: `{}` ({} match on \"{}\")",
+            s.id,
+            m.strength,
+            for_markdown(&m.fragment, MAX_SHOWN)
+        );
         let _ = writeln!(out, "- seen in: {}", crate::report::appears_in(s));
         let _ = writeln!(out, "- means: {}", s.meaning);
         for c in s.causes {
@@ -149,7 +174,8 @@ fn json(matches: &[ExplainMatch]) -> String {
             })
             .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&dto).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(&dto).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }

@@ -306,7 +306,11 @@ pub fn target_dto<'a>(
         verdict: t.verdict.label(),
         summary: &t.summary,
         dns: t.dns.as_ref().map(crate::report::dns::json),
-        servers: t.servers.iter().map(|s| server_dto(s, transcript)).collect(),
+        servers: t
+            .servers
+            .iter()
+            .map(|s| server_dto(s, transcript))
+            .collect(),
         findings: t.findings.iter().map(finding_dto).collect(),
     }
 }

@@ -44,11 +44,18 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
     );
     let targets: Vec<String> = r.targets.iter().map(|t| md(&t.input)).collect();
     let _ = writeln!(out, "- targets: {}", targets.join(", "));
-    if let Some(res) = r.targets.iter().find_map(|t| t.dns.as_ref().map(|d| d.resolver.clone())) {
+    if let Some(res) = r
+        .targets
+        .iter()
+        .find_map(|t| t.dns.as_ref().map(|d| d.resolver.clone()))
+    {
         let _ = writeln!(out, "- resolver: {}", md(&res));
     }
     if r.interrupted {
-        let _ = writeln!(out, "- **interrupted**: unfinished probes are shown as timed out or not tested");
+        let _ = writeln!(
+            out,
+            "- **interrupted**: unfinished probes are shown as timed out or not tested"
+        );
     }
     let _ = writeln!(out);
     for t in &r.targets {
@@ -113,7 +120,8 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
             if with_transcript {
                 let _ = writeln!(out);
                 let _ = writeln!(out, "```text");
-                let mut sessions = vec![("plain-text policy session".to_owned(), &s.policy.transcript)];
+                let mut sessions =
+                    vec![("plain-text policy session".to_owned(), &s.policy.transcript)];
                 sessions.extend(
                     s.versions
                         .iter()
@@ -155,7 +163,12 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                 }
                 for id in &f.signatures {
                     if let Some(sig) = crate::report::signature(id) {
-                        let _ = writeln!(out, "  - peers will log: `{}` ({})", sig.text, crate::report::appears_in(sig));
+                        let _ = writeln!(
+                            out,
+                            "  - peers will log: `{}` ({})",
+                            sig.text,
+                            crate::report::appears_in(sig)
+                        );
                     }
                 }
                 for r in &f.remediation {

@@ -16,8 +16,7 @@ fn is_bidi_control(c: char) -> bool {
 /// result to `max` characters with an ellipsis.
 pub fn for_terminal(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max * 2));
-    let mut shown = 0usize;
-    for c in s.chars() {
+    for (shown, c) in s.chars().enumerate() {
         if shown >= max {
             out.push('…');
             return out;
@@ -34,7 +33,6 @@ pub fn for_terminal(s: &str, max: usize) -> String {
         } else {
             out.push(c);
         }
-        shown += 1;
     }
     out
 }
@@ -82,7 +80,10 @@ mod tests {
 
     #[test]
     fn markdown_cannot_break_a_table_or_inject_html() {
-        assert_eq!(for_markdown("a|b <img> [x](y)", 100), "a\\|b \\<img\\> \\[x\\]\\(y\\)");
+        assert_eq!(
+            for_markdown("a|b <img> [x](y)", 100),
+            "a\\|b \\<img\\> \\[x\\]\\(y\\)"
+        );
     }
 
     #[test]

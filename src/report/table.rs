@@ -79,7 +79,8 @@ pub fn versions_table(servers: &[ServerObservation]) -> Table {
                 ));
             } else {
                 let tone = match s.starttls {
-                    crate::model::StarttlsStatus::Offered | crate::model::StarttlsStatus::Implicit => Tone::Good,
+                    crate::model::StarttlsStatus::Offered
+                    | crate::model::StarttlsStatus::Implicit => Tone::Good,
                     crate::model::StarttlsStatus::Unknown => Tone::Dim,
                     _ => Tone::Bad,
                 };
@@ -93,7 +94,11 @@ pub fn versions_table(servers: &[ServerObservation]) -> Table {
             }
             row.push(match &s.certificate {
                 Some(c) => Cell::new(
-                    format!("{}, {} days", c.verdict.label().replace('_', " "), c.days_left),
+                    format!(
+                        "{}, {} days",
+                        c.verdict.label().replace('_', " "),
+                        c.days_left
+                    ),
                     if c.verdict.is_trusted() && c.days_left >= 14 {
                         Tone::Good
                     } else {

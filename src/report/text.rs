@@ -82,11 +82,23 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
     let _ = writeln!(out, "  {}", p.paint(&clean(&server_name(s)), Tone::Strong));
     let label = |l: &str| p.paint(&format!("{l:<9}"), Tone::Dim);
     if let Some(e) = &s.error {
-        let _ = writeln!(out, "    {} {}: {}", label("error"), e.stage, clean(&e.message));
+        let _ = writeln!(
+            out,
+            "    {} {}: {}",
+            label("error"),
+            e.stage,
+            clean(&e.message)
+        );
         return;
     }
     if let Some(b) = &s.banner {
-        let _ = writeln!(out, "    {} {} {}", label("banner"), b.code, clean(&b.text()));
+        let _ = writeln!(
+            out,
+            "    {} {} {}",
+            label("banner"),
+            b.code,
+            clean(&b.text())
+        );
     }
     if let Some(e) = &s.ehlo {
         let verb = if e.used_helo { "HELO" } else { "EHLO" };
@@ -110,7 +122,12 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
         }
         (None, _) => {
             if let Some(err) = &s.policy.error {
-                let _ = writeln!(out, "    {} not established: {}", label("policy"), clean(err));
+                let _ = writeln!(
+                    out,
+                    "    {} not established: {}",
+                    label("policy"),
+                    clean(err)
+                );
             }
         }
     }
@@ -140,7 +157,11 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
             c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
             clean(&c.signature_algorithm)
         );
-        let tone = if c.verdict.is_trusted() { Tone::Good } else { Tone::Warn };
+        let tone = if c.verdict.is_trusted() {
+            Tone::Good
+        } else {
+            Tone::Warn
+        };
         let _ = writeln!(
             out,
             "              verdict {} (chain of {}, from {})",
@@ -164,7 +185,12 @@ fn finding(f: &Finding, p: &Palette, out: &mut String) {
     }
     for id in &f.signatures {
         if let Some(sig) = crate::report::signature(id) {
-            let _ = writeln!(out, "         peers  {} ({})", sig.text, crate::report::appears_in(sig));
+            let _ = writeln!(
+                out,
+                "         peers  {} ({})",
+                sig.text,
+                crate::report::appears_in(sig)
+            );
         }
     }
     for r in &f.remediation {
