@@ -185,12 +185,20 @@ fn earlier(e: &SmtpError) -> VersionResult {
 
 /// Greeting replies that mean "too busy, come back later".
 fn is_throttle(r: &Reply) -> bool {
-    r.code == 421 || (r.code / 100 == 4 && {
-        let t = r.text().to_ascii_lowercase();
-        ["too many", "try again", "throttl", "rate", "busy", "resources"]
+    r.code == 421
+        || (r.code / 100 == 4 && {
+            let t = r.text().to_ascii_lowercase();
+            [
+                "too many",
+                "try again",
+                "throttl",
+                "rate",
+                "busy",
+                "resources",
+            ]
             .iter()
             .any(|w| t.contains(w))
-    })
+        })
 }
 
 impl Session<'_> {
@@ -220,9 +228,7 @@ impl Session<'_> {
                 .await
             {
                 Err(stop) => return Err(not_ready(stop.result(), None, Vec::new())),
-                Ok(Err(e)) => {
-                    return Err(not_ready(earlier(&e), Some(failure_of(&e)), Vec::new()))
-                }
+                Ok(Err(e)) => return Err(not_ready(earlier(&e), Some(failure_of(&e)), Vec::new())),
                 Ok(Ok(s)) => s,
             };
             if upto == Upto::Connect {
@@ -235,9 +241,7 @@ impl Session<'_> {
             }
             let mut client = SmtpClient::new(stream, cfg.timeouts, self.started.into_std());
             let greeting = match self.stage(Stage::Greeting, client.read_greeting()).await {
-                Err(stop) => {
-                    return Err(not_ready(stop.result(), None, client.take_transcript()))
-                }
+                Err(stop) => return Err(not_ready(stop.result(), None, client.take_transcript())),
                 Ok(Err(e)) => {
                     return Err(not_ready(
                         earlier(&e),
@@ -258,10 +262,7 @@ impl Session<'_> {
                         wait.as_millis()
                     ));
                     let _ = self.stage(Stage::Greeting, client.quit()).await;
-                    if let Err(stop) = self
-                        .stage(Stage::Greeting, tokio::time::sleep(wait))
-                        .await
-                    {
+                    if let Err(stop) = self.stage(Stage::Greeting, tokio::time::sleep(wait)).await {
                         return Err(not_ready(stop.result(), None, client.take_transcript()));
                     }
                     continue;
@@ -276,10 +277,7 @@ impl Session<'_> {
                 nr.banner = Some(greeting);
                 return Err(nr);
             }
-            let ehlo = match self
-                .stage(Stage::Ehlo, client.ehlo(&cfg.ehlo_name))
-                .await
-            {
+            let ehlo = match self.stage(Stage::Ehlo, client.ehlo(&cfg.ehlo_name)).await {
                 Err(stop) => {
                     let mut nr = not_ready(stop.result(), None, client.take_transcript());
                     nr.banner = Some(greeting);
@@ -499,8 +497,7 @@ async fn version_session(
             match (&outcome.summary, outcome.stream) {
                 (Some(summary), Some(tls)) => {
                     session.note(summary.clone());
-                    let mut client =
-                        SmtpClient::new(tls, cfg.timeouts, session.started.into_std());
+                    let mut client = SmtpClient::new(tls, cfg.timeouts, session.started.into_std());
                     if cfg.implicit_tls {
                         match session.stage(Stage::Greeting, client.read_greeting()).await {
                             Ok(Ok(g)) => out.banner = Some(g),
@@ -530,7 +527,10 @@ async fn version_session(
                     }
                     transcript = merge_transcripts(transcript, client.take_transcript());
                 }
-                _ => session.note(format!("{version} handshake: {}", describe(&out.probe.result))),
+                _ => session.note(format!(
+                    "{version} handshake: {}",
+                    describe(&out.probe.result)
+                )),
             }
             // rustls offers only ECDHE with AEAD ciphers. When a server
             // refuses that, ask again with the wide ClientHello: it may
@@ -616,7 +616,10 @@ async fn policy_session(
     };
     // The socket was handed back after EHLO; go on talking on it.
     let mut client = SmtpClient::new(ready.stream, cfg.timeouts, session.started.into_std());
-    match session.stage(Stage::MailFrom, client.mail_from_null()).await {
+    match session
+        .stage(Stage::MailFrom, client.mail_from_null())
+        .await
+    {
         Ok(Ok(reply)) => {
             policy.requires_tls = crate::smtp::reply::requires_tls(&reply);
             policy.mail_from = Some(reply);
@@ -645,7 +648,9 @@ pub async fn probe_server(
     let host_ref = host.as_deref();
     let limited = |fut| limited(cfg, &per_server, fut);
     let (policy, v10, v11, v12, v13) = tokio::join!(
-        limited(Box::pin(async { Either::Policy(policy_session(cfg, addr, host_ref).await) })),
+        limited(Box::pin(async {
+            Either::Policy(policy_session(cfg, addr, host_ref).await)
+        })),
         limited(Box::pin(async {
             Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls10).await)
         })),
@@ -680,7 +685,9 @@ pub async fn probe_server(
             None,
         ),
     };
-    fold(cfg, host, addr, preference, started, policy, p_banner, p_ehlo, p_failure, sessions)
+    fold(
+        cfg, host, addr, preference, started, policy, p_banner, p_ehlo, p_failure, sessions,
+    )
 }
 
 enum Either {
@@ -700,7 +707,10 @@ async fn limited(
     Some(fut.await)
 }
 
-#[expect(clippy::too_many_arguments, reason = "one private fold of the sessions")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one private fold of the sessions"
+)]
 fn fold(
     cfg: &ProbeConfig,
     host: Option<String>,
@@ -754,7 +764,12 @@ fn certificate(
     host: Option<&str>,
     sessions: &[SessionOutcome],
 ) -> Option<crate::model::CertSummary> {
-    let order = [TlsVersion::Tls12, TlsVersion::Tls13, TlsVersion::Tls11, TlsVersion::Tls10];
+    let order = [
+        TlsVersion::Tls12,
+        TlsVersion::Tls13,
+        TlsVersion::Tls11,
+        TlsVersion::Tls10,
+    ];
     let now = UnixTime::now();
     let now_unix = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
     order.iter().find_map(|v| {

@@ -83,8 +83,12 @@ pub async fn run(
     let in_flight = Arc::new(Semaphore::new(cfg.max_connections));
     let mut set = JoinSet::new();
     for (i, (input, target)) in cfg.targets.iter().cloned().enumerate() {
-        let (cfg, probe_cfg, dns, in_flight) =
-            (cfg.clone(), probe_cfg.clone(), dns.clone(), in_flight.clone());
+        let (cfg, probe_cfg, dns, in_flight) = (
+            cfg.clone(),
+            probe_cfg.clone(),
+            dns.clone(),
+            in_flight.clone(),
+        );
         set.spawn(async move {
             let _permit = in_flight.acquire_owned().await.ok();
             (i, check_target(&cfg, &probe_cfg, &dns, input, target).await)
@@ -165,7 +169,13 @@ async fn check_target(
                 let list = answer
                     .addresses
                     .iter()
-                    .map(|ip| (Some(name.clone()), SocketAddr::new(*ip, port_of(*port)), None))
+                    .map(|ip| {
+                        (
+                            Some(name.clone()),
+                            SocketAddr::new(*ip, port_of(*port)),
+                            None,
+                        )
+                    })
                     .collect();
                 (
                     TargetMode::Host,
