@@ -111,10 +111,16 @@ impl<'a> Session<'a> {
                 None => std::future::pending().await,
             }
         };
+        // A dropped sender means nobody can cancel any more: wait forever.
+        let cancelled = async move {
+            if cancel.wait_for(|c| *c).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             v = fut => Ok(v),
             () = deadline => Err(Stop::Deadline(stage)),
-            _ = cancel.wait_for(|c| *c) => Err(Stop::Cancelled),
+            () = cancelled => Err(Stop::Cancelled),
         }
     }
 }

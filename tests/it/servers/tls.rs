@@ -1,0 +1,153 @@
+//! TLS material and server configurations for the in-process servers:
+//! a test CA with leaves (valid, expired, wrong name, self-signed), rustls
+//! server configs pinned to versions, and OpenSSL acceptors at security
+//! level 0 for TLS 1.0/1.1 (OpenSSL 3 refuses them at level 1).
+
+use std::sync::{Arc, OnceLock};
+
+use openssl::pkey::PKey;
+use openssl::ssl::{SslAcceptor, SslMethod, SslVersion};
+use openssl::x509::X509;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// A certificate chain (leaf first) and its key, in DER.
+#[derive(Clone)]
+pub struct Identity {
+    /// Leaf first, then the CA.
+    pub chain: Vec<Vec<u8>>,
+    /// PKCS#8 private key.
+    pub key: Vec<u8>,
+}
+
+/// Which leaf to issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leaf {
+    /// Valid for `mx.example.test` and 127.0.0.1.
+    Good,
+    /// Expired last year.
+    Expired,
+    /// Valid, but for `other.example.test` only.
+    WrongName,
+    /// Self-signed, for `mx.example.test`.
+    SelfSigned,
+}
+
+struct Ca {
+    der: Vec<u8>,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+fn ca() -> &'static Ca {
+    static CA: OnceLock<Ca> = OnceLock::new();
+    CA.get_or_init(|| {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tlscheck test CA");
+        let key = rsa_key();
+        let cert = params.self_signed(&key).unwrap();
+        Ca {
+            der: cert.der().to_vec(),
+            issuer: rcgen::Issuer::new(params, key),
+        }
+    })
+}
+
+/// The test CA certificate in PEM (for `--ca-file`).
+pub fn ca_pem() -> String {
+    let b64 = openssl::base64::encode_block(&ca().der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(chunk).unwrap());
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem
+}
+
+/// An RSA 2048 key. ring signs with RSA but cannot make RSA keys, so
+/// OpenSSL makes one per process (leaves share it; tests do not care).
+fn rsa_key() -> rcgen::KeyPair {
+    static DER: OnceLock<Vec<u8>> = OnceLock::new();
+    let der = DER.get_or_init(|| {
+        let rsa = openssl::rsa::Rsa::generate(2048).unwrap();
+        PKey::from_rsa(rsa).unwrap().private_key_to_pkcs8().unwrap()
+    });
+    rcgen::KeyPair::try_from(der.as_slice()).unwrap()
+}
+
+/// Issues a leaf of kind `leaf`.
+pub fn identity(leaf: Leaf) -> Identity {
+    let name = if leaf == Leaf::WrongName {
+        "other.example.test"
+    } else {
+        "mx.example.test"
+    };
+    let mut params =
+        rcgen::CertificateParams::new(vec![name.to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    if leaf == Leaf::Expired {
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
+    // RSA, as most mail servers use: TLS 1.0/1.1 then sign with SHA-1,
+    // which OpenSSL at security level 0 still allows.
+    let key = rsa_key();
+    let (leaf_der, chain_tail) = if leaf == Leaf::SelfSigned {
+        (params.self_signed(&key).unwrap().der().to_vec(), vec![])
+    } else {
+        (
+            params.signed_by(&key, &ca().issuer).unwrap().der().to_vec(),
+            vec![ca().der.clone()],
+        )
+    };
+    let mut chain = vec![leaf_der];
+    chain.extend(chain_tail);
+    Identity {
+        chain,
+        key: key.serialize_der(),
+    }
+}
+
+/// A rustls server config speaking exactly `versions`.
+pub fn rustls_config(
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    id: &Identity,
+) -> Arc<rustls::ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let chain: Vec<CertificateDer<'static>> = id
+        .chain
+        .iter()
+        .map(|c| CertificateDer::from(c.clone()))
+        .collect();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key.clone()));
+    Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap(),
+    )
+}
+
+/// An OpenSSL acceptor for versions `min..=max`, at security level 0 so
+/// TLS 1.0/1.1 and their SHA-1 signatures work.
+pub fn openssl_acceptor(min: SslVersion, max: SslVersion, id: &Identity) -> SslAcceptor {
+    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
+    b.set_security_level(0);
+    b.set_cipher_list("DEFAULT:@SECLEVEL=0").unwrap();
+    b.set_min_proto_version(Some(min)).unwrap();
+    b.set_max_proto_version(Some(max)).unwrap();
+    let leaf = X509::from_der(&id.chain[0]).unwrap();
+    b.set_certificate(&leaf).unwrap();
+    for extra in id.chain.iter().skip(1) {
+        b.add_extra_chain_cert(X509::from_der(extra).unwrap()).unwrap();
+    }
+    b.set_private_key(&PKey::private_key_from_der(&id.key).unwrap())
+        .unwrap();
+    b.build()
+}
