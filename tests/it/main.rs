@@ -1,5 +1,6 @@
 //! The one integration-test binary: one `mod` per area.
 
+mod cli;
 mod dns;
 mod probe;
 mod schannel;
