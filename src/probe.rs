@@ -513,7 +513,12 @@ async fn version_session(
             match (&outcome.summary, outcome.stream) {
                 (Some(summary), Some(tls)) => {
                     session.note(summary.clone());
-                    let mut client = SmtpClient::new(tls, cfg.timeouts, session.started.into_std());
+                    let started = session.started.into_std();
+                    let mut client = if cfg.implicit_tls {
+                        SmtpClient::new(tls, cfg.timeouts, started)
+                    } else {
+                        SmtpClient::after_starttls(tls, cfg.timeouts, started)
+                    };
                     if cfg.implicit_tls {
                         match session.stage(Stage::Greeting, client.read_greeting()).await {
                             Ok(Ok(g)) => out.banner = Some(g),
@@ -791,10 +796,19 @@ fn certificate(
     ];
     let now = UnixTime::now();
     let now_unix = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-    order.iter().find_map(|v| {
-        let s = sessions
-            .iter()
-            .find(|s| s.probe.version == *v && !s.probe.chain.is_empty())?;
+    // Chains from accepted versions first: a chain that came with a
+    // ServerHello of another version is still a chain, but a worse witness.
+    let candidates = [true, false].into_iter().flat_map(|accepted_only| {
+        order.iter().filter_map(move |v| {
+            sessions.iter().find(|s| {
+                s.probe.version == *v
+                    && !s.probe.chain.is_empty()
+                    && (!accepted_only || s.probe.result.is_accepted())
+            })
+        })
+    });
+    candidates.into_iter().find_map(|s| {
+        let v = &s.probe.version;
         let verdict = s.verdict.clone().unwrap_or_else(|| {
             let chain: Vec<CertificateDer<'_>> = s
                 .probe
