@@ -763,7 +763,13 @@ fn fold(
     let error = if reached {
         None
     } else {
-        p_failure.or_else(|| sessions.iter().find_map(|s| s.failure.clone()))
+        p_failure
+            .or_else(|| sessions.iter().find_map(|s| s.failure.clone()))
+            .or_else(|| {
+                sessions
+                    .iter()
+                    .find_map(|s| stopped_before_greeting(&s.probe.result))
+            })
     };
     let certificate = certificate(cfg, host.as_deref(), &sessions);
     ServerObservation {
@@ -778,6 +784,24 @@ fn fold(
         certificate,
         error,
         elapsed: started.elapsed(),
+    }
+}
+
+/// The failure to report when the run's deadline or Ctrl-C stopped a
+/// session before the server ever greeted.
+fn stopped_before_greeting(r: &VersionResult) -> Option<ProbeFailure> {
+    match r {
+        VersionResult::Timeout { stage } if *stage != Stage::Handshake => Some(ProbeFailure {
+            stage: *stage,
+            message: format!("{stage}: the run's deadline passed"),
+            timed_out: true,
+        }),
+        VersionResult::NotTested(NotTested::Interrupted) => Some(ProbeFailure {
+            stage: Stage::Connect,
+            message: "interrupted before the server answered".to_owned(),
+            timed_out: false,
+        }),
+        _ => None,
     }
 }
 

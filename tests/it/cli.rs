@@ -135,7 +135,8 @@ fn modern_server_passes_with_exit_0_and_documented_json() {
         assert_eq!(s["versions"][v]["result"], want, "{v}");
         assert!(s["versions"][v]["elapsed_ms"].is_u64());
     }
-    assert_eq!(s["versions"]["1.0"]["alert"], "protocol_version");
+    // rustls refuses a hello offering only TLS 1.0 with handshake_failure.
+    assert_eq!(s["versions"]["1.0"]["alert"], "handshake_failure");
     assert!(s["versions"]["1.3"]["cipher"]
         .as_str()
         .unwrap()
@@ -238,10 +239,13 @@ fn greeting_with_escape_sequences_is_sanitized_in_text_and_markdown_exact_in_jso
         assert!(!out.contains('\x1b'), "{format}: raw ESC in output");
         assert!(!out.contains('\x07'), "{format}: raw BEL in output");
         assert!(!out.contains('\u{202e}'), "{format}: raw bidi override");
-        assert!(
-            out.contains("\\x1b[2J"),
-            "{format}: escape not shown: {out}"
-        );
+        // Markdown escapes the backslash and bracket of the visible form.
+        let shown = if format == "text" {
+            "\\x1b[2J"
+        } else {
+            "\\\\x1b\\[2J"
+        };
+        assert!(out.contains(shown), "{format}: escape not shown: {out}");
     }
     let md = stdout(&tlscheck(&[&addr, "--format", "markdown"]));
     assert!(!md.contains("|cell|"), "pipes must be escaped in Markdown");

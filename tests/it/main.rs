@@ -2,6 +2,7 @@
 
 mod cli;
 mod dns;
+mod hostile;
 mod probe;
 mod schannel;
 mod servers;
