@@ -235,7 +235,9 @@ pub struct HandshakeReport {
     /// The negotiated version as OpenSSL names it (`TLSv1`, `TLSv1.3`),
     /// once the ClientHello was processed.
     pub version: Option<String>,
-    /// The chosen cipher suite's IANA number, once chosen.
+    /// The chosen cipher suite's IANA number, where OpenSSL exposes it:
+    /// after a completed handshake, or mid-handshake for TLS 1.3 (for TLS
+    /// ≤ 1.2 OpenSSL sets it only once the handshake completes).
     pub cipher: Option<u16>,
     /// The SNI the client sent.
     pub server_name: Option<String>,
