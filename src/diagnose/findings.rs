@@ -528,7 +528,6 @@ fn cert_findings(
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use std::time::Duration;
 
@@ -637,7 +636,13 @@ mod tests {
     #[test]
     fn findings_table() {
         let p = CheckPolicy::default();
-        let cases: Vec<(&str, ServerObservation, CheckPolicy, Vec<(&str, Severity)>)> = vec![
+        type Case = (
+            &'static str,
+            ServerObservation,
+            CheckPolicy,
+            Vec<(&'static str, Severity)>,
+        );
+        let cases: Vec<Case> = vec![
             ("modern only", server(&[Tls12, Tls13]), p, vec![]),
             (
                 "1.2 only",

@@ -543,12 +543,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
 
 #[cfg(test)]
 mod tests {
-    #![expect(
-        clippy::unwrap_used,
-        clippy::indexing_slicing,
-        reason = "tests panic on purpose"
-    )]
-
     use super::*;
     use crate::smtp::reply::MAX_LINE_LEN;
     use tokio::io::{duplex, DuplexStream};
