@@ -87,6 +87,7 @@ mod tests {
             signatures: Vec::new(),
             fix_short: "f",
             remediation: Vec::new(),
+            fix: None,
         }
     }
 

@@ -174,6 +174,24 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                 for r in &f.remediation {
                     let _ = writeln!(out, "  - fix: {}", md(r));
                 }
+                if let Some(fix) = &f.fix {
+                    let _ = writeln!(
+                        out,
+                        "  - how ({}): {}",
+                        fix.software.name(),
+                        fix.remediation.title
+                    );
+                    for (i, step) in fix.remediation.steps.iter().enumerate() {
+                        let _ = writeln!(out, "    {}. {step}", i + 1);
+                    }
+                    if let Some(sn) = fix.remediation.snippet {
+                        let _ = writeln!(out, "\n    ```{}", sn.language);
+                        for line in sn.text.lines() {
+                            let _ = writeln!(out, "    {line}");
+                        }
+                        let _ = writeln!(out, "    ```\n");
+                    }
+                }
             }
             let _ = writeln!(out);
         }

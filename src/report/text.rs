@@ -196,6 +196,23 @@ fn finding(f: &Finding, p: &Palette, out: &mut String) {
     for r in &f.remediation {
         let _ = writeln!(out, "         fix    {}", r);
     }
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(
+            out,
+            "         how    {} ({})",
+            fix.remediation.title,
+            fix.software.name()
+        );
+        for (i, step) in fix.remediation.steps.iter().enumerate() {
+            let _ = writeln!(out, "           {}. {step}", i + 1);
+        }
+        if let Some(sn) = fix.remediation.snippet {
+            let _ = writeln!(out, "         paste  ({}):", sn.language);
+            for line in sn.text.lines() {
+                let _ = writeln!(out, "           {line}");
+            }
+        }
+    }
 }
 
 /// Renders the transcript of a connection.
