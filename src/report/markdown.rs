@@ -106,12 +106,12 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
             if let Some(c) = &s.certificate {
                 let _ = writeln!(
                     out,
-                    "- certificate: {}; issuer {}; names {}; valid until {} ({} days); {}{}; verdict **{}**",
+                    "- certificate: {}; issuer {}; names {}; valid until {} ({}); {}{}; verdict **{}**",
                     md(&c.subject),
                     md(&c.issuer),
                     md(&c.sans.join(", ")),
                     md(&c.not_after),
-                    c.days_left,
+                    crate::report::table::days(c.days_left),
                     md(&c.key_type),
                     c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
                     c.verdict.label().replace('_', " ")

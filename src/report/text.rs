@@ -149,10 +149,10 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
         let _ = writeln!(out, "              names {}", names.join(", "));
         let _ = writeln!(
             out,
-            "              valid {} to {} ({} days left); {}{}; {}",
+            "              valid {} to {} ({}); {}{}; {}",
             clean(&c.not_before),
             clean(&c.not_after),
-            c.days_left,
+            crate::report::table::days(c.days_left),
             clean(&c.key_type),
             c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
             clean(&c.signature_algorithm)
