@@ -520,6 +520,21 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
     }
 }
 
+fn expires_soon(who: &str, c: &crate::model::CertSummary) -> Finding {
+    Finding {
+        id: "certificate-expires-soon",
+        severity: Severity::Warning,
+        title: format!("The certificate expires in {} day(s)", c.days_left),
+        evidence: vec![format!("{who}: notAfter {}", c.not_after)],
+        signatures: vec![sig::CERT_VALIDATION_450],
+        fix_short: "renew the certificate",
+        remediation: vec![
+            "Renew the certificate and bind the new one to SMTP before it expires.".to_owned(),
+        ],
+        fix: None,
+    }
+}
+
 fn cert_findings(
     who: &str,
     c: &crate::model::CertSummary,
@@ -527,22 +542,19 @@ fn cert_findings(
     acc: &mut Accumulator,
 ) {
     let validated_connectors = "Opportunistic TLS still works (senders encrypt anyway), but connectors that validate certificates (Office 365 partner connectors, MTA-STS, DANE) refuse it.";
+    let expiring = c.days_left >= 0 && c.days_left < policy.cert_warn_days;
+    if expiring
+        && !matches!(
+            c.verdict,
+            CertVerdict::Trusted | CertVerdict::TrustedNameNotChecked
+        )
+    {
+        acc.add(expires_soon(who, c));
+    }
     let (id, title, fix) = match &c.verdict {
         CertVerdict::Trusted | CertVerdict::TrustedNameNotChecked => {
-            if c.days_left < policy.cert_warn_days {
-                acc.add(Finding {
-                    id: "certificate-expires-soon",
-                    severity: Severity::Warning,
-                    title: format!("The certificate expires in {} days", c.days_left),
-                    evidence: vec![format!("{who}: notAfter {}", c.not_after)],
-                    signatures: vec![sig::CERT_VALIDATION_450],
-                    fix_short: "renew the certificate",
-                    remediation: vec![
-                        "Renew the certificate and bind the new one to SMTP before it expires."
-                            .to_owned(),
-                    ],
-                    fix: None,
-                });
+            if expiring {
+                acc.add(expires_soon(who, c));
             }
             return;
         }
