@@ -240,6 +240,7 @@ impl Session<'_> {
                 Ok(Err(e)) => return Err(not_ready(earlier(&e), Some(failure_of(&e)), Vec::new())),
                 Ok(Ok(s)) => s,
             };
+            self.note(format!("connected to {}", self.addr));
             if upto == Upto::Connect {
                 return Ok(Ready {
                     stream: Some(stream),
