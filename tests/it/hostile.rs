@@ -32,7 +32,10 @@ async fn run(b: Behaviour) -> (ServerObservation, Duration) {
     let (cfg, _cancel) = config(STAGE);
     let started = Instant::now();
     let o = probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await;
-    (o, started.elapsed())
+    let took = started.elapsed();
+    // For the record (`cargo test --test it hostile -- --nocapture`).
+    eprintln!("  -> {:?} in {} ms", table(&o), took.as_millis());
+    (o, took)
 }
 
 fn plain() -> Behaviour {
