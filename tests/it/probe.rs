@@ -229,7 +229,11 @@ async fn implicit_tls_on_connect_gives_the_same_version_table() {
     assert_eq!(o.starttls, StarttlsStatus::Implicit);
     // The greeting and EHLO came inside TLS.
     assert_eq!(o.banner.as_ref().unwrap().code, 220);
-    assert!(o.version(TlsVersion::Tls13).unwrap().post_tls_ehlo.is_some());
+    assert!(o
+        .version(TlsVersion::Tls13)
+        .unwrap()
+        .post_tls_ehlo
+        .is_some());
 }
 
 #[tokio::test]
