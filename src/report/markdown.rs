@@ -7,7 +7,6 @@
 use std::fmt::Write as _;
 
 use crate::diagnose::findings::describe_result;
-use crate::model::Direction;
 use crate::outcome::RunReport;
 use crate::report::sanitize::{for_markdown, MAX_SHOWN};
 use crate::report::table::{server_name, versions_table, Table};
@@ -120,27 +119,12 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
             if with_transcript {
                 let _ = writeln!(out);
                 let _ = writeln!(out, "```text");
-                let mut sessions =
-                    vec![("plain-text policy session".to_owned(), &s.policy.transcript)];
-                sessions.extend(
-                    s.versions
-                        .iter()
-                        .map(|v| (format!("{} probe", v.version), &v.transcript)),
-                );
-                for (name, t) in sessions {
+                for (name, t) in crate::report::sessions(s) {
                     let _ = writeln!(out, "-- {name}");
                     for e in t {
-                        let arrow = match e.direction {
-                            Direction::Sent => "->",
-                            Direction::Received => "<-",
-                            Direction::Note => "**",
-                        };
-                        let _ = writeln!(
-                            out,
-                            "{:>7.3}s {arrow} {}",
-                            e.at.as_secs_f64(),
-                            fence_safe(&e.text)
-                        );
+                        // A line of backticks must not close the fence.
+                        let line = crate::report::transcript_line(e).replace("```", "\'\'\'");
+                        let _ = writeln!(out, "{line}");
                     }
                 }
                 let _ = writeln!(out, "```");
@@ -197,10 +181,4 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
         }
     }
     out
-}
-
-/// Server text inside a fenced block: sanitized, and a line of backticks
-/// cannot close the fence.
-fn fence_safe(s: &str) -> String {
-    crate::report::sanitize::for_terminal(s, MAX_SHOWN).replace("```", "'''")
 }

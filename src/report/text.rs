@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::diagnose::findings::{describe_result, Finding, Severity};
 use crate::diagnose::verdict::Verdict;
-use crate::model::{Direction, ServerObservation, Transcript};
+use crate::model::{ServerObservation, Transcript};
 use crate::outcome::{RunReport, TargetReport};
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_terminal, MAX_SHOWN};
@@ -219,17 +219,7 @@ fn finding(f: &Finding, p: &Palette, out: &mut String) {
 pub fn transcript(name: &str, t: &Transcript, out: &mut String) {
     let _ = writeln!(out, "    -- {name}");
     for e in t {
-        let arrow = match e.direction {
-            Direction::Sent => "->",
-            Direction::Received => "<-",
-            Direction::Note => "**",
-        };
-        let _ = writeln!(
-            out,
-            "    {:>7.3}s {arrow} {}",
-            e.at.as_secs_f64(),
-            clean(&e.text)
-        );
+        let _ = writeln!(out, "    {}", crate::report::transcript_line(e));
     }
 }
 
@@ -258,9 +248,8 @@ pub fn render(r: &RunReport, p: &Palette, with_transcript: bool) -> String {
                 let _ = writeln!(out);
                 server_details(s, p, &mut out);
                 if with_transcript {
-                    transcript("plain-text policy session", &s.policy.transcript, &mut out);
-                    for v in &s.versions {
-                        transcript(&format!("{} probe", v.version), &v.transcript, &mut out);
+                    for (name, t) in crate::report::sessions(s) {
+                        transcript(&name, t, &mut out);
                     }
                 }
             }
