@@ -123,7 +123,7 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                     let _ = writeln!(out, "-- {name}");
                     for e in t {
                         // A line of backticks must not close the fence.
-                        let line = crate::report::transcript_line(e).replace("```", "\'\'\'");
+                        let line = crate::report::transcript_line(e).replace("```", "'''");
                         let _ = writeln!(out, "{line}");
                     }
                 }
