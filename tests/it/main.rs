@@ -3,6 +3,7 @@
 
 mod cli;
 mod dns;
+mod domain;
 mod hostile;
 mod legacy;
 mod probe;
