@@ -9,3 +9,4 @@ mod legacy;
 mod probe;
 mod schannel;
 mod servers;
+mod snapshots;
