@@ -285,7 +285,13 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
                 id: "server-unreachable",
                 severity: Severity::Error,
                 title: "A mail server could not be reached".to_owned(),
-                evidence: vec![format!("{who}: {} failed: {}", err.stage, err.message)],
+                // Probe messages usually name their stage already
+                // ("connect: connection refused"); say it once.
+                evidence: vec![if err.message.starts_with(&format!("{}:", err.stage)) {
+                    format!("{who}: {}", err.message)
+                } else {
+                    format!("{who}: {} failed: {}", err.stage, err.message)
+                }],
                 signatures: vec![sig::REFUSED_450, sig::TIMED_OUT_450],
                 fix_short: "make the server reachable on its SMTP port",
                 remediation: vec![

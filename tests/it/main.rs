@@ -3,8 +3,10 @@
 
 mod cli;
 mod dns;
+mod domain;
 mod hostile;
 mod legacy;
 mod probe;
 mod schannel;
 mod servers;
+mod snapshots;
