@@ -294,7 +294,11 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
                 } else {
                     format!("{who}: {} failed: {}", err.stage, err.message)
                 }],
-                signatures: vec![sig::REFUSED_450],
+                signatures: if err.stage == crate::model::Stage::Connect {
+                    vec![sig::REFUSED_450]
+                } else {
+                    Vec::new()
+                },
                 fix_short: "make the server reachable on its SMTP port",
                 remediation: vec![
                     "Check that the SMTP service is running and listening on this address and port, and that no firewall rejects the connection.".to_owned(),
