@@ -12,6 +12,11 @@ use super::verdict::{verdict, Verdict};
 use crate::listen::{Handshake, OfferSource, SenderSession};
 use crate::model::wire_version_name;
 
+/// `Cannot start TLS: handshake failure`, what a Postfix sender logs
+/// (with `SSL_connect error to …: lost connection` before it) when the
+/// receiver closes on its ClientHello.
+const POSTFIX_HANDSHAKE_FAILURE: &str = "postfix-tls-handshake-failure";
+
 /// Finding ids of sender sessions.
 pub mod id {
     /// The ClientHello offered no TLS 1.2 or 1.3.
@@ -40,11 +45,21 @@ pub struct SenderJudgement {
     pub fix: Option<Remediation>,
 }
 
-/// Who the sender is, for summary and evidence lines (raw; renderers
-/// sanitize).
+/// The most characters of the sender's EHLO name a summary line shows.
+pub const MAX_NAME_SHOWN: usize = 64;
+
+/// Who the sender is, for summary and evidence lines: its address and its
+/// EHLO name, cut to [`MAX_NAME_SHOWN`] characters (raw otherwise;
+/// renderers escape it).
 pub fn sender_label(s: &SenderSession) -> String {
     match s.sender_name() {
-        Some(name) => format!("sender {} (EHLO {name})", s.peer.ip()),
+        Some(name) => {
+            let mut shown: String = name.chars().take(MAX_NAME_SHOWN).collect();
+            if shown.len() < name.len() {
+                shown.push('…');
+            }
+            format!("sender {} (EHLO {shown})", s.peer.ip())
+        }
         None => format!("sender {}", s.peer.ip()),
     }
 }
@@ -85,13 +100,10 @@ fn summary(who: &str, v: Verdict, s: &SenderSession, findings: &[Finding]) -> St
     let worst = findings.iter().find(|f| f.severity > Severity::Info);
     match (v, worst) {
         (Verdict::Pass, _) => {
-            let offered = s
+            let highest = s
                 .offer
                 .as_ref()
-                .map(|o| {
-                    let v: Vec<String> = o.versions.iter().map(ToString::to_string).collect();
-                    v.join(", ")
-                })
+                .map(|o| wire_version_name(o.highest))
                 .unwrap_or_default();
             let agreed = match &s.handshake {
                 Handshake::Completed(n) => format!(
@@ -102,7 +114,7 @@ fn summary(who: &str, v: Verdict, s: &SenderSession, findings: &[Finding]) -> St
                 _ => String::new(),
             };
             format!(
-                "PASS {who}: offers {offered}{agreed}; Office 365 accepts TLS from this sender"
+                "PASS {who}: offers TLS 1.2 or newer (highest {highest}){agreed}; Office 365 accepts TLS from this sender"
             )
         }
         (v, Some(f)) => format!("{} {who}: {} — fix: {}", v.word(), f.title, f.fix_short),
@@ -165,7 +177,13 @@ fn legacy_only(s: &SenderSession) -> Finding {
             offer_evidence(s),
             "tlscheck closed the connection after the ClientHello, as Office 365 does: the sender now logs a SocketError for this connection, and may retry in plain text".to_owned(),
         ],
-        signatures: vec![sig::SOCKET_ERROR_421, sig::TLS_NEGOTIATION_SOCKET_ERROR],
+        // Exchange logs the first two; a Postfix sender logs the third
+        // (checked by tests/e2e/listen.sh).
+        signatures: vec![
+            sig::SOCKET_ERROR_421,
+            sig::TLS_NEGOTIATION_SOCKET_ERROR,
+            POSTFIX_HANDSHAKE_FAILURE,
+        ],
         fix_short: "enable TLS 1.2 for sending (Windows: SCHANNEL TLS 1.2\\Client key) and restart",
         remediation: vec![
             "Windows / Exchange: SCHANNEL `Protocols\\TLS 1.2\\Client` must have Enabled=1 and DisabledByDefault=0, and .NET must use the system TLS versions: import the .reg below on the sending server and restart it.".to_owned(),
@@ -258,7 +276,9 @@ fn handshake_failed(
     Finding {
         id: id::HANDSHAKE_FAILED,
         severity: Severity::Warning,
-        title: format!("The sender offers TLS 1.2 or newer, but the handshake with tlscheck failed: {detail}"),
+        title: format!(
+            "The sender offers TLS 1.2 or newer, but the handshake with tlscheck failed: {detail}"
+        ),
         evidence: vec![offer_evidence(s)],
         signatures: Vec::new(),
         fix_short,
@@ -295,7 +315,10 @@ mod tests {
 
     fn offer(versions: &[TlsVersion], source: OfferSource, suites: &[CipherSuite]) -> Offer {
         Offer {
-            client_version: versions.iter().max().map_or(0x0301, |v| v.wire().min(0x0303)),
+            client_version: versions
+                .iter()
+                .max()
+                .map_or(0x0301, |v| v.wire().min(0x0303)),
             supported_versions: (source == OfferSource::SupportedVersions)
                 .then(|| versions.iter().rev().map(|v| v.wire()).collect()),
             versions: versions.to_vec(),
@@ -364,7 +387,12 @@ mod tests {
                 Verdict::Warn,
                 &[id::HANDSHAKE_FAILED],
             ),
-            ("MAIL in plain text", plain, Verdict::Fail, &[id::NO_STARTTLS]),
+            (
+                "MAIL in plain text",
+                plain,
+                Verdict::Fail,
+                &[id::NO_STARTTLS],
+            ),
             (
                 "STARTTLS then nothing",
                 no_hello,
@@ -397,7 +425,11 @@ mod tests {
         let f = &j.findings[0];
         assert_eq!(
             f.signatures,
-            ["socket-error-421-4-4-2", "tls-negotiation-failed-socketerror"]
+            [
+                "socket-error-421-4-4-2",
+                "tls-negotiation-failed-socketerror",
+                "postfix-tls-handshake-failure"
+            ]
         );
         for id in &f.signatures {
             assert!(crate::diagnose::catalogue::by_id(id).is_some(), "{id}");
@@ -409,6 +441,39 @@ mod tests {
         assert!(j
             .summary
             .starts_with("FAIL sender 192.0.2.7 (EHLO mx1.contoso.com): "));
+    }
+
+    #[test]
+    fn a_long_ehlo_name_is_cut_in_the_summary() {
+        let s = SenderSession {
+            ehlo_name: Some("x".repeat(2000)),
+            ..session()
+        };
+        let label = sender_label(&s);
+        assert!(label.chars().count() < MAX_NAME_SHOWN + 40, "{label}");
+        assert!(label.ends_with("…)"));
+    }
+
+    #[test]
+    fn pass_summary_names_the_highest_version_and_the_handshake() {
+        let s = SenderSession {
+            starttls: true,
+            offer: Some(offer(
+                &[TlsVersion::Tls12, TlsVersion::Tls13],
+                OfferSource::SupportedVersions,
+                &[],
+            )),
+            handshake: Handshake::Completed(Negotiated {
+                version: TlsVersion::Tls13,
+                cipher: CipherSuite::TLS13_AES_256_GCM_SHA384,
+                group: None,
+            }),
+            ..session()
+        };
+        assert_eq!(
+            judge(&s).summary,
+            "PASS sender 192.0.2.7 (EHLO mx1.contoso.com): offers TLS 1.2 or newer (highest TLS 1.3); handshake TLS 1.3 TLS_AES_256_GCM_SHA384; Office 365 accepts TLS from this sender"
+        );
     }
 
     #[test]

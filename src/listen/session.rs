@@ -484,7 +484,8 @@ where
         let got = chunk.get(..n).unwrap_or_default();
         raw.extend_from_slice(got);
         if raw.len() > MAX_CLIENT_HELLO_BYTES {
-            let why = format!("more than {MAX_CLIENT_HELLO_BYTES} bytes without a complete ClientHello");
+            let why =
+                format!("more than {MAX_CLIENT_HELLO_BYTES} bytes without a complete ClientHello");
             return Err((SessionEnd::NoClientHello, why));
         }
         records.feed(got);
@@ -497,7 +498,10 @@ where
                 }
             }
             Ok(Some(Item::Handshake(msg))) => {
-                format!("expected a ClientHello, got handshake message {:?}", msg.typ)
+                format!(
+                    "expected a ClientHello, got handshake message {:?}",
+                    msg.typ
+                )
             }
             Ok(Some(Item::Alert(a))) => format!(
                 "the sender sent alert {} instead of a ClientHello",
@@ -576,10 +580,7 @@ fn classify_handshake_error(e: &io::Error) -> Handshake {
     match tls {
         Some(rustls::Error::AlertReceived(alert)) => Handshake::Failed {
             sender_alert: Some(*alert),
-            detail: format!(
-                "the sender sent alert {}",
-                crate::tls::alert_name(*alert)
-            ),
+            detail: format!("the sender sent alert {}", crate::tls::alert_name(*alert)),
         },
         Some(other) => Handshake::Failed {
             sender_alert: None,
@@ -711,7 +712,10 @@ mod tests {
             assert!(reply(&mut r).await[0].starts_with("220 listener.test ESMTP"));
             let ehlo = cmd(&mut r, "EHLO plain.example").await;
             assert_eq!(ehlo.last().unwrap(), "250 STARTTLS");
-            assert_eq!(cmd(&mut r, "MAIL FROM:<a@plain.example>").await, [MUST_STARTTLS]);
+            assert_eq!(
+                cmd(&mut r, "MAIL FROM:<a@plain.example>").await,
+                [MUST_STARTTLS]
+            );
             assert_eq!(cmd(&mut r, "RCPT TO:<b@x.example>").await, [MUST_STARTTLS]);
             assert_eq!(cmd(&mut r, "DATA").await, [MUST_STARTTLS]);
             assert_eq!(cmd(&mut r, "QUIT").await, ["221 2.0.0 Bye"]);
@@ -731,7 +735,10 @@ mod tests {
             let mut r = BufReader::new(c);
             reply(&mut r).await;
             cmd(&mut r, "EHLO old.example").await;
-            assert_eq!(cmd(&mut r, "STARTTLS").await, ["220 2.0.0 Ready to start TLS"]);
+            assert_eq!(
+                cmd(&mut r, "STARTTLS").await,
+                ["220 2.0.0 Ready to start TLS"]
+            );
             let hello =
                 ClientHello::for_probe(TlsVersion::Tls10, Some("mx.test"), [7; 32], [9; 32]);
             r.get_mut().write_all(&hello.to_record()).await.unwrap();
@@ -764,7 +771,10 @@ mod tests {
             let _ = r.read_to_end(&mut rest).await;
         })
         .await;
-        assert_eq!(s.offer.unwrap().versions, [TlsVersion::Tls10, TlsVersion::Tls11]);
+        assert_eq!(
+            s.offer.unwrap().versions,
+            [TlsVersion::Tls10, TlsVersion::Tls11]
+        );
         assert_eq!(s.mail_from, None);
         assert!(s
             .transcript

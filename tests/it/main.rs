@@ -5,6 +5,7 @@ mod cli;
 mod dns;
 mod hostile;
 mod legacy;
+mod listen;
 mod probe;
 mod schannel;
 mod servers;
