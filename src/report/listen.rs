@@ -32,6 +32,10 @@ const TEXT_WIDTH: usize = 78;
 /// cut them.
 const WHOLE: usize = 100_000;
 
+/// Cipher suites named in text and Markdown, in the sender's order (an
+/// OpenSSL sender offers 80 or more); JSON lists them all.
+const MAX_SUITES_SHOWN: usize = 12;
+
 /// Width of the label column of the details table.
 const LABEL_WIDTH: usize = 15;
 
@@ -145,11 +149,22 @@ fn rows(s: &SenderSession) -> Vec<Row> {
         let suites: Vec<String> = o
             .cipher_suites
             .iter()
+            .take(MAX_SUITES_SHOWN)
             .map(|c| crate::tls::cipher_name(*c))
             .collect();
+        let more = o.cipher_suites.len().saturating_sub(MAX_SUITES_SHOWN);
+        let tail = if more > 0 {
+            format!(", … and {more} more (--format json lists all)")
+        } else {
+            String::new()
+        };
         rows.push(row(
             "Cipher suites",
-            format!("{} offered: {}", suites.len(), suites.join(", ")),
+            format!(
+                "{} offered: {}{tail}",
+                o.cipher_suites.len(),
+                suites.join(", ")
+            ),
             Tone::Plain,
         ));
         let groups: Vec<String> = o
@@ -471,7 +486,7 @@ struct ListenDto<'a> {
     end: EndDto,
     findings: Vec<FindingDto<'a>>,
     fix: Option<FixDto>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` without `--transcript`.
     transcript: Option<Vec<EventDto<'a>>>,
 }
 
@@ -816,7 +831,19 @@ mod tests {
         assert_eq!(v["transcript"][0]["dir"], "received");
         let line = render_json_line(&s, &judge(&s), false);
         assert_eq!(line.lines().count(), 1);
-        assert!(!line.contains("\"transcript\""));
+        assert!(line.contains("\"transcript\":null"));
+    }
+
+    #[test]
+    fn text_names_the_first_suites_and_counts_the_rest() {
+        let mut s = legacy();
+        if let Some(o) = s.offer.as_mut() {
+            o.cipher_suites = vec![CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA; 20];
+        }
+        let out = render_text(&s, &judge(&s), &Palette::plain(), false);
+        assert!(out.contains("20 offered:"), "{out}");
+        assert!(out.contains("… and 8 more (--format json"), "{out}");
+        assert_eq!(out.matches("TLS_RSA_WITH_AES_128_CBC_SHA").count(), 12);
     }
 
     #[test]
