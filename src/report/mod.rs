@@ -6,6 +6,7 @@
 pub mod dns;
 pub mod explain;
 pub mod json;
+pub mod listen;
 pub mod markdown;
 pub mod palette;
 pub mod sanitize;

@@ -6,6 +6,7 @@ mod dns;
 mod domain;
 mod hostile;
 mod legacy;
+mod listen;
 mod probe;
 mod schannel;
 mod servers;
