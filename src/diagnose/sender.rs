@@ -191,6 +191,7 @@ fn legacy_only(s: &SenderSession) -> Finding {
             "Other senders (appliances, applications): update the TLS library or set the minimum TLS version to 1.2.".to_owned(),
             "Then send another test message to `tlscheck listen`: it should now show TLS 1.2 or 1.3.".to_owned(),
         ],
+        fix: None,
     }
 }
 
@@ -207,6 +208,7 @@ fn no_client_hello(s: &SenderSession) -> Finding {
             "Windows: a sender whose SCHANNEL Client protocols are all disabled cannot build a ClientHello; enable `TLS 1.2\\Client` with the .reg below and restart.".to_owned(),
             "Read the sender's log for this connection (Exchange: Send connector protocol log; Postfix: mail log with `smtp_tls_loglevel = 1`).".to_owned(),
         ],
+        fix: None,
     }
 }
 
@@ -229,6 +231,7 @@ fn no_starttls(s: &SenderSession) -> Finding {
             "Postfix: `smtp_tls_security_level = may` (or `encrypt`) in main.cf, and no `-o smtp_tls_security_level=none` in master.cf.".to_owned(),
             "Devices and applications: turn on TLS / STARTTLS in their SMTP settings.".to_owned(),
         ],
+        fix: None,
     }
 }
 
@@ -283,6 +286,7 @@ fn handshake_failed(
         signatures: Vec::new(),
         fix_short,
         remediation: vec![advice.to_owned()],
+        fix: None,
     }
 }
 
