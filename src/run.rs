@@ -226,7 +226,7 @@ async fn check_target(
         let (dns_findings, is_null) = crate::diagnose::dns::findings(section);
         null_mx = is_null;
         findings.extend(dns_findings);
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+        crate::diagnose::findings::sort(&mut findings);
     }
     let tested = servers.iter().any(ServerObservation::was_tested);
     let v = verdict(&findings, tested, null_mx);

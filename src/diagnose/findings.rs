@@ -167,9 +167,30 @@ pub fn server_findings(servers: &[ServerObservation], policy: &CheckPolicy) -> V
                 f.severity = Severity::Warning;
             }
         }
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+        sort(&mut findings);
     }
     findings
+}
+
+/// Orders findings worst first; among equals, what decides whether mail
+/// flows over TLS (versions, STARTTLS) before certificates, and those
+/// before DNS remarks; then by id, so the order is stable.
+pub fn sort(findings: &mut [Finding]) {
+    fn rank(id: &str) -> u8 {
+        if id.starts_with("certificate-") {
+            1
+        } else if id.contains("mx") || id.contains("dns") || id.contains("exchange") {
+            2
+        } else {
+            0
+        }
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(rank(a.id).cmp(&rank(b.id)))
+            .then(a.id.cmp(b.id))
+    });
 }
 
 /// Collects findings, merging those with the same id.
@@ -199,7 +220,7 @@ impl Accumulator {
     /// The findings, worst first, then by id for a stable order.
     pub fn finish(self) -> Vec<Finding> {
         let mut v: Vec<Finding> = self.by_id.into_values().collect();
-        v.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+        sort(&mut v);
         v
     }
 }
