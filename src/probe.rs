@@ -156,9 +156,12 @@ impl Upto {
     }
 }
 
-/// A connection after the SMTP part, ready for a TLS ClientHello.
+/// A connection after the plain-text part.
 struct Ready {
-    stream: TcpStream,
+    /// The socket, ready for a ClientHello (implicit TLS, STARTTLS).
+    stream: Option<TcpStream>,
+    /// The dialogue, still open after EHLO (the policy session).
+    client: Option<SmtpClient<TcpStream>>,
     banner: Option<Reply>,
     ehlo: Option<Ehlo>,
     transcript: Transcript,
@@ -239,7 +242,8 @@ impl Session<'_> {
             };
             if upto == Upto::Connect {
                 return Ok(Ready {
-                    stream,
+                    stream: Some(stream),
+                    client: None,
                     banner: None,
                     ehlo: None,
                     transcript: Vec::new(),
@@ -309,9 +313,9 @@ impl Session<'_> {
             };
             if upto == Upto::Ehlo {
                 let transcript = client.take_transcript();
-                let (stream, _) = client.into_parts();
                 return Ok(Ready {
-                    stream,
+                    stream: None,
+                    client: Some(client),
                     banner: Some(greeting),
                     ehlo: Some(ehlo),
                     transcript,
@@ -349,7 +353,8 @@ impl Session<'_> {
                 ));
             }
             return Ok(Ready {
-                stream,
+                stream: Some(stream),
+                client: None,
                 banner: Some(greeting),
                 ehlo: Some(ehlo),
                 transcript,
@@ -363,7 +368,7 @@ impl Session<'_> {
 fn session_error(e: &SmtpError) -> VersionResult {
     if e.is_timeout() {
         VersionResult::Timeout { stage: e.stage() }
-    } else if e.is_closed() {
+    } else if e.is_dropped() {
         VersionResult::Dropped {
             stage: e.stage(),
             detail: e.to_string(),
@@ -383,7 +388,6 @@ fn merge_transcripts(mut a: Transcript, b: Transcript) -> Transcript {
 }
 
 fn random_bytes() -> ([u8; 32], [u8; 32]) {
-    use rustls::crypto::SecureRandom as _;
     let rng = rustls::crypto::ring::default_provider().secure_random;
     let mut random = [0u8; 32];
     let mut share = [0u8; 32];
@@ -467,7 +471,13 @@ async fn version_session(
     out.banner = ready.banner;
     out.ehlo = ready.ehlo;
     let mut transcript = ready.transcript;
-    let mut stream = ready.stream;
+    let Some(mut stream) = ready.stream else {
+        out.probe.result = VersionResult::Unknown {
+            stage: Stage::Handshake,
+            detail: "internal: no socket after STARTTLS".to_owned(),
+        };
+        return out;
+    };
     match version {
         TlsVersion::Tls10 | TlsVersion::Tls11 => {
             let (result, chain) = legacy_handshake(&session, &mut stream, version).await;
@@ -571,8 +581,9 @@ async fn wide_tls12(
     parent: &mut Session<'_>,
 ) -> Option<(VersionResult, Vec<Vec<u8>>)> {
     let mut session = Session::new(cfg, addr, host);
-    let mut ready = session.smtp_until_tls(Upto::for_tls(cfg)).await.ok()?;
-    let (result, chain) = legacy_handshake(&session, &mut ready.stream, TlsVersion::Tls12).await;
+    let ready = session.smtp_until_tls(Upto::for_tls(cfg)).await.ok()?;
+    let mut stream = ready.stream?;
+    let (result, chain) = legacy_handshake(&session, &mut stream, TlsVersion::Tls12).await;
     parent.note(format!(
         "TLS 1.2 again with a wide ClientHello (CBC, RSA key exchange): {}",
         describe(&result)
@@ -620,8 +631,10 @@ async fn policy_session(
         }
         Ok(r) => r,
     };
-    // The socket was handed back after EHLO; go on talking on it.
-    let mut client = SmtpClient::new(ready.stream, cfg.timeouts, session.started.into_std());
+    let Some(mut client) = ready.client else {
+        policy.error = Some("internal: no SMTP dialogue after EHLO".to_owned());
+        return (policy, ready.banner, ready.ehlo, None);
+    };
     match session
         .stage(Stage::MailFrom, client.mail_from_null())
         .await

@@ -1,52 +1,82 @@
-//! RFC 5321 §4.2 replies. Pure and bounded: bytes in, typed replies or
-//! typed errors out. No tokio, no clocks; `smtp::client` does the IO.
+//! RFC 5321 §4.2 replies: the bounded, incremental reply parser, what a
+//! reply means (class, RFC 3463 enhanced status), EHLO extensions and the
+//! "does this server require TLS" classifier.
+//!
+//! Pure and synchronous: bytes in, typed replies or typed errors out. No IO,
+//! no clocks, no tokio; the socket side is `smtp::client`. Every byte here
+//! comes from a possibly hostile server, so memory is bounded by
+//! [`MAX_LINE_LEN`] × [`MAX_REPLY_LINES`] and nothing panics on input.
 
 use std::fmt;
 
-/// Longest reply line accepted, CRLF included. RFC 5321 §4.5.3.1.5 says
-/// 512, but real servers (Exchange's EHLO, long 5xx texts) exceed it, so
-/// four times that is allowed before the line counts as endless.
+/// The longest reply line accepted, in bytes, without its line ending.
+///
+/// RFC 5321 §4.5.3.1.5 caps a reply line at 512 octets including CRLF, but
+/// real servers exceed it with long policy texts and URLs in rejections.
+/// The bound exists to stop a hostile or broken peer from growing our
+/// memory, not to enforce the RFC, so it is four times the RFC's figure.
 pub const MAX_LINE_LEN: usize = 2048;
 
-/// Most lines in one reply. EHLO replies carry one line per extension
-/// (about 20 in practice); more than this is an endless reply.
+/// The most lines one reply may have.
+///
+/// RFC 5321 sets no limit on multi-line replies. An EHLO reply of a busy MTA
+/// has 10–20 lines; 128 leaves room for verbose banners while keeping a
+/// reply under [`MAX_LINE_LEN`] × 128 = 256 KiB.
 pub const MAX_REPLY_LINES: usize = 128;
 
-/// Bytes of a non-SMTP answer kept for the error message.
-const NOT_SMTP_SAMPLE: usize = 64;
+/// How many bytes of a non-SMTP line are kept for the error message.
+pub const NOT_SMTP_KEEP: usize = 64;
 
-/// Why bytes are not a valid reply.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why bytes from the server are not a valid SMTP reply.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReplyError {
-    /// A line passed [`MAX_LINE_LEN`] without CRLF.
-    #[error("a reply line is longer than {max} bytes (endless line)")]
+    /// A line grew past [`MAX_LINE_LEN`] without a line ending.
+    #[error("reply line longer than {max} bytes")]
     LineTooLong {
-        /// The bound.
+        /// The limit that was passed.
         max: usize,
     },
-    /// A reply passed [`MAX_REPLY_LINES`].
-    #[error("a reply has more than {max} lines (endless reply)")]
+    /// A multi-line reply grew past [`MAX_REPLY_LINES`].
+    #[error("reply longer than {max} lines")]
     TooManyLines {
-        /// The bound.
+        /// The limit that was passed.
         max: usize,
     },
-    /// The line does not start with a three-digit code.
-    #[error("not an SMTP reply: {sample:?}")]
+    /// A line does not start with a reply code `2yz`–`5yz` followed by
+    /// `-`, space or the end of the line: another protocol (an HTTP or SSH
+    /// banner, TLS records) or junk.
+    #[error("not an SMTP reply: \"{}\"", .first_bytes.escape_ascii())]
     NotSmtp {
-        /// The first bytes, lossily decoded.
-        sample: String,
+        /// The first bytes of the offending line (at most
+        /// [`NOT_SMTP_KEEP`]), raw.
+        first_bytes: Vec<u8>,
     },
-    /// A continuation line carries another code than the first line.
-    #[error("reply lines disagree on the code: {first} then {other}")]
-    InconsistentCode {
-        /// The first line's code.
+    /// A line of a multi-line reply carries another code than the first
+    /// line (RFC 5321 §4.2.1 requires the same code on every line).
+    #[error("multi-line reply changed its code from {first} to {found} on line {line}")]
+    CodeMismatch {
+        /// The code of the first line.
         first: u16,
-        /// The other code.
-        other: u16,
+        /// The code of the offending line.
+        found: u16,
+        /// The offending line's number, counting from 1.
+        line: usize,
     },
 }
 
-/// Result alias of this module.
+impl ReplyError {
+    /// A stable snake_case name for JSON.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::LineTooLong { .. } => "line_too_long",
+            Self::TooManyLines { .. } => "too_many_lines",
+            Self::NotSmtp { .. } => "not_smtp",
+            Self::CodeMismatch { .. } => "code_mismatch",
+        }
+    }
+}
+
+/// The result type of this module.
 pub type Result<T> = std::result::Result<T, ReplyError>;
 
 /// One complete SMTP reply (all its lines).
@@ -59,42 +89,33 @@ pub struct Reply {
     pub lines: Vec<String>,
 }
 
-/// An RFC 3463 enhanced status code (`5.7.3`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EnhancedStatus {
-    /// 2, 4 or 5.
-    pub class: u8,
-    /// Subject.
-    pub subject: u16,
-    /// Detail.
-    pub detail: u16,
-}
-
-impl fmt::Display for EnhancedStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
-    }
-}
-
 impl Reply {
-    /// 2xx.
+    /// A one-line reply, mostly for tests and hand-built observations.
+    pub fn single(code: u16, text: &str) -> Reply {
+        Reply {
+            code,
+            lines: vec![text.to_owned()],
+        }
+    }
+
+    /// True for `2yz`, positive completion (RFC 5321 §4.2.1).
     pub fn is_positive_completion(&self) -> bool {
         (200..300).contains(&self.code)
     }
 
-    /// 4xx.
+    /// True for `4yz`, transient negative completion: try again later.
     pub fn is_transient(&self) -> bool {
         (400..500).contains(&self.code)
     }
 
-    /// 5xx.
+    /// True for `5yz`, permanent negative completion.
     pub fn is_permanent(&self) -> bool {
         (500..600).contains(&self.code)
     }
 
-    /// The first line's text.
+    /// The text of the first line (empty for a reply without lines).
     pub fn first_line(&self) -> &str {
-        self.lines.first().map(String::as_str).unwrap_or("")
+        self.lines.first().map_or("", String::as_str)
     }
 
     /// All lines' text joined with a space.
@@ -102,14 +123,90 @@ impl Reply {
         self.lines.join(" ")
     }
 
-    /// The enhanced status code at the start of the first line, if any.
+    /// The RFC 3463 enhanced status code at the start of the first line
+    /// (`5.7.3` in `451 5.7.3 Must issue a STARTTLS command first`).
+    ///
+    /// Its class is not checked against the reply code: Exchange answers
+    /// `451` with `5.7.3`, and tlscheck reports what the server said.
     pub fn enhanced_status(&self) -> Option<EnhancedStatus> {
-        let word = self.first_line().split_whitespace().next()?;
-        let mut parts = word.split('.');
-        let class: u8 = parts.next()?.parse().ok()?;
-        let subject: u16 = parts.next()?.parse().ok()?;
-        let detail: u16 = parts.next()?.parse().ok()?;
-        if parts.next().is_some() || !matches!(class, 2 | 4 | 5) {
+        let token = self.first_line().split_ascii_whitespace().next()?;
+        EnhancedStatus::parse(token)
+    }
+
+    /// The reply as it travels on the wire: `250-…` lines, then `250 …`,
+    /// each ending in CRLF. Parsing it gives back the same reply.
+    pub fn to_wire(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let last = self.lines.len().saturating_sub(1);
+        for (i, line) in self.lines.iter().enumerate() {
+            let sep = if i < last { '-' } else { ' ' };
+            out.extend_from_slice(format!("{}{sep}{line}\r\n", self.code).as_bytes());
+        }
+        if self.lines.is_empty() {
+            out.extend_from_slice(format!("{}\r\n", self.code).as_bytes());
+        }
+        out
+    }
+
+    /// Each line as the server sent it (`250-SIZE 35882577`, last one
+    /// `250 SMTPUTF8`), without line endings: the form of a transcript.
+    pub fn wire_lines(&self) -> Vec<String> {
+        let last = self.lines.len().saturating_sub(1);
+        let mut out: Vec<String> = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, text)| match (i < last, text.is_empty()) {
+                (true, _) => format!("{}-{text}", self.code),
+                (false, true) => self.code.to_string(),
+                (false, false) => format!("{} {text}", self.code),
+            })
+            .collect();
+        if out.is_empty() {
+            out.push(self.code.to_string());
+        }
+        out
+    }
+}
+
+impl fmt::Display for Reply {
+    /// `"{code} {text}"`, all lines joined with a space; just the code when
+    /// the reply has no text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.text();
+        if text.is_empty() {
+            write!(f, "{}", self.code)
+        } else {
+            write!(f, "{} {text}", self.code)
+        }
+    }
+}
+
+/// An RFC 3463 enhanced mail system status code, `class.subject.detail`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EnhancedStatus {
+    /// 2 (success), 4 (persistent transient failure) or 5 (permanent).
+    pub class: u8,
+    /// The subject, e.g. 7 for security or policy status (RFC 3463 §3.8).
+    pub subject: u16,
+    /// The detail within the subject.
+    pub detail: u16,
+}
+
+impl EnhancedStatus {
+    /// Parses `class "." subject "." detail` (RFC 3463 §2: class is 2, 4
+    /// or 5; subject and detail have 1–3 digits). Anything else is `None`.
+    pub fn parse(token: &str) -> Option<EnhancedStatus> {
+        let mut parts = token.split('.');
+        let class = match parts.next()? {
+            "2" => 2,
+            "4" => 4,
+            "5" => 5,
+            _ => return None,
+        };
+        let subject = parse_status_number(parts.next()?)?;
+        let detail = parse_status_number(parts.next()?)?;
+        if parts.next().is_some() {
             return None;
         }
         Some(EnhancedStatus {
@@ -118,359 +215,780 @@ impl Reply {
             detail,
         })
     }
-}
 
-impl fmt::Display for Reply {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.code, self.text())
+    /// True for subject 7, security or policy status (RFC 3463 §3.8).
+    pub fn is_security(&self) -> bool {
+        self.subject == 7
     }
 }
 
-/// Incremental parser: feed it bytes as they arrive; it returns a reply
-/// once the last line is complete. Its buffer never grows past one line
-/// plus the lines of one reply, both bounded.
-#[derive(Debug, Default)]
+/// One to three ASCII digits (RFC 3463 §2 `1*3digit`).
+fn parse_status_number(s: &str) -> Option<u16> {
+    if s.is_empty() || s.len() > 3 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+impl fmt::Display for EnhancedStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+/// Incremental reply parser: feed it bytes as they arrive, get a [`Reply`]
+/// when its last line is complete.
+///
+/// Lines end in CRLF; a bare LF is accepted too, since some servers and
+/// test tools send it. Each line is `DDD` + (`-` | space | end of line) +
+/// text, where `-` means another line follows (RFC 5321 §4.2.1). The state
+/// kept between calls is one partial line (≤ [`MAX_LINE_LEN`] + 1 bytes)
+/// and the lines of the current reply (≤ [`MAX_REPLY_LINES`]).
+///
+/// Reply codes must start with 2–5 (RFC 5321 §4.2 `%x32-35`); the other two
+/// digits may be any digit, as no server is refused for an odd code.
+#[derive(Clone, Debug, Default)]
 pub struct ReplyParser {
-    /// Bytes of the current, incomplete line.
-    partial: Vec<u8>,
-    /// Code and lines of the reply so far.
+    /// The bytes of the line being read, without its LF.
+    line: Vec<u8>,
+    /// The code of the first line of the current reply.
     code: Option<u16>,
+    /// The text of the complete lines of the current reply.
     lines: Vec<String>,
 }
 
+/// Whether a line says more lines follow.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Separator {
+    /// `-`: a continuation line.
+    More,
+    /// Space or end of line: the last line.
+    Last,
+}
+
 impl ReplyParser {
-    /// A fresh parser.
-    pub fn new() -> Self {
-        Self::default()
+    /// A parser waiting for the first byte of a reply.
+    pub fn new() -> ReplyParser {
+        ReplyParser::default()
     }
 
-    /// Parses from `input`; returns the reply and how many bytes of
-    /// `input` it used, or `None` when more bytes are needed (all of
-    /// `input` was used).
-    pub fn push(&mut self, input: &[u8]) -> Result<Option<(Reply, usize)>> {
-        let mut used = 0usize;
-        for &b in input {
-            used += 1;
-            if b == b'\n' {
-                if let Some(reply) = self.end_line()? {
-                    return Ok(Some((reply, used)));
-                }
-                continue;
-            }
-            if self.partial.len() + 1 >= MAX_LINE_LEN {
-                return Err(ReplyError::LineTooLong { max: MAX_LINE_LEN });
-            }
-            self.partial.push(b);
-            // Reject junk as soon as the first bytes show it is not SMTP.
-            if self.partial.len() <= 4 {
-                self.check_prefix()?;
+    /// True when no byte of a reply has been fed since the last complete
+    /// reply (or since creation).
+    pub fn is_idle(&self) -> bool {
+        self.line.is_empty() && self.code.is_none()
+    }
+
+    /// Feeds bytes to the parser.
+    ///
+    /// Returns `Ok(None)` when all of `bytes` were taken and the reply is
+    /// not complete yet, and `Ok(Some((reply, consumed)))` when a reply
+    /// ended after `consumed` bytes: `bytes[consumed..]` were not looked at
+    /// and belong to whatever follows. The parser is then ready for the next
+    /// reply. An error is returned as soon as a limit is passed or a line
+    /// cannot be SMTP; the parser is reset, but the stream it was reading
+    /// should be treated as lost.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<Option<(Reply, usize)>> {
+        let result = self.push_inner(bytes);
+        if result.is_err() {
+            self.reset();
+        }
+        result
+    }
+
+    fn push_inner(&mut self, bytes: &[u8]) -> Result<Option<(Reply, usize)>> {
+        let mut rest = bytes;
+        let mut consumed = 0usize;
+        while !rest.is_empty() {
+            let Some(lf) = rest.iter().position(|&b| b == b'\n') else {
+                self.append(rest)?;
+                return Ok(None);
+            };
+            let (head, tail) = rest.split_at_checked(lf).unwrap_or((rest, &[]));
+            self.append(head)?;
+            // `tail` starts with the LF itself.
+            rest = tail.get(1..).unwrap_or_default();
+            consumed = consumed.saturating_add(lf.saturating_add(1));
+            let line = std::mem::take(&mut self.line);
+            let finished = self.finish_line(&line);
+            self.line = line;
+            self.line.clear();
+            if let Some(reply) = finished? {
+                return Ok(Some((reply, consumed)));
             }
         }
         Ok(None)
     }
 
-    /// True when no bytes of an unfinished reply are held.
-    pub fn is_idle(&self) -> bool {
-        self.partial.is_empty() && self.code.is_none()
-    }
-
-    fn not_smtp(&self) -> ReplyError {
-        let n = self.partial.len().min(NOT_SMTP_SAMPLE);
-        ReplyError::NotSmtp {
-            sample: String::from_utf8_lossy(self.partial.get(..n).unwrap_or_default()).into_owned(),
+    /// Adds bytes of the current line (no LF among them), enforcing the
+    /// length bound before anything is stored, then rejects the line early
+    /// if its first bytes already show it is not SMTP, so a binary or
+    /// HTTP peer fails at once instead of at the timeout.
+    fn append(&mut self, chunk: &[u8]) -> Result<()> {
+        let total = self.line.len().saturating_add(chunk.len());
+        // A trailing CR may be the first half of the CRLF still to come.
+        let ends_in_cr = chunk.last().or(self.line.last()) == Some(&b'\r');
+        let content = if ends_in_cr {
+            total.saturating_sub(1)
+        } else {
+            total
+        };
+        if content > MAX_LINE_LEN {
+            return Err(ReplyError::LineTooLong { max: MAX_LINE_LEN });
         }
-    }
-
-    fn check_prefix(&self) -> Result<()> {
-        for (i, b) in self.partial.iter().enumerate() {
-            let ok = match i {
-                0 => (b'2'..=b'5').contains(b),
-                1 | 2 => b.is_ascii_digit(),
-                _ => matches!(b, b' ' | b'-' | b'\r'),
-            };
-            if !ok {
-                return Err(self.not_smtp());
-            }
+        self.line.extend_from_slice(chunk);
+        if !prefix_may_be_smtp(&self.line) {
+            return Err(not_smtp(&self.line));
         }
         Ok(())
     }
 
-    fn end_line(&mut self) -> Result<Option<Reply>> {
-        let mut line = std::mem::take(&mut self.partial);
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        let code_bytes = line.get(..3).ok_or_else(|| ReplyError::NotSmtp {
-            sample: String::from_utf8_lossy(&line).into_owned(),
-        })?;
-        let code = std::str::from_utf8(code_bytes)
-            .ok()
-            .and_then(|s| s.parse::<u16>().ok())
-            .filter(|c| (200..600).contains(c))
-            .ok_or_else(|| ReplyError::NotSmtp {
-                sample: String::from_utf8_lossy(&line).into_owned(),
-            })?;
-        let more = match line.get(3) {
-            None | Some(b' ') => false,
-            Some(b'-') => true,
-            Some(_) => {
-                return Err(ReplyError::NotSmtp {
-                    sample: String::from_utf8_lossy(&line).into_owned(),
-                })
-            }
-        };
-        let body = String::from_utf8_lossy(line.get(4..).unwrap_or_default()).into_owned();
+    /// Handles one complete line (LF removed); returns the reply if it was
+    /// the last line.
+    fn finish_line(&mut self, raw: &[u8]) -> Result<Option<Reply>> {
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let (code, separator, text) = split_line(line).ok_or_else(|| not_smtp(line))?;
+        let number = self.lines.len().saturating_add(1);
         match self.code {
+            None => self.code = Some(code),
             Some(first) if first != code => {
-                return Err(ReplyError::InconsistentCode { first, other: code })
+                return Err(ReplyError::CodeMismatch {
+                    first,
+                    found: code,
+                    line: number,
+                });
             }
-            _ => self.code = Some(code),
+            Some(_) => {}
         }
         if self.lines.len() >= MAX_REPLY_LINES {
             return Err(ReplyError::TooManyLines {
                 max: MAX_REPLY_LINES,
             });
         }
-        self.lines.push(body);
-        if more {
-            return Ok(None);
+        self.lines.push(String::from_utf8_lossy(text).into_owned());
+        match separator {
+            Separator::More => Ok(None),
+            Separator::Last => {
+                let reply = Reply {
+                    code,
+                    lines: std::mem::take(&mut self.lines),
+                };
+                self.reset();
+                Ok(Some(reply))
+            }
         }
+    }
+
+    fn reset(&mut self) {
+        self.line.clear();
         self.code = None;
-        Ok(Some(Reply {
-            code,
-            lines: std::mem::take(&mut self.lines),
-        }))
+        self.lines.clear();
     }
 }
 
-/// Parses one complete reply from `bytes` (tests, fuzzing).
-pub fn parse(bytes: &[u8]) -> Result<Option<(Reply, usize)>> {
-    ReplyParser::new().push(bytes)
+/// Parses one reply from the start of `buf`: `Ok(None)` when `buf` holds
+/// only part of a reply, `Ok(Some((reply, consumed)))` when it holds a whole
+/// one. A one-shot [`ReplyParser`]; also the fuzzing entry point.
+pub fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>> {
+    ReplyParser::new().push(buf)
 }
 
-/// The EHLO extensions: every line after the first (the greeting name),
-/// keyword upper-cased, parameters kept.
+/// Checks the bytes seen so far of a line against `[2-5] DIGIT DIGIT
+/// ( "-" / SP / CR )`. A CR in fourth place is the `DDD CRLF` form.
+fn prefix_may_be_smtp(line: &[u8]) -> bool {
+    line.iter().take(4).enumerate().all(|(i, &b)| match i {
+        0 => (b'2'..=b'5').contains(&b),
+        1 | 2 => b.is_ascii_digit(),
+        _ => matches!(b, b'-' | b' ' | b'\r'),
+    })
+}
+
+/// Splits a complete line (no line ending) into code, separator and text.
+fn split_line(line: &[u8]) -> Option<(u16, Separator, &[u8])> {
+    let (digits, rest) = line.split_at_checked(3)?;
+    if !prefix_may_be_smtp(digits) {
+        return None;
+    }
+    let code = digits.iter().try_fold(0u16, |acc, &d| {
+        Some(acc * 10 + u16::from(d.checked_sub(b'0')?))
+    })?;
+    match rest.split_first() {
+        None => Some((code, Separator::Last, &[])),
+        Some((b' ', text)) => Some((code, Separator::Last, text)),
+        Some((b'-', text)) => Some((code, Separator::More, text)),
+        Some(_) => None,
+    }
+}
+
+fn not_smtp(line: &[u8]) -> ReplyError {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    ReplyError::NotSmtp {
+        first_bytes: line.iter().take(NOT_SMTP_KEEP).copied().collect(),
+    }
+}
+
+/// The extensions an EHLO reply advertises (RFC 5321 §4.1.1.1): every line
+/// after the first (which names the server), keyword upper-cased, its
+/// parameters kept as sent (`SIZE 35882577`, `AUTH LOGIN PLAIN`). Empty when
+/// the reply is not 2yz, so a refused EHLO advertises nothing.
 pub fn ehlo_extensions(reply: &Reply) -> Vec<String> {
+    if !reply.is_positive_completion() {
+        return Vec::new();
+    }
     reply
         .lines
         .iter()
         .skip(1)
-        .filter_map(|l| {
-            let mut words = l.split_whitespace();
-            let keyword = words.next()?.to_ascii_uppercase();
-            let params: Vec<&str> = words.collect();
+        .filter_map(|line| {
+            let line = line.trim();
+            let (keyword, params) = match line.split_once(|c: char| c.is_ascii_whitespace()) {
+                Some((k, p)) => (k, p.trim_start()),
+                None => (line, ""),
+            };
+            if keyword.is_empty() {
+                return None;
+            }
+            let keyword = keyword.to_ascii_uppercase();
             Some(if params.is_empty() {
                 keyword
             } else {
-                format!("{keyword} {}", params.join(" "))
+                format!("{keyword} {params}")
             })
         })
         .collect()
 }
 
-/// True when `extensions` lists `keyword` (case-insensitive).
+/// True when `extensions` (as returned by [`ehlo_extensions`]) lists
+/// `keyword`, compared without regard to case and ignoring parameters.
 pub fn has_extension(extensions: &[String], keyword: &str) -> bool {
-    extensions.iter().any(|e| {
-        e.split_whitespace()
+    extensions.iter().any(|ext| {
+        ext.split_ascii_whitespace()
             .next()
             .is_some_and(|k| k.eq_ignore_ascii_case(keyword))
     })
 }
 
-/// What a reply to `MAIL FROM:<>` sent before STARTTLS says about the
-/// server's TLS policy: `Some(true)` when it demands STARTTLS first
-/// (Exchange `451 5.7.3`, Postfix `530 5.7.0`), `Some(false)` when the
-/// sender was accepted, `None` when the reply says neither.
+/// Reply code of "service not available, closing transmission channel"
+/// (RFC 5321 §4.2.3): the server leaves, whatever its text says.
+const CLOSING: u16 = 421;
+
+/// Reply code RFC 3207 §4 uses for "Must issue a STARTTLS command first".
+const MUST_STARTTLS: u16 = 530;
+
+/// Reads the reply to `MAIL FROM:<>` sent before STARTTLS: does the server
+/// refuse plain-text mail?
+///
+/// - `Some(false)`: the sender was accepted (2yz).
+/// - `Some(true)`: refused with words about TLS, and either code 530
+///   (Postfix `530 5.7.0 Must issue a STARTTLS command first`, RFC 3207 §4)
+///   or an enhanced status of subject 7, security (Exchange
+///   `451 5.7.3 Must issue a STARTTLS command first`,
+///   `550 5.7.1 TLS required`).
+/// - `None`: anything else (`421` closing, `554` policy, `530`
+///   authentication required, …). Never guessed.
 pub fn requires_tls(reply: &Reply) -> Option<bool> {
     if reply.is_positive_completion() {
         return Some(false);
     }
-    let text = reply.text().to_ascii_lowercase();
-    let names_tls = text.contains("starttls") || text.contains("tls") || text.contains("encrypt");
-    let status = reply.enhanced_status();
-    let policy_status = status.is_some_and(|s| {
-        (s.class == 4 || s.class == 5) && s.subject == 7 && matches!(s.detail, 0 | 3 | 10 | 11)
-    });
-    match reply.code {
-        530 | 451 | 550 | 554 | 454 if names_tls && (policy_status || reply.code == 530) => {
-            Some(true)
-        }
-        _ => None,
+    if !(reply.is_transient() || reply.is_permanent()) || reply.code == CLOSING {
+        return None;
     }
+    if !mentions_tls(&reply.text()) {
+        return None;
+    }
+    let security = reply
+        .enhanced_status()
+        .is_some_and(|status| status.is_security());
+    (reply.code == MUST_STARTTLS || security).then_some(true)
+}
+
+/// True when the text has a word `TLS`, `STARTTLS` or `TLSv…` (any case),
+/// so that words merely containing the letters do not count.
+fn mentions_tls(text: &str) -> bool {
+    text.split(|c: char| !c.is_ascii_alphanumeric() && c != '.')
+        .map(|word| word.trim_matches('.').to_ascii_uppercase())
+        .any(|word| word == "TLS" || word == "STARTTLS" || word.starts_with("TLSV"))
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 mod tests {
+    #![expect(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "tests panic on purpose"
+    )]
+
     use super::*;
 
+    /// Parses bytes that must hold exactly one complete reply.
     fn one(bytes: &[u8]) -> Reply {
-        parse(bytes).unwrap().unwrap().0
+        let (reply, consumed) = parse(bytes).unwrap().unwrap();
+        assert_eq!(consumed, bytes.len(), "whole input consumed");
+        reply
     }
 
-    #[test]
-    fn parses_single_and_multi_line_replies() {
-        let r = one(b"220 mx.example.test ESMTP\r\n");
-        assert_eq!(r.code, 220);
-        assert_eq!(r.lines, ["mx.example.test ESMTP"]);
-        let r = one(b"250-mx.example.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
-        assert_eq!(r.lines.len(), 3);
-        assert_eq!(ehlo_extensions(&r), ["PIPELINING", "STARTTLS"]);
-    }
-
-    #[test]
-    fn accepts_bare_lf_and_code_only_lines() {
-        assert_eq!(one(b"250\n").lines, [""]);
-        assert_eq!(one(b"250-a\n250 b\n").lines, ["a", "b"]);
-    }
-
-    #[test]
-    fn every_prefix_of_a_reply_is_incomplete_not_an_error() {
-        let full = b"250-mx.example.test\r\n250-SIZE 1000\r\n250 STARTTLS\r\n";
-        for n in 0..full.len() {
-            assert_eq!(parse(&full[..n]).unwrap(), None, "prefix {n}");
+    fn reply(code: u16, lines: &[&str]) -> Reply {
+        Reply {
+            code,
+            lines: lines.iter().map(|l| (*l).to_owned()).collect(),
         }
-        let (_, used) = parse(full).unwrap().unwrap();
-        assert_eq!(used, full.len());
+    }
+
+    /// A Postfix EHLO reply before TLS.
+    const POSTFIX_EHLO: &[u8] = b"250-mail.example.org\r\n\
+        250-PIPELINING\r\n\
+        250-SIZE 10240000\r\n\
+        250-VRFY\r\n\
+        250-ETRN\r\n\
+        250-STARTTLS\r\n\
+        250-ENHANCEDSTATUSCODES\r\n\
+        250-8BITMIME\r\n\
+        250-DSN\r\n\
+        250-SMTPUTF8\r\n\
+        250 CHUNKING\r\n";
+
+    #[test]
+    fn parses_single_line_greeting() {
+        let r = one(b"220 mail.example.org ESMTP Postfix\r\n");
+        assert_eq!(r, reply(220, &["mail.example.org ESMTP Postfix"]));
     }
 
     #[test]
-    fn incremental_pushes_give_the_same_reply() {
+    fn parses_multi_line_ehlo_reply() {
+        let r = one(POSTFIX_EHLO);
+        assert_eq!(r.code, 250);
+        assert_eq!(r.lines.len(), 11);
+        assert_eq!(r.first_line(), "mail.example.org");
+        assert_eq!(r.lines[10], "CHUNKING");
+    }
+
+    #[test]
+    fn every_prefix_of_a_multi_line_reply_is_incomplete_not_an_error() {
+        for len in 0..POSTFIX_EHLO.len() {
+            assert_eq!(parse(&POSTFIX_EHLO[..len]), Ok(None), "prefix {len}");
+        }
+    }
+
+    #[test]
+    fn reply_fed_in_every_split_gives_the_same_reply() {
+        let whole = one(POSTFIX_EHLO);
+        for cut in 0..=POSTFIX_EHLO.len() {
+            let mut p = ReplyParser::new();
+            let (a, b) = POSTFIX_EHLO.split_at(cut);
+            let first = p.push(a).unwrap();
+            let got = match first {
+                Some((r, used)) => {
+                    assert_eq!(used, a.len());
+                    r
+                }
+                None => {
+                    let (r, used) = p.push(b).unwrap().unwrap();
+                    assert_eq!(used, b.len());
+                    r
+                }
+            };
+            assert_eq!(got, whole, "cut at {cut}");
+            assert!(p.is_idle());
+        }
+    }
+
+    #[test]
+    fn reply_fed_one_byte_at_a_time_completes_on_the_last_lf() {
         let mut p = ReplyParser::new();
-        assert!(p.push(b"250-a\r").unwrap().is_none());
-        assert!(p.push(b"\n250 ").unwrap().is_none());
-        let (r, used) = p.push(b"b\r\nNEXT").unwrap().unwrap();
-        assert_eq!(r.lines, ["a", "b"]);
-        assert_eq!(used, 3);
-        assert!(p.is_idle());
+        let (last, head) = POSTFIX_EHLO.split_last().unwrap();
+        for b in head {
+            assert_eq!(p.push(std::slice::from_ref(b)), Ok(None));
+        }
+        let (r, used) = p.push(std::slice::from_ref(last)).unwrap().unwrap();
+        assert_eq!(used, 1);
+        assert_eq!(r, one(POSTFIX_EHLO));
     }
 
     #[test]
-    fn rejects_an_endless_line() {
-        let line = vec![b'2'; MAX_LINE_LEN + 10];
-        assert_eq!(
-            parse(&line).unwrap_err(),
-            ReplyError::NotSmtp {
-                sample: "2222".to_owned()
-            }
-        );
-        let mut line = b"250 ".to_vec();
-        line.extend(std::iter::repeat_n(b'a', MAX_LINE_LEN));
-        assert_eq!(
-            parse(&line).unwrap_err(),
-            ReplyError::LineTooLong { max: MAX_LINE_LEN }
-        );
+    fn stops_after_the_reply_and_leaves_following_bytes() {
+        let bytes = b"220 Ready to start TLS\r\n\x16\x03\x01"; // reply, then a TLS record header
+        let (r, used) = parse(bytes).unwrap().unwrap();
+        assert_eq!(r, reply(220, &["Ready to start TLS"]));
+        assert_eq!(&bytes[used..], b"\x16\x03\x01");
     }
 
     #[test]
-    fn rejects_an_endless_reply() {
-        let bytes = b"250-x\r\n".repeat(MAX_REPLY_LINES + 1);
-        assert_eq!(
-            parse(&bytes).unwrap_err(),
-            ReplyError::TooManyLines {
-                max: MAX_REPLY_LINES
-            }
-        );
+    fn parses_two_replies_back_to_back() {
+        let bytes = b"250 2.1.0 Ok\r\n250 2.0.0 Ok\r\n";
+        let mut p = ReplyParser::new();
+        let (a, used) = p.push(bytes).unwrap().unwrap();
+        let (b, rest) = p.push(&bytes[used..]).unwrap().unwrap();
+        assert_eq!(a, reply(250, &["2.1.0 Ok"]));
+        assert_eq!(b, reply(250, &["2.0.0 Ok"]));
+        assert_eq!(used + rest, bytes.len());
     }
 
     #[test]
-    fn rejects_mixed_codes() {
+    fn accepts_bare_lf_line_endings() {
+        let r = one(b"250-first\n250 last\n");
+        assert_eq!(r, reply(250, &["first", "last"]));
+    }
+
+    #[test]
+    fn accepts_code_without_text() {
+        assert_eq!(one(b"220\r\n"), reply(220, &[""]));
+        assert_eq!(one(b"250-a\r\n250\r\n"), reply(250, &["a", ""]));
+    }
+
+    #[test]
+    fn keeps_text_spacing_exactly() {
+        let r = one(b"250  two leading, one trailing \r\n");
+        assert_eq!(r.lines, vec![" two leading, one trailing ".to_owned()]);
+    }
+
+    #[test]
+    fn replaces_invalid_utf8_instead_of_failing() {
+        let r = one(b"220 caf\xe9 \xff\r\n"); // Latin-1 é and a stray 0xff
+        assert_eq!(r.first_line(), "caf\u{fffd} \u{fffd}");
+    }
+
+    #[test]
+    fn rejects_continuation_line_with_another_code() {
+        let err = parse(b"250-mx.example.org\r\n250-SIZE 1\r\n550 nope\r\n").unwrap_err();
         assert_eq!(
-            parse(b"250-a\r\n550 b\r\n").unwrap_err(),
-            ReplyError::InconsistentCode {
+            err,
+            ReplyError::CodeMismatch {
                 first: 250,
-                other: 550
+                found: 550,
+                line: 3
             }
         );
     }
 
     #[test]
-    fn recognises_non_smtp_banners_at_once() {
-        for junk in [
-            &b"HTTP/1.1 400 Bad Request\r\n"[..],
-            b"SSH-2.0-OpenSSH_9.2\r\n",
-            b"\x16\x03\x01\x00",
-        ] {
-            assert!(
-                matches!(parse(junk), Err(ReplyError::NotSmtp { .. })),
-                "{junk:?}"
-            );
-        }
-        assert!(matches!(parse(b"2"), Ok(None)));
-        assert!(matches!(
-            parse(b"199 x\r\n"),
-            Err(ReplyError::NotSmtp { .. })
-        ));
-        assert!(matches!(parse(b"25x"), Err(ReplyError::NotSmtp { .. })));
+    fn rejects_line_longer_than_max_as_soon_as_it_passes_the_bound() {
+        let mut p = ReplyParser::new();
+        let mut line = b"220 ".to_vec();
+        line.resize(MAX_LINE_LEN, b'a');
+        assert_eq!(p.push(&line), Ok(None), "exactly MAX_LINE_LEN is fine");
+        assert_eq!(p.push(b"\r"), Ok(None), "CR of the CRLF is not counted");
+        let mut p2 = ReplyParser::new();
+        p2.push(&line).unwrap();
+        assert_eq!(
+            p2.push(b"a"),
+            Err(ReplyError::LineTooLong { max: MAX_LINE_LEN })
+        );
     }
 
     #[test]
-    fn invalid_utf8_is_replaced_not_an_error() {
-        assert_eq!(one(b"220 caf\xe9\r\n").lines, ["caf\u{fffd}"]);
+    fn line_of_exactly_max_len_parses() {
+        let mut line = b"220 ".to_vec();
+        line.resize(MAX_LINE_LEN, b'a');
+        line.extend_from_slice(b"\r\n");
+        assert_eq!(one(&line).first_line().len(), MAX_LINE_LEN - 4);
     }
 
     #[test]
-    fn pseudo_random_bytes_never_panic() {
-        let mut x: u32 = 0x1234_5678;
-        for _ in 0..2000 {
-            let mut buf = Vec::new();
-            for _ in 0..(x % 64) {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                buf.push(if x % 3 == 0 {
-                    b"25- \r\n"[(x as usize / 3) % 6]
-                } else {
-                    x as u8
-                });
+    fn endless_line_fed_in_chunks_fails_without_growing() {
+        let mut p = ReplyParser::new();
+        assert_eq!(p.push(b"220 "), Ok(None));
+        let chunk = [b'x'; 512];
+        let mut result = Ok(None);
+        for _ in 0..100 {
+            result = p.push(&chunk);
+            if result.is_err() {
+                break;
             }
-            let _ = parse(&buf);
+            assert!(p.line.len() <= MAX_LINE_LEN + 1);
+        }
+        assert_eq!(result, Err(ReplyError::LineTooLong { max: MAX_LINE_LEN }));
+    }
+
+    #[test]
+    fn rejects_reply_with_too_many_lines() {
+        let mut p = ReplyParser::new();
+        for i in 0..MAX_REPLY_LINES {
+            assert_eq!(p.push(format!("250-line {i}\r\n").as_bytes()), Ok(None));
+        }
+        assert_eq!(
+            p.push(b"250-one too many\r\n"),
+            Err(ReplyError::TooManyLines {
+                max: MAX_REPLY_LINES
+            })
+        );
+        assert!(p.is_idle(), "state dropped after the error");
+    }
+
+    #[test]
+    fn reply_of_exactly_max_lines_parses() {
+        let mut bytes = Vec::new();
+        for i in 0..MAX_REPLY_LINES - 1 {
+            bytes.extend_from_slice(format!("250-line {i}\r\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"250 last\r\n");
+        assert_eq!(one(&bytes).lines.len(), MAX_REPLY_LINES);
+    }
+
+    #[test]
+    fn rejects_ssh_banner_as_not_smtp() {
+        let err = parse(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n").unwrap_err();
+        assert_eq!(
+            err,
+            ReplyError::NotSmtp {
+                first_bytes: b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3".to_vec()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "not an SMTP reply: \"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\""
+        );
+    }
+
+    #[test]
+    fn rejects_http_response_before_its_line_ends() {
+        // No LF yet: the first bytes already show it is not SMTP.
+        let err = parse(b"HTTP/1.1 400 Bad Request").unwrap_err();
+        assert_eq!(err.label(), "not_smtp");
+    }
+
+    #[test]
+    fn rejects_tls_record_at_once_and_escapes_it_in_the_message() {
+        let bytes = [
+            0x15, // content type: alert
+            0x03, 0x03, // version TLS 1.2
+            0x00, 0x02, // length 2
+            0x02, 0x46, // fatal, protocol_version
+        ];
+        let err = parse(&bytes).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "not an SMTP reply: \"\\x15\\x03\\x03\\x00\\x02\\x02F\""
+        );
+    }
+
+    #[test]
+    fn not_smtp_keeps_at_most_64_bytes() {
+        let junk = [b'Z'; 1000];
+        match parse(&junk).unwrap_err() {
+            ReplyError::NotSmtp { first_bytes } => assert_eq!(first_bytes.len(), NOT_SMTP_KEEP),
+            other => panic!("unexpected {other:?}"),
         }
     }
 
     #[test]
-    fn enhanced_status_is_read_from_the_first_line() {
-        let r = one(b"451 5.7.3 Must issue a STARTTLS command first\r\n");
-        assert_eq!(r.enhanced_status().unwrap().to_string(), "5.7.3");
-        assert!(one(b"250 ok\r\n").enhanced_status().is_none());
-        assert!(one(b"250 1.2.3 x\r\n").enhanced_status().is_none());
-    }
-
-    #[test]
-    fn tls_policy_replies_are_recognised_and_others_are_unknown() {
-        let cases: [(&[u8], Option<bool>); 7] = [
-            (
-                b"451 5.7.3 Must issue a STARTTLS command first\r\n",
-                Some(true),
-            ),
-            (
-                b"530 5.7.0 Must issue a STARTTLS command first\r\n",
-                Some(true),
-            ),
-            (b"530 Must issue a STARTTLS command first\r\n", Some(true)),
-            (
-                b"550 5.7.10 Encryption needed: TLS required\r\n",
-                Some(true),
-            ),
-            (b"250 2.1.0 Ok\r\n", Some(false)),
-            (b"421 4.7.0 too many connections\r\n", None),
-            (b"554 5.7.1 Access denied\r\n", None),
-        ];
-        for (bytes, want) in cases {
+    fn rejects_malformed_code_and_separator() {
+        for bad in [
+            &b"\r\n"[..],          // empty line
+            b"22\r\n",             // two digits
+            b"120 hello\r\n",      // class 1 is not SMTP
+            b"620 hello\r\n",      // class 6 is not SMTP
+            b"2a0 hello\r\n",      // letter in the code
+            b"2200 hello\r\n",     // four digits
+            b"220\thello\r\n",     // tab as separator
+            b"250-a\r\n25\r\n",    // short continuation
+            b"250-a\r\nhello\r\n", // continuation without a code
+        ] {
             assert_eq!(
-                requires_tls(&one(bytes)),
-                want,
+                parse(bad).unwrap_err().label(),
+                "not_smtp",
                 "{:?}",
-                String::from_utf8_lossy(bytes)
+                bad.escape_ascii().to_string()
             );
         }
     }
 
     #[test]
-    fn has_extension_ignores_case_and_parameters() {
-        let exts = vec!["SIZE 1000".to_owned(), "starttls".to_owned()];
+    fn random_bytes_never_panic_and_stay_bounded() {
+        // xorshift64*: deterministic, no dependency.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        };
+        // Half the inputs from an SMTP-like alphabet, so the parser gets
+        // past the first bytes; half fully random.
+        let alphabet = b"2345012-  \r\n\n\raZ\xff";
+        for round in 0..2000 {
+            let mut p = ReplyParser::new();
+            let len = (next() % 600) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = next();
+                    if round % 2 == 0 {
+                        alphabet[(r % alphabet.len() as u64) as usize]
+                    } else {
+                        r as u8
+                    }
+                })
+                .collect();
+            let mut rest = &bytes[..];
+            while !rest.is_empty() {
+                let take = ((next() % 17) as usize + 1).min(rest.len());
+                let (chunk, tail) = rest.split_at(take);
+                rest = tail;
+                match p.push(chunk) {
+                    Ok(Some((_, used))) => {
+                        assert!(used <= chunk.len());
+                        rest = &bytes[bytes.len() - rest.len() - (chunk.len() - used)..];
+                    }
+                    Ok(None) => {}
+                    Err(_) => break,
+                }
+                assert!(p.line.len() <= MAX_LINE_LEN + 1);
+                assert!(p.lines.len() <= MAX_REPLY_LINES);
+            }
+            let _ = parse(&bytes);
+        }
+    }
+
+    #[test]
+    fn to_wire_round_trips_through_the_parser() {
+        for r in [
+            reply(220, &["mail.example.org ESMTP"]),
+            reply(250, &["mx", "SIZE 1", "STARTTLS"]),
+            reply(250, &["a", ""]),
+            reply(554, &["5.7.1 caf\u{e9}"]),
+        ] {
+            assert_eq!(one(&r.to_wire()), r);
+        }
+        assert_eq!(reply(250, &["a", "b"]).to_wire(), b"250-a\r\n250 b\r\n");
+    }
+
+    #[test]
+    fn wire_lines_show_separators_as_sent() {
+        let r = reply(250, &["mx", "STARTTLS", ""]);
+        assert_eq!(r.wire_lines(), vec!["250-mx", "250-STARTTLS", "250"]);
+    }
+
+    #[test]
+    fn classifies_reply_codes() {
+        let ok = reply(250, &["ok"]);
+        let later = reply(451, &["later"]);
+        let never = reply(554, &["never"]);
+        assert!(ok.is_positive_completion() && !ok.is_transient() && !ok.is_permanent());
+        assert!(later.is_transient() && !later.is_positive_completion());
+        assert!(never.is_permanent() && !never.is_transient());
+        assert!(!reply(354, &["go"]).is_positive_completion());
+    }
+
+    #[test]
+    fn reads_enhanced_status_from_the_first_line() {
+        let r = reply(451, &["5.7.3 Must issue a STARTTLS command first"]);
+        assert_eq!(
+            r.enhanced_status(),
+            Some(EnhancedStatus {
+                class: 5,
+                subject: 7,
+                detail: 3
+            })
+        );
+        assert_eq!(r.enhanced_status().unwrap().to_string(), "5.7.3");
+        assert_eq!(
+            reply(250, &["2.1.0 Ok"])
+                .enhanced_status()
+                .unwrap()
+                .to_string(),
+            "2.1.0"
+        );
+    }
+
+    #[test]
+    fn ignores_text_that_is_not_an_enhanced_status() {
+        for text in [
+            "Ok",
+            "",
+            "3.1.0 class three",
+            "5.7 two parts",
+            "5.7.3.1 four parts",
+            "5.1000.1 subject too long",
+            "5..1 empty subject",
+            "mail.example.org 5.7.3",
+        ] {
+            assert_eq!(reply(550, &[text]).enhanced_status(), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn text_and_display_join_lines() {
+        let r = reply(250, &["mx", "STARTTLS"]);
+        assert_eq!(r.text(), "mx STARTTLS");
+        assert_eq!(r.to_string(), "250 mx STARTTLS");
+        assert_eq!(reply(220, &[""]).to_string(), "220");
+        assert_eq!(reply(220, &[]).first_line(), "");
+    }
+
+    #[test]
+    fn ehlo_extensions_skip_the_greeting_line_and_upper_case_keywords() {
+        let r = reply(
+            250,
+            &[
+                "mx.example.org Hello [127.0.0.1]",
+                "size 35882577",
+                "starttls",
+                "AUTH  LOGIN PLAIN ",
+                "",
+                "8BITMIME",
+            ],
+        );
+        let exts = ehlo_extensions(&r);
+        assert_eq!(
+            exts,
+            vec!["SIZE 35882577", "STARTTLS", "AUTH LOGIN PLAIN", "8BITMIME"]
+        );
         assert!(has_extension(&exts, "STARTTLS"));
-        assert!(has_extension(&exts, "size"));
-        assert!(!has_extension(&exts, "AUTH"));
+        assert!(has_extension(&exts, "starttls"));
+        assert!(has_extension(&exts, "SIZE"));
+        assert!(!has_extension(&exts, "CHUNKING"));
+        assert!(!has_extension(&exts, "START"));
+    }
+
+    #[test]
+    fn refused_ehlo_advertises_no_extensions() {
+        let r = reply(502, &["5.5.2 Error: command not recognized", "STARTTLS"]);
+        assert!(ehlo_extensions(&r).is_empty());
+    }
+
+    #[test]
+    fn postfix_ehlo_lists_starttls() {
+        assert!(has_extension(
+            &ehlo_extensions(&one(POSTFIX_EHLO)),
+            "STARTTLS"
+        ));
+    }
+
+    #[test]
+    fn requires_tls_recognises_exchange_postfix_and_policy_replies() {
+        for (code, text) in [
+            (451, "5.7.3 Must issue a STARTTLS command first"), // Exchange
+            (530, "5.7.0 Must issue a STARTTLS command first"), // Postfix
+            (530, "Must issue a STARTTLS command first"),       // RFC 3207 §4, no enhanced code
+            (550, "5.7.1 TLS required"),
+            (550, "5.7.10 Encryption needed: TLS-only domain"),
+            (554, "5.7.1 Please use TLSv1.2 or later"),
+        ] {
+            assert_eq!(
+                requires_tls(&reply(code, &[text])),
+                Some(true),
+                "{code} {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn requires_tls_is_false_when_the_null_sender_is_accepted() {
+        assert_eq!(requires_tls(&reply(250, &["2.1.0 Ok"])), Some(false));
+    }
+
+    #[test]
+    fn requires_tls_never_guesses_on_other_replies() {
+        for (code, text) in [
+            (421, "4.7.0 mx.example.org Error: too many connections"),
+            (421, "4.7.0 TLS required, closing"), // closing: nothing learnt
+            (554, "5.7.1 Access denied"),         // policy, not TLS
+            (530, "5.7.0 Authentication required"), // auth, not TLS
+            (550, "TLS required"),                // no code says security
+            (451, "4.3.0 Temporary lookup failure"),
+            (503, "5.5.1 Error: nested MAIL command"),
+            (354, "go ahead, mentions TLS"),
+            (550, "5.7.1 Rejected by atlsmtp01.example.net"), // letters, not the word TLS
+        ] {
+            assert_eq!(requires_tls(&reply(code, &[text])), None, "{code} {text}");
+        }
     }
 }

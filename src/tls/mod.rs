@@ -4,7 +4,9 @@
 //! them the IANA way.
 
 pub mod cert;
+pub mod legacy;
 pub mod modern;
+pub mod wire;
 
 use rustls::{AlertDescription, CipherSuite, NamedGroup};
 

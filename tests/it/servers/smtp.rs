@@ -57,6 +57,11 @@ pub struct Behaviour {
     pub greeting_delay: Duration,
     /// Send the greeting one byte at a time with this pause.
     pub drip: Option<Duration>,
+    /// After the greeting bytes, send this chunk again and again until
+    /// the client goes away (endless line, endless reply).
+    pub endless: Option<Vec<u8>>,
+    /// TLS starts on connect (SMTPS); the greeting comes inside TLS.
+    pub implicit_tls: bool,
     /// EHLO is refused with 502 (HELO then works).
     pub ehlo_refused: bool,
     /// Advertise STARTTLS in EHLO.
@@ -80,6 +85,8 @@ impl Behaviour {
             greeting: Some(b"220 mx.example.test ESMTP Postfix (Debian/GNU)\r\n".to_vec()),
             greeting_delay: Duration::ZERO,
             drip: None,
+            endless: None,
+            implicit_tls: false,
             ehlo_refused: false,
             advertise_starttls: true,
             starttls_reply: b"220 2.0.0 Ready to start TLS\r\n".to_vec(),
@@ -158,6 +165,9 @@ fn answer(b: &Behaviour, line: &str, tls: bool) -> Option<Vec<u8>> {
 
 fn serve(mut conn: TcpStream, b: &Behaviour) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(60)))?;
+    if b.implicit_tls {
+        return tls_then_smtp(conn, b, true);
+    }
     thread::sleep(b.greeting_delay);
     match &b.greeting {
         None => {
@@ -175,6 +185,12 @@ fn serve(mut conn: TcpStream, b: &Behaviour) -> std::io::Result<()> {
             }
             None => conn.write_all(g)?,
         },
+    }
+    if let Some(chunk) = &b.endless {
+        // Until the client hangs up (the write then fails).
+        loop {
+            conn.write_all(chunk)?;
+        }
     }
     let mut reader = BufReader::new(conn.try_clone()?);
     loop {
@@ -233,29 +249,41 @@ fn after_starttls(mut conn: TcpStream, b: &Behaviour) -> std::io::Result<()> {
             while conn.read(&mut sink)? > 0 {}
             Ok(())
         }
-        AfterStarttls::Handshake => match &b.tls {
-            Tls::None => Ok(()),
-            Tls::OpenSsl(acceptor) => match acceptor.accept(conn) {
-                Ok(tls) => smtp_inside_tls(tls, b),
-                Err(_) => Ok(()),
-            },
-            Tls::Rustls(config) => {
-                let Ok(server) = rustls::ServerConnection::new(config.clone()) else {
-                    return Ok(());
-                };
-                let mut tls = rustls::StreamOwned::new(server, conn);
-                while tls.conn.is_handshaking() {
-                    if tls.conn.complete_io(&mut tls.sock).is_err() {
-                        return Ok(());
-                    }
-                }
-                smtp_inside_tls(tls, b)
-            }
-        },
+        AfterStarttls::Handshake => tls_then_smtp(conn, b, false),
     }
 }
 
-fn smtp_inside_tls<S: Read + Write>(tls: S, b: &Behaviour) -> std::io::Result<()> {
+/// The TLS handshake with the configured stack, then SMTP inside TLS
+/// (starting with the greeting for implicit TLS).
+fn tls_then_smtp(conn: TcpStream, b: &Behaviour, greet: bool) -> std::io::Result<()> {
+    match &b.tls {
+        Tls::None => Ok(()),
+        Tls::OpenSsl(acceptor) => match acceptor.accept(conn) {
+            Ok(tls) => smtp_inside_tls(tls, b, greet),
+            Err(_) => Ok(()),
+        },
+        Tls::Rustls(config) => {
+            let Ok(server) = rustls::ServerConnection::new(config.clone()) else {
+                return Ok(());
+            };
+            let mut tls = rustls::StreamOwned::new(server, conn);
+            while tls.conn.is_handshaking() {
+                if tls.conn.complete_io(&mut tls.sock).is_err() {
+                    return Ok(());
+                }
+            }
+            smtp_inside_tls(tls, b, greet)
+        }
+    }
+}
+
+fn smtp_inside_tls<S: Read + Write>(mut tls: S, b: &Behaviour, greet: bool) -> std::io::Result<()> {
+    if greet {
+        if let Some(g) = &b.greeting {
+            tls.write_all(g)?;
+            tls.flush()?;
+        }
+    }
     let mut reader = BufReader::new(tls);
     loop {
         let mut line = String::new();

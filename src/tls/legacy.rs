@@ -1,0 +1,796 @@
+//! The version probe tlscheck runs with its own ClientHello: rustls cannot
+//! speak TLS 1.0/1.1 (nor 1.2 with suites it does not implement), so this
+//! sends a hello pinned to one version over a stream that is already past
+//! STARTTLS, reads the server's reply with a byte bound and one deadline, and
+//! reports raw facts ([`LegacyOutcome`]); [`classify`] maps them onto the
+//! model.
+//!
+//! It never completes a handshake and never decrypts: it stops at
+//! ServerHelloDone (TLS ≤ 1.2), at the ServerHello of TLS 1.3 or a
+//! HelloRetryRequest (everything after is encrypted or needs a second
+//! hello), or at the first alert, EOF, reset or timeout. Parsing is
+//! `tls::wire`'s; nothing here prints.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io;
+use std::time::Duration;
+
+use rustls::{AlertDescription, CipherSuite, NamedGroup};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::{timeout_at, Instant};
+
+use crate::model::{Accepted, Rejection, Stage, TlsVersion, VersionResult};
+use crate::tls::wire::client_hello::RANDOM_LEN;
+use crate::tls::wire::enums::{cipher_suite_name, AlertLevel};
+use crate::tls::wire::server_msgs::is_ecdhe_suite;
+use crate::tls::wire::{ClientHello, RecordReader, ServerHello, ServerMessage, WireError};
+
+/// The most bytes read from the server in one probe. A ServerHello, a
+/// chain of a few certificates, a key exchange and ServerHelloDone take a
+/// few KiB; the bound stops a server that streams forever.
+pub const MAX_FLIGHT_BYTES: usize = 512 * 1024;
+
+/// The size of one socket read (one maximal record).
+pub const READ_CHUNK: usize = 16 * 1024 + 2048 + 5;
+
+/// How many leading bytes of a non-TLS reply are kept for the report.
+pub const MAX_FIRST_BYTES: usize = 64;
+
+/// How many warning alerts before a ServerHello are skipped. Some servers
+/// send a warning `unrecognized_name` and then carry on (RFC 6066 §3 allows
+/// it); a server sending nothing but warnings is answered as an alert.
+pub const MAX_WARNING_ALERTS: usize = 4;
+
+/// Why the probe could not even start.
+#[derive(Debug, thiserror::Error)]
+pub enum LegacyError {
+    /// The system random generator failed (for the hello's random and key
+    /// share).
+    #[error("the system random number generator failed")]
+    Random,
+}
+
+/// The legacy probe's result type.
+pub type Result<T> = std::result::Result<T, LegacyError>;
+
+/// What the server did with tlscheck's ClientHello: facts, not verdicts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LegacyOutcome {
+    /// The server answered with a ServerHello (or HelloRetryRequest). What
+    /// followed it only adds certificates and the group; an alert, EOF or
+    /// timeout after the ServerHello does not change this outcome.
+    ServerHello {
+        /// The selected version: supported_versions if present, else
+        /// `legacy_version` (wire number).
+        version: u16,
+        /// The chosen cipher suite.
+        cipher: CipherSuite,
+        /// The key-exchange group: from key_share (TLS 1.3, HRR) or the
+        /// ECDHE ServerKeyExchange (TLS ≤ 1.2).
+        group: Option<NamedGroup>,
+        /// The DER chain of the TLS ≤ 1.2 Certificate message, if it came.
+        certificates: Vec<Vec<u8>>,
+        /// False when the server chose a suite the hello did not offer.
+        cipher_was_offered: bool,
+        /// True for a TLS 1.3 HelloRetryRequest.
+        hello_retry: bool,
+    },
+    /// The server refused with an alert.
+    Alert {
+        /// warning or fatal.
+        level: AlertLevel,
+        /// What it said.
+        description: AlertDescription,
+    },
+    /// The server closed the connection (EOF) before answering.
+    Closed {
+        /// Bytes received before the close (part of a record, if any).
+        bytes_received: usize,
+    },
+    /// A socket error (connection reset, broken pipe, …) with its text.
+    Reset(String),
+    /// No complete answer before the stage deadline.
+    Timeout,
+    /// The reply was TLS but could not be decoded.
+    Malformed(WireError),
+    /// A well-formed record that makes no sense before a ServerHello
+    /// (application data, ChangeCipherSpec, …).
+    Unexpected {
+        /// What arrived.
+        message: String,
+    },
+    /// The reply was not TLS at all (e.g. the server sent plaintext SMTP).
+    NotTls {
+        /// The first bytes received, at most [`MAX_FIRST_BYTES`].
+        first_bytes: Vec<u8>,
+    },
+}
+
+impl LegacyOutcome {
+    /// A stable snake_case name for JSON and transcripts.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::ServerHello { .. } => "server_hello",
+            Self::Alert { .. } => "alert",
+            Self::Closed { .. } => "closed",
+            Self::Reset(_) => "reset",
+            Self::Timeout => "timeout",
+            Self::Malformed(_) => "malformed",
+            Self::Unexpected { .. } => "unexpected",
+            Self::NotTls { .. } => "not_tls",
+        }
+    }
+}
+
+/// A probe hello for `version` with a fresh random and x25519 share from
+/// the system generator (the share is random bytes: the handshake is never
+/// completed, so no private key is needed).
+pub fn fresh_hello(version: TlsVersion, server_name: Option<&str>) -> Result<ClientHello> {
+    let rng = rustls::crypto::ring::default_provider().secure_random;
+    let mut random = [0u8; RANDOM_LEN];
+    let mut share = [0u8; 32];
+    rng.fill(&mut random).map_err(|_| LegacyError::Random)?;
+    rng.fill(&mut share).map_err(|_| LegacyError::Random)?;
+    Ok(ClientHello::for_probe(version, server_name, random, share))
+}
+
+/// Sends `hello` on `stream` and reads the server's answer.
+///
+/// `stage_timeout` bounds the whole exchange (write and every read share
+/// one deadline), so a server dripping one byte at a time cannot stretch
+/// it; reads are bounded by [`MAX_FLIGHT_BYTES`]. The stream is left open;
+/// the caller drops it.
+pub async fn probe<S>(stream: &mut S, hello: &ClientHello, stage_timeout: Duration) -> LegacyOutcome
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let deadline = Instant::now() + stage_timeout;
+    let record = hello.to_record();
+    let sent = timeout_at(deadline, async {
+        stream.write_all(&record).await?;
+        stream.flush().await
+    })
+    .await;
+    match sent {
+        Err(_) => return LegacyOutcome::Timeout,
+        Ok(Err(e)) => return io_outcome(&e),
+        Ok(Ok(())) => {}
+    }
+
+    let mut flight = Flight::new(hello);
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        let n = match timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return flight.finish_or(LegacyOutcome::Timeout),
+            Ok(Err(e)) => return flight.finish_or(io_outcome(&e)),
+            Ok(Ok(0)) => {
+                let bytes_received = flight.received;
+                return flight.finish_or(LegacyOutcome::Closed { bytes_received });
+            }
+            Ok(Ok(n)) => n,
+        };
+        if let Some(outcome) = flight.on_bytes(buf.get(..n).unwrap_or_default()) {
+            return outcome;
+        }
+    }
+}
+
+/// The socket errors of a dropped connection. Every IO error ends the
+/// probe the same way; only the text differs.
+fn io_outcome(e: &io::Error) -> LegacyOutcome {
+    LegacyOutcome::Reset(e.to_string())
+}
+
+/// The state of one read: what has arrived so far.
+struct Flight<'h> {
+    hello: &'h ClientHello,
+    reader: RecordReader,
+    received: usize,
+    first_bytes: Vec<u8>,
+    any_item: bool,
+    warnings: usize,
+    server_hello: Option<ServerHello>,
+    certificates: Vec<Vec<u8>>,
+    ske_group: Option<NamedGroup>,
+}
+
+impl<'h> Flight<'h> {
+    fn new(hello: &'h ClientHello) -> Self {
+        Self {
+            hello,
+            reader: RecordReader::new(),
+            received: 0,
+            first_bytes: Vec::new(),
+            any_item: false,
+            warnings: 0,
+            server_hello: None,
+            certificates: Vec::new(),
+            ske_group: None,
+        }
+    }
+
+    /// Takes in one read's bytes; `Some` once the outcome is known.
+    fn on_bytes(&mut self, bytes: &[u8]) -> Option<LegacyOutcome> {
+        let room = MAX_FIRST_BYTES.saturating_sub(self.first_bytes.len());
+        self.first_bytes.extend(bytes.iter().take(room).copied());
+        self.received += bytes.len();
+        self.reader.feed(bytes);
+        loop {
+            match self.reader.next_item() {
+                Ok(None) => break,
+                Ok(Some(item)) => {
+                    self.any_item = true;
+                    let outcome = match ServerMessage::decode(item) {
+                        Ok(msg) => self.on_message(msg),
+                        Err(e) => Some(self.finish_or(LegacyOutcome::Malformed(e))),
+                    };
+                    if outcome.is_some() {
+                        return outcome;
+                    }
+                }
+                Err(WireError::UnknownContentType(_)) if !self.any_item => {
+                    return Some(LegacyOutcome::NotTls {
+                        first_bytes: self.first_bytes.clone(),
+                    });
+                }
+                Err(e) => return Some(self.finish_or(LegacyOutcome::Malformed(e))),
+            }
+        }
+        if self.received >= MAX_FLIGHT_BYTES {
+            let too_large = WireError::TooLarge {
+                what: "server reply",
+                len: self.received,
+                max: MAX_FLIGHT_BYTES,
+            };
+            return Some(self.finish_or(LegacyOutcome::Malformed(too_large)));
+        }
+        None
+    }
+
+    /// Takes in one decoded message; `Some` once the outcome is known.
+    fn on_message(&mut self, msg: ServerMessage) -> Option<LegacyOutcome> {
+        let have_hello = self.server_hello.is_some();
+        match msg {
+            ServerMessage::ServerHello(_) if have_hello => Some(self.finish()),
+            ServerMessage::ServerHello(sh) => {
+                // TLS 1.3 encrypts everything after the ServerHello, and a
+                // HelloRetryRequest waits for a second ClientHello.
+                let done = sh.is_hello_retry_request()
+                    || sh.selected_version() >= TlsVersion::Tls13.wire();
+                self.server_hello = Some(sh);
+                done.then(|| self.finish())
+            }
+            ServerMessage::Certificate(c) => {
+                self.certificates = c.chain;
+                None
+            }
+            ServerMessage::ServerKeyExchange(ske) => {
+                let ecdhe = self
+                    .server_hello
+                    .as_ref()
+                    .is_some_and(|sh| is_ecdhe_suite(sh.cipher_suite));
+                if ecdhe {
+                    self.ske_group = ske.ecdhe_named_group();
+                }
+                None
+            }
+            ServerMessage::ServerHelloDone => self.unexpected("ServerHelloDone"),
+            ServerMessage::OtherHandshake(_) => None,
+            ServerMessage::Alert(alert) => {
+                if have_hello {
+                    return Some(self.finish());
+                }
+                let routine = matches!(
+                    alert.description,
+                    AlertDescription::CloseNotify | AlertDescription::UserCanceled
+                );
+                if alert.level == AlertLevel::Warning
+                    && !routine
+                    && self.warnings < MAX_WARNING_ALERTS
+                {
+                    self.warnings += 1;
+                    return None;
+                }
+                Some(LegacyOutcome::Alert {
+                    level: alert.level,
+                    description: alert.description,
+                })
+            }
+            ServerMessage::ChangeCipherSpec => self.unexpected("ChangeCipherSpec"),
+            ServerMessage::ApplicationData { .. } => self.unexpected("application data"),
+            ServerMessage::Unexpected { content_type, .. } => {
+                self.unexpected(&format!("a {content_type:?} record"))
+            }
+        }
+    }
+
+    /// Ends the read: with the ServerHello if one arrived, else as
+    /// `Unexpected`.
+    fn unexpected(&self, what: &str) -> Option<LegacyOutcome> {
+        Some(self.finish_or(LegacyOutcome::Unexpected {
+            message: format!("{what} before ServerHello"),
+        }))
+    }
+
+    /// The ServerHello outcome if one arrived, else `otherwise`.
+    fn finish_or(&self, otherwise: LegacyOutcome) -> LegacyOutcome {
+        match self.server_hello {
+            Some(_) => self.finish(),
+            None => otherwise,
+        }
+    }
+
+    /// The ServerHello outcome from what arrived (called only once a
+    /// ServerHello is stored; otherwise reports a timeout-free `Closed`).
+    fn finish(&self) -> LegacyOutcome {
+        let Some(sh) = &self.server_hello else {
+            return LegacyOutcome::Closed {
+                bytes_received: self.received,
+            };
+        };
+        LegacyOutcome::ServerHello {
+            version: sh.selected_version(),
+            cipher: sh.cipher_suite,
+            group: sh.key_share_group().or(self.ske_group),
+            certificates: self.certificates.clone(),
+            cipher_was_offered: self.hello.cipher_suites.contains(&sh.cipher_suite),
+            hello_retry: sh.is_hello_retry_request(),
+        }
+    }
+}
+
+/// Maps a probe's outcome for the `offered` version onto the model.
+///
+/// A ServerHello with the offered version and an offered cipher is
+/// accepted (never a full handshake). Any other version is a rejection of
+/// the offered one: a 1.0 probe answered with 1.2 breaks the protocol, a 1.1
+/// probe answered with 1.0 is a downgrade; neither accepts what was asked.
+/// A cipher never offered makes the answer uninterpretable. A TLS 1.3
+/// HelloRetryRequest counts as accepting 1.3.
+pub fn classify(offered: TlsVersion, outcome: &LegacyOutcome) -> VersionResult {
+    match outcome {
+        LegacyOutcome::ServerHello { version, .. } if *version != offered.wire() => {
+            VersionResult::Rejected(Rejection::OtherVersion {
+                offered,
+                answered: *version,
+            })
+        }
+        LegacyOutcome::ServerHello {
+            cipher,
+            cipher_was_offered: false,
+            ..
+        } => VersionResult::Unknown {
+            stage: Stage::Handshake,
+            detail: format!(
+                "server chose cipher suite {}, which tlscheck did not offer",
+                cipher_suite_name(*cipher)
+            ),
+        },
+        LegacyOutcome::ServerHello { cipher, group, .. } => VersionResult::Accepted(Accepted {
+            cipher: *cipher,
+            group: *group,
+            full_handshake: false,
+            legacy_cipher_only: false,
+        }),
+        LegacyOutcome::Alert { description, .. } => {
+            VersionResult::Rejected(Rejection::Alert(*description))
+        }
+        LegacyOutcome::Closed { bytes_received: 0 } => VersionResult::Dropped {
+            stage: Stage::Handshake,
+            detail: "connection closed by the server without an answer".to_owned(),
+        },
+        LegacyOutcome::Closed { bytes_received } => VersionResult::Dropped {
+            stage: Stage::Handshake,
+            detail: format!(
+                "connection closed by the server after {bytes_received} bytes, \
+                 before a complete TLS record"
+            ),
+        },
+        LegacyOutcome::Reset(e) => VersionResult::Dropped {
+            stage: Stage::Handshake,
+            detail: e.clone(),
+        },
+        LegacyOutcome::Timeout => VersionResult::Timeout {
+            stage: Stage::Handshake,
+        },
+        LegacyOutcome::Malformed(e) => VersionResult::Unknown {
+            stage: Stage::Handshake,
+            detail: format!("malformed TLS reply: {e}"),
+        },
+        LegacyOutcome::Unexpected { message } => VersionResult::Unknown {
+            stage: Stage::Handshake,
+            detail: format!("server sent {message}"),
+        },
+        LegacyOutcome::NotTls { first_bytes } => VersionResult::Unknown {
+            stage: Stage::Handshake,
+            detail: format!(
+                "server answered with non-TLS data: \"{}\"",
+                first_bytes.escape_ascii()
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::wire::record::{encode_records, HandshakeMessage};
+    use crate::tls::wire::server_msgs::HELLO_RETRY_REQUEST_RANDOM;
+    use crate::tls::wire::{Alert, Certificate, Codec, ServerExtension};
+    use rustls::{ContentType, HandshakeType};
+
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    fn hello(v: TlsVersion) -> ClientHello {
+        ClientHello::for_probe(v, Some("mx.example.com"), [1; 32], [2; 32])
+    }
+
+    fn server_hello(version: u16, cipher: CipherSuite) -> ServerHello {
+        ServerHello {
+            legacy_version: version.min(0x0303),
+            random: [7; 32],
+            session_id: vec![],
+            cipher_suite: cipher,
+            compression_method: crate::tls::wire::Compression::Null,
+            extensions: if version >= 0x0304 {
+                vec![
+                    ServerExtension::SupportedVersions(version),
+                    ServerExtension::KeyShare(crate::tls::wire::KeyShareEntry {
+                        group: NamedGroup::X25519,
+                        key_exchange: vec![9; 32],
+                    }),
+                ]
+            } else {
+                vec![]
+            },
+        }
+    }
+
+    fn handshake_records(msgs: &[(HandshakeType, Vec<u8>)]) -> Vec<u8> {
+        let mut hs = Vec::new();
+        for (typ, body) in msgs {
+            HandshakeMessage {
+                typ: *typ,
+                body: body.clone(),
+            }
+            .encode(&mut hs);
+        }
+        let mut out = Vec::new();
+        encode_records(ContentType::Handshake, 0x0303, &hs, &mut out);
+        out
+    }
+
+    /// Runs the probe against a scripted peer that sends `reply` once it has
+    /// read the hello, then closes (or stays silent if `hold_open`).
+    async fn run(offered: TlsVersion, reply: Vec<u8>, hold_open: bool) -> LegacyOutcome {
+        let (mut ours, mut theirs) = tokio::io::duplex(1 << 20);
+        let peer = tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            let _ = theirs.read(&mut buf).await;
+            let _ = theirs.write_all(&reply).await;
+            if hold_open {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        });
+        let outcome = probe(&mut ours, &hello(offered), TIMEOUT).await;
+        peer.abort();
+        outcome
+    }
+
+    #[tokio::test]
+    async fn tls10_flight_with_certificate_and_ecdhe_group_is_collected() {
+        let cipher = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA;
+        let reply = handshake_records(&[
+            (
+                HandshakeType::ServerHello,
+                server_hello(0x0301, cipher).to_bytes(),
+            ),
+            (
+                HandshakeType::Certificate,
+                Certificate {
+                    chain: vec![vec![0x30, 0x01], vec![0x30, 0x02]],
+                }
+                .to_bytes(),
+            ),
+            (
+                HandshakeType::ServerKeyExchange,
+                vec![
+                    0x03, // named_curve
+                    0x00, 0x17, // secp256r1
+                ],
+            ),
+            (HandshakeType::ServerHelloDone, vec![]),
+        ]);
+        let outcome = run(TlsVersion::Tls10, reply, true).await;
+        assert_eq!(
+            outcome,
+            LegacyOutcome::ServerHello {
+                version: 0x0301,
+                cipher,
+                group: Some(NamedGroup::secp256r1),
+                certificates: vec![vec![0x30, 0x01], vec![0x30, 0x02]],
+                cipher_was_offered: true,
+                hello_retry: false,
+            }
+        );
+        assert_eq!(
+            classify(TlsVersion::Tls10, &outcome),
+            VersionResult::Accepted(Accepted {
+                cipher,
+                group: Some(NamedGroup::secp256r1),
+                full_handshake: false,
+                legacy_cipher_only: false,
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn tls13_server_hello_ends_the_probe_without_waiting() {
+        let cipher = CipherSuite::TLS13_AES_128_GCM_SHA256;
+        let reply = handshake_records(&[(
+            HandshakeType::ServerHello,
+            server_hello(0x0304, cipher).to_bytes(),
+        )]);
+        // hold_open: the probe must not wait for more after a 1.3 ServerHello.
+        let outcome = run(TlsVersion::Tls13, reply, true).await;
+        assert!(
+            matches!(classify(TlsVersion::Tls13, &outcome), VersionResult::Accepted(a) if a.group == Some(NamedGroup::X25519)),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn hello_retry_request_counts_as_accepting_tls13() {
+        let mut hrr = server_hello(0x0303, CipherSuite::TLS13_AES_256_GCM_SHA384);
+        hrr.random = HELLO_RETRY_REQUEST_RANDOM;
+        hrr.extensions = vec![
+            ServerExtension::SupportedVersions(0x0304),
+            ServerExtension::SelectedGroup(NamedGroup::secp384r1),
+        ];
+        let reply = handshake_records(&[(HandshakeType::ServerHello, hrr.to_bytes())]);
+        let outcome = run(TlsVersion::Tls13, reply, true).await;
+        assert!(matches!(
+            outcome,
+            LegacyOutcome::ServerHello {
+                hello_retry: true,
+                ..
+            }
+        ));
+        assert_eq!(
+            classify(TlsVersion::Tls13, &outcome),
+            VersionResult::Accepted(Accepted {
+                cipher: CipherSuite::TLS13_AES_256_GCM_SHA384,
+                group: Some(NamedGroup::secp384r1),
+                full_handshake: false,
+                legacy_cipher_only: false,
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn other_version_in_server_hello_is_a_rejection_never_an_acceptance() {
+        let reply = handshake_records(&[
+            (
+                HandshakeType::ServerHello,
+                server_hello(0x0301, CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA).to_bytes(),
+            ),
+            (HandshakeType::ServerHelloDone, vec![]),
+        ]);
+        let outcome = run(TlsVersion::Tls11, reply, false).await;
+        assert_eq!(
+            classify(TlsVersion::Tls11, &outcome),
+            VersionResult::Rejected(Rejection::OtherVersion {
+                offered: TlsVersion::Tls11,
+                answered: 0x0301
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn cipher_never_offered_is_unknown_with_its_name() {
+        let reply = handshake_records(&[(
+            HandshakeType::ServerHello,
+            server_hello(0x0301, CipherSuite::TLS_RSA_WITH_NULL_SHA).to_bytes(),
+        )]);
+        let outcome = run(TlsVersion::Tls10, reply, false).await;
+        let VersionResult::Unknown { stage, detail } = classify(TlsVersion::Tls10, &outcome) else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!(stage, Stage::Handshake);
+        assert!(detail.contains("TLS_RSA_WITH_NULL_SHA"), "{detail}");
+    }
+
+    #[tokio::test]
+    async fn fatal_alert_is_a_rejection_with_its_description() {
+        let mut reply = Vec::new();
+        let alert = Alert {
+            level: AlertLevel::Fatal,
+            description: AlertDescription::ProtocolVersion,
+        };
+        encode_records(ContentType::Alert, 0x0301, &alert.to_bytes(), &mut reply);
+        let outcome = run(TlsVersion::Tls10, reply, true).await;
+        assert_eq!(
+            classify(TlsVersion::Tls10, &outcome),
+            VersionResult::Rejected(Rejection::Alert(AlertDescription::ProtocolVersion))
+        );
+    }
+
+    #[tokio::test]
+    async fn warning_unrecognized_name_before_server_hello_is_skipped() {
+        let mut reply = Vec::new();
+        let warning = Alert {
+            level: AlertLevel::Warning,
+            description: AlertDescription::UnrecognisedName,
+        };
+        encode_records(ContentType::Alert, 0x0303, &warning.to_bytes(), &mut reply);
+        reply.extend(handshake_records(&[
+            (
+                HandshakeType::ServerHello,
+                server_hello(0x0303, CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256).to_bytes(),
+            ),
+            (HandshakeType::ServerHelloDone, vec![]),
+        ]));
+        let outcome = run(TlsVersion::Tls12, reply, true).await;
+        assert!(
+            classify(TlsVersion::Tls12, &outcome).is_accepted(),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn eof_before_any_byte_is_closed_and_dropped() {
+        let outcome = run(TlsVersion::Tls10, vec![], false).await;
+        assert_eq!(outcome, LegacyOutcome::Closed { bytes_received: 0 });
+        assert!(matches!(
+            classify(TlsVersion::Tls10, &outcome),
+            VersionResult::Dropped {
+                stage: Stage::Handshake,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn eof_inside_a_record_reports_the_bytes_received() {
+        let outcome = run(TlsVersion::Tls10, vec![0x16, 0x03, 0x01], false).await;
+        assert_eq!(outcome, LegacyOutcome::Closed { bytes_received: 3 });
+    }
+
+    #[tokio::test]
+    async fn plaintext_reply_is_not_tls_with_its_first_bytes() {
+        let outcome = run(TlsVersion::Tls12, b"220 hello\r\n".to_vec(), true).await;
+        assert_eq!(
+            outcome,
+            LegacyOutcome::NotTls {
+                first_bytes: b"220 hello\r\n".to_vec()
+            }
+        );
+        let VersionResult::Unknown { detail, .. } = classify(TlsVersion::Tls12, &outcome) else {
+            panic!();
+        };
+        assert!(detail.contains(r"220 hello\r\n"), "{detail}");
+    }
+
+    #[tokio::test]
+    async fn first_bytes_of_a_long_plaintext_reply_are_capped() {
+        let outcome = run(TlsVersion::Tls12, vec![b'x'; 1000], true).await;
+        assert_eq!(
+            outcome,
+            LegacyOutcome::NotTls {
+                first_bytes: vec![b'x'; MAX_FIRST_BYTES]
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn application_data_before_server_hello_is_unexpected() {
+        let mut reply = Vec::new();
+        encode_records(ContentType::ApplicationData, 0x0303, &[1, 2, 3], &mut reply);
+        let outcome = run(TlsVersion::Tls12, reply, true).await;
+        assert!(
+            matches!(&outcome, LegacyOutcome::Unexpected { message } if message.contains("application data")),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn malformed_server_hello_is_unknown_not_rejected() {
+        let reply = handshake_records(&[(HandshakeType::ServerHello, vec![0x03, 0x01, 0x00])]);
+        let outcome = run(TlsVersion::Tls10, reply, true).await;
+        assert_eq!(
+            outcome,
+            LegacyOutcome::Malformed(WireError::Truncated("ServerHello"))
+        );
+        assert!(matches!(
+            classify(TlsVersion::Tls10, &outcome),
+            VersionResult::Unknown {
+                stage: Stage::Handshake,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn endless_stream_of_records_stops_at_the_byte_bound() {
+        let (mut ours, mut theirs) = tokio::io::duplex(1 << 16);
+        let peer = tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            let _ = theirs.read(&mut buf).await;
+            // CertificateRequest messages, skipped one by one, forever.
+            let filler = handshake_records(&[(HandshakeType::CertificateRequest, vec![0; 16000])]);
+            while theirs.write_all(&filler).await.is_ok() {}
+        });
+        let outcome = probe(&mut ours, &hello(TlsVersion::Tls10), TIMEOUT).await;
+        peer.abort();
+        assert!(
+            matches!(
+                outcome,
+                LegacyOutcome::Malformed(WireError::TooLarge {
+                    what: "server reply",
+                    ..
+                })
+            ),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn silent_server_times_out_at_the_deadline() {
+        let (mut ours, _theirs) = tokio::io::duplex(1 << 16);
+        let timeout = Duration::from_millis(200);
+        let started = Instant::now();
+        let outcome = probe(&mut ours, &hello(TlsVersion::Tls10), timeout).await;
+        let elapsed = started.elapsed();
+        assert_eq!(outcome, LegacyOutcome::Timeout);
+        assert!(
+            elapsed >= timeout && elapsed < timeout + timeout / 2,
+            "{elapsed:?}"
+        );
+        assert_eq!(
+            classify(TlsVersion::Tls10, &outcome),
+            VersionResult::Timeout {
+                stage: Stage::Handshake
+            }
+        );
+    }
+
+    #[test]
+    fn reset_is_dropped_with_the_socket_error() {
+        let outcome = io_outcome(&io::Error::from(io::ErrorKind::ConnectionReset));
+        assert!(matches!(
+            classify(TlsVersion::Tls11, &outcome),
+            VersionResult::Dropped { stage: Stage::Handshake, detail } if detail.contains("reset")
+        ));
+    }
+
+    #[test]
+    fn fresh_hellos_differ_in_random() {
+        let a = fresh_hello(TlsVersion::Tls13, None).unwrap();
+        let b = fresh_hello(TlsVersion::Tls13, None).unwrap();
+        assert_ne!(a.random, b.random);
+    }
+
+    #[test]
+    fn outcome_labels_are_distinct() {
+        let outcomes = [
+            LegacyOutcome::Timeout,
+            LegacyOutcome::Reset(String::new()),
+            LegacyOutcome::Closed { bytes_received: 0 },
+            LegacyOutcome::Malformed(WireError::Truncated("x")),
+            LegacyOutcome::NotTls {
+                first_bytes: vec![],
+            },
+            LegacyOutcome::Unexpected {
+                message: String::new(),
+            },
+            LegacyOutcome::Alert {
+                level: AlertLevel::Fatal,
+                description: AlertDescription::HandshakeFailure,
+            },
+        ];
+        let mut labels: Vec<_> = outcomes.iter().map(LegacyOutcome::label).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), outcomes.len());
+    }
+}

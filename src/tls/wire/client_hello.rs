@@ -1,0 +1,964 @@
+//! The ClientHello (RFC 5246 §7.4.1.2, RFC 8446 §4.1.2): tlscheck's own
+//! probe hellos, each pinned to one TLS version, and the server-side parse of
+//! anybody's ClientHello (for a listener that reports what senders offer).
+//!
+//! Pure codec: no randomness is drawn here (the caller passes the random and
+//! the key share), no IO. Encoding a hello as records is offered for the
+//! probe; reading works on the handshake body that `record::RecordReader`
+//! reassembled.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use super::enums::{
+    is_grease, CipherSuite, Compression, ContentType, EcPointFormat, ExtensionType, HandshakeType,
+    NamedGroup, SignatureScheme,
+};
+use super::record::{encode_records, HandshakeMessage, HANDSHAKE_HEADER_LEN};
+use super::writer::{length_prefixed, put_u16, LengthPrefix};
+use super::{Codec, Reader, Result, WireError};
+use crate::model::TlsVersion;
+
+/// RFC 5246 §7.4.1.2: `Random random` is 32 bytes.
+pub const RANDOM_LEN: usize = 32;
+
+/// RFC 5246 §7.4.1.2: `SessionID session_id<0..32>`.
+pub const MAX_SESSION_ID_LEN: usize = 32;
+
+/// RFC 8446 §5.1: the record version of an initial ClientHello is 0x0301
+/// "for compatibility purposes", whatever the version offered. Real clients
+/// do the same for TLS 1.0–1.2, and some servers drop other values.
+pub const HELLO_RECORD_VERSION: u16 = 0x0301;
+
+/// RFC 8446 §4.1.2: a TLS 1.3 ClientHello says TLS 1.2 in
+/// `legacy_version` and lists 1.3 in supported_versions.
+pub const TLS13_LEGACY_VERSION: u16 = 0x0303;
+
+/// RFC 6066 §3: `NameType host_name(0)`.
+pub const SNI_HOST_NAME: u8 = 0;
+
+/// RFC 6066 §3: a host name is at most 255 bytes here; DNS names are
+/// at most 253 characters without the trailing dot.
+pub const MAX_SNI_LEN: usize = 253;
+
+/// RFC 7685 §4: some servers (F5 BIG-IP) hang on ClientHellos whose
+/// handshake message is 256–511 bytes long; clients pad them to 512.
+/// See: <https://datatracker.ietf.org/doc/html/rfc7685#section-4>
+pub const PADDING_BUG_RANGE: std::ops::Range<usize> = 256..512;
+
+/// RFC 8446 §4.2: an extension header is `type(2) length(2)`.
+pub const EXTENSION_HEADER_LEN: usize = 4;
+
+/// Cipher suites for the TLS 1.0 and 1.1 probes: every non-export,
+/// non-NULL, non-anonymous CBC/3DES/RC4 suite with ECDHE, DHE or RSA key
+/// exchange that old servers are known to pick, strongest first. A server
+/// that speaks the version should find one in common.
+pub const LEGACY_CIPHER_SUITES: &[CipherSuite] = &[
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+    CipherSuite::TLS_DHE_RSA_WITH_AES_256_CBC_SHA,
+    CipherSuite::TLS_DHE_RSA_WITH_AES_128_CBC_SHA,
+    CipherSuite::TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA,
+    CipherSuite::TLS_DHE_RSA_WITH_CAMELLIA_128_CBC_SHA,
+    CipherSuite::TLS_DHE_RSA_WITH_SEED_CBC_SHA,
+    CipherSuite::TLS_RSA_WITH_AES_256_CBC_SHA,
+    CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA,
+    CipherSuite::TLS_RSA_WITH_CAMELLIA_256_CBC_SHA,
+    CipherSuite::TLS_RSA_WITH_CAMELLIA_128_CBC_SHA,
+    CipherSuite::TLS_RSA_WITH_SEED_CBC_SHA,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA,
+    CipherSuite::TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA,
+    CipherSuite::TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA,
+    CipherSuite::TLS_RSA_WITH_3DES_EDE_CBC_SHA,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_RC4_128_SHA,
+    CipherSuite::TLS_ECDHE_RSA_WITH_RC4_128_SHA,
+    CipherSuite::TLS_RSA_WITH_RC4_128_SHA,
+    CipherSuite::TLS_RSA_WITH_RC4_128_MD5,
+];
+
+/// Cipher suites only TLS 1.2 defines (AEAD and SHA-2 MACs), offered before
+/// [`LEGACY_CIPHER_SUITES`] in the TLS 1.2 probe.
+pub const TLS12_ONLY_CIPHER_SUITES: &[CipherSuite] = &[
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_CCM,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_CCM,
+    CipherSuite::TLS_DHE_RSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_DHE_RSA_WITH_AES_256_CCM,
+    CipherSuite::TLS_DHE_RSA_WITH_AES_128_CCM,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+    CipherSuite::TLS_DHE_RSA_WITH_AES_256_CBC_SHA256,
+    CipherSuite::TLS_DHE_RSA_WITH_AES_128_CBC_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CAMELLIA_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CAMELLIA_128_GCM_SHA256,
+    CipherSuite::TLS_DHE_RSA_WITH_CAMELLIA_256_GCM_SHA384,
+    CipherSuite::TLS_DHE_RSA_WITH_CAMELLIA_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_CBC_SHA384,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CAMELLIA_256_CBC_SHA384,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_CBC_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CAMELLIA_128_CBC_SHA256,
+    CipherSuite::TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA256,
+    CipherSuite::TLS_DHE_RSA_WITH_CAMELLIA_128_CBC_SHA256,
+    CipherSuite::TLS_RSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_RSA_WITH_AES_256_CCM,
+    CipherSuite::TLS_RSA_WITH_AES_128_CCM,
+    CipherSuite::TLS_RSA_WITH_AES_256_CBC_SHA256,
+    CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA256,
+    CipherSuite::TLS_RSA_WITH_CAMELLIA_256_GCM_SHA384,
+    CipherSuite::TLS_RSA_WITH_CAMELLIA_128_GCM_SHA256,
+    CipherSuite::TLS_RSA_WITH_CAMELLIA_256_CBC_SHA256,
+    CipherSuite::TLS_RSA_WITH_CAMELLIA_128_CBC_SHA256,
+];
+
+/// RFC 8446 §B.4: the five TLS 1.3 cipher suites.
+pub const TLS13_CIPHER_SUITES: &[CipherSuite] = &[
+    CipherSuite::TLS13_AES_256_GCM_SHA384,
+    CipherSuite::TLS13_AES_128_GCM_SHA256,
+    CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS13_AES_128_CCM_SHA256,
+    CipherSuite::TLS13_AES_128_CCM_8_SHA256,
+];
+
+/// Groups offered to TLS 1.0–1.2: elliptic curves only. Listing any FFDHE
+/// group would oblige an RFC 7919 §4 server whose own DH group is not listed
+/// to refuse every DHE suite, turning away servers that would otherwise
+/// answer.
+pub const LEGACY_GROUPS: &[NamedGroup] = &[
+    NamedGroup::X25519,
+    NamedGroup::secp256r1,
+    NamedGroup::secp384r1,
+    NamedGroup::secp521r1,
+    NamedGroup::X448,
+];
+
+/// Groups offered to TLS 1.3 (RFC 8446 §4.2.7): the curves plus the RFC
+/// 7919 FFDHE groups. A server preferring another group than x25519 answers
+/// with a HelloRetryRequest, which still proves TLS 1.3.
+pub const TLS13_GROUPS: &[NamedGroup] = &[
+    NamedGroup::X25519,
+    NamedGroup::secp256r1,
+    NamedGroup::secp384r1,
+    NamedGroup::secp521r1,
+    NamedGroup::X448,
+    NamedGroup::FFDHE2048,
+    NamedGroup::FFDHE3072,
+    NamedGroup::FFDHE4096,
+];
+
+/// Signature schemes offered to TLS 1.2 and 1.3, SHA-1 last for old
+/// servers whose certificates or code know nothing newer.
+pub const SIGNATURE_SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+    SignatureScheme::ECDSA_NISTP521_SHA512,
+    SignatureScheme::ED25519,
+    SignatureScheme::ED448,
+    SignatureScheme::RSA_PSS_SHA256,
+    SignatureScheme::RSA_PSS_SHA384,
+    SignatureScheme::RSA_PSS_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA1,
+    SignatureScheme::ECDSA_SHA1_Legacy,
+];
+
+/// One entry of the server_name extension (RFC 6066 §3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerNameEntry {
+    /// `NameType`; 0 is `host_name`, the only one defined.
+    pub name_type: u8,
+    /// The name as sent (not necessarily UTF-8).
+    pub name: Vec<u8>,
+}
+
+/// One key share (RFC 8446 §4.2.8 `KeyShareEntry`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyShareEntry {
+    /// The group.
+    pub group: NamedGroup,
+    /// The public value.
+    pub key_exchange: Vec<u8>,
+}
+
+/// A ClientHello extension, decoded where tlscheck has a use for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientExtension {
+    /// RFC 6066 §3 server_name.
+    ServerName(Vec<ServerNameEntry>),
+    /// RFC 8422 §5.1.1 / RFC 8446 §4.2.7 supported_groups.
+    SupportedGroups(Vec<NamedGroup>),
+    /// RFC 8422 §5.1.2 ec_point_formats.
+    EcPointFormats(Vec<EcPointFormat>),
+    /// RFC 5246 §7.4.1.4.1 / RFC 8446 §4.2.3 signature_algorithms.
+    SignatureAlgorithms(Vec<SignatureScheme>),
+    /// RFC 7627 extended_master_secret (empty).
+    ExtendedMasterSecret,
+    /// RFC 5746 §3.2 renegotiation_info (empty on an initial handshake).
+    RenegotiationInfo(Vec<u8>),
+    /// RFC 8446 §4.2.1 supported_versions (wire numbers, in order).
+    SupportedVersions(Vec<u16>),
+    /// RFC 8446 §4.2.8 key_share.
+    KeyShare(Vec<KeyShareEntry>),
+    /// RFC 7685 padding of this many zero bytes.
+    Padding(usize),
+    /// Any other extension (or a padding extension that is not all zeros),
+    /// kept verbatim.
+    Unknown {
+        /// The extension type.
+        typ: ExtensionType,
+        /// Its body.
+        body: Vec<u8>,
+    },
+}
+
+impl ClientExtension {
+    /// The extension's type.
+    pub fn typ(&self) -> ExtensionType {
+        match self {
+            Self::ServerName(_) => ExtensionType::ServerName,
+            Self::SupportedGroups(_) => ExtensionType::SupportedGroups,
+            Self::EcPointFormats(_) => ExtensionType::EcPointFormats,
+            Self::SignatureAlgorithms(_) => ExtensionType::SignatureAlgorithms,
+            Self::ExtendedMasterSecret => ExtensionType::ExtendedMasterSecret,
+            Self::RenegotiationInfo(_) => ExtensionType::RenegotiationInfo,
+            Self::SupportedVersions(_) => ExtensionType::SupportedVersions,
+            Self::KeyShare(_) => ExtensionType::KeyShare,
+            Self::Padding(_) => ExtensionType::Padding,
+            Self::Unknown { typ, .. } => *typ,
+        }
+    }
+
+    fn encode_body(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::ServerName(entries) => length_prefixed(out, LengthPrefix::U16, |o| {
+                for e in entries {
+                    o.push(e.name_type);
+                    length_prefixed(o, LengthPrefix::U16, |o| o.extend_from_slice(&e.name));
+                }
+            }),
+            Self::SupportedGroups(groups) => length_prefixed(out, LengthPrefix::U16, |o| {
+                groups.iter().for_each(|g| g.encode(o));
+            }),
+            Self::EcPointFormats(formats) => length_prefixed(out, LengthPrefix::U8, |o| {
+                formats.iter().for_each(|f| f.encode(o));
+            }),
+            Self::SignatureAlgorithms(schemes) => length_prefixed(out, LengthPrefix::U16, |o| {
+                schemes.iter().for_each(|s| s.encode(o));
+            }),
+            Self::ExtendedMasterSecret => {}
+            Self::RenegotiationInfo(info) => {
+                length_prefixed(out, LengthPrefix::U8, |o| o.extend_from_slice(info));
+            }
+            Self::SupportedVersions(versions) => length_prefixed(out, LengthPrefix::U8, |o| {
+                versions.iter().for_each(|v| put_u16(o, *v));
+            }),
+            Self::KeyShare(shares) => length_prefixed(out, LengthPrefix::U16, |o| {
+                for s in shares {
+                    s.group.encode(o);
+                    length_prefixed(o, LengthPrefix::U16, |o| {
+                        o.extend_from_slice(&s.key_exchange);
+                    });
+                }
+            }),
+            Self::Padding(n) => out.extend(std::iter::repeat_n(0, *n)),
+            Self::Unknown { body, .. } => out.extend_from_slice(body),
+        }
+    }
+
+    /// Reads the body of an extension of type `typ`; `r` holds exactly the
+    /// body.
+    fn read_body(typ: ExtensionType, r: &mut Reader<'_>) -> Result<Self> {
+        let ext = match typ {
+            ExtensionType::ServerName => {
+                const WHAT: &str = "server_name";
+                let mut list = r.sub_u16(WHAT)?;
+                if list.is_empty() {
+                    return Err(WireError::Empty(WHAT));
+                }
+                let mut entries = Vec::new();
+                while !list.is_empty() {
+                    let name_type = list.u8(WHAT)?;
+                    let name = list.sub_u16(WHAT)?.rest().to_vec();
+                    entries.push(ServerNameEntry { name_type, name });
+                }
+                Self::ServerName(entries)
+            }
+            ExtensionType::SupportedGroups => {
+                let groups = non_empty_u16s(r.sub_u16("supported_groups")?, "supported_groups")?;
+                Self::SupportedGroups(groups.into_iter().map(NamedGroup::from).collect())
+            }
+            ExtensionType::EcPointFormats => {
+                let formats = r.sub_u8("ec_point_formats")?.rest();
+                if formats.is_empty() {
+                    return Err(WireError::Empty("ec_point_formats"));
+                }
+                Self::EcPointFormats(formats.iter().map(|f| EcPointFormat::from(*f)).collect())
+            }
+            ExtensionType::SignatureAlgorithms => {
+                const WHAT: &str = "signature_algorithms";
+                let schemes = non_empty_u16s(r.sub_u16(WHAT)?, WHAT)?;
+                Self::SignatureAlgorithms(schemes.into_iter().map(SignatureScheme::from).collect())
+            }
+            ExtensionType::ExtendedMasterSecret => Self::ExtendedMasterSecret,
+            ExtensionType::RenegotiationInfo => {
+                Self::RenegotiationInfo(r.sub_u8("renegotiation_info")?.rest().to_vec())
+            }
+            ExtensionType::SupportedVersions => {
+                const WHAT: &str = "supported_versions";
+                Self::SupportedVersions(non_empty_u16s(r.sub_u8(WHAT)?, WHAT)?)
+            }
+            ExtensionType::KeyShare => {
+                const WHAT: &str = "key_share";
+                let mut list = r.sub_u16(WHAT)?;
+                let mut shares = Vec::new();
+                while !list.is_empty() {
+                    let group = NamedGroup::from(list.u16(WHAT)?);
+                    let key_exchange = list.sub_u16(WHAT)?.rest().to_vec();
+                    if key_exchange.is_empty() {
+                        return Err(WireError::Empty("key_exchange"));
+                    }
+                    shares.push(KeyShareEntry {
+                        group,
+                        key_exchange,
+                    });
+                }
+                Self::KeyShare(shares)
+            }
+            ExtensionType::Padding if r.peek_rest().iter().all(|b| *b == 0) => {
+                Self::Padding(r.rest().len())
+            }
+            _ => Self::Unknown {
+                typ,
+                body: r.rest().to_vec(),
+            },
+        };
+        Ok(ext)
+    }
+}
+
+fn non_empty_u16s(mut r: Reader<'_>, what: &'static str) -> Result<Vec<u16>> {
+    let list = r.u16s(what)?;
+    if list.is_empty() {
+        return Err(WireError::Empty(what));
+    }
+    Ok(list)
+}
+
+/// A ClientHello body (RFC 5246 §7.4.1.2, RFC 8446 §4.1.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientHello {
+    /// `client_version` / `legacy_version` (wire number).
+    pub client_version: u16,
+    /// `random`.
+    pub random: [u8; RANDOM_LEN],
+    /// `legacy_session_id`, at most 32 bytes.
+    pub session_id: Vec<u8>,
+    /// `cipher_suites`, in the client's order of preference.
+    pub cipher_suites: Vec<CipherSuite>,
+    /// `compression_methods`.
+    pub compression_methods: Vec<Compression>,
+    /// `extensions`, in wire order. Empty means the field was absent (a
+    /// TLS 1.0 client may omit it) or empty; both encode as absent.
+    pub extensions: Vec<ClientExtension>,
+}
+
+impl ClientHello {
+    /// tlscheck's probe hello, accepting exactly one version.
+    ///
+    /// TLS 1.0–1.2 hellos carry that version in `client_version` and no
+    /// supported_versions, so a server that cannot speak it must refuse or
+    /// answer with another version. The TLS 1.3 hello says 0x0303 and lists
+    /// only 0x0304 in supported_versions, with an x25519 key share.
+    /// The cipher list is wide for the version (see the `*_CIPHER_SUITES`
+    /// consts) and never holds TLS_FALLBACK_SCSV, which would make a server
+    /// that supports a higher version refuse with `inappropriate_fallback`.
+    /// signature_algorithms is left out of the 1.0/1.1 hellos (RFC 5246
+    /// §7.4.1.4.1: "Clients MUST NOT offer it if they are offering prior
+    /// versions"). SNI is sent only for a DNS name, never for an address
+    /// literal (RFC 6066 §3).
+    pub fn for_probe(
+        version: TlsVersion,
+        server_name: Option<&str>,
+        random: [u8; RANDOM_LEN],
+        key_share_x25519: [u8; 32],
+    ) -> ClientHello {
+        let (client_version, cipher_suites) = match version {
+            TlsVersion::Tls10 | TlsVersion::Tls11 => {
+                (version.wire(), LEGACY_CIPHER_SUITES.to_vec())
+            }
+            TlsVersion::Tls12 => (
+                version.wire(),
+                [TLS12_ONLY_CIPHER_SUITES, LEGACY_CIPHER_SUITES].concat(),
+            ),
+            TlsVersion::Tls13 => (TLS13_LEGACY_VERSION, TLS13_CIPHER_SUITES.to_vec()),
+        };
+        let mut extensions = Vec::new();
+        if let Some(name) = server_name.and_then(sni_host_name) {
+            extensions.push(ClientExtension::ServerName(vec![ServerNameEntry {
+                name_type: SNI_HOST_NAME,
+                name: name.as_bytes().to_vec(),
+            }]));
+        }
+        extensions.push(ClientExtension::EcPointFormats(vec![
+            EcPointFormat::Uncompressed,
+        ]));
+        let groups = match version {
+            TlsVersion::Tls13 => TLS13_GROUPS,
+            _ => LEGACY_GROUPS,
+        };
+        extensions.push(ClientExtension::SupportedGroups(groups.to_vec()));
+        if version >= TlsVersion::Tls12 {
+            extensions.push(ClientExtension::SignatureAlgorithms(
+                SIGNATURE_SCHEMES.to_vec(),
+            ));
+        }
+        // RFC 7627: harmless to servers that ignore it; FIPS-mode servers
+        // refuse TLS 1.0-1.2 handshakes without it.
+        extensions.push(ClientExtension::ExtendedMasterSecret);
+        extensions.push(ClientExtension::RenegotiationInfo(Vec::new()));
+        if version == TlsVersion::Tls13 {
+            extensions.push(ClientExtension::SupportedVersions(vec![
+                TlsVersion::Tls13.wire()
+            ]));
+            extensions.push(ClientExtension::KeyShare(vec![KeyShareEntry {
+                group: NamedGroup::X25519,
+                key_exchange: key_share_x25519.to_vec(),
+            }]));
+        }
+        let mut hello = ClientHello {
+            client_version,
+            random,
+            session_id: Vec::new(),
+            cipher_suites,
+            compression_methods: vec![Compression::Null],
+            extensions,
+        };
+        let len = HANDSHAKE_HEADER_LEN + hello.to_bytes().len();
+        if PADDING_BUG_RANGE.contains(&len) {
+            let pad = PADDING_BUG_RANGE
+                .end
+                .saturating_sub(len + EXTENSION_HEADER_LEN)
+                .max(1);
+            hello.extensions.push(ClientExtension::Padding(pad));
+        }
+        hello
+    }
+
+    /// The hello as a handshake message in TLS records with record version
+    /// [`HELLO_RECORD_VERSION`]: the bytes to write to the socket.
+    pub fn to_record(&self) -> Vec<u8> {
+        let msg = HandshakeMessage {
+            typ: HandshakeType::ClientHello,
+            body: self.to_bytes(),
+        };
+        let mut out = Vec::new();
+        encode_records(
+            ContentType::Handshake,
+            HELLO_RECORD_VERSION,
+            &msg.to_bytes(),
+            &mut out,
+        );
+        out
+    }
+
+    /// The versions offered, exactly as on the wire: the supported_versions
+    /// list if present, else `[client_version]`. (A `client_version` of
+    /// 0x0303 also implies 1.0 and 1.1; that is not guessed here.)
+    pub fn offered_versions(&self) -> Vec<u16> {
+        match self.supported_versions() {
+            Some(list) => list.to_vec(),
+            None => vec![self.client_version],
+        }
+    }
+
+    /// The highest version offered: the largest non-GREASE entry of
+    /// supported_versions if there is one (RFC 8446 §4.2.1: it then
+    /// replaces `client_version`), else `client_version`.
+    pub fn highest_version(&self) -> u16 {
+        self.supported_versions()
+            .and_then(|list| list.iter().copied().filter(|v| !is_grease(*v)).max())
+            .unwrap_or(self.client_version)
+    }
+
+    /// The first host_name of the server_name extension, if it is UTF-8.
+    pub fn server_name(&self) -> Option<&str> {
+        self.extensions.iter().find_map(|e| match e {
+            ClientExtension::ServerName(entries) => entries
+                .iter()
+                .find(|n| n.name_type == SNI_HOST_NAME)
+                .and_then(|n| std::str::from_utf8(&n.name).ok()),
+            _ => None,
+        })
+    }
+
+    /// The supported_versions list, if the extension is present.
+    pub fn supported_versions(&self) -> Option<&[u16]> {
+        self.extensions.iter().find_map(|e| match e {
+            ClientExtension::SupportedVersions(v) => Some(v.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// The supported_groups list, if the extension is present.
+    pub fn supported_groups(&self) -> Option<&[NamedGroup]> {
+        self.extensions.iter().find_map(|e| match e {
+            ClientExtension::SupportedGroups(g) => Some(g.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// The signature_algorithms list, if the extension is present.
+    pub fn signature_algorithms(&self) -> Option<&[SignatureScheme]> {
+        self.extensions.iter().find_map(|e| match e {
+            ClientExtension::SignatureAlgorithms(s) => Some(s.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// The groups of the key_share extension (empty if absent).
+    pub fn key_share_groups(&self) -> Vec<NamedGroup> {
+        self.extensions
+            .iter()
+            .find_map(|e| match e {
+                ClientExtension::KeyShare(shares) => Some(shares.iter().map(|s| s.group).collect()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// The extension types in wire order.
+    pub fn extension_types(&self) -> Vec<ExtensionType> {
+        self.extensions.iter().map(ClientExtension::typ).collect()
+    }
+}
+
+/// The name to put in SNI, if `name` may go there: a DNS name, without a
+/// trailing dot (RFC 6066 §3), ASCII (A-labels), not an address literal.
+fn sni_host_name(name: &str) -> Option<&str> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let bare = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .unwrap_or(name);
+    let usable = !name.is_empty()
+        && name.len() <= MAX_SNI_LEN
+        && name.is_ascii()
+        && !name.bytes().any(|b| b.is_ascii_control() || b == b' ')
+        && bare.parse::<IpAddr>().is_err();
+    usable.then_some(name)
+}
+
+impl Codec for ClientHello {
+    const NAME: &'static str = "ClientHello";
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_u16(out, self.client_version);
+        out.extend_from_slice(&self.random);
+        length_prefixed(out, LengthPrefix::U8, |o| {
+            o.extend_from_slice(&self.session_id);
+        });
+        length_prefixed(out, LengthPrefix::U16, |o| {
+            self.cipher_suites.iter().for_each(|c| c.encode(o));
+        });
+        length_prefixed(out, LengthPrefix::U8, |o| {
+            self.compression_methods.iter().for_each(|c| c.encode(o));
+        });
+        if !self.extensions.is_empty() {
+            length_prefixed(out, LengthPrefix::U16, |o| {
+                for e in &self.extensions {
+                    e.typ().encode(o);
+                    length_prefixed(o, LengthPrefix::U16, |o| e.encode_body(o));
+                }
+            });
+        }
+    }
+
+    /// Reads a ClientHello body; the extensions block is optional, so the
+    /// reader must hold exactly one body (as a handshake message gives it).
+    fn read(r: &mut Reader<'_>) -> Result<Self> {
+        let client_version = r.u16(Self::NAME)?;
+        let random = r.array::<RANDOM_LEN>(Self::NAME)?;
+        let session_id = read_session_id(r, Self::NAME)?;
+        let suites = non_empty_u16s(r.sub_u16(Self::NAME)?, "cipher_suites")?;
+        let compression = r.sub_u8(Self::NAME)?.rest();
+        if compression.is_empty() {
+            return Err(WireError::Empty("compression_methods"));
+        }
+        let mut extensions = Vec::new();
+        if !r.is_empty() {
+            let mut block = r.sub_u16(Self::NAME)?;
+            let mut seen = BTreeSet::new();
+            while !block.is_empty() {
+                let typ = ExtensionType::read(&mut block)?;
+                if !seen.insert(u16::from(typ)) {
+                    return Err(WireError::DuplicateExtension(u16::from(typ)));
+                }
+                let mut body = block.sub_u16("ClientHello extension")?;
+                extensions.push(ClientExtension::read_body(typ, &mut body)?);
+                body.expect_empty("ClientHello extension")?;
+            }
+        }
+        Ok(Self {
+            client_version,
+            random,
+            session_id,
+            cipher_suites: suites.into_iter().map(CipherSuite::from).collect(),
+            compression_methods: compression.iter().map(|c| Compression::from(*c)).collect(),
+            extensions,
+        })
+    }
+}
+
+/// Reads `session_id<0..32>`, shared with ServerHello.
+pub(super) fn read_session_id(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<u8>> {
+    let id = r.sub_u8(what)?.rest();
+    if id.len() > MAX_SESSION_ID_LEN {
+        return Err(WireError::TooLarge {
+            what: "session_id",
+            len: id.len(),
+            max: MAX_SESSION_ID_LEN,
+        });
+    }
+    Ok(id.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RANDOM: [u8; 32] = [0x11; 32];
+    const SHARE: [u8; 32] = [0x22; 32];
+
+    fn probe(v: TlsVersion, sni: Option<&str>) -> ClientHello {
+        ClientHello::for_probe(v, sni, RANDOM, SHARE)
+    }
+
+    /// A minimal TLS 1.0 ClientHello body without extensions, as very old
+    /// clients send it.
+    const MINIMAL_HELLO: [u8; 41] = [
+        0x03, 0x01, // client_version TLS 1.0
+        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, // random
+        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, //
+        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, //
+        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, //
+        0x00, // session_id length 0
+        0x00, 0x02, // cipher_suites length 2
+        0x00, 0x2f, // TLS_RSA_WITH_AES_128_CBC_SHA
+        0x01, // compression_methods length 1
+        0x00, // null
+    ];
+
+    #[test]
+    fn every_probe_hello_survives_encode_then_read() {
+        for v in TlsVersion::ALL {
+            for sni in [None, Some("mx.example.com")] {
+                let hello = probe(v, sni);
+                let bytes = hello.to_bytes();
+                assert_eq!(ClientHello::read_bytes(&bytes), Ok(hello.clone()), "{v}");
+                let again = ClientHello::read_bytes(&bytes).unwrap().to_bytes();
+                assert_eq!(again, bytes, "{v}: parse→encode changed bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn pre_tls13_hellos_pin_client_version_and_carry_no_supported_versions() {
+        for v in [TlsVersion::Tls10, TlsVersion::Tls11, TlsVersion::Tls12] {
+            let hello = probe(v, None);
+            assert_eq!(hello.client_version, v.wire());
+            assert_eq!(hello.supported_versions(), None);
+            assert_eq!(hello.offered_versions(), vec![v.wire()]);
+            assert_eq!(hello.highest_version(), v.wire());
+            assert!(hello.key_share_groups().is_empty());
+        }
+    }
+
+    #[test]
+    fn tls13_hello_offers_only_0x0304_with_an_x25519_share() {
+        let hello = probe(TlsVersion::Tls13, None);
+        assert_eq!(hello.client_version, 0x0303);
+        assert_eq!(hello.offered_versions(), vec![0x0304]);
+        assert_eq!(hello.highest_version(), 0x0304);
+        assert_eq!(hello.key_share_groups(), vec![NamedGroup::X25519]);
+        assert_eq!(hello.cipher_suites, TLS13_CIPHER_SUITES);
+        let share = hello.extensions.iter().find_map(|e| match e {
+            ClientExtension::KeyShare(s) => s.first().map(|s| s.key_exchange.clone()),
+            _ => None,
+        });
+        assert_eq!(share, Some(SHARE.to_vec()));
+    }
+
+    #[test]
+    fn no_probe_hello_offers_fallback_scsv_null_export_or_anonymous_suites() {
+        const TLS_FALLBACK_SCSV: u16 = 0x5600;
+        for v in TlsVersion::ALL {
+            for cs in probe(v, None).cipher_suites {
+                let name = cs.as_str().unwrap_or_default();
+                assert_ne!(u16::from(cs), TLS_FALLBACK_SCSV);
+                assert!(!name.is_empty(), "{v}: unnamed suite {cs:?}");
+                for bad in ["NULL", "EXPORT", "anon", "_DES_CBC_", "PSK"] {
+                    assert!(!name.contains(bad), "{v}: {name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn legacy_hellos_offer_no_tls12_only_suites_and_tls12_offers_both() {
+        let t10 = probe(TlsVersion::Tls10, None).cipher_suites;
+        assert!(t10.iter().all(|cs| !TLS12_ONLY_CIPHER_SUITES.contains(cs)));
+        let t12 = probe(TlsVersion::Tls12, None).cipher_suites;
+        assert!(LEGACY_CIPHER_SUITES.iter().all(|cs| t12.contains(cs)));
+        assert!(t12.contains(&CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256));
+    }
+
+    #[test]
+    fn signature_algorithms_only_from_tls12_on_with_sha1_for_old_servers() {
+        assert_eq!(probe(TlsVersion::Tls10, None).signature_algorithms(), None);
+        assert_eq!(probe(TlsVersion::Tls11, None).signature_algorithms(), None);
+        let schemes = probe(TlsVersion::Tls12, None);
+        let schemes = schemes.signature_algorithms().unwrap();
+        assert!(schemes.contains(&SignatureScheme::RSA_PKCS1_SHA1));
+        assert!(schemes.contains(&SignatureScheme::ECDSA_SHA1_Legacy));
+    }
+
+    #[test]
+    fn ffdhe_groups_are_offered_only_to_tls13() {
+        let is_ffdhe = |g: &NamedGroup| (0x0100..0x0200).contains(&u16::from(*g));
+        let t12 = probe(TlsVersion::Tls12, None);
+        assert!(!t12.supported_groups().unwrap().iter().any(is_ffdhe));
+        let t13 = probe(TlsVersion::Tls13, None);
+        assert!(t13.supported_groups().unwrap().iter().any(is_ffdhe));
+    }
+
+    #[test]
+    fn sni_is_sent_for_dns_names_without_trailing_dot() {
+        assert_eq!(
+            probe(TlsVersion::Tls12, Some("mx.example.com.")).server_name(),
+            Some("mx.example.com")
+        );
+    }
+
+    #[test]
+    fn sni_is_never_sent_for_address_literals_or_unusable_names() {
+        for name in [
+            "192.0.2.1",
+            "2001:db8::1",
+            "[2001:db8::1]",
+            "",
+            "bad name",
+            "mx.exämple.de",
+        ] {
+            let hello = probe(TlsVersion::Tls12, Some(name));
+            assert_eq!(hello.server_name(), None, "{name:?}");
+            assert!(!hello.extension_types().contains(&ExtensionType::ServerName));
+        }
+    }
+
+    #[test]
+    fn hellos_never_land_in_the_f5_padding_range() {
+        for v in TlsVersion::ALL {
+            for sni in [
+                None,
+                Some("a.b"),
+                Some("mail.a-rather-long-host-name.example.com"),
+            ] {
+                let len = HANDSHAKE_HEADER_LEN + probe(v, sni).to_bytes().len();
+                assert!(!PADDING_BUG_RANGE.contains(&len), "{v} {sni:?}: {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn record_form_uses_record_version_0x0301_for_every_version() {
+        for v in TlsVersion::ALL {
+            let rec = probe(v, None).to_record();
+            assert_eq!(rec.get(..3), Some(&[0x16, 0x03, 0x01][..]), "{v}"); // handshake, TLS 1.0
+            assert_eq!(rec.get(5), Some(&0x01), "{v}"); // msg_type client_hello
+        }
+    }
+
+    #[test]
+    fn reads_a_hello_without_extensions() {
+        let hello = ClientHello::read_bytes(&MINIMAL_HELLO).unwrap();
+        assert_eq!(hello.client_version, 0x0301);
+        assert_eq!(
+            hello.cipher_suites,
+            [CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA]
+        );
+        assert_eq!(hello.compression_methods, [Compression::Null]);
+        assert!(hello.extensions.is_empty());
+        assert_eq!(hello.offered_versions(), vec![0x0301]);
+        assert_eq!(hello.to_bytes(), MINIMAL_HELLO);
+    }
+
+    #[test]
+    fn every_prefix_of_a_hello_is_truncated() {
+        let bytes = probe(TlsVersion::Tls13, Some("mx.example.com")).to_bytes();
+        // A prefix that ends exactly after compression_methods is a valid
+        // hello without extensions, so it is skipped.
+        let no_ext_len = MINIMAL_HELLO.len() - 2 + 2 * TLS13_CIPHER_SUITES.len();
+        for n in 0..bytes.len() {
+            if n == no_ext_len {
+                continue;
+            }
+            let got = ClientHello::read_bytes(bytes.get(..n).unwrap());
+            assert_eq!(got, Err(WireError::Truncated("ClientHello")), "prefix {n}");
+        }
+    }
+
+    #[test]
+    fn parses_supported_versions_groups_sni_and_key_shares_of_a_foreign_hello() {
+        let mut body = MINIMAL_HELLO.to_vec();
+        body.extend_from_slice(&[
+            0x00, 0x2f, // extensions length 47
+            0x00, 0x00, 0x00, 0x0b, // server_name, length 11
+            0x00, 0x09, // server_name_list length 9
+            0x00, // host_name
+            0x00, 0x06, b'm', b'x', b'.', b'e', b'x', b'a', // "mx.exa"
+            0x00, 0x0a, 0x00, 0x06, // supported_groups, length 6
+            0x00, 0x04, // list length 4
+            0x00, 0x1d, 0x00, 0x17, // x25519, secp256r1
+            0x00, 0x2b, 0x00, 0x05, // supported_versions, length 5
+            0x04, // list length 4
+            0x7a, 0x7a, 0x03, 0x04, // GREASE, TLS 1.3
+            0x00, 0x33, 0x00, 0x09, // key_share, length 9
+            0x00, 0x07, // client_shares length 7
+            0x00, 0x17, 0x00, 0x03, 0x04, 0xaa, 0xbb, // secp256r1, 3-byte share
+        ]);
+        let hello = ClientHello::read_bytes(&body).unwrap();
+        assert_eq!(hello.server_name(), Some("mx.exa"));
+        assert_eq!(
+            hello.supported_groups(),
+            Some(&[NamedGroup::X25519, NamedGroup::secp256r1][..])
+        );
+        assert_eq!(hello.offered_versions(), vec![0x7a7a, 0x0304]);
+        assert_eq!(hello.highest_version(), 0x0304);
+        assert_eq!(hello.key_share_groups(), vec![NamedGroup::secp256r1]);
+        assert_eq!(hello.to_bytes(), body);
+    }
+
+    #[test]
+    fn rejects_duplicate_extensions() {
+        let mut body = MINIMAL_HELLO.to_vec();
+        body.extend_from_slice(&[
+            0x00, 0x08, // extensions length 8
+            0x00, 0x17, 0x00, 0x00, // extended_master_secret
+            0x00, 0x17, 0x00, 0x00, // extended_master_secret again
+        ]);
+        assert_eq!(
+            ClientHello::read_bytes(&body),
+            Err(WireError::DuplicateExtension(0x0017))
+        );
+    }
+
+    #[test]
+    fn rejects_extension_whose_length_overruns_the_block() {
+        let mut body = MINIMAL_HELLO.to_vec();
+        body.extend_from_slice(&[
+            0x00, 0x05, // extensions length 5
+            0xff, 0x01, 0x00, 0x09, // renegotiation_info claiming 9 bytes
+            0x00, // one byte present
+        ]);
+        assert_eq!(
+            ClientHello::read_bytes(&body),
+            Err(WireError::LengthMismatch {
+                what: "ClientHello extension",
+                stated: 9,
+                actual: 1
+            })
+        );
+    }
+
+    #[test]
+    fn rejects_extension_with_bytes_after_its_content() {
+        let mut body = MINIMAL_HELLO.to_vec();
+        body.extend_from_slice(&[
+            0x00, 0x06, // extensions length 6
+            0xff, 0x01, 0x00, 0x02, // renegotiation_info, length 2
+            0x00, // renegotiated_connection length 0
+            0x99, // stray byte
+        ]);
+        assert_eq!(
+            ClientHello::read_bytes(&body),
+            Err(WireError::TrailingData("ClientHello extension"))
+        );
+    }
+
+    #[test]
+    fn rejects_odd_cipher_suite_list_and_long_session_id() {
+        let mut odd = MINIMAL_HELLO.to_vec();
+        // cipher_suites length 3 (and one more byte so the vector fits)
+        odd.splice(35..37, [0x00, 0x03]);
+        odd.insert(39, 0x00);
+        assert_eq!(
+            ClientHello::read_bytes(&odd),
+            Err(WireError::PartialEntry {
+                what: "cipher_suites",
+                len: 3,
+                unit: 2
+            })
+        );
+        let mut long_id = MINIMAL_HELLO.to_vec();
+        long_id.splice(34..35, std::iter::once(33).chain([0u8; 33]));
+        assert_eq!(
+            ClientHello::read_bytes(&long_id),
+            Err(WireError::TooLarge {
+                what: "session_id",
+                len: 33,
+                max: 32
+            })
+        );
+    }
+
+    #[test]
+    fn rejects_trailing_bytes_after_the_extensions_block() {
+        let mut body = probe(TlsVersion::Tls12, None).to_bytes();
+        body.push(0x00);
+        assert_eq!(
+            ClientHello::read_bytes(&body),
+            Err(WireError::TrailingData("ClientHello"))
+        );
+    }
+
+    #[test]
+    fn unknown_extension_and_non_zero_padding_are_kept_verbatim() {
+        let mut body = MINIMAL_HELLO.to_vec();
+        body.extend_from_slice(&[
+            0x00, 0x0b, // extensions length 11
+            0xfe, 0xed, 0x00, 0x01, 0x42, // unknown 0xfeed, 1 byte
+            0x00, 0x15, 0x00, 0x02, 0x00, 0x01, // padding that is not all zero
+        ]);
+        let hello = ClientHello::read_bytes(&body).unwrap();
+        assert_eq!(
+            hello.extensions,
+            [
+                ClientExtension::Unknown {
+                    typ: ExtensionType::Unknown(0xfeed),
+                    body: vec![0x42]
+                },
+                ClientExtension::Unknown {
+                    typ: ExtensionType::Padding,
+                    body: vec![0x00, 0x01]
+                },
+            ]
+        );
+        assert_eq!(hello.to_bytes(), body);
+    }
+}
