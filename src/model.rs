@@ -468,16 +468,17 @@ impl ServerObservation {
             .any(|p| p.version.is_legacy() && p.result.is_accepted())
     }
 
-    /// True when at least one version got an answer (so the server was
-    /// reached and tested).
+    /// True when the server was reached and at least one version got an
+    /// answer from it (a drop or a refusal counts; a timeout before the
+    /// handshake, an earlier failure or an interruption does not).
     pub fn was_tested(&self) -> bool {
         self.error.is_none()
-            && self.versions.iter().any(|p| {
-                !matches!(
-                    p.result,
-                    VersionResult::NotTested(NotTested::EarlierStage { .. })
-                        | VersionResult::NotTested(NotTested::Interrupted)
-                )
+            && self.versions.iter().any(|p| match &p.result {
+                VersionResult::NotTested(
+                    NotTested::EarlierStage { .. } | NotTested::Interrupted,
+                ) => false,
+                VersionResult::Timeout { stage } => *stage == Stage::Handshake,
+                _ => true,
             })
     }
 }

@@ -513,7 +513,12 @@ async fn version_session(
             match (&outcome.summary, outcome.stream) {
                 (Some(summary), Some(tls)) => {
                     session.note(summary.clone());
-                    let mut client = SmtpClient::new(tls, cfg.timeouts, session.started.into_std());
+                    let started = session.started.into_std();
+                    let mut client = if cfg.implicit_tls {
+                        SmtpClient::new(tls, cfg.timeouts, started)
+                    } else {
+                        SmtpClient::after_starttls(tls, cfg.timeouts, started)
+                    };
                     if cfg.implicit_tls {
                         match session.stage(Stage::Greeting, client.read_greeting()).await {
                             Ok(Ok(g)) => out.banner = Some(g),
@@ -758,7 +763,13 @@ fn fold(
     let error = if reached {
         None
     } else {
-        p_failure.or_else(|| sessions.iter().find_map(|s| s.failure.clone()))
+        p_failure
+            .or_else(|| sessions.iter().find_map(|s| s.failure.clone()))
+            .or_else(|| {
+                sessions
+                    .iter()
+                    .find_map(|s| stopped_before_greeting(&s.probe.result))
+            })
     };
     let certificate = certificate(cfg, host.as_deref(), &sessions);
     ServerObservation {
@@ -773,6 +784,24 @@ fn fold(
         certificate,
         error,
         elapsed: started.elapsed(),
+    }
+}
+
+/// The failure to report when the run's deadline or Ctrl-C stopped a
+/// session before the server ever greeted.
+fn stopped_before_greeting(r: &VersionResult) -> Option<ProbeFailure> {
+    match r {
+        VersionResult::Timeout { stage } if *stage != Stage::Handshake => Some(ProbeFailure {
+            stage: *stage,
+            message: format!("{stage}: the run's deadline passed"),
+            timed_out: true,
+        }),
+        VersionResult::NotTested(NotTested::Interrupted) => Some(ProbeFailure {
+            stage: Stage::Connect,
+            message: "interrupted before the server answered".to_owned(),
+            timed_out: false,
+        }),
+        _ => None,
     }
 }
 
@@ -791,10 +820,19 @@ fn certificate(
     ];
     let now = UnixTime::now();
     let now_unix = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-    order.iter().find_map(|v| {
-        let s = sessions
-            .iter()
-            .find(|s| s.probe.version == *v && !s.probe.chain.is_empty())?;
+    // Chains from accepted versions first: a chain that came with a
+    // ServerHello of another version is still a chain, but a worse witness.
+    let candidates = [true, false].into_iter().flat_map(|accepted_only| {
+        order.iter().filter_map(move |v| {
+            sessions.iter().find(|s| {
+                s.probe.version == *v
+                    && !s.probe.chain.is_empty()
+                    && (!accepted_only || s.probe.result.is_accepted())
+            })
+        })
+    });
+    candidates.into_iter().find_map(|s| {
+        let v = &s.probe.version;
         let verdict = s.verdict.clone().unwrap_or_else(|| {
             let chain: Vec<CertificateDer<'_>> = s
                 .probe

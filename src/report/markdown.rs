@@ -80,7 +80,7 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                 let _ = writeln!(out, "- error at {}: {}", e.stage, md(&e.message));
             }
             if let Some(b) = &s.banner {
-                let _ = writeln!(out, "- banner: `{} {}`", b.code, code_span(&b.text()));
+                let _ = writeln!(out, "- banner: {} {}", b.code, md(&b.text()));
             }
             if let Some(e) = &s.ehlo {
                 let exts: Vec<String> = e.extensions.iter().map(|x| md(x)).collect();
@@ -89,9 +89,9 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
             if let Some(r) = &s.policy.mail_from {
                 let _ = writeln!(
                     out,
-                    "- MAIL FROM:<> before STARTTLS: `{} {}`",
+                    "- MAIL FROM:\\<\\> before STARTTLS: {} {}",
                     r.code,
-                    code_span(&r.text())
+                    md(&r.text())
                 );
             }
             for v in &s.versions {
@@ -179,12 +179,6 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
         }
     }
     out
-}
-
-/// Server text inside a code span: sanitized and without backticks, so
-/// it cannot close the span.
-fn code_span(s: &str) -> String {
-    crate::report::sanitize::for_terminal(s, MAX_SHOWN).replace('`', "'")
 }
 
 /// Server text inside a fenced block: sanitized, and a line of backticks

@@ -251,14 +251,18 @@ impl<'h> Flight<'h> {
     fn on_message(&mut self, msg: ServerMessage) -> Option<LegacyOutcome> {
         let have_hello = self.server_hello.is_some();
         match msg {
-            ServerMessage::ServerHello(_) if have_hello => Some(self.finish()),
+            ServerMessage::ServerHello(_) if have_hello => self.finish(),
             ServerMessage::ServerHello(sh) => {
                 // TLS 1.3 encrypts everything after the ServerHello, and a
                 // HelloRetryRequest waits for a second ClientHello.
                 let done = sh.is_hello_retry_request()
                     || sh.selected_version() >= TlsVersion::Tls13.wire();
                 self.server_hello = Some(sh);
-                done.then(|| self.finish())
+                if done {
+                    self.finish()
+                } else {
+                    None
+                }
             }
             ServerMessage::Certificate(c) => {
                 self.certificates = c.chain;
@@ -274,11 +278,12 @@ impl<'h> Flight<'h> {
                 }
                 None
             }
+            // The end of a TLS ≤ 1.2 flight; without a ServerHello, nonsense.
             ServerMessage::ServerHelloDone => self.unexpected("ServerHelloDone"),
             ServerMessage::OtherHandshake(_) => None,
             ServerMessage::Alert(alert) => {
                 if have_hello {
-                    return Some(self.finish());
+                    return self.finish();
                 }
                 let routine = matches!(
                     alert.description,
@@ -314,28 +319,20 @@ impl<'h> Flight<'h> {
 
     /// The ServerHello outcome if one arrived, else `otherwise`.
     fn finish_or(&self, otherwise: LegacyOutcome) -> LegacyOutcome {
-        match self.server_hello {
-            Some(_) => self.finish(),
-            None => otherwise,
-        }
+        self.finish().unwrap_or(otherwise)
     }
 
-    /// The ServerHello outcome from what arrived (called only once a
-    /// ServerHello is stored; otherwise reports a timeout-free `Closed`).
-    fn finish(&self) -> LegacyOutcome {
-        let Some(sh) = &self.server_hello else {
-            return LegacyOutcome::Closed {
-                bytes_received: self.received,
-            };
-        };
-        LegacyOutcome::ServerHello {
+    /// The ServerHello outcome from what arrived, if a ServerHello did.
+    fn finish(&self) -> Option<LegacyOutcome> {
+        let sh = self.server_hello.as_ref()?;
+        Some(LegacyOutcome::ServerHello {
             version: sh.selected_version(),
             cipher: sh.cipher_suite,
             group: sh.key_share_group().or(self.ske_group),
             certificates: self.certificates.clone(),
             cipher_was_offered: self.hello.cipher_suites.contains(&sh.cipher_suite),
             hello_retry: sh.is_hello_retry_request(),
-        }
+        })
     }
 }
 

@@ -1,7 +1,10 @@
-//! The one integration-test binary: one `mod` per area.
+//! The one integration-test binary: in-process servers on loopback and the
+//! probes and commands that run against them, one `mod` per area.
 
 mod cli;
 mod dns;
+mod hostile;
+mod legacy;
 mod probe;
 mod schannel;
 mod servers;

@@ -548,19 +548,18 @@ impl ClientHello {
     }
 }
 
-/// The name to put in SNI, if `name` may go there: a DNS name, without a
-/// trailing dot (RFC 6066 §3), ASCII (A-labels), not an address literal.
+/// The name to put in SNI, if `name` may go there: a DNS name in A-label
+/// form (letters, digits, `-`, `_`, `.`), without the trailing dot (RFC 6066
+/// §3), and not an address literal ("Literal IPv4 and IPv6 addresses are not
+/// permitted in HostName").
 fn sni_host_name(name: &str) -> Option<&str> {
     let name = name.strip_suffix('.').unwrap_or(name);
-    let bare = name
-        .strip_prefix('[')
-        .and_then(|n| n.strip_suffix(']'))
-        .unwrap_or(name);
     let usable = !name.is_empty()
         && name.len() <= MAX_SNI_LEN
-        && name.is_ascii()
-        && !name.bytes().any(|b| b.is_ascii_control() || b == b' ')
-        && bare.parse::<IpAddr>().is_err();
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && name.parse::<IpAddr>().is_err();
     usable.then_some(name)
 }
 

@@ -727,4 +727,136 @@ mod tests {
             Err(WireError::Truncated("ServerHello"))
         );
     }
+
+    /// Real replies captured from `openssl s_server` (OpenSSL 3.0, RSA
+    /// certificate) to tlscheck's probe hellos: tests/fixtures/tls/*.bin.
+    fn fixture_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls")
+    }
+
+    fn bin_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn every_captured_fixture_parses_and_starts_with_server_hello_or_alert() {
+        let files: Vec<_> = bin_files(&fixture_dir())
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+            .collect();
+        assert!(files.len() >= 5, "fixtures missing: {files:?}");
+        for path in files {
+            let bytes = std::fs::read(&path).unwrap();
+            let flight = parse_server_flight(&bytes).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            assert_eq!(flight.pending, 0, "{path:?}");
+            match flight.messages.first() {
+                Some(ServerMessage::ServerHello(sh)) => {
+                    assert_eq!(ServerHello::read_bytes(&sh.to_bytes()).as_ref(), Ok(sh));
+                }
+                Some(ServerMessage::Alert(_)) => {}
+                other => panic!("{path:?} starts with {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn fuzz_crashes_if_any_reparse_without_panicking() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/artifacts/tls_records");
+        for path in bin_files(&dir) {
+            let bytes = std::fs::read(&path).unwrap();
+            let _ = parse_server_flight(&bytes);
+        }
+    }
+
+    #[test]
+    fn captured_tls10_flight_has_hello_certificate_group_and_done() {
+        let bytes = include_bytes!("../../../tests/fixtures/tls/tls10_ecdhe_rsa_flight.bin");
+        let flight = parse_server_flight(bytes).unwrap();
+        let [ServerMessage::ServerHello(sh), ServerMessage::Certificate(cert), ServerMessage::ServerKeyExchange(ske), ServerMessage::ServerHelloDone] =
+            flight.messages.as_slice()
+        else {
+            panic!("{:?}", flight.messages);
+        };
+        assert_eq!(sh.selected_version(), 0x0301);
+        assert_eq!(
+            sh.cipher_suite,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA
+        );
+        assert_eq!(sh.downgrade_sentinel(), None);
+        assert_eq!(cert.chain.len(), 1);
+        assert_eq!(cert.chain[0].first(), Some(&0x30)); // DER SEQUENCE
+        assert_eq!(ske.ecdhe_named_group(), Some(NamedGroup::X25519));
+    }
+
+    #[test]
+    fn captured_tls13_reply_is_server_hello_then_change_cipher_spec_then_ciphertext() {
+        let bytes =
+            include_bytes!("../../../tests/fixtures/tls/tls13_server_hello_then_encrypted.bin");
+        let flight = parse_server_flight(bytes).unwrap();
+        let Some(ServerMessage::ServerHello(sh)) = flight.messages.first() else {
+            panic!("{:?}", flight.messages);
+        };
+        assert_eq!(sh.selected_version(), 0x0304);
+        assert_eq!(sh.legacy_version, 0x0303);
+        assert_eq!(sh.key_share_group(), Some(NamedGroup::X25519));
+        assert_eq!(
+            flight.messages.get(1),
+            Some(&ServerMessage::ChangeCipherSpec)
+        );
+        assert!(flight.messages[2..]
+            .iter()
+            .all(|m| matches!(m, ServerMessage::ApplicationData { .. })));
+    }
+
+    #[test]
+    fn captured_hello_retry_request_asks_for_p256() {
+        let bytes =
+            include_bytes!("../../../tests/fixtures/tls/tls13_hello_retry_request_p256.bin");
+        let flight = parse_server_flight(bytes).unwrap();
+        let Some(ServerMessage::ServerHello(hrr)) = flight.messages.first() else {
+            panic!("{:?}", flight.messages);
+        };
+        assert!(hrr.is_hello_retry_request());
+        assert_eq!(hrr.selected_version(), 0x0304);
+        assert_eq!(hrr.key_share_group(), Some(NamedGroup::secp256r1));
+    }
+
+    #[test]
+    fn captured_alert_is_fatal_protocol_version() {
+        let bytes = include_bytes!(
+            "../../../tests/fixtures/tls/alert_protocol_version_tls12_only_server.bin"
+        );
+        assert_eq!(
+            parse_server_flight(bytes).unwrap().messages,
+            vec![ServerMessage::Alert(Alert {
+                level: AlertLevel::Fatal,
+                description: AlertDescription::ProtocolVersion
+            })]
+        );
+    }
+
+    #[test]
+    fn captured_tls10_hello_from_a_tls13_server_carries_the_downgrade_sentinel() {
+        let bytes = include_bytes!(
+            "../../../tests/fixtures/tls/tls10_from_tls13_capable_server_downgrade_sentinel.bin"
+        );
+        let flight = parse_server_flight(bytes).unwrap();
+        let Some(ServerMessage::ServerHello(sh)) = flight.messages.first() else {
+            panic!("{:?}", flight.messages);
+        };
+        assert_eq!(sh.selected_version(), 0x0301);
+        assert_eq!(
+            sh.downgrade_sentinel(),
+            Some(DowngradeSentinel::Tls11OrBelow)
+        );
+    }
 }

@@ -138,6 +138,9 @@ pub fn rustls_config(
 /// TLS 1.0/1.1 and their SHA-1 signatures work.
 pub fn openssl_acceptor(min: SslVersion, max: SslVersion, id: &Identity) -> SslAcceptor {
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
+    // mozilla_intermediate_v5 switches TLS 1.0/1.1 off; the range below
+    // decides instead.
+    b.clear_options(openssl::ssl::SslOptions::NO_TLSV1 | openssl::ssl::SslOptions::NO_TLSV1_1);
     b.set_security_level(0);
     b.set_cipher_list("DEFAULT:@SECLEVEL=0").unwrap();
     b.set_min_proto_version(Some(min)).unwrap();
@@ -145,7 +148,8 @@ pub fn openssl_acceptor(min: SslVersion, max: SslVersion, id: &Identity) -> SslA
     let leaf = X509::from_der(&id.chain[0]).unwrap();
     b.set_certificate(&leaf).unwrap();
     for extra in id.chain.iter().skip(1) {
-        b.add_extra_chain_cert(X509::from_der(extra).unwrap()).unwrap();
+        b.add_extra_chain_cert(X509::from_der(extra).unwrap())
+            .unwrap();
     }
     b.set_private_key(&PKey::private_key_from_der(&id.key).unwrap())
         .unwrap();
