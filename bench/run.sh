@@ -23,6 +23,8 @@
 #   BENCH_SKIP_OTHERS=1           skip testssl.sh and sslscan
 #   BENCH_OUT=DIR                 keep the raw outputs there [default: a temp
 #                                 dir, removed at the end]
+#   BENCH_HOLD=SECS               keep the set-up running SECS (at most 1800)
+#                                 after the tables, to poke at it by hand
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -132,6 +134,9 @@ cleanup() {
     [[ -n ${WORK:-} ]] && stop_postfix "$WORK/etc"
     drop_ns "$NS_C"
     drop_ns "$NS_S"
+    rm -f "/etc/netns/$NS_C/resolv.conf"
+    rmdir "/etc/netns/$NS_C" 2>/dev/null || true
+    [[ -n ${MADE_ETC_NETNS:-} ]] && rmdir /etc/netns 2>/dev/null
     if [[ -n ${WORK:-} && -d $WORK && -z ${BENCH_OUT:-} ]]; then
         rm -rf "$WORK"
     fi
@@ -150,6 +155,7 @@ for stale in "$TMP_PREFIX"*; do
 done
 drop_ns "$NS_C"
 drop_ns "$NS_S"
+rm -f "/etc/netns/$NS_C/resolv.conf"
 
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -220,7 +226,7 @@ else
     command -v iptables-legacy >/dev/null && ipt=iptables-legacy
     in_s "$ipt" -A INPUT -i "$VETH_S" -j NFQUEUE --queue-num 0
     in_s "$ipt" -A OUTPUT -o "$VETH_S" -j NFQUEUE --queue-num 0
-    in_s "$PY" "$ROOT/bench/delay.py" --queue 0 --delay-ms "$half_ms" \
+    ip netns exec "$NS_S" "$PY" "$ROOT/bench/delay.py" --queue 0 --delay-ms "$half_ms" \
         --max-seconds "$DELAY_MAX_SECS" >"$WORK/log/delay.log" 2>&1 9>&- &
     DELAY_PID=$!
     sleep 0.5
@@ -234,7 +240,7 @@ log "delay: $DELAY_HOW"
 (
     cd "$WORK/pki"
     umask 077
-    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 -keyout ca.key -out ca.crt \
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 90 -keyout ca.key -out ca.crt \
         -subj "/CN=tlscheck bench CA" -addext "basicConstraints=critical,CA:TRUE" \
         -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -sha256 -keyout server.key -out server.csr \
@@ -247,8 +253,9 @@ log "delay: $DELAY_HOW"
         for name in "${NAMES[@]}"; do printf ',IP:%s' "${ADDR[$name]}"; done
         echo
     } >server.ext
+    # 90 days: a certificate about to expire is a finding of its own.
     openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -sha256 \
-        -days 2 -extfile server.ext -out server.crt 2>/dev/null
+        -days 90 -extfile server.ext -out server.crt 2>/dev/null
     chmod 644 ca.crt server.crt
 )
 CA=$WORK/pki/ca.crt
@@ -288,6 +295,11 @@ smtpd_client_connection_rate_limit = 0
 smtpd_client_message_rate_limit = 0
 smtpd_client_new_tls_session_rate_limit = 0
 default_process_limit = 200
+# Keep idle smtpd processes (defaults 100 s and 100 connections): the cases
+# then measure the protocol, not Postfix forking smtpd on demand, one after
+# the other (~15 ms each), after testssl.sh or sslscan let them expire.
+max_idle = 3600s
+max_use = 100000
 smtpd_tls_security_level = may
 smtpd_tls_cert_file = $WORK/pki/server.crt
 smtpd_tls_key_file = $WORK/pki/server.key
@@ -354,14 +366,21 @@ for name in "${NAMES[@]}"; do
 done
 
 # $DOMAIN: three MX (10, 20, 30) -> mx1..mx3, each with one A record.
-dns_args=(--keep-in-foreground --no-resolv --no-hosts --port=53 --bind-interfaces)
+# --local: dnsmasq answers the zone from its own data only, so an AAAA query
+# gets NOERROR with no records, as from a real authoritative server. Without
+# it dnsmasq answers REFUSED (no upstream), and the client's resolver retries
+# the AAAA query: one more RTT that a real zone would not cost.
+dns_args=(--keep-in-foreground --no-resolv --no-hosts --port=53 --bind-interfaces
+    --local="/$DOMAIN/")
 for i in 1 2 3; do
     dns_args+=(--mx-host="$DOMAIN,mx$i.$DOMAIN,${i}0" --host-record="mx$i.$DOMAIN,${ADDR[mx$i]}")
 done
-in_s dnsmasq "${dns_args[@]}" --listen-address="$DNS_FAR" --pid-file="$WORK/dnsmasq-far.pid" \
+# Started with `ip netns exec` itself (not in_s, a function that would run
+# in a subshell under &): $! is then the daemon's own pid.
+ip netns exec "$NS_S" dnsmasq "${dns_args[@]}" --listen-address="$DNS_FAR" --pid-file="$WORK/dnsmasq-far.pid" \
     --log-facility="$WORK/log/dnsmasq-far.log" 9>&- &
 DNS_FAR_PID=$!
-in_c dnsmasq "${dns_args[@]}" --listen-address="$DNS_NEAR" --pid-file="$WORK/dnsmasq-near.pid" \
+ip netns exec "$NS_C" dnsmasq "${dns_args[@]}" --listen-address="$DNS_NEAR" --pid-file="$WORK/dnsmasq-near.pid" \
     --log-facility="$WORK/log/dnsmasq-near.log" 9>&- &
 DNS_NEAR_PID=$!
 sleep 0.5
@@ -369,7 +388,17 @@ for dns in "$DNS_FAR" "$DNS_NEAR"; do
     mx=$(in_c dig +short +time=2 +tries=1 @"$dns" "$DOMAIN" MX | sort | tr '\n' ' ')
     [[ $mx == "10 mx1.$DOMAIN. 20 mx2.$DOMAIN. 30 mx3.$DOMAIN. " ]] ||
         die "DNS at $dns answers MX '$mx' for $DOMAIN"
+    status=$(in_c dig +time=2 +tries=1 @"$dns" "mx1.$DOMAIN" AAAA | sed -nE 's/.*status: ([A-Z]+).*/\1/p')
+    [[ $status == NOERROR ]] || die "DNS at $dns answers $status to AAAA mx1.$DOMAIN (want NOERROR, no data)"
 done
+# testssl.sh --mx and sslscan read /etc/resolv.conf: `ip netns exec` puts
+# /etc/netns/NS/resolv.conf in its place inside the namespace.
+if [[ ! -e /etc/netns ]]; then
+    mkdir /etc/netns
+    MADE_ETC_NETNS=1
+fi
+mkdir -p "/etc/netns/$NS_C"
+echo "nameserver $DNS_NEAR" >"/etc/netns/$NS_C/resolv.conf"
 
 # --- the path's real RTT -----------------------------------------------------------
 
@@ -399,9 +428,16 @@ median_min() {
 # One field of a `/usr/bin/time -v` report $2: the number after "$1: ".
 time_field() { awk -F': ' -v k="$1" 'index($0, k) { print $NF; exit }' "$2"; }
 
+# Milliseconds in bash `times` values "$1" + "$2" ("0m0.012s").
+cpu_ms() {
+    awk -v a="$1" -v b="$2" 'function ms(v, p) { split(v, p, /[ms]/); return (p[1] * 60 + p[2]) * 1000 }
+        BEGIN { printf "%.0f", ms(a) + ms(b) }'
+}
+
 # measure TOOL CASE NS CMD...: one warm-up run, then RUNS runs of CMD inside
 # namespace NS under /usr/bin/time -v; wall time from bash's EPOCHREALTIME
-# around it (µs; time's own %e has 10 ms steps). Appends to $RESULTS:
+# around it (µs; time's own %e has 10 ms steps), CPU from bash's `times`
+# (ms; time's has 10 ms steps too), peak RSS from time. Appends to $RESULTS:
 # tool, case, median wall ms, min wall ms, median CPU ms (user+sys, children
 # included), max peak RSS KiB, exit codes seen.
 # shellcheck disable=SC2016 # the inner bash expands them
@@ -412,17 +448,20 @@ measure() {
     mkdir -p "$dir"
     printf '    %-9s %-34s' "$tool" "$case"
     for ((i = 0; i <= RUNS; i++)); do
-        read -r s e rc < <(ip netns exec "$ns" bash -c '
-            out=$1 tv=$2 lim=$3; shift 3
+        # `times` (a builtin, so no fork) prints the children's user and
+        # sys time in ms: /usr/bin/time and everything it waited for.
+        read -r s e rc cu cs < <(timeout "$CMD_TIMEOUT" ip netns exec "$ns" bash -c '
+            out=$1 tv=$2; shift 2
             s=$EPOCHREALTIME
-            /usr/bin/time -v -o "$tv" timeout "$lim" "$@" >"$out" 2>&1 </dev/null
+            /usr/bin/time -v -o "$tv" "$@" >"$out" 2>&1 </dev/null
             rc=$?
             e=$EPOCHREALTIME
-            echo "$s $e $rc"' _ "$dir/out.$i" "$dir/time.$i" "$CMD_TIMEOUT" "$@")
+            times >"$tv.times"
+            { read -r _; read -r cu cs; } <"$tv.times"
+            echo "$s $e $rc $cu $cs"' _ "$dir/out.$i" "$dir/time.$i" "$@" || echo "0 $CMD_TIMEOUT 124 0m0s 0m0s")
         ((i == 0)) && continue # warm-up: page cache, first-run costs
         walls+="$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.1f", (e - s) * 1000 }') "
-        cpus+="$(awk -v u="$(time_field 'User time' "$dir/time.$i")" \
-            -v y="$(time_field 'System time' "$dir/time.$i")" 'BEGIN { printf "%.0f", (u + y) * 1000 }') "
+        cpus+="$(cpu_ms "$cu" "$cs") "
         rss+="$(time_field 'Maximum resident set size' "$dir/time.$i") "
         codes+="$rc "
         printf '.'
@@ -460,6 +499,26 @@ tlscheck_summary "$LAST_DIR/out.1" | sed 's/^/      /'
 measure tlscheck "$CASE_DNS_FAR" "$NS_C" "$TLSCHECK" --resolver "$DNS_FAR" --format json --ca-file "$CA" "$DOMAIN"
 tlscheck_summary "$LAST_DIR/out.1" | sed 's/^/      /'
 
+# --- where tlscheck's time goes: --transcript ---------------------------------------
+
+# Prints, per session, the transcript as "time in RTTs, direction, first
+# words" from a tlscheck JSON run with --transcript; of a multi-line reply
+# only its last line. The last number is when the session's last event was.
+timeline() {
+    jq -r --argjson rtt "$RTT_REAL" '
+        def rtts: (. / $rtt * 10 | round) / 10;
+        .targets[].servers[] | .address as $a | (.transcript // {}) | to_entries[] |
+        "    \(.key | . + " " * (6 - length)) " + ([.value[]
+            | select(.dir != "received" or (.text | test("^[0-9]{3}-") | not))
+            | "\(.at_ms | rtts)\(if .dir == "sent" then ">" elif .dir == "received" then "<" else "!" end)\(.text | gsub("\\s+"; " ") | .[0:20])"
+        ] | join(" | ")) + "   => ends at \(.value | map(.at_ms) | max // 0 | rtts) RTT"' "$1"
+}
+log "tlscheck --transcript on ${ADDR[all]} (times in RTTs of $RTT_REAL ms from each session's connect; > sent, < received, ! note)"
+# Right after the measured runs, so Postfix's smtpd processes are warm.
+in_c timeout "$CMD_TIMEOUT" "$TLSCHECK" --host --format json --transcript --ca-file "$CA" \
+    "${ADDR[all]}" >"$WORK/transcript-all.json" 2>&1 || true
+timeline "$WORK/transcript-all.json" || head -c 500 "$WORK/transcript-all.json"
+
 if ((SKIP_OTHERS == 0)); then
     # testssl.sh: -p is its protocol check (SSLv2, SSLv3, TLS 1.0-1.3, and
     # NPN/ALPN which it skips under STARTTLS); nothing else is run. --nodns
@@ -480,23 +539,15 @@ if ((SKIP_OTHERS == 0)); then
         measure sslscan "$case_name" "$NS_C" "${sslscan_args[@]}" "${ADDR[$which]}:25"
         grep -E '^(SSLv[23]|TLSv1\.[0-3]) ' "$LAST_DIR/out.1" | sed -E 's/ +/ /g; s/^/      /' | paste -sd';' - || true
     done
+    # The domain: testssl.sh looks the MX up itself (--mx, one server after
+    # the other, through the near resolver in resolv.conf); sslscan has no MX
+    # mode, so it gets the three exchange names in a --targets file.
+    measure testssl "$CASE_DNS_NEAR" "$NS_C" testssl -p --quiet --color 0 --warnings off --mx "$DOMAIN"
+    grep -cE '^ *TLS 1\.2 +offered' "$LAST_DIR/out.1" | sed 's/^/      servers with "TLS 1.2 offered": /'
+    printf 'mx%s.%s:25\n' 1 "$DOMAIN" 2 "$DOMAIN" 3 "$DOMAIN" >"$WORK/sslscan-targets.txt"
+    measure sslscan "$CASE_DNS_NEAR" "$NS_C" "${sslscan_args[@]}" --targets="$WORK/sslscan-targets.txt"
+    grep -cE '^TLSv1\.2 +enabled' "$LAST_DIR/out.1" | sed 's/^/      servers with "TLSv1.2 enabled": /'
 fi
-
-# --- where tlscheck's time goes: --transcript ---------------------------------------
-
-# Prints, per session, every transcript event as "time in RTTs, direction,
-# first words" from a tlscheck JSON run with --transcript.
-timeline() {
-    jq -r --argjson rtt "$RTT_REAL" '
-        .targets[].servers[] | .address as $a | (.transcript // {}) | to_entries[] |
-        "    \($a) \(.key):  " + ([.value[] |
-            "\((.at_ms / $rtt * 10 | round) / 10)\(if .dir == "sent" then ">" elif .dir == "received" then "<" else "!" end)\(.text | gsub("\\s+"; " ") | .[0:22])"
-        ] | join(" | "))' "$1"
-}
-log "tlscheck --transcript on ${ADDR[all]} (times in RTTs of $RTT_REAL ms from each session's connect; > sent, < received, ! note)"
-in_c timeout "$CMD_TIMEOUT" "$TLSCHECK" --host --format json --transcript --ca-file "$CA" \
-    "${ADDR[all]}" >"$WORK/transcript-all.json" 2>&1 || true
-timeline "$WORK/transcript-all.json" || head -c 500 "$WORK/transcript-all.json"
 
 # --- batch on loopback ---------------------------------------------------------
 
@@ -511,23 +562,34 @@ done >"$BATCH_FILE"
 BATCH_RESULTS=$WORK/batch.tsv
 : >"$BATCH_RESULTS"
 
+# "BUSY TOTAL" jiffies of the whole machine from /proc/stat (all cores):
+# the batch shares two cores with the Postfix it talks to.
+host_cpu() {
+    awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+        print t - $5 - $6, t; exit }' /proc/stat
+}
+
 # batch LABEL [FLAGS...]: runs the batch once inside the server namespace
 # (loopback, no delay) and samples tlscheck's VmRSS every 0.5 s.
+# shellcheck disable=SC2016 # $0 and $@ expand in the inner bash
 batch() {
-    local label=$1 tv out samples pid tpid wall s e rc cpu rss lines bad
+    local label=$1 tv out samples pidfile pid tpid wall s e rc cpu rss lines bad
     shift
-    tv=$WORK/runs/batch-$label.time out=$WORK/runs/batch-$label.ndjson samples=$WORK/runs/batch-$label.rss
+    tv=$WORK/runs/batch-$label.time out=$WORK/runs/batch-$label.ndjson
+    samples=$WORK/runs/batch-$label.rss pidfile=$WORK/runs/batch-$label.pid
     : >"$samples"
+    rm -f "$pidfile"
+    local busy0 busy1
+    busy0=$(host_cpu)
     s=$EPOCHREALTIME
-    in_s /usr/bin/time -v -o "$tv" timeout "$BATCH_TIMEOUT" "$TLSCHECK" --format ndjson \
+    # The inner bash writes its pid and then execs tlscheck under that pid.
+    ip netns exec "$NS_S" /usr/bin/time -v -o "$tv" timeout "$BATCH_TIMEOUT" \
+        bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$TLSCHECK" --format ndjson \
         --ca-file "$CA" --input "$BATCH_FILE" "$@" >"$out" 2>"$out.err" </dev/null 9>&- &
     tpid=$!
     pid=""
     while kill -0 "$tpid" 2>/dev/null; do
-        if [[ -z $pid ]]; then
-            # time -> timeout -> tlscheck
-            pid=$(pgrep -P "$(pgrep -P "$tpid" | head -n1)" 2>/dev/null | head -n1) || pid=""
-        fi
+        [[ -z $pid && -s $pidfile ]] && pid=$(<"$pidfile")
         if [[ -n $pid ]]; then
             awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null >>"$samples" || true
         fi
@@ -536,6 +598,7 @@ batch() {
     rc=0
     wait "$tpid" || rc=$?
     e=$EPOCHREALTIME
+    busy1=$(host_cpu)
     wall=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", e - s }')
     cpu=$(awk -v u="$(time_field 'User time' "$tv")" -v y="$(time_field 'System time' "$tv")" \
         'BEGIN { printf "%.2f", u + y }')
@@ -549,8 +612,11 @@ batch() {
     rmax=$(sort -n "$samples" | tail -n1)
     rfirst=$(head -n1 "$samples")
     rlast=$(tail -n1 "$samples")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$wall" "$cpu" "$rss" "$lines" "$bad" \
-        "$n" "${rmin:--}" "${rmax:--}" "${rfirst:--}" "${rlast:--}" "$rc" >>"$BATCH_RESULTS"
+    local busy
+    busy=$(awk -v a="$busy0" -v b="$busy1" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        t = y[2] - x[2]; printf "%.0f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0) }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$wall" "$cpu" "$rss" "$lines" "$bad" \
+        "$n" "${rmin:--}" "${rmax:--}" "${rfirst:--}" "${rlast:--}" "$rc" "$busy" >>"$BATCH_RESULTS"
     printf '    %-28s %s s, %s lines, exit %s\n' "$label" "$wall" "$lines" "$rc"
 }
 
@@ -589,7 +655,7 @@ if ((SKIP_OTHERS == 0)); then
     echo
     echo "=== Ratios (median wall time, median CPU) against tlscheck on the same server"
     printf '%-30s %16s %16s %16s %16s\n' CASE "testssl/tlscheck" "(CPU)" "sslscan/tlscheck" "(CPU)"
-    for case_name in "$CASE_ALL" "$CASE_MODERN"; do
+    for case_name in "$CASE_ALL" "$CASE_MODERN" "$CASE_DNS_NEAR"; do
         awk -F'\t' -v c="$case_name" '$2 == c { w[$1] = $3; u[$1] = $5 } END {
             printf "%-30s %15.1fx %15.1fx %15.1fx %15.1fx\n", c,
                 w["testssl"] / w["tlscheck"], u["testssl"] / (u["tlscheck"] ? u["tlscheck"] : 1),
@@ -598,15 +664,25 @@ if ((SKIP_OTHERS == 0)); then
 fi
 
 echo
-echo "=== Batch: $BATCH_TARGETS targets, --format ndjson --input FILE, loopback (no delay)"
-echo "    RSS sampled every 0.5 s from /proc/PID/status (VmRSS); 'no answer' = targets with a session that timed out, was dropped or not tested"
-printf '%-28s %8s %10s %8s %8s %6s %9s %8s %28s %5s\n' "--max-connections" WALL "targets/s" CPU "RSS(max)" LINES "no answer" SAMPLES "VmRSS min/max (first..last)" EXIT
-while IFS=$'\t' read -r label wall cpu rss lines bad n rmin rmax rfirst rlast rc; do
+echo "=== Batch: $BATCH_TARGETS targets, --format ndjson --input FILE, loopback (no delay), one run each"
+echo "    CPU = tlscheck user+sys; ms/target = that CPU per target; HOST = busy share of all cores during the run"
+echo "    (Postfix on the same machine does the other half of every handshake); VmRSS sampled every 0.5 s"
+echo "    from /proc/PID/status; NO ANSWER = targets with a session that timed out, was dropped or not tested"
+echo "    GROWTH = (last - first VmRSS sample) / targets: ~0 when memory is steady"
+printf '%-26s %7s %9s %7s %9s %5s %8s %6s %6s %7s %28s %9s %4s\n' "--max-connections" WALL "targets/s" CPU "ms/target" HOST "RSS(max)" LINES "NO ANS" SAMPLES "VmRSS min/max (first..last)" GROWTH EXIT
+while IFS=$'\t' read -r label wall cpu rss lines bad n rmin rmax rfirst rlast rc busy; do
     awk -v l="$label" -v w="$wall" -v c="$cpu" -v r="$rss" -v ln="$lines" -v b="$bad" -v n="$n" \
-        -v a="$rmin" -v z="$rmax" -v f="$rfirst" -v la="$rlast" -v t="$BATCH_TARGETS" -v x="$rc" 'BEGIN {
-        printf "%-28s %7.1fs %10.0f %7.2fs %6.1fMB %6d %9d %8d %28s %5s\n", l, w, t / w, c, r / 1024, ln, b, n,
-            sprintf("%.1f/%.1fMB (%.1f..%.1f)", a / 1024, z / 1024, f / 1024, la / 1024), x }'
+        -v a="$rmin" -v z="$rmax" -v f="$rfirst" -v la="$rlast" -v t="$BATCH_TARGETS" -v x="$rc" -v h="$busy" 'BEGIN {
+        printf "%-26s %6.1fs %9.0f %6.2fs %9.2f %4d%% %6.1fMB %6d %6d %7d %28s %6.1fKB %4s\n", l, w, t / w, c, 1000 * c / t, h,
+            r / 1024, ln, b, n, sprintf("%.1f/%.1fMB (%.1f..%.1f)", a / 1024, z / 1024, f / 1024, la / 1024),
+            (la - f) / t, x }'
 done <"$BATCH_RESULTS"
 
 echo
 [[ -n ${BENCH_OUT:-} ]] && echo "raw outputs kept in $WORK" || echo "raw outputs were in $WORK (set BENCH_OUT=DIR to keep them)"
+
+if [[ -n ${BENCH_HOLD:-} ]]; then
+    hold=$((BENCH_HOLD > 1800 ? 1800 : BENCH_HOLD))
+    echo "BENCH_HOLD: namespaces $NS_C/$NS_S stay up for ${hold}s (ip netns exec $NS_C ...)"
+    sleep "$hold"
+fi
