@@ -747,7 +747,6 @@ fn describe_system(servers: &[NameServerConfig]) -> String {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests may unwrap")]
 mod tests {
     use super::*;
     use hickory_resolver::proto::op::Query;

@@ -102,7 +102,11 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
         let transcript = cfg.transcript;
         let mut stream_err: Option<std::io::Error> = None;
         let started = tlscheck::run::now_rfc3339();
+        let progress = progress_bar(cfg.targets.len());
         let mut on_done = |t: &tlscheck::outcome::TargetReport| {
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
             if ndjson && stream_err.is_none() {
                 let line = report::json::render_line(t, &started, transcript);
                 let mut out = std::io::stdout().lock();
@@ -112,6 +116,9 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
             }
         };
         let r = tlscheck::run::run(cfg.clone(), cancel_rx, &mut on_done).await;
+        if let Some(bar) = progress {
+            bar.finish_and_clear();
+        }
         (r, stream_err)
     });
     let (report, stream_err) = report;
@@ -131,6 +138,25 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
     // Do not wait for probes the deadline abandoned.
     runtime.shutdown_background();
     Ok(report.exit)
+}
+
+/// A progress bar on stderr for runs of several targets, only when stderr
+/// is a terminal (never in pipes, logs or CI).
+fn progress_bar(targets: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if targets < 2 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(u64::try_from(targets).unwrap_or(u64::MAX)),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} targets, {elapsed} {msg}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
 }
 
 fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {

@@ -240,6 +240,7 @@ impl Session<'_> {
                 Ok(Err(e)) => return Err(not_ready(earlier(&e), Some(failure_of(&e)), Vec::new())),
                 Ok(Ok(s)) => s,
             };
+            self.note(format!("connected to {}", self.addr));
             if upto == Upto::Connect {
                 return Ok(Ready {
                     stream: Some(stream),
@@ -271,7 +272,7 @@ impl Session<'_> {
                         greeting.code,
                         wait.as_millis()
                     ));
-                    let _ = self.stage(Stage::Greeting, client.quit()).await;
+                    let _ = self.stage(Stage::Greeting, client.quit_and_close()).await;
                     if let Err(stop) = self.stage(Stage::Greeting, tokio::time::sleep(wait)).await {
                         return Err(not_ready(stop.result(), None, client.take_transcript()));
                     }
@@ -282,7 +283,7 @@ impl Session<'_> {
                 } else {
                     NotTested::GreetingRejected(greeting.clone())
                 });
-                let _ = self.stage(Stage::Quit, client.quit()).await;
+                let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
                 let mut nr = not_ready(result, None, client.take_transcript());
                 nr.banner = Some(greeting);
                 return Err(nr);
@@ -322,7 +323,7 @@ impl Session<'_> {
                 });
             }
             if !crate::smtp::reply::has_extension(&ehlo.extensions, "STARTTLS") {
-                let _ = self.stage(Stage::Quit, client.quit()).await;
+                let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
                 return Err(fail(
                     VersionResult::NotTested(NotTested::NoStarttls),
                     &mut client,
@@ -335,7 +336,7 @@ impl Session<'_> {
                 Ok(Ok(r)) => r,
             };
             if reply.code != 220 {
-                let _ = self.stage(Stage::Quit, client.quit()).await;
+                let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
                 return Err(fail(
                     VersionResult::NotTested(NotTested::StarttlsRefused(reply.clone())),
                     &mut client,
@@ -541,7 +542,7 @@ async fn version_session(
                                 );
                             }
                             out.probe.post_tls_ehlo = Some(e.reply);
-                            let _ = session.stage(Stage::Quit, client.quit()).await;
+                            let _ = session.stage(Stage::Quit, client.quit_and_close()).await;
                         }
                         Ok(Err(e)) => session.note(format!("EHLO inside TLS failed: {e}")),
                         Err(_) => session.note("EHLO inside TLS: stopped".to_owned()),
@@ -648,7 +649,7 @@ async fn policy_session(
             policy.requires_tls = crate::smtp::reply::requires_tls(&reply);
             policy.mail_from = Some(reply);
             let _ = session.stage(Stage::Rset, client.rset()).await;
-            let _ = session.stage(Stage::Quit, client.quit()).await;
+            let _ = session.stage(Stage::Quit, client.quit_and_close()).await;
         }
         Ok(Err(e)) => policy.error = Some(e.to_string()),
         Err(stop) => policy.error = Some(describe(&stop.result())),

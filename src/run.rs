@@ -23,6 +23,8 @@ use crate::tls::cert::{root_store, ChainVerifier};
 
 /// The SMTP port.
 const SMTP_PORT: u16 = 25;
+/// The SMTPS port (implicit TLS, RFC 8314 §3.3).
+const SMTPS_PORT: u16 = 465;
 /// How often a throttled session is retried, and the first wait.
 const THROTTLE_RETRIES: u32 = 2;
 const THROTTLE_BACKOFF: Duration = Duration::from_secs(2);
@@ -204,6 +206,19 @@ async fn check_target(
             }
         }
     };
+    // Port 465 is SMTPS (RFC 8314): TLS on connect, whether the port came
+    // from --port or from the target itself.
+    let smtps;
+    let probe_cfg =
+        if !probe_cfg.implicit_tls && list.iter().any(|(_, a, _)| a.port() == SMTPS_PORT) {
+            smtps = ProbeConfig {
+                implicit_tls: true,
+                ..probe_cfg.clone()
+            };
+            &smtps
+        } else {
+            probe_cfg
+        };
     let servers = probe_all(probe_cfg, list).await;
     let mut findings: Vec<Finding> = server_findings(&servers, &cfg.policy);
     let mut null_mx = false;

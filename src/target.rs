@@ -468,7 +468,6 @@ fn a_label(input: &str, label: &str) -> Result<String> {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests may unwrap")]
 mod tests {
     use super::*;
 

@@ -21,6 +21,7 @@ fn finding(
         signatures: Vec::new(),
         fix_short,
         remediation: vec![remediation.to_owned()],
+        fix: None,
     }
 }
 

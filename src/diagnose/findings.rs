@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::diagnose::remediation::{self, Remediation, ServerSoftware};
 use crate::model::{
     CertVerdict, NotTested, Rejection, ServerObservation, StarttlsStatus, TlsVersion, VersionResult,
 };
@@ -51,8 +52,20 @@ pub struct Finding {
     pub signatures: Vec<&'static str>,
     /// The fix in a few words, for the summary line.
     pub fix_short: &'static str,
-    /// The steps that fix it.
+    /// The steps that fix it, in this situation.
     pub remediation: Vec<String>,
+    /// How to do it on the server's software (recognised from the
+    /// greeting and EHLO), with a snippet to paste where there is one.
+    pub fix: Option<Fix>,
+}
+
+/// Software-specific remediation attached to a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fix {
+    /// The software it is written for.
+    pub software: ServerSoftware,
+    /// Title, steps and snippet.
+    pub remediation: Remediation,
 }
 
 /// The policy a check is judged against (`--require-tls`, `--forbid-legacy`).
@@ -140,6 +153,7 @@ pub fn server_findings(servers: &[ServerObservation], policy: &CheckPolicy) -> V
                 "Home, office and most cloud networks block outbound port 25; run tlscheck from the mail server's own network or a host that may send mail.".to_owned(),
                 "If the servers should be reachable, check their firewall and that the MX addresses are current.".to_owned(),
             ],
+            fix: None,
         });
     }
     let mut findings = acc.finish();
@@ -223,7 +237,47 @@ fn version_evidence(s: &ServerObservation) -> String {
     format!("{}: {}", server_label(s), parts.join(", "))
 }
 
+/// The server software, recognised from the greeting and the EHLO reply.
+pub fn software(s: &ServerObservation) -> ServerSoftware {
+    let banner = s.banner.as_ref().map(|b| b.text()).unwrap_or_default();
+    let ehlo: Vec<String> = s
+        .ehlo
+        .as_ref()
+        .map(|e| e.reply.lines.clone())
+        .unwrap_or_default();
+    remediation::detect(&banner, &ehlo)
+}
+
+/// The software-specific fix for a finding id, where there is one.
+fn fix_for(id: &str, software: ServerSoftware) -> Option<Fix> {
+    let make: fn(ServerSoftware) -> Remediation = match id {
+        "legacy-tls-only" | "no-tls-version-accepted" | "tls12-legacy-ciphers-only" => {
+            remediation::enable_tls12
+        }
+        "legacy-tls-enabled" => remediation::disable_legacy,
+        "no-starttls" => remediation::enable_starttls,
+        "starttls-refused" => remediation::repair_starttls,
+        _ => return None,
+    };
+    Some(Fix {
+        software,
+        remediation: make(software),
+    })
+}
+
 fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator) {
+    let mut mine = Accumulator::default();
+    server_checks(s, policy, &mut mine);
+    let sw = software(s);
+    for mut f in mine.finish() {
+        if f.fix.is_none() {
+            f.fix = fix_for(f.id, sw);
+        }
+        acc.add(f);
+    }
+}
+
+fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator) {
     let who = server_label(s);
     if let Some(err) = &s.error {
         if !(err.timed_out && err.stage == crate::model::Stage::Connect) {
@@ -237,6 +291,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
                 remediation: vec![
                     "Check that the SMTP service is running and listening on this address and port, and that no firewall rejects the connection.".to_owned(),
                 ],
+                fix: None,
             });
         } else {
             acc.add(Finding {
@@ -249,6 +304,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
                 remediation: vec![
                     "A silent drop usually means a firewall; if every server times out, the network tlscheck runs from may block outbound port 25.".to_owned(),
                 ],
+                fix: None,
             });
         }
         return;
@@ -270,6 +326,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
                     signatures: vec![sig::THROTTLED_421],
                     fix_short: "run again later or with --per-server 1",
                     remediation: vec!["Run again with --per-server 1, or later; the server limits connections per client.".to_owned()],
+                    fix: None,
                 }
             } else {
                 Finding {
@@ -282,6 +339,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
                     remediation: vec![
                         "The server rejects this client's address before any TLS: check its connection filtering, IP block lists, or allow the address tlscheck runs from.".to_owned(),
                     ],
+                    fix: None,
                 }
             });
             return;
@@ -308,9 +366,9 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
                 signatures: vec![sig::MUST_STARTTLS_451, sig::TLS_NOT_AVAILABLE_454],
                 fix_short: "enable STARTTLS with a certificate for the server's name",
                 remediation: vec![
-                    "Exchange: assign a certificate whose name matches the Receive connector FQDN to SMTP (Enable-ExchangeCertificate -Services SMTP) and check the connector's AuthMechanism includes Tls.".to_owned(),
-                    "Postfix: set smtpd_tls_security_level = may with smtpd_tls_chain_files (or smtpd_tls_cert_file/key_file), then postfix reload.".to_owned(),
+                    "Give the SMTP service a certificate for the name senders connect to and turn STARTTLS on; senders that only prefer TLS fall back to plain text, those that require it queue and bounce.".to_owned(),
                 ],
+                fix: None,
             });
             return;
         }
@@ -325,6 +383,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
                 remediation: vec![
                     "A 454 reply to STARTTLS almost always means the server cannot load its certificate or private key: check the files, their permissions and the server's log.".to_owned(),
                 ],
+                fix: None,
             });
             return;
         }
@@ -360,6 +419,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
                 "Enable TLS 1.2 for the server side (Windows: SCHANNEL\\Protocols\\TLS 1.2\\Server Enabled=1, DisabledByDefault=0) and restart.".to_owned(),
                 "Check that the certificate bound to SMTP has a private key the service can read.".to_owned(),
             ],
+            fix: None,
         });
     } else if legacy && !modern {
         let mut signatures = vec![sig::SOCKET_ERROR_421, sig::TLS_NEGOTIATION_SOCKET_ERROR];
@@ -374,8 +434,9 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
             signatures,
             fix_short: "enable TLS 1.2 (SCHANNEL TLS 1.2 Server and Client keys) and restart",
             remediation: vec![
-                "Enable TLS 1.2 on the server side (it receives) and the client side (it sends), then restart the server and install current Windows/Exchange updates.".to_owned(),
+                "Enable TLS 1.2 on the server side (it receives) and on the client side (it sends), then restart the service and run tlscheck again.".to_owned(),
             ],
+            fix: None,
         });
     } else if legacy && modern {
         acc.add(Finding {
@@ -393,6 +454,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
                 "Receiving works. The server's sending side (its Send connector) cannot be seen from here: if it still offers only TLS 1.0/1.1, Office 365 drops its connections. Check the SCHANNEL TLS 1.2\\Client key, run `tlscheck schannel` on a registry export, or let it send to `tlscheck listen`.".to_owned(),
                 "Disable TLS 1.0 and 1.1 on both sides once no partner needs them.".to_owned(),
             ],
+            fix: None,
         });
     }
 
@@ -408,6 +470,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
                     signatures: vec![sig::TLS_NEGOTIATION_SOCKET_ERROR],
                     fix_short: "enable ECDHE AES-GCM cipher suites",
                     remediation: vec!["Enable the TLS_ECDHE_RSA_WITH_AES_*_GCM_* (or ECDSA) suites; Windows: update and check the cipher suite order policy.".to_owned()],
+                    fix: None,
                 });
             }
         }
@@ -422,6 +485,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
             signatures: Vec::new(),
             fix_short: "enable TLS 1.3",
             remediation: vec!["Enable TLS 1.3 on the server (Postfix with OpenSSL 1.1.1+ does by default; Exchange Server does not offer TLS 1.3 for SMTP).".to_owned()],
+            fix: None,
         });
     } else if modern && !accepted.contains(&TlsVersion::Tls13) {
         acc.add(Finding {
@@ -432,6 +496,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
             signatures: Vec::new(),
             fix_short: "nothing required",
             remediation: vec!["Nothing is required. Exchange Server does not support TLS 1.3 for SMTP; on Postfix it comes with OpenSSL 1.1.1 or newer.".to_owned()],
+            fix: None,
         });
     }
 
@@ -445,12 +510,28 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
                 signatures: vec![sig::TLS_NEGOTIATION_SOCKET_ERROR],
                 fix_short: "look at the transcript (--transcript)",
                 remediation: vec!["Run with --transcript and compare with `openssl s_client -starttls smtp`; a middlebox (firewall SMTP inspection) often causes this.".to_owned()],
+                fix: None,
             });
         }
     }
 
     if let Some(c) = &s.certificate {
         cert_findings(&who, c, policy, acc);
+    }
+}
+
+fn expires_soon(who: &str, c: &crate::model::CertSummary) -> Finding {
+    Finding {
+        id: "certificate-expires-soon",
+        severity: Severity::Warning,
+        title: format!("The certificate expires in {} day(s)", c.days_left),
+        evidence: vec![format!("{who}: notAfter {}", c.not_after)],
+        signatures: vec![sig::CERT_VALIDATION_450],
+        fix_short: "renew the certificate",
+        remediation: vec![
+            "Renew the certificate and bind the new one to SMTP before it expires.".to_owned(),
+        ],
+        fix: None,
     }
 }
 
@@ -461,21 +542,19 @@ fn cert_findings(
     acc: &mut Accumulator,
 ) {
     let validated_connectors = "Opportunistic TLS still works (senders encrypt anyway), but connectors that validate certificates (Office 365 partner connectors, MTA-STS, DANE) refuse it.";
+    let expiring = c.days_left >= 0 && c.days_left < policy.cert_warn_days;
+    if expiring
+        && !matches!(
+            c.verdict,
+            CertVerdict::Trusted | CertVerdict::TrustedNameNotChecked
+        )
+    {
+        acc.add(expires_soon(who, c));
+    }
     let (id, title, fix) = match &c.verdict {
         CertVerdict::Trusted | CertVerdict::TrustedNameNotChecked => {
-            if c.days_left < policy.cert_warn_days {
-                acc.add(Finding {
-                    id: "certificate-expires-soon",
-                    severity: Severity::Warning,
-                    title: format!("The certificate expires in {} days", c.days_left),
-                    evidence: vec![format!("{who}: notAfter {}", c.not_after)],
-                    signatures: vec![sig::CERT_VALIDATION_450],
-                    fix_short: "renew the certificate",
-                    remediation: vec![
-                        "Renew the certificate and bind the new one to SMTP before it expires."
-                            .to_owned(),
-                    ],
-                });
+            if expiring {
+                acc.add(expires_soon(who, c));
             }
             return;
         }
@@ -524,11 +603,11 @@ fn cert_findings(
         signatures: vec![sig::CERT_VALIDATION_450, sig::CERT_VALIDATION_454],
         fix_short: fix,
         remediation: vec![validated_connectors.to_owned()],
+        fix: None,
     });
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use std::time::Duration;
 
@@ -637,7 +716,13 @@ mod tests {
     #[test]
     fn findings_table() {
         let p = CheckPolicy::default();
-        let cases: Vec<(&str, ServerObservation, CheckPolicy, Vec<(&str, Severity)>)> = vec![
+        type Case = (
+            &'static str,
+            ServerObservation,
+            CheckPolicy,
+            Vec<(&'static str, Severity)>,
+        );
+        let cases: Vec<Case> = vec![
             ("modern only", server(&[Tls12, Tls13]), p, vec![]),
             (
                 "1.2 only",

@@ -69,7 +69,10 @@ pub fn summary_line(target: &str, verdict: Verdict, findings: &[Finding]) -> Str
                 "NO MAIL {target}: the domain publishes a null MX (RFC 7505) and accepts no mail"
             )
         }
-        (v, Some(f)) => format!("{} {target}: {} — fix: {}", v.word(), f.title, f.fix_short),
+        (v, Some(f)) => {
+            let fix = f.fix.map_or(f.fix_short, |x| x.remediation.title);
+            format!("{} {target}: {} — fix: {fix}", v.word(), f.title)
+        }
         (v, None) => format!("{} {target}: nothing could be tested", v.word()),
     }
 }
@@ -87,6 +90,7 @@ mod tests {
             signatures: Vec::new(),
             fix_short: "f",
             remediation: Vec::new(),
+            fix: None,
         }
     }
 

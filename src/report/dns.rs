@@ -123,7 +123,9 @@ pub fn markdown(d: &DnsSection) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "- resolver: {}", for_markdown(&d.resolver, MAX_SHOWN));
     for (line, _) in lines(d) {
-        let _ = writeln!(out, "- {}", for_markdown(line.trim_start(), 400));
+        // Exchange lines are indented under their heading: nest them.
+        let nest = if line.starts_with("  ") { "  " } else { "" };
+        let _ = writeln!(out, "{nest}- {}", for_markdown(line.trim_start(), 400));
     }
     out
 }

@@ -67,6 +67,7 @@ struct ServerDto<'a> {
     starttls_reply: Option<String>,
     requires_tls: Option<bool>,
     mail_from_reply: Option<String>,
+    server_software: &'static str,
     versions: BTreeMap<&'static str, VersionDto>,
     certificate: Option<CertDto<'a>>,
     error: Option<ErrorDto<'a>>,
@@ -129,6 +130,21 @@ struct FindingDto<'a> {
     evidence: &'a [String],
     signatures: &'a [&'static str],
     remediation: &'a [String],
+    fix: Option<FixDto>,
+}
+
+#[derive(Serialize)]
+struct FixDto {
+    software: &'static str,
+    title: &'static str,
+    steps: &'static [&'static str],
+    snippet: Option<SnippetDto>,
+}
+
+#[derive(Serialize)]
+struct SnippetDto {
+    language: &'static str,
+    text: &'static str,
 }
 
 /// The full reply as the server sent it, lines joined by `\n`.
@@ -247,6 +263,7 @@ fn server_dto(s: &ServerObservation, transcript: bool) -> ServerDto<'_> {
         },
         requires_tls: s.policy.requires_tls,
         mail_from_reply: s.policy.mail_from.as_ref().map(reply_text),
+        server_software: crate::diagnose::findings::software(s).label(),
         versions,
         certificate: s.certificate.as_ref().map(|c| CertDto {
             subject: &c.subject,
@@ -287,6 +304,15 @@ fn finding_dto(f: &Finding) -> FindingDto<'_> {
         evidence: &f.evidence,
         signatures: &f.signatures,
         remediation: &f.remediation,
+        fix: f.fix.map(|x| FixDto {
+            software: x.software.label(),
+            title: x.remediation.title,
+            steps: x.remediation.steps,
+            snippet: x.remediation.snippet.map(|sn| SnippetDto {
+                language: sn.language,
+                text: sn.text,
+            }),
+        }),
     }
 }
 

@@ -7,7 +7,6 @@
 use std::fmt::Write as _;
 
 use crate::diagnose::findings::describe_result;
-use crate::model::Direction;
 use crate::outcome::RunReport;
 use crate::report::sanitize::{for_markdown, MAX_SHOWN};
 use crate::report::table::{server_name, versions_table, Table};
@@ -106,12 +105,12 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
             if let Some(c) = &s.certificate {
                 let _ = writeln!(
                     out,
-                    "- certificate: {}; issuer {}; names {}; valid until {} ({} days); {}{}; verdict **{}**",
+                    "- certificate: {}; issuer {}; names {}; valid until {} ({}); {}{}; verdict **{}**",
                     md(&c.subject),
                     md(&c.issuer),
                     md(&c.sans.join(", ")),
                     md(&c.not_after),
-                    c.days_left,
+                    crate::report::table::days(c.days_left),
                     md(&c.key_type),
                     c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
                     c.verdict.label().replace('_', " ")
@@ -120,27 +119,12 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
             if with_transcript {
                 let _ = writeln!(out);
                 let _ = writeln!(out, "```text");
-                let mut sessions =
-                    vec![("plain-text policy session".to_owned(), &s.policy.transcript)];
-                sessions.extend(
-                    s.versions
-                        .iter()
-                        .map(|v| (format!("{} probe", v.version), &v.transcript)),
-                );
-                for (name, t) in sessions {
+                for (name, t) in crate::report::sessions(s) {
                     let _ = writeln!(out, "-- {name}");
                     for e in t {
-                        let arrow = match e.direction {
-                            Direction::Sent => "->",
-                            Direction::Received => "<-",
-                            Direction::Note => "**",
-                        };
-                        let _ = writeln!(
-                            out,
-                            "{:>7.3}s {arrow} {}",
-                            e.at.as_secs_f64(),
-                            fence_safe(&e.text)
-                        );
+                        // A line of backticks must not close the fence.
+                        let line = crate::report::transcript_line(e).replace("```", "'''");
+                        let _ = writeln!(out, "{line}");
                     }
                 }
                 let _ = writeln!(out, "```");
@@ -174,15 +158,27 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                 for r in &f.remediation {
                     let _ = writeln!(out, "  - fix: {}", md(r));
                 }
+                if let Some(fix) = &f.fix {
+                    let _ = writeln!(
+                        out,
+                        "  - how ({}): {}",
+                        fix.software.name(),
+                        fix.remediation.title
+                    );
+                    for (i, step) in fix.remediation.steps.iter().enumerate() {
+                        let _ = writeln!(out, "    {}. {step}", i + 1);
+                    }
+                    if let Some(sn) = fix.remediation.snippet {
+                        let _ = writeln!(out, "\n    ```{}", sn.language);
+                        for line in sn.text.lines() {
+                            let _ = writeln!(out, "    {line}");
+                        }
+                        let _ = writeln!(out, "    ```\n");
+                    }
+                }
             }
             let _ = writeln!(out);
         }
     }
     out
-}
-
-/// Server text inside a fenced block: sanitized, and a line of backticks
-/// cannot close the fence.
-fn fence_safe(s: &str) -> String {
-    crate::report::sanitize::for_terminal(s, MAX_SHOWN).replace("```", "'''")
 }

@@ -46,3 +46,30 @@ pub fn appears_in(sig: &Signature) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+/// The connections of a server, named, for transcripts: the plain-text
+/// policy session, then one per version.
+pub fn sessions(s: &crate::model::ServerObservation) -> Vec<(String, &crate::model::Transcript)> {
+    let mut v = vec![("plain-text policy session".to_owned(), &s.policy.transcript)];
+    v.extend(
+        s.versions
+            .iter()
+            .map(|p| (format!("{} probe", p.version), &p.transcript)),
+    );
+    v
+}
+
+/// One transcript line, `  0.015s <- 250-PIPELINING`, with the server's
+/// text made safe for a terminal.
+pub fn transcript_line(e: &crate::model::TranscriptEvent) -> String {
+    let arrow = match e.direction {
+        crate::model::Direction::Sent => "->",
+        crate::model::Direction::Received => "<-",
+        crate::model::Direction::Note => "**",
+    };
+    format!(
+        "{:>7.3}s {arrow} {}",
+        e.at.as_secs_f64(),
+        sanitize::for_terminal(&e.text, sanitize::MAX_SHOWN)
+    )
+}

@@ -95,9 +95,9 @@ pub fn versions_table(servers: &[ServerObservation]) -> Table {
             row.push(match &s.certificate {
                 Some(c) => Cell::new(
                     format!(
-                        "{}, {} days",
+                        "{}, {}",
                         c.verdict.label().replace('_', " "),
-                        c.days_left
+                        days(c.days_left)
                     ),
                     if c.verdict.is_trusted() && c.days_left >= 14 {
                         Tone::Good
@@ -111,4 +111,14 @@ pub fn versions_table(servers: &[ServerObservation]) -> Table {
         })
         .collect();
     Table { header, rows }
+}
+
+/// `1 day`, `30 days`, `expired 3 days ago`.
+pub fn days(n: i64) -> String {
+    match n {
+        1 => "1 day left".to_owned(),
+        n if n >= 0 => format!("{n} days left"),
+        -1 => "expired 1 day ago".to_owned(),
+        n => format!("expired {} days ago", -n),
+    }
 }

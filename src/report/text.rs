@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::diagnose::findings::{describe_result, Finding, Severity};
 use crate::diagnose::verdict::Verdict;
-use crate::model::{Direction, ServerObservation, Transcript};
+use crate::model::{ServerObservation, Transcript};
 use crate::outcome::{RunReport, TargetReport};
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_terminal, MAX_SHOWN};
@@ -149,10 +149,10 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
         let _ = writeln!(out, "              names {}", names.join(", "));
         let _ = writeln!(
             out,
-            "              valid {} to {} ({} days left); {}{}; {}",
+            "              valid {} to {} ({}); {}{}; {}",
             clean(&c.not_before),
             clean(&c.not_after),
-            c.days_left,
+            crate::report::table::days(c.days_left),
             clean(&c.key_type),
             c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
             clean(&c.signature_algorithm)
@@ -196,23 +196,30 @@ fn finding(f: &Finding, p: &Palette, out: &mut String) {
     for r in &f.remediation {
         let _ = writeln!(out, "         fix    {}", r);
     }
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(
+            out,
+            "         how    {} ({})",
+            fix.remediation.title,
+            fix.software.name()
+        );
+        for (i, step) in fix.remediation.steps.iter().enumerate() {
+            let _ = writeln!(out, "           {}. {step}", i + 1);
+        }
+        if let Some(sn) = fix.remediation.snippet {
+            let _ = writeln!(out, "         paste  ({}):", sn.language);
+            for line in sn.text.lines() {
+                let _ = writeln!(out, "           {line}");
+            }
+        }
+    }
 }
 
 /// Renders the transcript of a connection.
 pub fn transcript(name: &str, t: &Transcript, out: &mut String) {
     let _ = writeln!(out, "    -- {name}");
     for e in t {
-        let arrow = match e.direction {
-            Direction::Sent => "->",
-            Direction::Received => "<-",
-            Direction::Note => "**",
-        };
-        let _ = writeln!(
-            out,
-            "    {:>7.3}s {arrow} {}",
-            e.at.as_secs_f64(),
-            clean(&e.text)
-        );
+        let _ = writeln!(out, "    {}", crate::report::transcript_line(e));
     }
 }
 
@@ -241,9 +248,8 @@ pub fn render(r: &RunReport, p: &Palette, with_transcript: bool) -> String {
                 let _ = writeln!(out);
                 server_details(s, p, &mut out);
                 if with_transcript {
-                    transcript("plain-text policy session", &s.policy.transcript, &mut out);
-                    for v in &s.versions {
-                        transcript(&format!("{} probe", v.version), &v.transcript, &mut out);
+                    for (name, t) in crate::report::sessions(s) {
+                        transcript(&name, t, &mut out);
                     }
                 }
             }

@@ -1444,11 +1444,6 @@ fn dotnet_findings(settings: &[DotNetSetting], findings: &mut Vec<Finding>) {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "tests fail loudly on purpose"
-)]
 mod tests {
     use super::*;
     use crate::schannel::parse::parse;

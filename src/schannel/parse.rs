@@ -797,11 +797,6 @@ fn cp1252(b: u8) -> char {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    reason = "tests fail loudly on purpose"
-)]
 mod tests {
     use super::*;
 

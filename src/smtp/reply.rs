@@ -511,12 +511,6 @@ fn mentions_tls(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![expect(
-        clippy::unwrap_used,
-        clippy::indexing_slicing,
-        reason = "tests panic on purpose"
-    )]
-
     use super::*;
 
     /// Parses bytes that must hold exactly one complete reply.

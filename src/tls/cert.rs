@@ -111,6 +111,13 @@ fn is_self_signed(der: &CertificateDer<'_>) -> bool {
         .unwrap_or(false)
 }
 
+/// The subject of a DER certificate, if it parses.
+pub fn subject(der: &[u8]) -> Option<String> {
+    X509Certificate::from_der(der)
+        .ok()
+        .map(|(_, c)| c.subject().to_string())
+}
+
 /// Summarises the leaf of `chain`. `None` when there is no leaf or it
 /// cannot be parsed (the verdict then says why).
 pub fn summarize(

@@ -112,8 +112,14 @@ where
                 .unwrap_or(rustls::CipherSuite::Unknown(0));
             let group = conn.negotiated_key_exchange_group().map(|g| g.name());
             let negotiated = conn.protocol_version();
+            let subject = out
+                .chain
+                .first()
+                .and_then(|leaf| crate::tls::cert::subject(leaf))
+                .map(|s| format!(", certificate {s}"))
+                .unwrap_or_default();
             out.summary = Some(format!(
-                "TLS handshake: {}, {}{}",
+                "TLS handshake: {}, {}{}{subject}",
                 negotiated
                     .map(|v| crate::model::wire_version_name(u16::from(v)))
                     .unwrap_or_else(|| "unknown version".to_owned()),

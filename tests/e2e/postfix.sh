@@ -19,7 +19,8 @@
 #   E2E_KEEP=1               leave Postfix running and print how to stop it
 #                            (the next run stops it too)
 #   E2E_NET=127.0.0          the /24 the listeners live in (.11 to .20)
-#   TLSCHECK_E2E_DNS=1       also check each listener as a domain through a
+#   TLSCHECK_E2E_DNS=0       skip the domain run (by default each listener is also
+#                            checked as a domain through a
 #                            test DNS zone (dnsmasq on $E2E_NET.30:53)
 #   TLSCHECK_DNS_FLAGS="..." flags that point tlscheck at that resolver
 #                            [default: --resolver $E2E_NET.30:53]
@@ -33,7 +34,7 @@ source "$ROOT/scripts/lib/debs.sh"
 NET=${E2E_NET:-127.0.0}
 KEEP=${E2E_KEEP:-0}
 GROUND_TRUTH_ONLY=${E2E_GROUND_TRUTH_ONLY:-0}
-DNS_RUN=${TLSCHECK_E2E_DNS:-0}
+DNS_RUN=${TLSCHECK_E2E_DNS:-1}
 DNS_ADDR=$NET.30
 read -r -a TLSCHECK_ARGS <<<"${TLSCHECK_FLAGS:---host --format json --timeout 5}"
 read -r -a TLSCHECK_DNS_ARGS <<<"${TLSCHECK_DNS_FLAGS:---resolver $DNS_ADDR:53}"
@@ -645,7 +646,7 @@ if ((DNS_RUN == 1)); then
         check_target "$name" "$name.e2e.test" "$name.e2e.test" "${TLSCHECK_DNS_ARGS[@]}"
     done
 else
-    echo "domain run skipped (set TLSCHECK_E2E_DNS=1)"
+    echo "domain run skipped (TLSCHECK_E2E_DNS=0)"
 fi
 
 ((failed == 0)) || echo "raw outputs in $WORK/out (kept with E2E_KEEP=1)"

@@ -216,3 +216,34 @@ async fn refused_connection_is_a_connect_failure() {
     assert_eq!(err.stage, tlscheck::model::Stage::Connect);
     assert!(!err.timed_out);
 }
+
+#[tokio::test]
+async fn implicit_tls_on_connect_gives_the_same_version_table() {
+    let mut b = rustls_only(&[&rustls::version::TLS12, &rustls::version::TLS13]);
+    b.implicit_tls = true;
+    let server = spawn(b);
+    let (mut cfg, _cancel) = config(STAGE);
+    cfg.implicit_tls = true;
+    let o = probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await;
+    assert_eq!(table(&o), ["rejected", "rejected", "accepted", "accepted"]);
+    assert_eq!(o.starttls, StarttlsStatus::Implicit);
+    // The greeting and EHLO came inside TLS.
+    assert_eq!(o.banner.as_ref().unwrap().code, 220);
+    assert!(o
+        .version(TlsVersion::Tls13)
+        .unwrap()
+        .post_tls_ehlo
+        .is_some());
+}
+
+#[tokio::test]
+async fn implicit_tls_against_a_legacy_only_server() {
+    let mut b = openssl(SslVersion::TLS1, SslVersion::TLS1_1);
+    b.implicit_tls = true;
+    let server = spawn(b);
+    let (mut cfg, _cancel) = config(STAGE);
+    cfg.implicit_tls = true;
+    let o = probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await;
+    assert_eq!(table(&o)[..2], ["accepted", "accepted"]);
+    assert!(!o.accepts_modern());
+}
