@@ -10,12 +10,13 @@
 #   cargo test --all-targets
 #   cargo build            (the binary the end-to-end test runs)
 #   tests/e2e/postfix.sh   (root: a private Postfix on 127.0.0.11-20:25)
+#   tests/e2e/listen.sh    (root: Postfix sending to `tlscheck listen` on 127.0.0.40:2525)
 # Every step runs even if an earlier one failed (the end-to-end test needs
 # the build); a summary follows, and the exit code is 1 if any step failed.
 # Under sudo the cargo steps run as the invoking user, so target/ stays theirs.
 #
-# Environment: TEST_SKIP_E2E=1 skips the end-to-end test. Without root it is
-# skipped too, except under CI=true, where that is a failure.
+# Environment: TEST_SKIP_E2E=1 skips the end-to-end tests. Without root they
+# are skipped too, except under CI=true, where that is a failure.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -122,21 +123,28 @@ step test as_user cargo test --all-targets || true
 build_ok=1
 step build as_user cargo build --bin tlscheck || build_ok=0
 
-if [[ ${TEST_SKIP_E2E:-0} == 1 ]]; then
-    skip e2e "TEST_SKIP_E2E=1"
-elif ((EUID != 0)); then
-    if [[ ${CI:-} == true ]]; then
-        step e2e false || true
-        echo "the end-to-end test needs root (CI=true)" >&2
+# Runs end-to-end script $2 as step $1, or says why it cannot run.
+e2e() {
+    local name=$1 script=$2
+    if [[ ${TEST_SKIP_E2E:-0} == 1 ]]; then
+        skip "$name" "TEST_SKIP_E2E=1"
+    elif ((EUID != 0)); then
+        if [[ ${CI:-} == true ]]; then
+            step "$name" false || true
+            echo "the end-to-end test $script needs root (CI=true)" >&2
+        else
+            skip "$name" "needs root: sudo scripts/test.sh"
+        fi
+    elif ((build_ok == 0)); then
+        skip "$name" "build failed"
+        any_failed=1
     else
-        skip e2e "needs root: sudo scripts/test.sh"
+        local target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
+        step "$name" env TLSCHECK="$target_dir/debug/tlscheck" "$script" || true
     fi
-elif ((build_ok == 0)); then
-    skip e2e "build failed"
-    any_failed=1
-else
-    target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
-    step e2e env TLSCHECK="$target_dir/debug/tlscheck" tests/e2e/postfix.sh || true
-fi
+}
+
+e2e e2e tests/e2e/postfix.sh
+e2e e2e-listen tests/e2e/listen.sh
 
 summary

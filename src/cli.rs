@@ -5,11 +5,12 @@
 //! it has one and a bare `long`; value names are upper case; the doc comment
 //! is the help text, and a default clap cannot show is written in it.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::exit::EXIT_CODES_HELP;
+use crate::exit::{EXIT_CODES_HELP, LISTEN_EXIT_CODES_HELP};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -60,6 +61,11 @@ pub enum Command {
     /// (.reg in UTF-16 or ANSI, or `reg query /s` output).
     #[command(after_help = SCHANNEL_HELP)]
     Schannel(SchannelArgs),
+    /// Receive a test message from a sending mail server and report the
+    /// TLS versions its client side offers (what Office 365 sees when it
+    /// sends); no mail is accepted.
+    #[command(after_help = format!("{LISTEN_HELP}\n{LISTEN_EXIT_CODES_HELP}"))]
+    Listen(ListenArgs),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to standard output.
@@ -236,6 +242,78 @@ pub struct SchannelArgs {
     /// When to colour text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+const LISTEN_HELP: &str = "\
+How to use it:
+  1. Run it where the sending server can reach it:
+       tlscheck listen --once                  (port 25 needs root)
+  2. Make that server send one message here: an Exchange Send connector
+     with this machine as smart host, Postfix `relayhost = [THIS-ADDRESS]`,
+     or a message to test@[THIS-ADDRESS].
+  3. Read the report. tlscheck offers STARTTLS, reads the sender's
+     ClientHello, finishes the handshake when TLS 1.2 or 1.3 is offered and
+     then refuses the message (550 5.7.0, so the sender bounces it instead of
+     retrying); a sender offering only TLS 1.0/1.1 is disconnected after its
+     ClientHello, as Office 365 does. Nothing is stored.
+
+Output: with --once, one report (one JSON document with --format json);
+without it, one report per session as each ends until Ctrl-C, and with
+--format json or ndjson one JSON object per line.
+";
+
+/// Arguments of `tlscheck listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address and port to listen on.
+    #[arg(
+        short = 'b',
+        long,
+        value_name = "ADDR:PORT",
+        default_value = "0.0.0.0:25"
+    )]
+    pub bind: SocketAddr,
+
+    /// Stop after the first session in which a sender said something, and
+    /// exit with its verdict.
+    #[arg(long)]
+    pub once: bool,
+
+    /// Stop waiting for senders after SECS (exit 3 if none came)
+    /// [default: wait until Ctrl-C].
+    #[arg(long, value_name = "SECS")]
+    pub wait: Option<f64>,
+
+    /// Present this certificate chain (PEM, leaf first) [default: a
+    /// self-signed certificate for --hostname, made at start].
+    #[arg(long, value_name = "PEM", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// Name in the greeting, the EHLO reply and the self-signed certificate
+    /// [default: this machine's host name, else tlscheck.invalid].
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+
+    /// Per-stage timeout in seconds: each command, the ClientHello, the
+    /// handshake; a session may take ten times as long [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Also print the SMTP dialogue (`<-` the sender, `->` tlscheck).
+    #[arg(short = 't', long)]
+    pub transcript: bool,
 }
 
 /// Arguments of `tlscheck completions`.

@@ -57,6 +57,32 @@ pub fn for_run(
     }
 }
 
+/// The exit status of `tlscheck listen` from the verdicts of its sessions:
+/// any failed sender gives 1, then any sender that offered TLS 1.2 or newer
+/// gives 0, else (no session, or none that reached STARTTLS or MAIL) 3.
+pub fn for_listen(verdicts: &[crate::diagnose::verdict::Verdict]) -> ExitStatus {
+    use crate::diagnose::verdict::Verdict;
+    if verdicts.contains(&Verdict::Fail) {
+        ExitStatus::PolicyFailed
+    } else if verdicts
+        .iter()
+        .any(|v| matches!(v, Verdict::Pass | Verdict::Warn))
+    {
+        ExitStatus::Pass
+    } else {
+        ExitStatus::Untested
+    }
+}
+
+/// The exit codes of `tlscheck listen`, as printed under its `--help`.
+pub const LISTEN_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  the sender offered TLS 1.2 or newer after STARTTLS
+  1  it offered only TLS 1.0/1.1, skipped STARTTLS, or sent no ClientHello
+  2  usage error, the certificate files could not be read, or the address
+     could not be bound (port 25 needs root)
+  3  no sender came (--wait ran out), or none got as far as STARTTLS or MAIL";
+
 /// The exit codes, as printed under `--help`.
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -95,5 +121,21 @@ mod tests {
             ExitStatus::Interrupted
         );
         assert_eq!(for_run(&[], false, false), ExitStatus::Untested);
+    }
+
+    #[test]
+    fn listen_exit_status_fails_on_any_failed_sender_and_is_3_without_one() {
+        assert_eq!(for_listen(&[Verdict::Pass]), ExitStatus::Pass);
+        assert_eq!(for_listen(&[Verdict::Warn]), ExitStatus::Pass);
+        assert_eq!(
+            for_listen(&[Verdict::Pass, Verdict::Fail]),
+            ExitStatus::PolicyFailed
+        );
+        assert_eq!(
+            for_listen(&[Verdict::Untested, Verdict::Pass]),
+            ExitStatus::Pass
+        );
+        assert_eq!(for_listen(&[Verdict::Untested]), ExitStatus::Untested);
+        assert_eq!(for_listen(&[]), ExitStatus::Untested);
     }
 }

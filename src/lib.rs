@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnose;
 pub mod dns;
 pub mod exit;
+pub mod listen;
 pub mod model;
 pub mod outcome;
 pub mod probe;

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(args),
         Some(Command::Explain(args)) => explain(&args),
         Some(Command::Schannel(args)) => schannel(&args),
+        Some(Command::Listen(args)) => listen(&args),
         Some(Command::Completions(args)) => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();
@@ -218,4 +219,92 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
         schannel::Verdict::Ok => ExitStatus::Pass,
         schannel::Verdict::Problem => ExitStatus::PolicyFailed,
     })
+}
+
+fn listen(args: &tlscheck::cli::ListenArgs) -> anyhow::Result<ExitStatus> {
+    use tlscheck::diagnose::sender;
+    use tlscheck::listen::{Listener, SenderSession, ServeEnd, ServeOptions};
+    use tlscheck::report::listen as render;
+    let env = Env::from_process();
+    let cfg = match tlscheck::config::listen_config(args, &env) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tlscheck: {e}");
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    colored::control::set_override(cfg.color);
+    let palette = if cfg.color {
+        Palette::ansi()
+    } else {
+        Palette::plain()
+    };
+    let (once, format, transcript) = (cfg.once, cfg.format, cfg.transcript);
+    let opts = ServeOptions {
+        once,
+        wait: cfg.wait,
+    };
+    let name = cfg.session.hostname.clone();
+    let cert = if cfg.self_signed {
+        "a self-signed certificate"
+    } else {
+        "the --cert certificate"
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let served = runtime.block_on(async {
+        let listener = Listener::bind(cfg.bind, cfg.session).await?;
+        let addr = listener.local_addr()?;
+        eprintln!(
+            "tlscheck: listening on {addr} as {name} with {cert}; send a test message here{}",
+            if once { "" } else { " (Ctrl-C stops)" }
+        );
+        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = cancel_tx.send(true);
+            }
+        });
+        let mut verdicts = Vec::new();
+        let mut out_err: Option<std::io::Error> = None;
+        let mut on_session = |s: SenderSession| {
+            if s.is_empty() {
+                eprintln!(
+                    "tlscheck: {} connected and sent nothing ({}); still listening",
+                    s.peer, s.end
+                );
+                return;
+            }
+            let j = sender::judge(&s);
+            verdicts.push(j.verdict);
+            let text = match format {
+                Format::Text if once => render::render_text(&s, &j, &palette, transcript),
+                Format::Text => format!("{}\n", render::render_text(&s, &j, &palette, transcript)),
+                Format::Markdown => render::render_markdown(&s, &j, transcript),
+                Format::Json if once => render::render_json(&s, &j, transcript),
+                Format::Json | Format::Ndjson => render::render_json_line(&s, &j, transcript),
+            };
+            if out_err.is_none() {
+                if let Err(e) = emit(text.as_bytes()) {
+                    out_err = Some(
+                        e.downcast::<std::io::Error>()
+                            .unwrap_or_else(std::io::Error::other),
+                    );
+                }
+            }
+        };
+        let end = listener.serve(opts, cancel_rx, &mut on_session).await;
+        anyhow::Ok((end, verdicts, out_err))
+    });
+    // Do not wait for sessions the end of serving abandoned.
+    runtime.shutdown_background();
+    let (end, verdicts, out_err) = served?;
+    if let Some(e) = out_err {
+        return Err(e.into());
+    }
+    if verdicts.is_empty() && end == ServeEnd::WaitElapsed {
+        eprintln!("tlscheck: no sender came before --wait ran out");
+    }
+    Ok(tlscheck::exit::for_listen(&verdicts))
 }

@@ -103,6 +103,8 @@ pub mod sig {
     pub const TLS_NOT_AVAILABLE_454: &str = "starttls-unavailable-454-4-7-0";
     /// `450 4.7.320 Certificate validation failed`.
     pub const CERT_VALIDATION_450: &str = "exo-certificate-validation-450-4-7-320";
+    /// Postfix `TLS is required, but was not offered by host …`.
+    pub const TLS_REQUIRED_NOT_OFFERED: &str = "postfix-tls-required-not-offered";
     /// `454 4.7.0` and other refusals of STARTTLS.
     pub const STARTTLS_REFUSED_454: &str = "starttls-refused-454";
     /// `454 4.7.5` certificate validation failure (second entry).
@@ -285,8 +287,18 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
                 id: "server-unreachable",
                 severity: Severity::Error,
                 title: "A mail server could not be reached".to_owned(),
-                evidence: vec![format!("{who}: {} failed: {}", err.stage, err.message)],
-                signatures: vec![sig::REFUSED_450, sig::TIMED_OUT_450],
+                // Probe messages usually name their stage already
+                // ("connect: connection refused"); say it once.
+                evidence: vec![if err.message.starts_with(&format!("{}:", err.stage)) {
+                    format!("{who}: {}", err.message)
+                } else {
+                    format!("{who}: {} failed: {}", err.stage, err.message)
+                }],
+                signatures: if err.stage == crate::model::Stage::Connect {
+                    vec![sig::REFUSED_450]
+                } else {
+                    Vec::new()
+                },
                 fix_short: "make the server reachable on its SMTP port",
                 remediation: vec![
                     "Check that the SMTP service is running and listening on this address and port, and that no firewall rejects the connection.".to_owned(),
@@ -363,7 +375,7 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
                 severity: Severity::Error,
                 title: "The server does not offer STARTTLS: senders that require TLS (Office 365 connectors with TLS enforced) cannot deliver".to_owned(),
                 evidence: vec![format!("{who}: EHLO lists no STARTTLS")],
-                signatures: vec![sig::MUST_STARTTLS_451, sig::TLS_NOT_AVAILABLE_454],
+                signatures: vec![sig::MUST_STARTTLS_451, sig::TLS_REQUIRED_NOT_OFFERED],
                 fix_short: "enable STARTTLS with a certificate for the server's name",
                 remediation: vec![
                     "Give the SMTP service a certificate for the name senders connect to and turn STARTTLS on; senders that only prefer TLS fall back to plain text, those that require it queue and bounce.".to_owned(),
@@ -943,6 +955,7 @@ mod tests {
             sig::THROTTLED_421,
             sig::DNS_FAILED_450,
             sig::DNS_FAILED_451,
+            sig::TLS_REQUIRED_NOT_OFFERED,
         ] {
             assert!(crate::diagnose::catalogue::by_id(id).is_some(), "{id}");
         }

@@ -11,10 +11,12 @@
 //! - [`remediation`]: paste-able fixes per server software.
 //! - [`findings`] and [`verdict`]: from observations to findings, a
 //!   verdict and the summary line.
+//! - [`sender`]: the verdict on a sending server seen by `tlscheck listen`.
 
 pub mod catalogue;
 pub mod dns;
 pub mod explain;
 pub mod findings;
 pub mod remediation;
+pub mod sender;
 pub mod verdict;

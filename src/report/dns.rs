@@ -1,17 +1,19 @@
 //! The DNS part of a target's report: resolver, MX records with their
 //! preference and addresses, and what DNS said when it did not answer
-//! with MX records. Shared words for text and Markdown.
+//! with MX records. Shared words for text and Markdown, and the `dns`
+//! object of the JSON output.
 
 use std::fmt::Write as _;
+use std::net::IpAddr;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use crate::dns::{DnsError, MailRouting, MxExchange};
+use crate::dns::{DnsError, DnsWarning, MailRouting, MxExchange};
 use crate::outcome::{DnsAnswer, DnsSection};
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
 
-fn addresses(x: &[std::net::IpAddr]) -> String {
+fn addresses(x: &[IpAddr]) -> String {
     if x.is_empty() {
         "no address".to_owned()
     } else {
@@ -22,37 +24,41 @@ fn addresses(x: &[std::net::IpAddr]) -> String {
     }
 }
 
-/// Lines describing the answer, without styling: (text, is_problem).
-fn lines(d: &DnsSection) -> Vec<(String, bool)> {
+/// One line of the DNS block: words (raw; renderers sanitize) and whether
+/// they describe a problem.
+enum Line<'a> {
+    /// A sentence.
+    Say(String, bool),
+    /// An MX record, shown as a row under the "MX records" sentence.
+    Exchange(&'a MxExchange),
+}
+
+/// The DNS answer as lines, in the order they are shown.
+fn lines(d: &DnsSection) -> Vec<Line<'_>> {
     let mut v = Vec::new();
     match &d.answer {
         DnsAnswer::Host(h) => {
-            v.push((
+            v.push(Line::Say(
                 format!("host {}: {}", d.query, addresses(&h.addresses)),
                 h.addresses.is_empty(),
             ));
             if let Some(a) = &h.alias_target {
-                v.push((format!("{} is an alias of {a}", d.query), false));
+                v.push(Line::Say(format!("{} is an alias of {a}", d.query), false));
             }
             if let Some(e) = &h.error {
-                v.push((format!("error: {e}"), true));
+                v.push(Line::Say(format!("error: {e}"), true));
             }
         }
         DnsAnswer::Mail(r) => match r {
             MailRouting::Mx { exchanges } => {
-                v.push((format!("MX records of {}:", d.query), false));
-                for x in exchanges {
-                    v.push((
-                        exchange_line(x),
-                        x.addresses.is_empty() || x.error.is_some(),
-                    ));
-                }
+                v.push(Line::Say(format!("MX records of {}:", d.query), false));
+                v.extend(exchanges.iter().map(Line::Exchange));
             }
             MailRouting::ImplicitMx {
                 addresses: a,
                 error,
             } => {
-                v.push((
+                v.push(Line::Say(
                     format!(
                         "{} has no MX records: it is its own mail server (implicit MX, RFC 5321 §5.1): {}",
                         d.query,
@@ -61,35 +67,41 @@ fn lines(d: &DnsSection) -> Vec<(String, bool)> {
                     false,
                 ));
                 if let Some(e) = error {
-                    v.push((format!("error: {e}"), true));
+                    v.push(Line::Say(format!("error: {e}"), true));
                 }
             }
-            MailRouting::NullMx => v.push((
+            MailRouting::NullMx => v.push(Line::Say(
                 format!(
                     "{} has a null MX (\"0 .\", RFC 7505): the domain accepts no mail",
                     d.query
                 ),
                 false,
             )),
-            MailRouting::NxDomain => {
-                v.push((format!("{} does not exist (NXDOMAIN)", d.query), true))
-            }
-            MailRouting::NoMailRecords => {
-                v.push((format!("{} has no MX, A or AAAA records", d.query), true))
-            }
-            MailRouting::Failed(e) => v.push((format!("lookup of {} failed: {e}", d.query), true)),
+            MailRouting::NxDomain => v.push(Line::Say(
+                format!("{} does not exist (NXDOMAIN)", d.query),
+                true,
+            )),
+            MailRouting::NoMailRecords => v.push(Line::Say(
+                format!("{} has no MX, A or AAAA records", d.query),
+                true,
+            )),
+            MailRouting::Failed(e) => v.push(Line::Say(
+                format!("lookup of {} failed: {e}", d.query),
+                true,
+            )),
         },
     }
     v
 }
 
-fn exchange_line(x: &MxExchange) -> String {
-    let mut s = format!(
-        "  MX {:>5} {}  {}",
-        x.preference,
-        x.exchange,
-        addresses(&x.addresses)
-    );
+/// True when an exchange cannot be delivered to as it stands.
+fn is_problem(x: &MxExchange) -> bool {
+    x.addresses.is_empty() || x.error.is_some()
+}
+
+/// What follows an exchange's addresses: equal preference, warnings, error.
+fn exchange_notes(x: &MxExchange) -> String {
+    let mut s = String::new();
     if x.equal_preference {
         s.push_str("  (equal preference)");
     }
@@ -102,7 +114,8 @@ fn exchange_line(x: &MxExchange) -> String {
     s
 }
 
-/// The DNS block of the text report.
+/// The DNS block of the text report. MX records are rows with the
+/// preference, name and addresses in aligned columns.
 pub fn text(d: &DnsSection, p: &Palette) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -111,98 +124,176 @@ pub fn text(d: &DnsSection, p: &Palette) -> String {
         p.paint("resolver", Tone::Dim),
         for_terminal(&d.resolver, MAX_SHOWN)
     );
-    for (line, bad) in lines(d) {
+    let lines = lines(d);
+    let exchanges = || {
+        lines.iter().filter_map(|l| match l {
+            Line::Exchange(x) => Some(*x),
+            Line::Say(..) => None,
+        })
+    };
+    let pref_width = exchanges()
+        .map(|x| x.preference.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let name_width = exchanges()
+        .map(|x| for_terminal(&x.exchange, MAX_SHOWN).chars().count())
+        .max()
+        .unwrap_or(0);
+    for line in &lines {
+        let (text, bad) = match line {
+            Line::Say(text, bad) => (format!("  {}", for_terminal(text, 400)), *bad),
+            Line::Exchange(x) => {
+                let name = for_terminal(&x.exchange, MAX_SHOWN);
+                let pad = name_width.saturating_sub(name.chars().count());
+                (
+                    format!(
+                        "    {:>pref_width$}  {name}{}  {}{}",
+                        x.preference,
+                        " ".repeat(pad),
+                        addresses(&x.addresses),
+                        for_terminal(&exchange_notes(x), 400)
+                    ),
+                    is_problem(x),
+                )
+            }
+        };
         let tone = if bad { Tone::Warn } else { Tone::Plain };
-        let _ = writeln!(out, "  {}", p.paint(&for_terminal(&line, 400), tone));
+        let _ = writeln!(out, "{}", p.paint(&text, tone));
     }
     out
 }
 
-/// The DNS block of the Markdown report.
+/// The DNS block of the Markdown report: MX records as a nested list. The
+/// resolver is in the report header.
 pub fn markdown(d: &DnsSection) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "- resolver: {}", for_markdown(&d.resolver, MAX_SHOWN));
-    for (line, _) in lines(d) {
-        // Exchange lines are indented under their heading: nest them.
-        let nest = if line.starts_with("  ") { "  " } else { "" };
-        let _ = writeln!(out, "{nest}- {}", for_markdown(line.trim_start(), 400));
+    for line in lines(d) {
+        match line {
+            Line::Say(text, _) => {
+                let _ = writeln!(out, "- {}", for_markdown(&text, 400));
+            }
+            Line::Exchange(x) => {
+                let _ = writeln!(
+                    out,
+                    "  - {} {}: {}{}",
+                    x.preference,
+                    for_markdown(&x.exchange, MAX_SHOWN),
+                    addresses(&x.addresses),
+                    for_markdown(&exchange_notes(x), 400)
+                );
+            }
+        }
     }
     out
 }
 
-fn error_json(e: &DnsError) -> Value {
-    json!({ "kind": e.label(), "message": e.to_string() })
+/// A DNS error in JSON: `{"kind": "timeout", "message": "…"}`.
+#[derive(Serialize)]
+pub struct ErrorDto {
+    kind: &'static str,
+    message: String,
+}
+
+impl ErrorDto {
+    fn new(e: &DnsError) -> Self {
+        Self {
+            kind: e.label(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A DNS warning in JSON: `{"kind": "mx_is_cname", "message": "…"}`.
+#[derive(Serialize)]
+pub struct WarningDto {
+    kind: &'static str,
+    message: String,
+}
+
+fn warnings(w: &[DnsWarning]) -> Vec<WarningDto> {
+    w.iter()
+        .map(|w| WarningDto {
+            kind: w.label(),
+            message: w.to_string(),
+        })
+        .collect()
+}
+
+/// One MX record in JSON.
+#[derive(Serialize)]
+pub struct MxDto<'a> {
+    preference: u16,
+    exchange: &'a str,
+    equal_preference: bool,
+    addresses: Vec<String>,
+    warnings: Vec<WarningDto>,
+    error: Option<ErrorDto>,
+}
+
+/// The `dns` object of a target in JSON (docs/schema.md), keys in the
+/// order the schema lists them.
+#[derive(Serialize)]
+pub struct DnsDto<'a> {
+    query: &'a str,
+    resolver: &'a str,
+    result: &'static str,
+    implicit_mx: bool,
+    null_mx: bool,
+    error: Option<ErrorDto>,
+    warnings: Vec<WarningDto>,
+    addresses: Option<Vec<String>>,
+    mx: Vec<MxDto<'a>>,
+}
+
+fn strings(ips: &[IpAddr]) -> Vec<String> {
+    ips.iter().map(ToString::to_string).collect()
 }
 
 /// The `dns` object of a target in JSON (docs/schema.md).
-pub fn json(d: &DnsSection) -> Value {
-    let (result, implicit, is_null, error, mx, warnings): (
-        &str,
-        bool,
-        bool,
-        Option<&DnsError>,
-        Vec<Value>,
-        Vec<Value>,
-    ) = match &d.answer {
-        DnsAnswer::Host(h) => (
-            "host",
-            false,
-            false,
-            h.error.as_ref(),
-            Vec::new(),
-            h.warnings
-                .iter()
-                .map(|w| json!({"kind": w.label(), "message": w.to_string()}))
-                .collect(),
-        ),
+pub fn json(d: &DnsSection) -> DnsDto<'_> {
+    let mut dto = DnsDto {
+        query: &d.query,
+        resolver: &d.resolver,
+        result: "host",
+        implicit_mx: false,
+        null_mx: false,
+        error: None,
+        warnings: Vec::new(),
+        addresses: None,
+        mx: Vec::new(),
+    };
+    match &d.answer {
+        DnsAnswer::Host(h) => {
+            dto.error = h.error.as_ref().map(ErrorDto::new);
+            dto.warnings = warnings(&h.warnings);
+            dto.addresses = Some(strings(&h.addresses));
+        }
         DnsAnswer::Mail(r) => {
-            let mx = match r {
-                    MailRouting::Mx { exchanges } => exchanges
+            dto.result = r.label();
+            dto.null_mx = r.is_null_mx();
+            match r {
+                MailRouting::Mx { exchanges } => {
+                    dto.mx = exchanges
                         .iter()
-                        .map(|x| {
-                            json!({
-                                "preference": x.preference,
-                                "exchange": x.exchange,
-                                "equal_preference": x.equal_preference,
-                                "addresses": x.addresses.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                                "warnings": x.warnings.iter().map(|w| json!({"kind": w.label(), "message": w.to_string()})).collect::<Vec<_>>(),
-                                "error": x.error.as_ref().map(error_json),
-                            })
+                        .map(|x| MxDto {
+                            preference: x.preference,
+                            exchange: &x.exchange,
+                            equal_preference: x.equal_preference,
+                            addresses: strings(&x.addresses),
+                            warnings: warnings(&x.warnings),
+                            error: x.error.as_ref().map(ErrorDto::new),
                         })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-            let error = match r {
-                MailRouting::Failed(e) => Some(e),
-                MailRouting::ImplicitMx { error, .. } => error.as_ref(),
-                _ => None,
-            };
-            (
-                r.label(),
-                matches!(r, MailRouting::ImplicitMx { .. }),
-                r.is_null_mx(),
-                error,
-                mx,
-                Vec::new(),
-            )
+                        .collect();
+                }
+                MailRouting::ImplicitMx { addresses, error } => {
+                    dto.implicit_mx = true;
+                    dto.addresses = Some(strings(addresses));
+                    dto.error = error.as_ref().map(ErrorDto::new);
+                }
+                MailRouting::Failed(e) => dto.error = Some(ErrorDto::new(e)),
+                MailRouting::NullMx | MailRouting::NxDomain | MailRouting::NoMailRecords => {}
+            }
         }
-    };
-    let addresses: Option<Vec<String>> = match &d.answer {
-        DnsAnswer::Host(h) => Some(h.addresses.iter().map(ToString::to_string).collect()),
-        DnsAnswer::Mail(MailRouting::ImplicitMx { addresses, .. }) => {
-            Some(addresses.iter().map(ToString::to_string).collect())
-        }
-        DnsAnswer::Mail(_) => None,
-    };
-    json!({
-        "query": d.query,
-        "resolver": d.resolver,
-        "result": result,
-        "implicit_mx": implicit,
-        "null_mx": is_null,
-        "error": error.map(error_json),
-        "warnings": warnings,
-        "addresses": addresses,
-        "mx": mx,
-    })
+    }
+    dto
 }

@@ -48,7 +48,7 @@ pub struct TargetDto<'a> {
     mode: &'static str,
     verdict: &'static str,
     summary: &'a str,
-    dns: Option<serde_json::Value>,
+    dns: Option<crate::report::dns::DnsDto<'a>>,
     servers: Vec<ServerDto<'a>>,
     findings: Vec<FindingDto<'a>>,
 }
@@ -60,6 +60,7 @@ struct ServerDto<'a> {
     preference: Option<u16>,
     address: String,
     port: u16,
+    implicit_tls: bool,
     banner: Option<String>,
     ehlo_extensions: Vec<&'a str>,
     used_helo: Option<bool>,
@@ -67,7 +68,7 @@ struct ServerDto<'a> {
     starttls_reply: Option<String>,
     requires_tls: Option<bool>,
     mail_from_reply: Option<String>,
-    server_software: &'static str,
+    server_software: Option<&'static str>,
     versions: BTreeMap<&'static str, VersionDto>,
     certificate: Option<CertDto<'a>>,
     error: Option<ErrorDto<'a>>,
@@ -249,6 +250,7 @@ fn server_dto(s: &ServerObservation, transcript: bool) -> ServerDto<'_> {
         preference: s.preference,
         address: s.address.ip().to_string(),
         port: s.address.port(),
+        implicit_tls: s.starttls == crate::model::StarttlsStatus::Implicit,
         banner: s.banner.as_ref().map(reply_text),
         ehlo_extensions: s
             .ehlo
@@ -263,7 +265,7 @@ fn server_dto(s: &ServerObservation, transcript: bool) -> ServerDto<'_> {
         },
         requires_tls: s.policy.requires_tls,
         mail_from_reply: s.policy.mail_from.as_ref().map(reply_text),
-        server_software: crate::diagnose::findings::software(s).label(),
+        server_software: server_software(s),
         versions,
         certificate: s.certificate.as_ref().map(|c| CertDto {
             subject: &c.subject,
@@ -294,6 +296,15 @@ fn server_dto(s: &ServerObservation, transcript: bool) -> ServerDto<'_> {
         elapsed_ms: s.elapsed.as_millis(),
         transcript,
     }
+}
+
+/// The software the greeting and EHLO reveal; `null` when the server
+/// never greeted.
+/// Unknown (`null`) when the server never greeted.
+fn server_software(s: &ServerObservation) -> Option<&'static str> {
+    s.banner
+        .as_ref()
+        .map(|_| crate::diagnose::findings::software(s).label())
 }
 
 fn finding_dto(f: &Finding) -> FindingDto<'_> {

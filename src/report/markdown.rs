@@ -9,7 +9,10 @@ use std::fmt::Write as _;
 use crate::diagnose::findings::describe_result;
 use crate::outcome::RunReport;
 use crate::report::sanitize::{for_markdown, MAX_SHOWN};
-use crate::report::table::{server_name, versions_table, Table};
+use crate::report::table::{
+    cert_words, common_not_tested, not_tested_words, policy_meaning, server_name, stage_message,
+    versions_table, Table,
+};
 
 fn md(s: &str) -> String {
     for_markdown(s, MAX_SHOWN)
@@ -76,7 +79,7 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
             let _ = writeln!(out, "#### {}", md(&server_name(s)));
             let _ = writeln!(out);
             if let Some(e) = &s.error {
-                let _ = writeln!(out, "- error at {}: {}", e.stage, md(&e.message));
+                let _ = writeln!(out, "- error: {}", md(&stage_message(e.stage, &e.message)));
             }
             if let Some(b) = &s.banner {
                 let _ = writeln!(out, "- banner: {} {}", b.code, md(&b.text()));
@@ -88,12 +91,23 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
             if let Some(r) = &s.policy.mail_from {
                 let _ = writeln!(
                     out,
-                    "- MAIL FROM:\\<\\> before STARTTLS: {} {}",
+                    "- MAIL FROM:\\<\\> before STARTTLS: {} {} ({})",
                     r.code,
-                    md(&r.text())
+                    md(&r.text()),
+                    policy_meaning(s.policy.requires_tls)
                 );
             }
-            for v in &s.versions {
+            // A server that could not be reached, or where no version
+            // could be tried for one reason, gets that reason once.
+            let reason = common_not_tested(s);
+            if let (Some(reason), None) = (reason, &s.error) {
+                let _ = writeln!(out, "- TLS: not tested: {}", md(&not_tested_words(reason)));
+            }
+            for v in s
+                .versions
+                .iter()
+                .filter(|_| reason.is_none() && s.error.is_none())
+            {
                 let _ = writeln!(
                     out,
                     "- {}: {} ({} ms)",
@@ -113,7 +127,7 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                     crate::report::table::days(c.days_left),
                     md(&c.key_type),
                     c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
-                    c.verdict.label().replace('_', " ")
+                    cert_words(&c.verdict)
                 );
             }
             if with_transcript {
@@ -149,7 +163,7 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                     if let Some(sig) = crate::report::signature(id) {
                         let _ = writeln!(
                             out,
-                            "  - peers will log: `{}` ({})",
+                            "  - peers will log: `{}` — {}",
                             sig.text,
                             crate::report::appears_in(sig)
                         );
@@ -171,7 +185,7 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                     if let Some(sn) = fix.remediation.snippet {
                         let _ = writeln!(out, "\n    ```{}", sn.language);
                         for line in sn.text.lines() {
-                            let _ = writeln!(out, "    {line}");
+                            let _ = writeln!(out, "{}", format!("    {line}").trim_end());
                         }
                         let _ = writeln!(out, "    ```\n");
                     }

@@ -6,6 +6,7 @@
 pub mod dns;
 pub mod explain;
 pub mod json;
+pub mod listen;
 pub mod markdown;
 pub mod palette;
 pub mod sanitize;
@@ -38,11 +39,20 @@ pub fn signature(id: &str) -> Option<&'static Signature> {
     catalogue::by_id(id)
 }
 
-/// Where a signature shows up, in words: "sender: NDR, Queue Viewer".
+/// Where a signature shows up, in words, grouped by side:
+/// "sender: Non-delivery report (NDR), Exchange Queue Viewer; receiver:
+/// Receive connector protocol log".
 pub fn appears_in(sig: &Signature) -> String {
-    sig.appears_in
+    let mut sides: Vec<(catalogue::Side, Vec<&'static str>)> = Vec::new();
+    for a in sig.appears_in {
+        match sides.iter_mut().find(|(side, _)| *side == a.side) {
+            Some((_, places)) => places.push(a.place.title()),
+            None => sides.push((a.side, vec![a.place.title()])),
+        }
+    }
+    sides
         .iter()
-        .map(|a| format!("{} ({})", a.place.title(), a.side))
+        .map(|(side, places)| format!("{side}: {}", places.join(", ")))
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -2,7 +2,7 @@
 //! Markdown renderers. Cells hold raw text and a tone; each renderer
 //! sanitizes and styles them its own way.
 
-use crate::model::{ServerObservation, TlsVersion, VersionResult};
+use crate::model::{CertVerdict, NotTested, ServerObservation, Stage, TlsVersion, VersionResult};
 use crate::report::palette::Tone;
 
 /// One table cell.
@@ -38,6 +38,79 @@ pub fn server_name(s: &ServerObservation) -> String {
         (Some(p), Some(h)) => format!("{p} {h} {}", s.address),
         (None, Some(h)) => format!("{h} {}", s.address),
         (_, None) => s.address.to_string(),
+    }
+}
+
+/// A failure message with its stage, said once: probe messages usually
+/// start with the stage already (`connect: connection refused`).
+pub fn stage_message(stage: Stage, message: &str) -> String {
+    let said = message
+        .strip_prefix(stage.label())
+        .is_some_and(|rest| rest.starts_with(':'));
+    if said {
+        message.to_owned()
+    } else {
+        format!("{stage}: {message}")
+    }
+}
+
+/// A certificate verdict in a few words: `trusted (name not checked)`,
+/// `self-signed`, `expired`, …
+pub fn cert_words(v: &CertVerdict) -> String {
+    match v {
+        CertVerdict::TrustedNameNotChecked => "trusted (name not checked)".to_owned(),
+        CertVerdict::SelfSigned => "self-signed".to_owned(),
+        other => other.label().replace('_', " "),
+    }
+}
+
+/// What the plain-text `MAIL FROM:<>` reply means for TLS.
+pub fn policy_meaning(requires_tls: Option<bool>) -> &'static str {
+    match requires_tls {
+        Some(true) => "TLS required",
+        Some(false) => "TLS not required",
+        None => "TLS requirement unknown",
+    }
+}
+
+/// The reason shared by every version probe when none could be tried for
+/// the same reason (no STARTTLS, STARTTLS refused, …), so renderers say it
+/// once instead of four times.
+pub fn common_not_tested(s: &ServerObservation) -> Option<&NotTested> {
+    let mut reasons = s.versions.iter().map(|p| match &p.result {
+        VersionResult::NotTested(n) => Some(n),
+        _ => None,
+    });
+    let first = reasons.next()??;
+    reasons.all(|r| r == Some(first)).then_some(first)
+}
+
+/// Why no version was tried, in words (raw server text inside; renderers
+/// sanitize).
+pub fn not_tested_words(n: &NotTested) -> String {
+    match n {
+        NotTested::NoStarttls => "the server does not offer STARTTLS".to_owned(),
+        NotTested::StarttlsRefused(r) => {
+            format!("the server refused STARTTLS ({} {})", r.code, r.text())
+        }
+        NotTested::GreetingRejected(r) => {
+            format!(
+                "the server refused the connection at the greeting ({} {})",
+                r.code,
+                r.text()
+            )
+        }
+        NotTested::Throttled(r) => {
+            format!(
+                "the server kept throttling the connections ({} {})",
+                r.code,
+                r.text()
+            )
+        }
+        NotTested::EarlierStage { stage, error } => {
+            format!("an earlier step failed ({})", stage_message(*stage, error))
+        }
+        NotTested::Interrupted => "the run was interrupted".to_owned(),
     }
 }
 
@@ -94,11 +167,7 @@ pub fn versions_table(servers: &[ServerObservation]) -> Table {
             }
             row.push(match &s.certificate {
                 Some(c) => Cell::new(
-                    format!(
-                        "{}, {}",
-                        c.verdict.label().replace('_', " "),
-                        days(c.days_left)
-                    ),
+                    format!("{}, {}", cert_words(&c.verdict), days(c.days_left)),
                     if c.verdict.is_trusted() && c.days_left >= 14 {
                         Tone::Good
                     } else {
@@ -113,12 +182,31 @@ pub fn versions_table(servers: &[ServerObservation]) -> Table {
     Table { header, rows }
 }
 
-/// `1 day`, `30 days`, `expired 3 days ago`.
+/// `1 day left`, `30 days left`, `expired 3 days ago`.
 pub fn days(n: i64) -> String {
     match n {
         1 => "1 day left".to_owned(),
         n if n >= 0 => format!("{n} days left"),
         -1 => "expired 1 day ago".to_owned(),
         n => format!("expired {} days ago", -n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_is_said_once_when_the_message_already_names_it() {
+        assert_eq!(
+            stage_message(Stage::Connect, "connect: connection refused"),
+            "connect: connection refused"
+        );
+        assert_eq!(
+            stage_message(Stage::Greeting, "interrupted before the server answered"),
+            "greeting: interrupted before the server answered"
+        );
+        // A longer stage name that starts with the same word is not it.
+        assert_eq!(stage_message(Stage::Ehlo, "ehlox: odd"), "ehlo: ehlox: odd");
     }
 }

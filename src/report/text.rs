@@ -10,7 +10,10 @@ use crate::model::{ServerObservation, Transcript};
 use crate::outcome::{RunReport, TargetReport};
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_terminal, MAX_SHOWN};
-use crate::report::table::{server_name, versions_table, Table};
+use crate::report::table::{
+    cert_words, common_not_tested, not_tested_words, policy_meaning, server_name, stage_message,
+    versions_table, Table,
+};
 
 fn clean(s: &str) -> String {
     for_terminal(s, MAX_SHOWN)
@@ -84,10 +87,9 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
     if let Some(e) = &s.error {
         let _ = writeln!(
             out,
-            "    {} {}: {}",
+            "    {} {}",
             label("error"),
-            e.stage,
-            clean(&e.message)
+            clean(&stage_message(e.stage, &e.message))
         );
         return;
     }
@@ -107,17 +109,13 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
     }
     match (&s.policy.mail_from, s.policy.requires_tls) {
         (Some(r), req) => {
-            let meaning = match req {
-                Some(true) => "TLS required",
-                Some(false) => "TLS not required",
-                None => "TLS requirement unknown",
-            };
             let _ = writeln!(
                 out,
-                "    {} MAIL FROM:<> before STARTTLS -> {} {} ({meaning})",
+                "    {} MAIL FROM:<> before STARTTLS -> {} {} ({})",
                 label("policy"),
                 r.code,
-                clean(&r.text())
+                clean(&r.text()),
+                policy_meaning(req)
             );
         }
         (None, _) => {
@@ -131,16 +129,29 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
             }
         }
     }
-    for v in &s.versions {
-        let detail = describe_result(&v.result);
-        let tone = crate::report::table::version_cell(v.version, &v.result).tone;
+    // When no version could be tried for one reason, say it once.
+    if let Some(reason) = common_not_tested(s) {
         let _ = writeln!(
             out,
-            "    {} {}  {}",
-            label(&v.version.to_string()),
-            p.paint(&clean(&detail), tone),
-            p.paint(&format!("{} ms", v.elapsed.as_millis()), Tone::Dim)
+            "    {} {}",
+            label("TLS"),
+            p.paint(
+                &format!("not tested: {}", clean(&not_tested_words(reason))),
+                Tone::Dim
+            )
         );
+    } else {
+        for v in &s.versions {
+            let detail = describe_result(&v.result);
+            let tone = crate::report::table::version_cell(v.version, &v.result).tone;
+            let _ = writeln!(
+                out,
+                "    {} {}  {}",
+                label(&v.version.to_string()),
+                p.paint(&clean(&detail), tone),
+                p.paint(&format!("{} ms", v.elapsed.as_millis()), Tone::Dim)
+            );
+        }
     }
     if let Some(c) = &s.certificate {
         let _ = writeln!(out, "    {} {}", label("cert"), clean(&c.subject));
@@ -164,8 +175,8 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
         };
         let _ = writeln!(
             out,
-            "              verdict {} (chain of {}, from {})",
-            p.paint(&c.verdict.label().replace('_', " "), tone),
+            "              verdict {}; chain of {}, from {}",
+            p.paint(&cert_words(&c.verdict), tone),
             c.chain_len,
             c.from_version
         );
@@ -187,7 +198,7 @@ fn finding(f: &Finding, p: &Palette, out: &mut String) {
         if let Some(sig) = crate::report::signature(id) {
             let _ = writeln!(
                 out,
-                "         peers  {} ({})",
+                "         peers  {} — {}",
                 sig.text,
                 crate::report::appears_in(sig)
             );
@@ -209,7 +220,7 @@ fn finding(f: &Finding, p: &Palette, out: &mut String) {
         if let Some(sn) = fix.remediation.snippet {
             let _ = writeln!(out, "         paste  ({}):", sn.language);
             for line in sn.text.lines() {
-                let _ = writeln!(out, "           {line}");
+                let _ = writeln!(out, "{}", format!("           {line}").trim_end());
             }
         }
     }

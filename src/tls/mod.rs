@@ -12,17 +12,18 @@ use rustls::{AlertDescription, CipherSuite, NamedGroup};
 
 /// IANA name of a cipher suite (`TLS_AES_128_GCM_SHA256`,
 /// `TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`), or its number in hex.
+///
+/// Names come from `as_str`, not `Debug`: rustls' `Debug` prints the legacy
+/// suites it does not implement (`TLS_RSA_WITH_AES_128_CBC_SHA`, …) as
+/// `CipherSuite(0x2f)`.
 pub fn cipher_name(c: CipherSuite) -> String {
-    match c {
-        CipherSuite::Unknown(v) => format!("0x{v:04x}"),
-        known => {
-            let s = format!("{known:?}");
-            // rustls spells the TLS 1.3 suites TLS13_*; IANA spells them TLS_*.
-            match s.strip_prefix("TLS13_") {
-                Some(rest) => format!("TLS_{rest}"),
-                None => s,
-            }
-        }
+    match c.as_str() {
+        // rustls spells the TLS 1.3 suites TLS13_*; IANA spells them TLS_*.
+        Some(name) => match name.strip_prefix("TLS13_") {
+            Some(rest) => format!("TLS_{rest}"),
+            None => name.to_owned(),
+        },
+        None => format!("0x{:04x}", u16::from(c)),
     }
 }
 
@@ -75,6 +76,16 @@ mod tests {
             "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
         );
         assert_eq!(cipher_name(CipherSuite::Unknown(0xfefe)), "0xfefe");
+        // Legacy suites rustls names but does not implement (its `Debug`
+        // prints them as hex).
+        assert_eq!(
+            cipher_name(CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA),
+            "TLS_RSA_WITH_AES_128_CBC_SHA"
+        );
+        assert_eq!(
+            cipher_name(CipherSuite::TLS_DHE_RSA_WITH_AES_256_CBC_SHA),
+            "TLS_DHE_RSA_WITH_AES_256_CBC_SHA"
+        );
         assert_eq!(
             alert_name(AlertDescription::ProtocolVersion),
             "protocol_version"

@@ -3,8 +3,11 @@
 
 mod cli;
 mod dns;
+mod domain;
 mod hostile;
 mod legacy;
+mod listen;
 mod probe;
 mod schannel;
 mod servers;
+mod snapshots;

@@ -1,7 +1,8 @@
 //! A real authoritative DNS server (hickory-server) on 127.0.0.1, UDP and
 //! TCP on one port, serving the test zone `example.test.`, a zone that
 //! always answers SERVFAIL (`broken.test.`), and REFUSED for everything
-//! else; plus a UDP socket that never answers.
+//! else; or any one zone given as zone-file text ([`serve_zone`]); plus a
+//! UDP socket that never answers.
 //!
 //! Every address in the zone is on loopback, so a probe that follows these
 //! records never leaves the machine. The server runs on the test's tokio
@@ -109,30 +110,46 @@ impl DnsServer {
 /// Starts the server for `example.test.` and `broken.test.` on
 /// 127.0.0.1, UDP and TCP on the same free port.
 pub async fn example_test() -> DnsServer {
-    let origin = Name::from_ascii("example.test.").unwrap();
     let mut zone = EXAMPLE_TEST_ZONE.to_owned();
     for i in 1..=BIG_RRSET {
         zone.push_str(&format!("mx-big IN A 127.0.1.{i}\n"));
     }
-    let (origin, records) = Parser::new(zone, None, Some(origin)).parse().unwrap();
-    let example = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
-        origin.clone(),
-        records,
-        ZoneType::Primary,
-        AxfrPolicy::Deny,
-    )
-    .unwrap();
-
-    let broken = Name::from_ascii(BROKEN_ZONE).unwrap();
     let mut catalog = Catalog::new();
-    catalog.upsert(LowerName::new(&origin), vec![Arc::new(example)]);
+    add_zone(&mut catalog, "example.test.", &zone);
+    let broken = Name::from_ascii(BROKEN_ZONE).unwrap();
     catalog.upsert(
         LowerName::new(&broken),
         vec![Arc::new(ServFailZone {
             origin: LowerName::new(&broken),
         })],
     );
+    serve(catalog).await
+}
 
+/// Starts a server for one zone given as zone-file text (RFC 1035 §5)
+/// whose `$ORIGIN` is `origin`; names outside it are REFUSED.
+pub async fn serve_zone(origin: &str, zone: &str) -> DnsServer {
+    let mut catalog = Catalog::new();
+    add_zone(&mut catalog, origin, zone);
+    serve(catalog).await
+}
+
+/// Parses `zone` and adds it to `catalog` as a primary zone.
+fn add_zone(catalog: &mut Catalog, origin: &str, zone: &str) {
+    let origin = Name::from_ascii(origin).unwrap();
+    let (origin, records) = Parser::new(zone, None, Some(origin)).parse().unwrap();
+    let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
+        origin.clone(),
+        records,
+        ZoneType::Primary,
+        AxfrPolicy::Deny,
+    )
+    .unwrap();
+    catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
+}
+
+/// Serves `catalog` on 127.0.0.1, UDP and TCP on the same free port.
+async fn serve(catalog: Catalog) -> DnsServer {
     let (udp, tcp) = bind_udp_and_tcp().await;
     let addr = udp.local_addr().unwrap();
     let mut server = Server::new(catalog);

@@ -1,10 +1,11 @@
-//! In-process SMTP servers on 127.0.0.1:0, one behaviour each, backed by
+//! In-process SMTP servers on 127.0.0.1:0 (or a chosen loopback address
+//! and port, [`spawn_on`]), one behaviour each, backed by
 //! real TLS stacks (OpenSSL for legacy versions, rustls for modern ones).
 //! Synchronous threads: each connection gets its own, so a server that
 //! stalls one probe never stalls another.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -106,8 +107,18 @@ pub struct SmtpServer {
 
 /// Starts a server with behaviour `b` on 127.0.0.1:0.
 pub fn spawn(b: Behaviour) -> SmtpServer {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
+    spawn_on(IpAddr::V4(Ipv4Addr::LOCALHOST), 0, b).unwrap()
+}
+
+/// Starts a server with behaviour `b` on `ip:port` (port 0: a free one).
+/// Several servers can share a port on different loopback addresses, as
+/// the exchanges of one domain do. The bind error is returned, so a
+/// caller can tell a taken port (`AddrInUse`) from a missing address
+/// (`AddrNotAvailable`, e.g. no `::1`).
+pub fn spawn_on(ip: IpAddr, port: u16, b: Behaviour) -> std::io::Result<SmtpServer> {
+    assert!(ip.is_loopback(), "test servers listen on loopback only");
+    let listener = TcpListener::bind(SocketAddr::new(ip, port))?;
+    let addr = listener.local_addr()?;
     let b = Arc::new(b);
     thread::spawn(move || {
         for conn in listener.incoming() {
@@ -118,7 +129,7 @@ pub fn spawn(b: Behaviour) -> SmtpServer {
             });
         }
     });
-    SmtpServer { addr }
+    Ok(SmtpServer { addr })
 }
 
 fn ehlo_reply(b: &Behaviour, tls: bool) -> Vec<u8> {

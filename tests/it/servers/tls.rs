@@ -112,6 +112,23 @@ pub fn identity(leaf: Leaf) -> Identity {
     }
 }
 
+/// A valid leaf from the test CA for every name in `names` (DNS names,
+/// or IP addresses as text); the first is the common name. For a domain
+/// whose exchanges share one certificate, as many do.
+pub fn identity_for(names: &[&str]) -> Identity {
+    let sans: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    let mut params = rcgen::CertificateParams::new(sans).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, names[0]);
+    let key = rsa_key();
+    let leaf = params.signed_by(&key, &ca().issuer).unwrap();
+    Identity {
+        chain: vec![leaf.der().to_vec(), ca().der.clone()],
+        key: key.serialize_der(),
+    }
+}
+
 /// A rustls server config speaking exactly `versions`.
 pub fn rustls_config(
     versions: &[&'static rustls::SupportedProtocolVersion],

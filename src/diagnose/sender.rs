@@ -1,0 +1,515 @@
+//! The verdict on a *sending* server, from one `tlscheck listen` session,
+//! against Office 365's rule: TLS 1.2 or newer, after STARTTLS.
+//!
+//! Pure: a [`SenderSession`] in, findings, a verdict, a summary line and the
+//! fix out. No IO, no printing; `report::listen` renders the result.
+
+use rustls::AlertDescription;
+
+use super::findings::{sig, Finding, Severity};
+use super::remediation::{self, Remediation, ServerSoftware};
+use super::verdict::{verdict, Verdict};
+use crate::listen::{Handshake, OfferSource, SenderSession};
+use crate::model::wire_version_name;
+
+/// `Cannot start TLS: handshake failure`, what a Postfix sender logs
+/// (with `SSL_connect error to …: lost connection` before it) when the
+/// receiver closes on its ClientHello.
+const POSTFIX_HANDSHAKE_FAILURE: &str = "postfix-tls-handshake-failure";
+
+/// Finding ids of sender sessions.
+pub mod id {
+    /// The ClientHello offered no TLS 1.2 or 1.3.
+    pub const LEGACY_ONLY: &str = "sender-legacy-tls-only";
+    /// MAIL FROM before STARTTLS although STARTTLS was offered.
+    pub const NO_STARTTLS: &str = "sender-no-starttls";
+    /// STARTTLS, then no usable ClientHello.
+    pub const NO_CLIENT_HELLO: &str = "sender-no-client-hello";
+    /// TLS 1.2+ offered, but the handshake with tlscheck failed.
+    pub const HANDSHAKE_FAILED: &str = "sender-handshake-failed";
+}
+
+/// The verdict on one sender session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderJudgement {
+    /// Pass (TLS 1.2+ offered), Warn (offered, but the handshake with
+    /// tlscheck failed), Fail (only TLS 1.0/1.1, no STARTTLS, no
+    /// ClientHello) or Untested (the session ended before STARTTLS or MAIL).
+    pub verdict: Verdict,
+    /// What is wrong, worst first.
+    pub findings: Vec<Finding>,
+    /// One line: `FAIL sender 192.0.2.7 (EHLO mx1.contoso.com): …`.
+    pub summary: String,
+    /// The fix to paste (the SCHANNEL `TLS 1.2\Client` .reg), when the
+    /// sender must enable TLS 1.2.
+    pub fix: Option<Remediation>,
+}
+
+/// The most characters of the sender's EHLO name a summary line shows.
+pub const MAX_NAME_SHOWN: usize = 64;
+
+/// Who the sender is, for summary and evidence lines: its address and its
+/// EHLO name, cut to [`MAX_NAME_SHOWN`] characters (raw otherwise;
+/// renderers escape it).
+pub fn sender_label(s: &SenderSession) -> String {
+    match s.sender_name() {
+        Some(name) => {
+            let mut shown: String = name.chars().take(MAX_NAME_SHOWN).collect();
+            if shown.len() < name.len() {
+                shown.push('…');
+            }
+            format!("sender {} (EHLO {shown})", s.peer.ip())
+        }
+        None => format!("sender {}", s.peer.ip()),
+    }
+}
+
+/// Judges one session.
+pub fn judge(s: &SenderSession) -> SenderJudgement {
+    let mut findings = Vec::new();
+    let mut fix = None;
+    let who = sender_label(s);
+    if let Some(offer) = &s.offer {
+        if !offer.offers_modern() {
+            findings.push(legacy_only(s));
+            fix = Some(remediation::enable_tls12(ServerSoftware::Exchange));
+        } else if let Handshake::Failed {
+            sender_alert,
+            detail,
+        } = &s.handshake
+        {
+            findings.push(handshake_failed(s, *sender_alert, detail));
+        }
+    } else if s.starttls {
+        findings.push(no_client_hello(s));
+        fix = Some(remediation::enable_tls12(ServerSoftware::Exchange));
+    } else if s.plaintext_mail {
+        findings.push(no_starttls(s));
+    }
+    let v = verdict(&findings, s.was_tested(), false);
+    let summary = summary(&who, v, s, &findings);
+    SenderJudgement {
+        verdict: v,
+        findings,
+        summary,
+        fix,
+    }
+}
+
+fn summary(who: &str, v: Verdict, s: &SenderSession, findings: &[Finding]) -> String {
+    let worst = findings.iter().find(|f| f.severity > Severity::Info);
+    match (v, worst) {
+        (Verdict::Pass, _) => {
+            let highest = s
+                .offer
+                .as_ref()
+                .map(|o| wire_version_name(o.highest))
+                .unwrap_or_default();
+            let agreed = match &s.handshake {
+                Handshake::Completed(n) => format!(
+                    "; handshake {} {}",
+                    n.version,
+                    crate::tls::cipher_name(n.cipher)
+                ),
+                _ => String::new(),
+            };
+            format!(
+                "PASS {who}: offers TLS 1.2 or newer (highest {highest}){agreed}; Office 365 accepts TLS from this sender"
+            )
+        }
+        (v, Some(f)) => format!("{} {who}: {} — fix: {}", v.word(), f.title, f.fix_short),
+        (v, None) => format!(
+            "{} {who}: the session ended before STARTTLS or MAIL FROM ({})",
+            v.word(),
+            s.end
+        ),
+    }
+}
+
+/// `TLS 1.0 and TLS 1.1`, `TLS 1.0`, `SSL 3.0`.
+fn version_words(s: &SenderSession) -> String {
+    let Some(o) = &s.offer else {
+        return String::new();
+    };
+    let names: Vec<String> = o.versions.iter().map(ToString::to_string).collect();
+    match names.as_slice() {
+        [] => wire_version_name(o.highest),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn offer_evidence(s: &SenderSession) -> String {
+    let Some(o) = &s.offer else {
+        return String::new();
+    };
+    let how = match o.source {
+        OfferSource::SupportedVersions => {
+            let list: Vec<String> = o
+                .supported_versions
+                .iter()
+                .flatten()
+                .map(|v| wire_version_name(*v))
+                .collect();
+            format!("supported_versions [{}]", list.join(", "))
+        }
+        OfferSource::LegacyClientVersion => {
+            "no supported_versions extension (legacy negotiation: client_version is the highest version)"
+                .to_owned()
+        }
+    };
+    format!(
+        "ClientHello from {}: client_version {}, {how}",
+        s.peer,
+        wire_version_name(o.client_version)
+    )
+}
+
+fn legacy_only(s: &SenderSession) -> Finding {
+    Finding {
+        id: id::LEGACY_ONLY,
+        severity: Severity::Error,
+        title: format!(
+            "The sender offers only {} when it starts TLS; Office 365 requires TLS 1.2 and drops the connection",
+            version_words(s)
+        ),
+        evidence: vec![
+            offer_evidence(s),
+            "tlscheck closed the connection after the ClientHello, as Office 365 does: the sender now logs a SocketError for this connection, and may retry in plain text".to_owned(),
+        ],
+        // Exchange logs the first two; a Postfix sender logs the third
+        // (checked by tests/e2e/listen.sh).
+        signatures: vec![
+            sig::SOCKET_ERROR_421,
+            sig::TLS_NEGOTIATION_SOCKET_ERROR,
+            POSTFIX_HANDSHAKE_FAILURE,
+        ],
+        fix_short: "enable TLS 1.2 for sending (Windows: SCHANNEL TLS 1.2\\Client key) and restart",
+        remediation: vec![
+            "Windows / Exchange: SCHANNEL `Protocols\\TLS 1.2\\Client` must have Enabled=1 and DisabledByDefault=0, and .NET must use the system TLS versions: import the .reg below on the sending server and restart it.".to_owned(),
+            "Postfix: `smtp_tls_protocols` and `smtp_tls_mandatory_protocols` must allow TLSv1.2 (no `<=TLSv1.1`, no `!TLSv1.2`); look for `-o smtp_tls_protocols` overrides with `postconf -P | grep smtp_tls`.".to_owned(),
+            "Other senders (appliances, applications): update the TLS library or set the minimum TLS version to 1.2.".to_owned(),
+            "Then send another test message to `tlscheck listen`: it should now show TLS 1.2 or 1.3.".to_owned(),
+        ],
+        fix: None,
+    }
+}
+
+fn no_client_hello(s: &SenderSession) -> Finding {
+    let why = s.hello_error.clone().unwrap_or_default();
+    Finding {
+        id: id::NO_CLIENT_HELLO,
+        severity: Severity::Error,
+        title: "The sender asked for STARTTLS but sent no TLS ClientHello: its TLS client could not start".to_owned(),
+        evidence: vec![why],
+        signatures: Vec::new(),
+        fix_short: "check the sender's TLS client settings: TLS 1.2 enabled, TLS library working",
+        remediation: vec![
+            "Windows: a sender whose SCHANNEL Client protocols are all disabled cannot build a ClientHello; enable `TLS 1.2\\Client` with the .reg below and restart.".to_owned(),
+            "Read the sender's log for this connection (Exchange: Send connector protocol log; Postfix: mail log with `smtp_tls_loglevel = 1`).".to_owned(),
+        ],
+        fix: None,
+    }
+}
+
+fn no_starttls(s: &SenderSession) -> Finding {
+    Finding {
+        id: id::NO_STARTTLS,
+        severity: Severity::Error,
+        title: "The sender sent MAIL FROM without STARTTLS, although tlscheck offered it".to_owned(),
+        evidence: vec![
+            format!(
+                "{} skipped STARTTLS and was answered `530 5.7.0 Must issue a STARTTLS command first`",
+                s.peer
+            ),
+            "Senders retry in plain text right after a failed TLS handshake: if the session before this one ended after the ClientHello, fix that first.".to_owned(),
+        ],
+        signatures: vec![sig::MUST_STARTTLS_451, sig::MUST_STARTTLS_530],
+        fix_short: "make the sender use STARTTLS (opportunistic TLS) with TLS 1.2",
+        remediation: vec![
+            "Exchange: the Send connector must not ignore STARTTLS: `Get-SendConnector | fl Name,IgnoreSTARTTLS,RequireTLS,TlsAuthLevel`, then `Set-SendConnector <Name> -IgnoreSTARTTLS $false`.".to_owned(),
+            "Postfix: `smtp_tls_security_level = may` (or `encrypt`) in main.cf, and no `-o smtp_tls_security_level=none` in master.cf.".to_owned(),
+            "Devices and applications: turn on TLS / STARTTLS in their SMTP settings.".to_owned(),
+        ],
+        fix: None,
+    }
+}
+
+/// Alerts a client sends when it refuses the server's certificate.
+fn is_certificate_alert(a: AlertDescription) -> bool {
+    matches!(
+        a,
+        AlertDescription::BadCertificate
+            | AlertDescription::UnsupportedCertificate
+            | AlertDescription::CertificateRevoked
+            | AlertDescription::CertificateExpired
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::UnknownCA
+    )
+}
+
+fn handshake_failed(
+    s: &SenderSession,
+    sender_alert: Option<AlertDescription>,
+    detail: &str,
+) -> Finding {
+    let offer = s.offer.as_ref();
+    let offers_ecdsa = offer.is_some_and(|o| {
+        o.cipher_suites
+            .iter()
+            .any(|c| crate::tls::cipher_name(*c).contains("ECDSA"))
+            || o.versions.contains(&crate::model::TlsVersion::Tls13)
+    });
+    let (fix_short, advice) = if sender_alert.is_some_and(is_certificate_alert) {
+        (
+            "the sender checks certificates: give tlscheck listen one it trusts (--cert, --key)",
+            "The sender refused tlscheck's certificate, so it validates certificates (Exchange with a TLS-enforcing connector, Postfix `verify`/`secure`). Run `tlscheck listen --cert FULLCHAIN.pem --key KEY.pem` with a certificate for the name the sender connects to.",
+        )
+    } else if !offers_ecdsa {
+        (
+            "run tlscheck listen with an RSA certificate (--cert, --key)",
+            "The sender offers only RSA cipher suites for TLS 1.2 and tlscheck's own certificate is ECDSA; run `tlscheck listen --cert RSA-FULLCHAIN.pem --key RSA-KEY.pem` to finish the handshake. Office 365 presents an RSA certificate, so this alone does not stop mail to it.",
+        )
+    } else {
+        (
+            "offer ECDHE cipher suites with AES-GCM for TLS 1.2",
+            "tlscheck finishes TLS 1.2 only with ECDHE and AES-GCM or ChaCha20-Poly1305, the suites Office 365 prefers; compare the sender's cipher suites below with Microsoft's list for Office 365 and enable the ECDHE AES-GCM suites on the sender.",
+        )
+    };
+    Finding {
+        id: id::HANDSHAKE_FAILED,
+        severity: Severity::Warning,
+        title: format!(
+            "The sender offers TLS 1.2 or newer, but the handshake with tlscheck failed: {detail}"
+        ),
+        evidence: vec![offer_evidence(s)],
+        signatures: Vec::new(),
+        fix_short,
+        remediation: vec![advice.to_owned()],
+        fix: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listen::{Negotiated, Offer, SessionEnd};
+    use crate::model::TlsVersion;
+    use rustls::CipherSuite;
+
+    fn session() -> SenderSession {
+        SenderSession {
+            peer: "192.0.2.7:50000".parse().unwrap(),
+            started_at: "2025-01-01T00:00:00Z".to_owned(),
+            ehlo_name: Some("mx1.contoso.com".to_owned()),
+            used_helo: false,
+            starttls: false,
+            plaintext_mail: false,
+            offer: None,
+            hello_error: None,
+            handshake: Handshake::NotReached,
+            tls_ehlo_name: None,
+            mail_from: None,
+            rcpt_to: Vec::new(),
+            end: SessionEnd::Quit,
+            transcript: Vec::new(),
+            elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    fn offer(versions: &[TlsVersion], source: OfferSource, suites: &[CipherSuite]) -> Offer {
+        Offer {
+            client_version: versions
+                .iter()
+                .max()
+                .map_or(0x0301, |v| v.wire().min(0x0303)),
+            supported_versions: (source == OfferSource::SupportedVersions)
+                .then(|| versions.iter().rev().map(|v| v.wire()).collect()),
+            versions: versions.to_vec(),
+            source,
+            highest: versions.iter().max().map_or(0x0300, |v| v.wire()),
+            cipher_suites: suites.to_vec(),
+            groups: Vec::new(),
+            sni: None,
+        }
+    }
+
+    fn ids(j: &SenderJudgement) -> Vec<&'static str> {
+        j.findings.iter().map(|f| f.id).collect()
+    }
+
+    #[test]
+    fn each_kind_of_session_gets_its_verdict() {
+        let ecdhe = [CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256];
+        let legacy = SenderSession {
+            starttls: true,
+            offer: Some(offer(
+                &[TlsVersion::Tls10],
+                OfferSource::LegacyClientVersion,
+                &ecdhe,
+            )),
+            handshake: Handshake::ClosedLegacyOnly,
+            end: SessionEnd::ClosedAfterLegacyHello,
+            ..session()
+        };
+        let modern = SenderSession {
+            starttls: true,
+            offer: Some(offer(
+                &[TlsVersion::Tls12, TlsVersion::Tls13],
+                OfferSource::SupportedVersions,
+                &ecdhe,
+            )),
+            handshake: Handshake::Completed(Negotiated {
+                version: TlsVersion::Tls13,
+                cipher: CipherSuite::TLS13_AES_128_GCM_SHA256,
+                group: None,
+            }),
+            ..session()
+        };
+        let failed = SenderSession {
+            handshake: Handshake::Failed {
+                sender_alert: Some(AlertDescription::UnknownCA),
+                detail: "the sender sent alert unknown_ca".to_owned(),
+            },
+            ..modern.clone()
+        };
+        let plain = SenderSession {
+            plaintext_mail: true,
+            ..session()
+        };
+        let no_hello = SenderSession {
+            starttls: true,
+            hello_error: Some("closed".to_owned()),
+            ..session()
+        };
+        let cases: [(&str, SenderSession, Verdict, &[&str]); 6] = [
+            ("TLS 1.0 only", legacy, Verdict::Fail, &[id::LEGACY_ONLY]),
+            ("TLS 1.2 and 1.3", modern, Verdict::Pass, &[]),
+            (
+                "refused our certificate",
+                failed,
+                Verdict::Warn,
+                &[id::HANDSHAKE_FAILED],
+            ),
+            (
+                "MAIL in plain text",
+                plain,
+                Verdict::Fail,
+                &[id::NO_STARTTLS],
+            ),
+            (
+                "STARTTLS then nothing",
+                no_hello,
+                Verdict::Fail,
+                &[id::NO_CLIENT_HELLO],
+            ),
+            ("EHLO then QUIT", session(), Verdict::Untested, &[]),
+        ];
+        for (name, s, want, want_ids) in cases {
+            let j = judge(&s);
+            assert_eq!(j.verdict, want, "{name}: {}", j.summary);
+            assert_eq!(ids(&j), want_ids, "{name}");
+            assert!(j.summary.starts_with(want.word()), "{name}: {}", j.summary);
+        }
+    }
+
+    #[test]
+    fn legacy_only_names_the_seed_signatures_and_the_schannel_client_fix() {
+        let s = SenderSession {
+            starttls: true,
+            offer: Some(offer(
+                &[TlsVersion::Tls10, TlsVersion::Tls11],
+                OfferSource::LegacyClientVersion,
+                &[],
+            )),
+            handshake: Handshake::ClosedLegacyOnly,
+            ..session()
+        };
+        let j = judge(&s);
+        let f = &j.findings[0];
+        assert_eq!(
+            f.signatures,
+            [
+                "socket-error-421-4-4-2",
+                "tls-negotiation-failed-socketerror",
+                "postfix-tls-handshake-failure"
+            ]
+        );
+        for id in &f.signatures {
+            assert!(crate::diagnose::catalogue::by_id(id).is_some(), "{id}");
+        }
+        assert!(f.title.contains("TLS 1.0 and TLS 1.1"), "{}", f.title);
+        assert!(f.evidence[0].contains("legacy negotiation"));
+        let reg = j.fix.unwrap().snippet.unwrap().text;
+        assert!(reg.contains(r"Protocols\TLS 1.2\Client]"));
+        assert!(j
+            .summary
+            .starts_with("FAIL sender 192.0.2.7 (EHLO mx1.contoso.com): "));
+    }
+
+    #[test]
+    fn a_long_ehlo_name_is_cut_in_the_summary() {
+        let s = SenderSession {
+            ehlo_name: Some("x".repeat(2000)),
+            ..session()
+        };
+        let label = sender_label(&s);
+        assert!(label.chars().count() < MAX_NAME_SHOWN + 40, "{label}");
+        assert!(label.ends_with("…)"));
+    }
+
+    #[test]
+    fn pass_summary_names_the_highest_version_and_the_handshake() {
+        let s = SenderSession {
+            starttls: true,
+            offer: Some(offer(
+                &[TlsVersion::Tls12, TlsVersion::Tls13],
+                OfferSource::SupportedVersions,
+                &[],
+            )),
+            handshake: Handshake::Completed(Negotiated {
+                version: TlsVersion::Tls13,
+                cipher: CipherSuite::TLS13_AES_256_GCM_SHA384,
+                group: None,
+            }),
+            ..session()
+        };
+        assert_eq!(
+            judge(&s).summary,
+            "PASS sender 192.0.2.7 (EHLO mx1.contoso.com): offers TLS 1.2 or newer (highest TLS 1.3); handshake TLS 1.3 TLS_AES_256_GCM_SHA384; Office 365 accepts TLS from this sender"
+        );
+    }
+
+    #[test]
+    fn plaintext_session_predicts_the_office365_starttls_errors() {
+        let j = judge(&SenderSession {
+            plaintext_mail: true,
+            ..session()
+        });
+        assert_eq!(
+            j.findings[0].signatures,
+            ["starttls-required-451-5-7-3", "starttls-required-530-5-7-0"]
+        );
+        assert!(j.fix.is_none());
+    }
+
+    #[test]
+    fn rsa_only_sender_is_told_to_give_tlscheck_an_rsa_certificate() {
+        let s = SenderSession {
+            starttls: true,
+            offer: Some(offer(
+                &[TlsVersion::Tls12],
+                OfferSource::LegacyClientVersion,
+                &[CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+            )),
+            handshake: Handshake::Failed {
+                sender_alert: None,
+                detail: "no server certificate chain resolved".to_owned(),
+            },
+            ..session()
+        };
+        let j = judge(&s);
+        assert_eq!(j.verdict, Verdict::Warn);
+        assert!(j.findings[0].fix_short.contains("RSA certificate"));
+    }
+}

@@ -1,0 +1,690 @@
+//! Snapshots of every renderer (issue #4) over fixed, hand-built
+//! observations: no network and no clocks, so a snapshot changes only when
+//! a renderer (or the diagnosis behind it) does. Text uses
+//! `Palette::plain()`; JSON is also decoded into `serde_json::Value` and
+//! checked for the keys docs/schema.md promises.
+//!
+//! Scenarios: a server that speaks only TLS 1.0/1.1, a modern server (TLS
+//! 1.2 + 1.3, trusted certificate), a server without STARTTLS, and a
+//! domain with two MX (one down); plus `explain` for known and unknown
+//! text.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rustls::{AlertDescription, CipherSuite, NamedGroup};
+use serde_json::Value;
+use tlscheck::cli::Format;
+use tlscheck::diagnose::findings::{server_findings, CheckPolicy};
+use tlscheck::diagnose::verdict::{summary_line, verdict};
+use tlscheck::dns::{HostAddresses, MailRouting, MxExchange};
+use tlscheck::exit::{self, ExitStatus};
+use tlscheck::model::{
+    Accepted, CertSummary, CertVerdict, Ehlo, NotTested, Policy, ProbeFailure, Rejection,
+    ServerObservation, Stage, StarttlsStatus, TlsVersion, VersionProbe, VersionResult,
+};
+use tlscheck::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
+use tlscheck::report::{self, palette::Palette};
+use tlscheck::smtp::reply::Reply;
+
+fn reply(code: u16, lines: &[&str]) -> Reply {
+    Reply {
+        code,
+        lines: lines.iter().map(|l| (*l).to_owned()).collect(),
+    }
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn probe(version: TlsVersion, result: VersionResult, elapsed_ms: u64) -> VersionProbe {
+    VersionProbe {
+        version,
+        result,
+        elapsed: ms(elapsed_ms),
+        transcript: Vec::new(),
+        chain: Vec::new(),
+        post_tls_ehlo: None,
+    }
+}
+
+fn accepted(cipher: CipherSuite, group: Option<NamedGroup>, full: bool) -> VersionResult {
+    VersionResult::Accepted(Accepted {
+        cipher,
+        group,
+        full_handshake: full,
+        legacy_cipher_only: false,
+    })
+}
+
+fn protocol_version_alert() -> VersionResult {
+    VersionResult::Rejected(Rejection::Alert(AlertDescription::ProtocolVersion))
+}
+
+fn ehlo(host: &str, extensions: &[&str]) -> Ehlo {
+    let mut lines = vec![host.to_owned()];
+    lines.extend(extensions.iter().map(|e| (*e).to_owned()));
+    Ehlo {
+        reply: Reply { code: 250, lines },
+        used_helo: false,
+        extensions: extensions.iter().map(|e| (*e).to_owned()).collect(),
+    }
+}
+
+fn policy(mail_from: Reply, requires_tls: Option<bool>) -> Policy {
+    Policy {
+        mail_from: Some(mail_from),
+        requires_tls,
+        error: None,
+        transcript: Vec::new(),
+    }
+}
+
+fn cert(name: &str, issuer: &str, verdict: CertVerdict, from_version: TlsVersion) -> CertSummary {
+    CertSummary {
+        subject: format!("CN={name}"),
+        sans: vec![name.to_owned()],
+        issuer: issuer.to_owned(),
+        not_before: "2026-10-01T00:00:00Z".to_owned(),
+        not_after: "2027-01-29T23:59:59Z".to_owned(),
+        days_left: 61,
+        key_type: "RSA".to_owned(),
+        key_bits: Some(2048),
+        signature_algorithm: "sha256WithRSAEncryption".to_owned(),
+        chain_len: 2,
+        verdict,
+        from_version,
+    }
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// An Exchange 2010-era server on SCHANNEL with TLS 1.2 off: it accepts
+/// TLS 1.0/1.1 only, and demands STARTTLS before MAIL FROM.
+fn legacy_only_server() -> ServerObservation {
+    ServerObservation {
+        host: None,
+        address: addr("192.0.2.10:25"),
+        preference: None,
+        banner: Some(reply(
+            220,
+            &["mail.fabrikam.com Microsoft ESMTP MAIL Service ready at Sat, 28 Nov 2026 16:38:00 +0000"],
+        )),
+        ehlo: Some(ehlo(
+            "mail.fabrikam.com Hello [203.0.113.5]",
+            &["SIZE 36700160", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES", "STARTTLS", "8BITMIME", "CHUNKING"],
+        )),
+        starttls: StarttlsStatus::Offered,
+        policy: policy(
+            reply(451, &["5.7.3 Must issue a STARTTLS command first"]),
+            Some(true),
+        ),
+        versions: vec![
+            probe(
+                TlsVersion::Tls10,
+                accepted(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, Some(NamedGroup::secp256r1), false),
+                41,
+            ),
+            probe(
+                TlsVersion::Tls11,
+                accepted(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, Some(NamedGroup::secp256r1), false),
+                39,
+            ),
+            probe(
+                TlsVersion::Tls12,
+                VersionResult::Dropped {
+                    stage: Stage::Handshake,
+                    detail: "connection reset by peer".to_owned(),
+                },
+                37,
+            ),
+            probe(TlsVersion::Tls13, protocol_version_alert(), 35),
+        ],
+        certificate: Some(cert(
+            "mail.fabrikam.com",
+            "CN=R11,O=Let's Encrypt,C=US",
+            CertVerdict::TrustedNameNotChecked,
+            TlsVersion::Tls10,
+        )),
+        error: None,
+        elapsed: ms(212),
+    }
+}
+
+/// A Postfix server with TLS 1.2 and 1.3 and a trusted certificate.
+fn modern_server(host: &str, address: &str, preference: Option<u16>) -> ServerObservation {
+    ServerObservation {
+        host: Some(host.to_owned()),
+        address: addr(address),
+        preference,
+        banner: Some(reply(220, &[&format!("{host} ESMTP Postfix (Debian/GNU)")])),
+        ehlo: Some(ehlo(
+            host,
+            &[
+                "PIPELINING",
+                "SIZE 10240000",
+                "VRFY",
+                "ETRN",
+                "STARTTLS",
+                "ENHANCEDSTATUSCODES",
+                "8BITMIME",
+                "DSN",
+                "SMTPUTF8",
+                "CHUNKING",
+            ],
+        )),
+        starttls: StarttlsStatus::Offered,
+        policy: policy(reply(250, &["2.1.0 Ok"]), Some(false)),
+        versions: vec![
+            probe(TlsVersion::Tls10, protocol_version_alert(), 12),
+            probe(TlsVersion::Tls11, protocol_version_alert(), 11),
+            probe(
+                TlsVersion::Tls12,
+                accepted(
+                    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                    Some(NamedGroup::X25519),
+                    true,
+                ),
+                48,
+            ),
+            probe(
+                TlsVersion::Tls13,
+                accepted(
+                    CipherSuite::TLS13_AES_256_GCM_SHA384,
+                    Some(NamedGroup::X25519),
+                    true,
+                ),
+                44,
+            ),
+        ],
+        certificate: Some(cert(
+            host,
+            "CN=R11,O=Let's Encrypt,C=US",
+            CertVerdict::Trusted,
+            TlsVersion::Tls13,
+        )),
+        error: None,
+        elapsed: ms(131),
+    }
+}
+
+/// A server whose EHLO lists no STARTTLS, so no version can be tried.
+fn no_starttls_server() -> ServerObservation {
+    let not_tested = |v| probe(v, VersionResult::NotTested(NotTested::NoStarttls), 9);
+    ServerObservation {
+        host: None,
+        address: addr("198.51.100.7:25"),
+        preference: None,
+        banner: Some(reply(
+            220,
+            &["smtp.northwind.example ESMTP Exim 4.96 Sat, 28 Nov 2026 16:38:00 +0000"],
+        )),
+        ehlo: Some(ehlo(
+            "smtp.northwind.example Hello tlscheck.invalid [203.0.113.5]",
+            &[
+                "SIZE 52428800",
+                "8BITMIME",
+                "PIPELINING",
+                "CHUNKING",
+                "HELP",
+            ],
+        )),
+        starttls: StarttlsStatus::NotOffered,
+        policy: policy(reply(250, &["OK"]), Some(false)),
+        versions: TlsVersion::ALL.into_iter().map(not_tested).collect(),
+        certificate: None,
+        error: None,
+        elapsed: ms(27),
+    }
+}
+
+/// A backup MX where the connection is refused.
+fn refused_server(host: &str, address: &str, preference: u16) -> ServerObservation {
+    let not_tested = |v| {
+        probe(
+            v,
+            VersionResult::NotTested(NotTested::EarlierStage {
+                stage: Stage::Connect,
+                error: "connect: connection refused".to_owned(),
+            }),
+            1,
+        )
+    };
+    ServerObservation {
+        host: Some(host.to_owned()),
+        address: addr(address),
+        preference: Some(preference),
+        banner: None,
+        ehlo: None,
+        starttls: StarttlsStatus::Unknown,
+        policy: Policy {
+            mail_from: None,
+            requires_tls: None,
+            error: Some("connect: connection refused".to_owned()),
+            transcript: Vec::new(),
+        },
+        versions: TlsVersion::ALL.into_iter().map(not_tested).collect(),
+        certificate: None,
+        error: Some(ProbeFailure {
+            stage: Stage::Connect,
+            message: "connect: connection refused".to_owned(),
+            timed_out: false,
+        }),
+        elapsed: ms(1),
+    }
+}
+
+/// A target as `run` builds it: findings from the servers and DNS, the
+/// verdict and the summary line.
+fn target(
+    input: &str,
+    mode: TargetMode,
+    dns: Option<DnsSection>,
+    servers: Vec<ServerObservation>,
+) -> TargetReport {
+    let mut findings = server_findings(&servers, &CheckPolicy::default());
+    let mut null_mx = false;
+    if let Some(section) = &dns {
+        let (more, is_null) = tlscheck::diagnose::dns::findings(section);
+        null_mx = is_null;
+        findings.extend(more);
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
+    }
+    let tested = servers.iter().any(ServerObservation::was_tested);
+    let v = verdict(&findings, tested, null_mx);
+    TargetReport {
+        input: input.to_owned(),
+        mode,
+        summary: summary_line(input, v, &findings),
+        dns,
+        servers,
+        findings,
+        verdict: v,
+    }
+}
+
+fn run_report(targets: Vec<TargetReport>) -> RunReport {
+    let verdicts: Vec<_> = targets.iter().map(|t| t.verdict).collect();
+    RunReport {
+        tool_version: "0.1.0",
+        started_at: "2026-11-28T16:38:00Z".to_owned(),
+        finished_at: "2026-11-28T16:38:01Z".to_owned(),
+        interrupted: false,
+        exit: exit::for_run(&verdicts, false, false),
+        targets,
+    }
+}
+
+fn legacy_only() -> RunReport {
+    run_report(vec![target(
+        "192.0.2.10",
+        TargetMode::Address,
+        None,
+        vec![legacy_only_server()],
+    )])
+}
+
+fn modern() -> RunReport {
+    let dns = DnsSection {
+        query: "mx1.contoso.com".to_owned(),
+        resolver: "192.0.2.53:53".to_owned(),
+        answer: DnsAnswer::Host(HostAddresses {
+            addresses: vec!["192.0.2.21".parse().unwrap()],
+            ..HostAddresses::default()
+        }),
+    };
+    run_report(vec![target(
+        "mx1.contoso.com",
+        TargetMode::Host,
+        Some(dns),
+        vec![modern_server("mx1.contoso.com", "192.0.2.21:25", None)],
+    )])
+}
+
+fn no_starttls() -> RunReport {
+    run_report(vec![target(
+        "198.51.100.7",
+        TargetMode::Address,
+        None,
+        vec![no_starttls_server()],
+    )])
+}
+
+/// contoso.com: MX 10 mx1 (IPv4 and IPv6, modern), MX 20 mx2 (down).
+fn domain() -> RunReport {
+    let dns = DnsSection {
+        query: "contoso.com".to_owned(),
+        resolver: "192.0.2.53:53".to_owned(),
+        answer: DnsAnswer::Mail(MailRouting::Mx {
+            exchanges: vec![
+                MxExchange {
+                    preference: 10,
+                    exchange: "mx1.contoso.com".to_owned(),
+                    equal_preference: false,
+                    addresses: vec![
+                        "192.0.2.21".parse().unwrap(),
+                        "2001:db8::21".parse().unwrap(),
+                    ],
+                    warnings: Vec::new(),
+                    error: None,
+                },
+                MxExchange {
+                    preference: 20,
+                    exchange: "mx2-backup.contoso.com".to_owned(),
+                    equal_preference: false,
+                    addresses: vec!["192.0.2.22".parse().unwrap()],
+                    warnings: Vec::new(),
+                    error: None,
+                },
+            ],
+        }),
+    };
+    run_report(vec![target(
+        "contoso.com",
+        TargetMode::Domain,
+        Some(dns),
+        vec![
+            modern_server("mx1.contoso.com", "192.0.2.21:25", Some(10)),
+            modern_server("mx1.contoso.com", "[2001:db8::21]:25", Some(10)),
+            refused_server("mx2-backup.contoso.com", "192.0.2.22:25", 20),
+        ],
+    )])
+}
+
+fn text(r: &RunReport) -> String {
+    report::render(r, Format::Text, &Palette::plain(), false)
+}
+
+fn markdown(r: &RunReport) -> String {
+    report::render(r, Format::Markdown, &Palette::plain(), false)
+}
+
+fn json(r: &RunReport) -> String {
+    report::render(r, Format::Json, &Palette::plain(), false)
+}
+
+/// Checks that every key docs/schema.md lists is present (null allowed)
+/// on the run, each target, its DNS answer, servers, versions,
+/// certificate and findings.
+fn assert_schema_keys(doc: &str) -> Value {
+    let v: Value = serde_json::from_str(doc).unwrap();
+    let has = |obj: &Value, keys: &[&str], what: &str| {
+        let map = obj
+            .as_object()
+            .unwrap_or_else(|| panic!("{what} is not an object: {obj}"));
+        for k in keys {
+            assert!(map.contains_key(*k), "{what} lacks {k:?}: {obj}");
+        }
+    };
+    has(
+        &v,
+        &[
+            "schema_version",
+            "tool",
+            "started_at",
+            "finished_at",
+            "interrupted",
+            "exit_code",
+            "targets",
+        ],
+        "run",
+    );
+    has(&v["tool"], &["name", "version"], "tool");
+    assert_eq!(v["schema_version"], 1);
+    for t in v["targets"].as_array().unwrap() {
+        has(
+            t,
+            &[
+                "input", "mode", "verdict", "summary", "dns", "servers", "findings",
+            ],
+            "target",
+        );
+        if !t["dns"].is_null() {
+            has(
+                &t["dns"],
+                &[
+                    "query",
+                    "resolver",
+                    "result",
+                    "implicit_mx",
+                    "null_mx",
+                    "error",
+                    "warnings",
+                    "mx",
+                ],
+                "dns",
+            );
+            for x in t["dns"]["mx"].as_array().unwrap() {
+                has(
+                    x,
+                    &[
+                        "preference",
+                        "exchange",
+                        "equal_preference",
+                        "addresses",
+                        "warnings",
+                        "error",
+                    ],
+                    "mx",
+                );
+            }
+        }
+        for s in t["servers"].as_array().unwrap() {
+            has(
+                s,
+                &[
+                    "host",
+                    "exchange",
+                    "preference",
+                    "address",
+                    "port",
+                    "implicit_tls",
+                    "banner",
+                    "ehlo_extensions",
+                    "used_helo",
+                    "starttls",
+                    "starttls_reply",
+                    "requires_tls",
+                    "mail_from_reply",
+                    "server_software",
+                    "versions",
+                    "certificate",
+                    "error",
+                    "elapsed_ms",
+                    "transcript",
+                ],
+                "server",
+            );
+            for version in ["1.0", "1.1", "1.2", "1.3"] {
+                has(
+                    &s["versions"][version],
+                    &[
+                        "result",
+                        "cipher",
+                        "group",
+                        "full_handshake",
+                        "legacy_cipher_only",
+                        "alert",
+                        "answered_version",
+                        "reason",
+                        "reply",
+                        "stage",
+                        "error",
+                        "elapsed_ms",
+                    ],
+                    version,
+                );
+            }
+            if !s["certificate"].is_null() {
+                has(
+                    &s["certificate"],
+                    &[
+                        "subject",
+                        "sans",
+                        "issuer",
+                        "not_before",
+                        "not_after",
+                        "days_left",
+                        "key_type",
+                        "key_bits",
+                        "signature_algorithm",
+                        "chain_len",
+                        "verdict",
+                        "verdict_detail",
+                        "from_version",
+                    ],
+                    "certificate",
+                );
+            }
+            if !s["error"].is_null() {
+                has(&s["error"], &["stage", "message", "timed_out"], "error");
+            }
+        }
+        for f in t["findings"].as_array().unwrap() {
+            has(
+                f,
+                &[
+                    "id",
+                    "severity",
+                    "title",
+                    "evidence",
+                    "signatures",
+                    "remediation",
+                ],
+                "finding",
+            );
+        }
+    }
+    v
+}
+
+#[test]
+fn legacy_only_server_text() {
+    let r = legacy_only();
+    assert_eq!(r.exit, ExitStatus::PolicyFailed);
+    insta::assert_snapshot!("legacy_only_text", text(&r));
+}
+
+#[test]
+fn legacy_only_server_markdown() {
+    insta::assert_snapshot!("legacy_only_markdown", markdown(&legacy_only()));
+}
+
+#[test]
+fn legacy_only_server_json() {
+    let doc = json(&legacy_only());
+    let v = assert_schema_keys(&doc);
+    let t = &v["targets"][0];
+    assert_eq!(t["verdict"], "fail");
+    assert_eq!(t["findings"][0]["id"], "legacy-tls-only");
+    assert_eq!(t["servers"][0]["server_software"], "exchange");
+    assert_eq!(t["servers"][0]["versions"]["1.2"]["result"], "dropped");
+    insta::assert_snapshot!("legacy_only_json", doc);
+}
+
+#[test]
+fn modern_server_text() {
+    let r = modern();
+    assert_eq!(r.exit, ExitStatus::Pass);
+    insta::assert_snapshot!("modern_text", text(&r));
+}
+
+#[test]
+fn modern_server_markdown() {
+    insta::assert_snapshot!("modern_markdown", markdown(&modern()));
+}
+
+#[test]
+fn modern_server_json() {
+    let doc = json(&modern());
+    let v = assert_schema_keys(&doc);
+    let t = &v["targets"][0];
+    assert_eq!(t["verdict"], "pass");
+    assert_eq!(t["dns"]["result"], "host");
+    assert_eq!(t["servers"][0]["certificate"]["verdict"], "trusted");
+    assert_eq!(t["servers"][0]["server_software"], "postfix");
+    assert_eq!(t["servers"][0]["implicit_tls"], false);
+    insta::assert_snapshot!("modern_json", doc);
+}
+
+#[test]
+fn no_starttls_server_text() {
+    let r = no_starttls();
+    assert_eq!(r.exit, ExitStatus::PolicyFailed);
+    insta::assert_snapshot!("no_starttls_text", text(&r));
+}
+
+#[test]
+fn no_starttls_server_markdown() {
+    insta::assert_snapshot!("no_starttls_markdown", markdown(&no_starttls()));
+}
+
+#[test]
+fn no_starttls_server_json() {
+    let doc = json(&no_starttls());
+    let v = assert_schema_keys(&doc);
+    let s = &v["targets"][0]["servers"][0];
+    assert_eq!(s["starttls"], "not_offered");
+    assert_eq!(s["versions"]["1.2"]["reason"], "no_starttls");
+    assert_eq!(s["certificate"], Value::Null);
+    insta::assert_snapshot!("no_starttls_json", doc);
+}
+
+#[test]
+fn domain_with_two_mx_text() {
+    let r = domain();
+    assert_eq!(r.exit, ExitStatus::Pass);
+    insta::assert_snapshot!("domain_text", text(&r));
+}
+
+#[test]
+fn domain_with_two_mx_markdown() {
+    insta::assert_snapshot!("domain_markdown", markdown(&domain()));
+}
+
+#[test]
+fn domain_with_two_mx_json() {
+    let doc = json(&domain());
+    let v = assert_schema_keys(&doc);
+    let t = &v["targets"][0];
+    assert_eq!(t["verdict"], "warn");
+    assert_eq!(t["dns"]["mx"][1]["exchange"], "mx2-backup.contoso.com");
+    assert_eq!(t["servers"][2]["error"]["stage"], "connect");
+    assert_eq!(t["servers"][2]["server_software"], Value::Null);
+    insta::assert_snapshot!("domain_json", doc);
+}
+
+const NDR: &str = "Remote Server returned '421 4.4.2 Connection dropped due to SocketError'\n\
+                   Diagnostic information for administrators:";
+
+#[test]
+fn explain_text_for_a_known_ndr() {
+    let matches = tlscheck::diagnose::explain::explain(NDR);
+    assert_eq!(matches[0].signature.id, "socket-error-421-4-4-2");
+    insta::assert_snapshot!(
+        "explain_known_text",
+        report::explain::render(&matches, Format::Text, &Palette::plain())
+    );
+}
+
+#[test]
+fn explain_markdown_for_a_known_ndr() {
+    let matches = tlscheck::diagnose::explain::explain(NDR);
+    insta::assert_snapshot!(
+        "explain_known_markdown",
+        report::explain::render(&matches, Format::Markdown, &Palette::plain())
+    );
+}
+
+#[test]
+fn explain_text_for_unknown_text_lists_what_it_knows() {
+    let matches = tlscheck::diagnose::explain::explain("the printer is on fire");
+    assert!(matches.is_empty());
+    insta::assert_snapshot!(
+        "explain_unknown_text",
+        report::explain::render(&matches, Format::Text, &Palette::plain())
+    );
+}
