@@ -80,28 +80,38 @@ pub async fn run(
             v6: cfg.ipv6,
         },
     }));
-    // Bound the targets in flight too, so a batch of thousands does not
-    // start thousands of DNS queries at once.
-    let in_flight = Arc::new(Semaphore::new(cfg.max_connections));
+    // Bound the targets in flight too, so a batch of thousands neither
+    // starts thousands of DNS queries at once nor keeps thousands of
+    // finished results waiting: a new target starts when one finishes.
+    let limit = cfg.max_connections.max(1);
+    // NDJSON has written every target as it finished; keep only what the
+    // exit code needs, so memory stays flat over a long batch.
+    let keep_details = cfg.format != crate::cli::Format::Ndjson;
     let mut set = JoinSet::new();
-    for (i, (input, target)) in cfg.targets.iter().cloned().enumerate() {
-        let (cfg, probe_cfg, dns, in_flight) = (
-            cfg.clone(),
-            probe_cfg.clone(),
-            dns.clone(),
-            in_flight.clone(),
-        );
-        set.spawn(async move {
-            let _permit = in_flight.acquire_owned().await.ok();
-            (i, check_target(&cfg, &probe_cfg, &dns, input, target).await)
-        });
-    }
-    let mut done: Vec<(usize, TargetReport)> = Vec::with_capacity(cfg.targets.len());
-    while let Some(joined) = set.join_next().await {
-        if let Ok((i, report)) = joined {
+    let mut done: Vec<(usize, TargetReport)> = Vec::new();
+    let mut finish = |joined: Result<(usize, TargetReport), tokio::task::JoinError>,
+                      done: &mut Vec<(usize, TargetReport)>| {
+        if let Ok((i, mut report)) = joined {
             on_done(&report);
+            if !keep_details {
+                report.servers = Vec::new();
+                report.findings = Vec::new();
+                report.dns = None;
+            }
             done.push((i, report));
         }
+    };
+    for (i, (input, target)) in cfg.targets.iter().cloned().enumerate() {
+        while set.len() >= limit {
+            if let Some(joined) = set.join_next().await {
+                finish(joined, &mut done);
+            }
+        }
+        let (cfg, probe_cfg, dns) = (cfg.clone(), probe_cfg.clone(), dns.clone());
+        set.spawn(async move { (i, check_target(&cfg, &probe_cfg, &dns, input, target).await) });
+    }
+    while let Some(joined) = set.join_next().await {
+        finish(joined, &mut done);
     }
     done.sort_by_key(|(i, _)| *i);
     let targets: Vec<TargetReport> = done.into_iter().map(|(_, t)| t).collect();
