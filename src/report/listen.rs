@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::diagnose::findings::{Finding, Severity};
+use crate::diagnose::findings::Finding;
 use crate::diagnose::remediation::Remediation;
 use crate::diagnose::sender::SenderJudgement;
 use crate::listen::{Handshake, Offer, OfferSource, SenderSession, SessionEnd};
@@ -240,14 +240,6 @@ fn wrap(text: &str, indent: usize) -> String {
     out
 }
 
-fn severity_word(s: Severity, p: &Palette) -> String {
-    match s {
-        Severity::Error => p.paint("ERROR", Tone::Bad),
-        Severity::Warning => p.paint("WARN ", Tone::Warn),
-        Severity::Info => p.paint("INFO ", Tone::Dim),
-    }
-}
-
 /// The summary is tlscheck's words around a sender name that
 /// `diagnose::sender::sender_label` already cut short: escape, do not cut.
 fn summary_text(j: &SenderJudgement, p: &Palette) -> String {
@@ -263,29 +255,7 @@ fn summary_text(j: &SenderJudgement, p: &Palette) -> String {
 }
 
 fn finding_text(f: &Finding, p: &Palette, out: &mut String) {
-    let _ = writeln!(
-        out,
-        "  {} {}  {}",
-        severity_word(f.severity, p),
-        p.paint(f.id, Tone::Strong),
-        clean(&f.title)
-    );
-    for e in &f.evidence {
-        let _ = writeln!(out, "         seen   {}", clean(e));
-    }
-    for id in &f.signatures {
-        if let Some(sig) = crate::report::signature(id) {
-            let _ = writeln!(
-                out,
-                "         logs   {} ({})",
-                sig.text,
-                crate::report::appears_in(sig)
-            );
-        }
-    }
-    for r in &f.remediation {
-        let _ = writeln!(out, "         fix    {r}");
-    }
+    crate::report::text::finding(f, p, "logs", out);
 }
 
 fn fix_text(fix: &Remediation, p: &Palette, out: &mut String) {
@@ -419,29 +389,7 @@ pub fn render_markdown(s: &SenderSession, j: &SenderJudgement, with_transcript: 
     if !j.findings.is_empty() {
         let _ = writeln!(out, "\n### Findings\n");
         for f in &j.findings {
-            let _ = writeln!(
-                out,
-                "- **{}** `{}`: {}",
-                f.severity.label().to_uppercase(),
-                f.id,
-                md(&f.title)
-            );
-            for e in &f.evidence {
-                let _ = writeln!(out, "  - seen: {}", md(e));
-            }
-            for id in &f.signatures {
-                if let Some(sig) = crate::report::signature(id) {
-                    let _ = writeln!(
-                        out,
-                        "  - logs: `{}` ({})",
-                        sig.text,
-                        crate::report::appears_in(sig)
-                    );
-                }
-            }
-            for r in &f.remediation {
-                let _ = writeln!(out, "  - fix: {r}");
-            }
+            crate::report::markdown::finding(f, "logs", &mut out);
         }
     }
     if let Some(fix) = &j.fix {

@@ -149,50 +149,56 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
             let _ = writeln!(out, "#### Findings");
             let _ = writeln!(out);
             for f in &t.findings {
-                let _ = writeln!(
-                    out,
-                    "- **{}** `{}`: {}",
-                    f.severity.label().to_uppercase(),
-                    f.id,
-                    md(&f.title)
-                );
-                for e in &f.evidence {
-                    let _ = writeln!(out, "  - seen: {}", md(e));
-                }
-                for id in &f.signatures {
-                    if let Some(sig) = crate::report::signature(id) {
-                        let _ = writeln!(
-                            out,
-                            "  - peers will log: `{}` — {}",
-                            sig.text,
-                            crate::report::appears_in(sig)
-                        );
-                    }
-                }
-                for r in &f.remediation {
-                    let _ = writeln!(out, "  - fix: {}", md(r));
-                }
-                if let Some(fix) = &f.fix {
-                    let _ = writeln!(
-                        out,
-                        "  - how ({}): {}",
-                        fix.software.name(),
-                        fix.remediation.title
-                    );
-                    for (i, step) in fix.remediation.steps.iter().enumerate() {
-                        let _ = writeln!(out, "    {}. {step}", i + 1);
-                    }
-                    if let Some(sn) = fix.remediation.snippet {
-                        let _ = writeln!(out, "\n    ```{}", sn.language);
-                        for line in sn.text.lines() {
-                            let _ = writeln!(out, "{}", format!("    {line}").trim_end());
-                        }
-                        let _ = writeln!(out, "    ```\n");
-                    }
-                }
+                finding(f, "peers will log", &mut out);
             }
             let _ = writeln!(out);
         }
     }
     out
+}
+
+/// One finding as a list item: title, what was seen, the errors peers log
+/// (`sig_word`: "peers will log" for a server, "logs" for a sender), fixes.
+pub fn finding(f: &crate::diagnose::findings::Finding, sig_word: &str, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "- **{}** `{}`: {}",
+        f.severity.label().to_uppercase(),
+        f.id,
+        md(&f.title)
+    );
+    for e in &f.evidence {
+        let _ = writeln!(out, "  - seen: {}", md(e));
+    }
+    for id in &f.signatures {
+        if let Some(sig) = crate::report::signature(id) {
+            let _ = writeln!(
+                out,
+                "  - {sig_word}: `{}` — {}",
+                sig.text,
+                crate::report::appears_in(sig)
+            );
+        }
+    }
+    for r in &f.remediation {
+        let _ = writeln!(out, "  - fix: {}", md(r));
+    }
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(
+            out,
+            "  - how ({}): {}",
+            fix.software.name(),
+            fix.remediation.title
+        );
+        for (i, step) in fix.remediation.steps.iter().enumerate() {
+            let _ = writeln!(out, "    {}. {step}", i + 1);
+        }
+        if let Some(sn) = fix.remediation.snippet {
+            let _ = writeln!(out, "\n    ```{}", sn.language);
+            for line in sn.text.lines() {
+                let _ = writeln!(out, "{}", format!("    {line}").trim_end());
+            }
+            let _ = writeln!(out, "    ```\n");
+        }
+    }
 }

@@ -183,7 +183,9 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
     }
 }
 
-fn finding(f: &Finding, p: &Palette, out: &mut String) {
+/// One finding: title, what was seen, the errors peers log (`sig_word`
+/// names them: "peers" for a server, "logs" for a sender), the fix.
+pub fn finding(f: &Finding, p: &Palette, sig_word: &str, out: &mut String) {
     let _ = writeln!(
         out,
         "  {} {}  {}",
@@ -198,7 +200,7 @@ fn finding(f: &Finding, p: &Palette, out: &mut String) {
         if let Some(sig) = crate::report::signature(id) {
             let _ = writeln!(
                 out,
-                "         peers  {} — {}",
+                "         {sig_word:<6} {} — {}",
                 sig.text,
                 crate::report::appears_in(sig)
             );
@@ -269,7 +271,7 @@ pub fn render(r: &RunReport, p: &Palette, with_transcript: bool) -> String {
             let _ = writeln!(out);
             let _ = writeln!(out, "{}", p.paint("Findings", Tone::Strong));
             for f in &t.findings {
-                finding(f, p, &mut out);
+                finding(f, p, "peers", &mut out);
             }
         }
     }
