@@ -24,6 +24,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib/debs.sh
 source "$ROOT/scripts/lib/debs.sh"
+# shellcheck source=scripts/lib/postfix.sh
+source "$ROOT/scripts/lib/postfix.sh"
 
 ADDR=${E2E_LISTEN_ADDR:-127.0.0.40}
 PORT=2525
@@ -55,28 +57,11 @@ CASES=(
 
 passed=0
 failed=0
-log() { printf '==> %s\n' "$*"; }
-die() {
-    printf 'error: %s\n' "$*" >&2
-    exit 1
-}
 
 if ((EUID != 0)); then
     die "run as root (Postfix drops privileges to the postfix user)"
 fi
 
-# Stops the instance whose config dir is $1 (bounded wait).
-stop_instance() {
-    local conf=$1 i
-    [[ -f $conf/main.cf ]] || return 0
-    postfix -c "$conf" status >/dev/null 2>&1 || return 0
-    postfix -c "$conf" stop >/dev/null 2>&1 || true
-    for ((i = 0; i < 50; i++)); do
-        postfix -c "$conf" status >/dev/null 2>&1 || return 0
-        sleep 0.1
-    done
-    postfix -c "$conf" abort >/dev/null 2>&1 || true
-}
 
 cleanup() {
     local rc=$? dir

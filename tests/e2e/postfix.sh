@@ -30,6 +30,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib/debs.sh
 source "$ROOT/scripts/lib/debs.sh"
+# shellcheck source=scripts/lib/postfix.sh
+source "$ROOT/scripts/lib/postfix.sh"
 
 NET=${E2E_NET:-127.0.0}
 KEEP=${E2E_KEEP:-0}
@@ -97,11 +99,6 @@ done
 
 passed=0
 failed=0
-log() { printf '==> %s\n' "$*"; }
-die() {
-    printf 'error: %s\n' "$*" >&2
-    exit 1
-}
 
 if ((EUID != 0)); then
     die "run as root (Postfix binds port 25 and drops to the postfix user)"
@@ -109,19 +106,6 @@ fi
 
 # --- set-up ------------------------------------------------------------------
 
-# Stops the instance whose config dir is $1 and waits (bounded) until its
-# master is gone, so that the directory can be removed afterwards.
-stop_instance() {
-    local conf=$1 i
-    [[ -f $conf/main.cf ]] || return 0
-    postfix -c "$conf" status >/dev/null 2>&1 || return 0
-    postfix -c "$conf" stop >/dev/null 2>&1 || true
-    for ((i = 0; i < 50; i++)); do
-        postfix -c "$conf" status >/dev/null 2>&1 || return 0
-        sleep 0.1
-    done
-    postfix -c "$conf" abort >/dev/null 2>&1 || true
-}
 
 cleanup() {
     local rc=$?
