@@ -1,0 +1,6 @@
+//! A captured server reply, records as received (`parse_server_flight`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = tlscheck::tls::wire::parse_server_flight(data);
+});
