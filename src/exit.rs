@@ -12,7 +12,9 @@ pub enum ExitStatus {
     /// 2: the command line was wrong, or an input file could not be read.
     Usage = 2,
     /// 3: nothing could be tested (connection refused, name does not
-    /// resolve, port 25 blocked…).
+    /// resolve, port 25 blocked…), or what was seen decides nothing
+    /// (INCONCLUSIVE: timeouts, throttling, `--deadline`, a handshake
+    /// tlscheck's own TLS library could not finish).
     Untested = 3,
     /// 130: interrupted by Ctrl-C; the partial report was printed.
     Interrupted = 130,
@@ -50,7 +52,11 @@ pub fn for_run(
         .any(|v| *v == Verdict::Fail || (fail_on_warning && *v == Verdict::Warn));
     if failed {
         ExitStatus::PolicyFailed
-    } else if verdicts.is_empty() || verdicts.contains(&Verdict::Untested) {
+    } else if verdicts.is_empty()
+        || verdicts
+            .iter()
+            .any(|v| matches!(v, Verdict::Untested | Verdict::Inconclusive))
+    {
         ExitStatus::Untested
     } else {
         ExitStatus::Pass
@@ -89,7 +95,9 @@ Exit codes:
   0    pass: every server offers STARTTLS and accepts TLS 1.2 or newer
   1    policy failed: a server needs fixing (see the findings)
   2    usage error, or an input file could not be read
-  3    could not test: nothing answered (refused, no DNS records, port 25 blocked)
+  3    could not test, or INCONCLUSIVE: nothing answered (refused, no DNS
+       records, port 25 blocked), or no TLS 1.2+ session was completed and
+       nothing decided fails the server (timeouts, throttling, --deadline)
   130  interrupted (Ctrl-C); the partial report was printed";
 
 #[cfg(test)]
@@ -121,6 +129,14 @@ mod tests {
             ExitStatus::Interrupted
         );
         assert_eq!(for_run(&[], false, false), ExitStatus::Untested);
+        assert_eq!(
+            for_run(&[Verdict::Pass, Verdict::Inconclusive], false, false),
+            ExitStatus::Untested
+        );
+        assert_eq!(
+            for_run(&[Verdict::Inconclusive, Verdict::Fail], false, false),
+            ExitStatus::PolicyFailed
+        );
     }
 
     #[test]

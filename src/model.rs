@@ -192,16 +192,80 @@ pub struct Accepted {
     /// 1.0/1.1, or TLS 1.2 with a cipher suite rustls does not implement).
     pub full_handshake: bool,
     /// Set for TLS 1.2 when rustls failed but the wide ClientHello got a
-    /// ServerHello: the server speaks TLS 1.2 only with ciphers modern
-    /// clients no longer offer.
+    /// whole first flight with a cipher suite rustls had not offered: the
+    /// server speaks TLS 1.2 only with ciphers modern clients no longer
+    /// offer.
     pub legacy_cipher_only: bool,
+    /// Set when the server completed its side of the handshake but
+    /// tlscheck's own TLS library could not finish it (a key size,
+    /// signature scheme or group it does not implement, a client
+    /// certificate it does not have). The server does speak the version;
+    /// tlscheck did not establish a session.
+    pub limited_by: Option<Limit>,
+}
+
+impl Accepted {
+    /// True when tlscheck itself completed the handshake (and so saw the
+    /// server finish it): the only proof that a session can be set up.
+    pub fn is_established(&self) -> bool {
+        self.full_handshake && self.limited_by.is_none()
+    }
+}
+
+/// Why tlscheck could not finish a handshake the server offered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limit {
+    /// What kind of limit.
+    pub kind: LimitKind,
+    /// The evidence in words ("server chose TLS 1.2
+    /// TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256; tlscheck could not verify its
+    /// RSA 1024 signature").
+    pub detail: String,
+}
+
+/// The kinds of [`Limit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitKind {
+    /// The server asked for a client certificate and refused the
+    /// handshake without one.
+    ClientCertificate,
+    /// tlscheck's TLS library could not verify the server's signature
+    /// (key size or algorithm it does not implement).
+    Signature,
+    /// The server chose a key-exchange group tlscheck's TLS library does
+    /// not implement (FFDHE in TLS 1.3, secp521r1).
+    Group,
+    /// The server refused the TLS library's ClientHello but answered a
+    /// wider one; the difference is in what the library offers.
+    TlsLibrary,
+}
+
+impl LimitKind {
+    /// A stable snake_case name for JSON.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ClientCertificate => "client_certificate",
+            Self::Signature => "signature",
+            Self::Group => "key_exchange_group",
+            Self::TlsLibrary => "tls_library",
+        }
+    }
 }
 
 /// Why a server refused a TLS version.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rejection {
-    /// The server sent a TLS alert.
+    /// The server sent a TLS alert instead of a ServerHello.
     Alert(AlertDescription),
+    /// The server began its first flight (ServerHello …) and then sent a
+    /// fatal alert before finishing it: it picked the version but could
+    /// not complete its side (an unusable private key, for one).
+    AlertAfter {
+        /// What it said.
+        alert: AlertDescription,
+        /// The last message it sent before the alert ("Certificate").
+        after: &'static str,
+    },
     /// The server answered with another version than the one offered.
     OtherVersion {
         /// The version tlscheck offered.
@@ -260,9 +324,80 @@ impl VersionResult {
         }
     }
 
-    /// True when the server agreed to the version.
+    /// True when the server agreed to the version (it completed its side
+    /// of the handshake), whether or not tlscheck could finish it.
     pub fn is_accepted(&self) -> bool {
         matches!(self, Self::Accepted(_))
+    }
+
+    /// True when tlscheck completed a handshake of this version.
+    pub fn is_established(&self) -> bool {
+        matches!(self, Self::Accepted(a) if a.is_established())
+    }
+
+    /// True when the server was seen refusing the version: an alert,
+    /// another version, or a close or reset during the handshake. Only
+    /// these mean "not offered"; a timeout, an answer tlscheck could not
+    /// read, an interruption or a session that never reached the
+    /// handshake decide nothing.
+    pub fn is_refused(&self) -> bool {
+        matches!(self, Self::Rejected(_) | Self::Dropped { .. })
+    }
+
+    /// True when the result says nothing about the version: neither
+    /// accepted nor refused by the server, and not ruled out by the SMTP
+    /// dialogue (no STARTTLS, STARTTLS refused, greeting refused).
+    pub fn is_undecided(&self) -> bool {
+        match self {
+            Self::Accepted(_) | Self::Rejected(_) | Self::Dropped { .. } => false,
+            Self::Timeout { .. } | Self::Unknown { .. } => true,
+            Self::NotTested(n) => n.is_undecided(),
+        }
+    }
+}
+
+impl fmt::Display for VersionResult {
+    /// The result in a few words, for evidence lines and transcripts
+    /// (raw server text inside; renderers sanitize).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cipher = |c| crate::tls::cipher_name(c);
+        match self {
+            Self::Accepted(a) => match &a.limited_by {
+                Some(l) => write!(
+                    f,
+                    "offered by the server ({}), not established: {}",
+                    cipher(a.cipher),
+                    l.detail
+                ),
+                None => write!(f, "accepted ({})", cipher(a.cipher)),
+            },
+            Self::Rejected(Rejection::Alert(d)) => {
+                write!(f, "rejected (alert {})", crate::tls::alert_name(*d))
+            }
+            Self::Rejected(Rejection::AlertAfter { alert, after }) => write!(
+                f,
+                "rejected (alert {} after its {after})",
+                crate::tls::alert_name(*alert)
+            ),
+            Self::Rejected(Rejection::OtherVersion { answered, .. }) => {
+                write!(
+                    f,
+                    "rejected (answered with {})",
+                    wire_version_name(*answered)
+                )
+            }
+            Self::Rejected(Rejection::Handshake(d)) => write!(f, "rejected ({d})"),
+            Self::Dropped { stage, detail } => write!(f, "dropped at {stage} ({detail})"),
+            Self::Timeout { stage } => write!(f, "timed out at {stage}"),
+            Self::NotTested(NotTested::Deadline { stage }) => {
+                write!(f, "not tested (the run's --deadline passed at {stage})")
+            }
+            Self::NotTested(NotTested::Throttled(r)) => {
+                write!(f, "not tested (throttled: {} {})", r.code, r.text())
+            }
+            Self::NotTested(n) => write!(f, "not tested ({})", n.label().replace('_', " ")),
+            Self::Unknown { stage, detail } => write!(f, "unknown at {stage}: {detail}"),
+        }
     }
 }
 
@@ -285,8 +420,13 @@ pub enum NotTested {
         /// What happened.
         error: String,
     },
-    /// The run's deadline passed or the user interrupted it.
+    /// The user interrupted the run (Ctrl-C).
     Interrupted,
+    /// The run's `--deadline` passed during this stage.
+    Deadline {
+        /// The stage it cut.
+        stage: Stage,
+    },
 }
 
 impl NotTested {
@@ -299,7 +439,25 @@ impl NotTested {
             Self::Throttled(_) => "throttled",
             Self::EarlierStage { .. } => "earlier_stage_failed",
             Self::Interrupted => "interrupted",
+            Self::Deadline { .. } => "deadline",
         }
+    }
+
+    /// True when nothing about the server's TLS follows from it: the
+    /// session was throttled, cut short, or failed before STARTTLS.
+    pub fn is_undecided(&self) -> bool {
+        match self {
+            Self::NoStarttls | Self::StarttlsRefused(_) | Self::GreetingRejected(_) => false,
+            Self::Throttled(_)
+            | Self::EarlierStage { .. }
+            | Self::Interrupted
+            | Self::Deadline { .. } => true,
+        }
+    }
+
+    /// True when the run stopped the session (Ctrl-C or `--deadline`).
+    pub fn is_interruption(&self) -> bool {
+        matches!(self, Self::Interrupted | Self::Deadline { .. })
     }
 }
 
@@ -444,6 +602,8 @@ pub struct ServerObservation {
     pub certificate: Option<CertSummary>,
     /// An error that stopped everything (connection refused…), with stage.
     pub error: Option<ProbeFailure>,
+    /// The name sent as SNI, `None` when probed by address (no SNI).
+    pub sni: Option<String>,
     /// Wall time of the whole server check.
     pub elapsed: Duration,
 }
@@ -452,6 +612,30 @@ impl ServerObservation {
     /// The probe of one version, if it ran.
     pub fn version(&self, v: TlsVersion) -> Option<&VersionProbe> {
         self.versions.iter().find(|p| p.version == v)
+    }
+
+    /// True when tlscheck completed a TLS 1.2 or 1.3 handshake with the
+    /// server: the only ground for saying TLS works.
+    pub fn establishes_modern(&self) -> bool {
+        self.versions
+            .iter()
+            .any(|p| !p.version.is_legacy() && p.result.is_established())
+    }
+
+    /// True when the run (Ctrl-C or `--deadline`) cut any of its sessions.
+    pub fn was_interrupted(&self) -> bool {
+        self.versions
+            .iter()
+            .any(|p| matches!(&p.result, VersionResult::NotTested(n) if n.is_interruption()))
+    }
+
+    /// The versions whose result decides nothing (timeout, unknown,
+    /// throttled, interrupted), oldest first.
+    pub fn undecided(&self) -> Vec<&VersionProbe> {
+        self.versions
+            .iter()
+            .filter(|p| p.result.is_undecided())
+            .collect()
     }
 
     /// True when any of TLS 1.2 and 1.3 was accepted.
@@ -475,7 +659,9 @@ impl ServerObservation {
         self.error.is_none()
             && self.versions.iter().any(|p| match &p.result {
                 VersionResult::NotTested(
-                    NotTested::EarlierStage { .. } | NotTested::Interrupted,
+                    NotTested::EarlierStage { .. }
+                    | NotTested::Interrupted
+                    | NotTested::Deadline { .. },
                 ) => false,
                 VersionResult::Timeout { stage } => *stage == Stage::Handshake,
                 _ => true,

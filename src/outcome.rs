@@ -43,6 +43,10 @@ pub struct TargetReport {
     pub findings: Vec<Finding>,
     /// The verdict.
     pub verdict: Verdict,
+    /// The verdict of each server, in the order of `servers`.
+    pub server_verdicts: Vec<Verdict>,
+    /// True when Ctrl-C or `--deadline` cut any of its sessions.
+    pub interrupted: bool,
     /// The one-line summary.
     pub summary: String,
 }

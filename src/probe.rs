@@ -20,8 +20,8 @@ use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
 
 use crate::model::{
-    Accepted, CertVerdict, Direction, Ehlo, NotTested, Policy, ProbeFailure, Rejection,
-    ServerObservation, Stage, StarttlsStatus, TlsVersion, Transcript, TranscriptEvent,
+    Accepted, CertVerdict, Direction, Ehlo, Limit, LimitKind, NotTested, Policy, ProbeFailure,
+    Rejection, ServerObservation, Stage, StarttlsStatus, TlsVersion, Transcript, TranscriptEvent,
     VersionProbe, VersionResult,
 };
 use crate::smtp::client::{SmtpClient, SmtpError, Timeouts};
@@ -63,12 +63,22 @@ enum Stop {
 }
 
 impl Stop {
+    /// A stop is the run's doing, never the server's: it decides nothing
+    /// about a version.
     fn result(self) -> VersionResult {
         match self {
-            Stop::Deadline(stage) => VersionResult::Timeout { stage },
+            Stop::Deadline(stage) => VersionResult::NotTested(NotTested::Deadline { stage }),
             Stop::Cancelled => VersionResult::NotTested(NotTested::Interrupted),
         }
     }
+}
+
+/// What the sessions of one address share: throttled sessions retry one
+/// at a time, so a server that limits connections per client sees fewer
+/// of them at once.
+#[derive(Default)]
+struct Shared {
+    retry: tokio::sync::Mutex<()>,
 }
 
 /// Per-connection context: limits, deadline and the connection's clock.
@@ -76,16 +86,23 @@ struct Session<'a> {
     cfg: &'a ProbeConfig,
     addr: SocketAddr,
     host: Option<&'a str>,
+    shared: &'a Shared,
     started: Instant,
     notes: Transcript,
 }
 
 impl<'a> Session<'a> {
-    fn new(cfg: &'a ProbeConfig, addr: SocketAddr, host: Option<&'a str>) -> Self {
+    fn new(
+        cfg: &'a ProbeConfig,
+        addr: SocketAddr,
+        host: Option<&'a str>,
+        shared: &'a Shared,
+    ) -> Self {
         Self {
             cfg,
             addr,
             host,
+            shared,
             started: Instant::now(),
             notes: Vec::new(),
         }
@@ -177,6 +194,19 @@ struct NotReady {
     transcript: Transcript,
 }
 
+impl NotReady {
+    fn from_result(result: VersionResult) -> Self {
+        Self {
+            result,
+            banner: None,
+            ehlo: None,
+            starttls_refused: None,
+            failure: None,
+            transcript: Vec::new(),
+        }
+    }
+}
+
 fn failure_of(e: &SmtpError) -> ProbeFailure {
     ProbeFailure {
         stage: e.stage(),
@@ -215,153 +245,233 @@ impl Session<'_> {
     /// greeting (retrying while throttled), EHLO and, for
     /// [`Upto::Starttls`], STARTTLS.
     async fn smtp_until_tls(&mut self, upto: Upto) -> Result<Ready, Box<NotReady>> {
-        let cfg = self.cfg;
         let mut attempt = 0u32;
+        // Held from the first throttled reply on: retries of one address
+        // go one at a time.
+        let mut _retry_turn = None;
         loop {
-            self.started = Instant::now();
-            let not_ready = |result, failure, transcript| {
-                Box::new(NotReady {
-                    result,
-                    banner: None,
-                    ehlo: None,
-                    starttls_refused: None,
-                    failure,
-                    transcript,
-                })
-            };
-            let stream = match self
-                .stage(
-                    Stage::Connect,
-                    crate::smtp::client::connect(self.addr, cfg.timeouts.connect),
-                )
-                .await
-            {
-                Err(stop) => return Err(not_ready(stop.result(), None, Vec::new())),
-                Ok(Err(e)) => return Err(not_ready(earlier(&e), Some(failure_of(&e)), Vec::new())),
-                Ok(Ok(s)) => s,
-            };
-            self.note(format!("connected to {}", self.addr));
-            if upto == Upto::Connect {
-                return Ok(Ready {
-                    stream: Some(stream),
-                    client: None,
-                    banner: None,
-                    ehlo: None,
-                    transcript: Vec::new(),
-                });
-            }
-            let mut client = SmtpClient::new(stream, cfg.timeouts, self.started.into_std());
-            let greeting = match self.stage(Stage::Greeting, client.read_greeting()).await {
-                Err(stop) => return Err(not_ready(stop.result(), None, client.take_transcript())),
-                Ok(Err(e)) => {
-                    return Err(not_ready(
-                        earlier(&e),
-                        Some(failure_of(&e)),
-                        client.take_transcript(),
-                    ))
-                }
-                Ok(Ok(g)) => g,
-            };
-            if !greeting.is_positive_completion() {
-                let throttled = is_throttle(&greeting);
-                if throttled && attempt < cfg.throttle_retries {
-                    let wait = cfg.throttle_backoff.saturating_mul(1 << attempt.min(8));
+            match self.smtp_attempt(upto).await {
+                Attempt::Throttled {
+                    reply,
+                    mut client,
+                    stage,
+                    ..
+                } if attempt < self.cfg.throttle_retries => {
+                    let wait = self
+                        .cfg
+                        .throttle_backoff
+                        .saturating_mul(1 << attempt.min(8));
                     attempt += 1;
                     self.note(format!(
-                        "greeting {} looks like throttling; retry {attempt} in {} ms",
-                        greeting.code,
+                        "{stage} reply {} looks like throttling; retry {attempt} in {} ms",
+                        reply.code,
                         wait.as_millis()
                     ));
-                    let _ = self.stage(Stage::Greeting, client.quit_and_close()).await;
-                    if let Err(stop) = self.stage(Stage::Greeting, tokio::time::sleep(wait)).await {
-                        return Err(not_ready(stop.result(), None, client.take_transcript()));
+                    let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
+                    drop(client);
+                    if _retry_turn.is_none() {
+                        match self.stage(stage, self.shared.retry.lock()).await {
+                            Ok(guard) => _retry_turn = Some(guard),
+                            Err(stop) => {
+                                return Err(Box::new(NotReady::from_result(stop.result())))
+                            }
+                        }
                     }
-                    continue;
+                    if let Err(stop) = self.stage(stage, tokio::time::sleep(wait)).await {
+                        return Err(Box::new(NotReady::from_result(stop.result())));
+                    }
                 }
-                let result = VersionResult::NotTested(if throttled {
-                    NotTested::Throttled(greeting.clone())
-                } else {
-                    NotTested::GreetingRejected(greeting.clone())
-                });
-                let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
-                let mut nr = not_ready(result, None, client.take_transcript());
-                nr.banner = Some(greeting);
-                return Err(nr);
-            }
-            let ehlo = match self.stage(Stage::Ehlo, client.ehlo(&cfg.ehlo_name)).await {
-                Err(stop) => {
-                    let mut nr = not_ready(stop.result(), None, client.take_transcript());
-                    nr.banner = Some(greeting);
-                    return Err(nr);
+                Attempt::Throttled {
+                    reply,
+                    mut client,
+                    stage,
+                    banner,
+                } => {
+                    let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
+                    let mut nr = NotReady::from_result(VersionResult::NotTested(
+                        NotTested::Throttled(reply.clone()),
+                    ));
+                    nr.transcript = client.take_transcript();
+                    nr.banner = if stage == Stage::Greeting {
+                        Some(reply)
+                    } else {
+                        banner
+                    };
+                    return Err(Box::new(nr));
                 }
-                Ok(Err(e)) => {
-                    let mut nr =
-                        not_ready(earlier(&e), Some(failure_of(&e)), client.take_transcript());
-                    nr.banner = Some(greeting);
-                    return Err(nr);
-                }
-                Ok(Ok(e)) => e,
-            };
-            let fail = |result, client: &mut SmtpClient<TcpStream>, refused| {
-                Box::new(NotReady {
-                    result,
-                    banner: Some(greeting.clone()),
-                    ehlo: Some(ehlo.clone()),
-                    starttls_refused: refused,
-                    failure: None,
-                    transcript: client.take_transcript(),
-                })
-            };
-            if upto == Upto::Ehlo {
-                let transcript = client.take_transcript();
-                return Ok(Ready {
-                    stream: None,
-                    client: Some(client),
-                    banner: Some(greeting),
-                    ehlo: Some(ehlo),
-                    transcript,
-                });
+                Attempt::Done(r) => return r,
             }
-            if !crate::smtp::reply::has_extension(&ehlo.extensions, "STARTTLS") {
-                let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
-                return Err(fail(
-                    VersionResult::NotTested(NotTested::NoStarttls),
-                    &mut client,
-                    None,
-                ));
-            }
-            let reply = match self.stage(Stage::Starttls, client.starttls()).await {
-                Err(stop) => return Err(fail(stop.result(), &mut client, None)),
-                Ok(Err(e)) => return Err(fail(session_error(&e), &mut client, None)),
-                Ok(Ok(r)) => r,
-            };
-            if reply.code != 220 {
-                let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
-                return Err(fail(
-                    VersionResult::NotTested(NotTested::StarttlsRefused(reply.clone())),
-                    &mut client,
-                    Some(reply),
-                ));
-            }
-            let transcript = client.take_transcript();
-            let (stream, leftover) = client.into_parts();
-            if !leftover.is_empty() {
-                // RFC 3207 §4.2 / CVE-2011-0411: bytes before the handshake
-                // are discarded, never treated as part of TLS or SMTP.
-                self.note(format!(
-                    "server sent {} bytes after \"220\" before the TLS handshake (discarded)",
-                    leftover.len()
-                ));
-            }
-            return Ok(Ready {
+        }
+    }
+
+    /// One connection through the plain-text part.
+    async fn smtp_attempt(&mut self, upto: Upto) -> Attempt {
+        let cfg = self.cfg;
+        self.started = Instant::now();
+        let not_ready = |result, failure, transcript| {
+            Attempt::Done(Err(Box::new(NotReady {
+                result,
+                failure,
+                transcript,
+                ..NotReady::from_result(VersionResult::NotTested(NotTested::Interrupted))
+            })))
+        };
+        let stream = match self
+            .stage(
+                Stage::Connect,
+                crate::smtp::client::connect(self.addr, cfg.timeouts.connect),
+            )
+            .await
+        {
+            Err(stop) => return not_ready(stop.result(), None, Vec::new()),
+            Ok(Err(e)) => return not_ready(earlier(&e), Some(failure_of(&e)), Vec::new()),
+            Ok(Ok(s)) => s,
+        };
+        self.note(format!("connected to {}", self.addr));
+        if upto == Upto::Connect {
+            return Attempt::Done(Ok(Ready {
                 stream: Some(stream),
                 client: None,
+                banner: None,
+                ehlo: None,
+                transcript: Vec::new(),
+            }));
+        }
+        let mut client = SmtpClient::new(stream, cfg.timeouts, self.started.into_std());
+        let greeting = match self.stage(Stage::Greeting, client.read_greeting()).await {
+            Err(stop) => return not_ready(stop.result(), None, client.take_transcript()),
+            Ok(Err(e)) => {
+                return not_ready(earlier(&e), Some(failure_of(&e)), client.take_transcript())
+            }
+            Ok(Ok(g)) => g,
+        };
+        if !greeting.is_positive_completion() {
+            if is_throttle(&greeting) {
+                return Attempt::Throttled {
+                    reply: greeting,
+                    client: Box::new(client),
+                    stage: Stage::Greeting,
+                    banner: None,
+                };
+            }
+            let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
+            let mut nr = NotReady::from_result(VersionResult::NotTested(
+                NotTested::GreetingRejected(greeting.clone()),
+            ));
+            nr.transcript = client.take_transcript();
+            nr.banner = Some(greeting);
+            return Attempt::Done(Err(Box::new(nr)));
+        }
+        let with_banner = |result, failure, client: &mut SmtpClient<TcpStream>| {
+            let mut nr = NotReady::from_result(result);
+            nr.failure = failure;
+            nr.transcript = client.take_transcript();
+            nr.banner = Some(greeting.clone());
+            Attempt::Done(Err(Box::new(nr)))
+        };
+        let ehlo = match self.stage(Stage::Ehlo, client.ehlo(&cfg.ehlo_name)).await {
+            Err(stop) => return with_banner(stop.result(), None, &mut client),
+            Ok(Err(e)) => return with_banner(earlier(&e), Some(failure_of(&e)), &mut client),
+            Ok(Ok(e)) => e,
+        };
+        // A 4yz to EHLO (421 too many connections, 450 try again later) is
+        // the server deferring this connection, not an answer about
+        // STARTTLS: retry it like a throttled greeting.
+        if ehlo.reply.code / 100 == 4 {
+            return Attempt::Throttled {
+                reply: ehlo.reply,
+                client: Box::new(client),
+                stage: Stage::Ehlo,
+                banner: Some(greeting),
+            };
+        }
+        if !ehlo.reply.is_positive_completion() {
+            // EHLO and HELO both refused for good: a policy block.
+            let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
+            let reply = ehlo.reply.clone();
+            let mut nr =
+                NotReady::from_result(VersionResult::NotTested(NotTested::GreetingRejected(reply)));
+            nr.transcript = client.take_transcript();
+            nr.banner = Some(greeting);
+            nr.ehlo = Some(ehlo);
+            return Attempt::Done(Err(Box::new(nr)));
+        }
+        let fail = |result, client: &mut SmtpClient<TcpStream>, refused| {
+            Attempt::Done(Err(Box::new(NotReady {
+                result,
+                banner: Some(greeting.clone()),
+                ehlo: Some(ehlo.clone()),
+                starttls_refused: refused,
+                failure: None,
+                transcript: client.take_transcript(),
+            })))
+        };
+        if upto == Upto::Ehlo {
+            let transcript = client.take_transcript();
+            return Attempt::Done(Ok(Ready {
+                stream: None,
+                client: Some(client),
                 banner: Some(greeting),
                 ehlo: Some(ehlo),
                 transcript,
-            });
+            }));
         }
+        if !crate::smtp::reply::has_extension(&ehlo.extensions, "STARTTLS") {
+            let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
+            return fail(
+                VersionResult::NotTested(NotTested::NoStarttls),
+                &mut client,
+                None,
+            );
+        }
+        let reply = match self.stage(Stage::Starttls, client.starttls()).await {
+            Err(stop) => return fail(stop.result(), &mut client, None),
+            Ok(Err(e)) => return fail(session_error(&e), &mut client, None),
+            Ok(Ok(r)) => r,
+        };
+        if reply.code != 220 {
+            let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
+            return fail(
+                VersionResult::NotTested(NotTested::StarttlsRefused(reply.clone())),
+                &mut client,
+                Some(reply),
+            );
+        }
+        let transcript = client.take_transcript();
+        let (stream, leftover) = client.into_parts();
+        if !leftover.is_empty() {
+            // RFC 3207 §4.2 / CVE-2011-0411: bytes before the handshake
+            // are discarded, never treated as part of TLS or SMTP.
+            self.note(format!(
+                "server sent {} bytes after \"220\" before the TLS handshake (discarded)",
+                leftover.len()
+            ));
+        }
+        Attempt::Done(Ok(Ready {
+            stream: Some(stream),
+            client: None,
+            banner: Some(greeting),
+            ehlo: Some(ehlo),
+            transcript,
+        }))
     }
+}
+
+/// How one connection's plain-text part ended.
+enum Attempt {
+    /// Ready for TLS, or a result that ends the session.
+    Done(Result<Ready, Box<NotReady>>),
+    /// The greeting or EHLO was a deferral (421, 4yz "try again").
+    Throttled {
+        /// The deferral.
+        reply: Reply,
+        /// The still-open dialogue, to QUIT.
+        client: Box<SmtpClient<TcpStream>>,
+        /// Greeting or EHLO.
+        stage: Stage,
+        /// The greeting, when EHLO was deferred.
+        banner: Option<Reply>,
+    },
 }
 
 /// Maps an SMTP error during a session to a version result: a drop or a
@@ -404,11 +514,13 @@ fn sni(host: Option<&str>) -> Option<&str> {
     host.filter(|h| h.parse::<std::net::IpAddr>().is_err())
 }
 
-async fn legacy_handshake<S>(
+/// tlscheck's own ClientHello for `version` on `stream`: the result, the
+/// chain, and the raw outcome (for the evidence of a refined result).
+async fn codec_handshake<S>(
     session: &Session<'_>,
     stream: &mut S,
     version: TlsVersion,
-) -> (VersionResult, Vec<Vec<u8>>)
+) -> (VersionResult, Vec<Vec<u8>>, Option<legacy::LegacyOutcome>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -421,27 +533,20 @@ where
         )
         .await
     {
-        Err(stop) => (stop.result(), Vec::new()),
+        Err(stop) => (stop.result(), Vec::new(), None),
         Ok(outcome) => {
             let chain = match &outcome {
                 legacy::LegacyOutcome::ServerHello { certificates, .. } => certificates.clone(),
                 _ => Vec::new(),
             };
-            (legacy::classify(version, &outcome), chain)
+            (legacy::classify(version, &outcome), chain, Some(outcome))
         }
     }
 }
 
-/// One version on its own connection.
-async fn version_session(
-    cfg: &ProbeConfig,
-    addr: SocketAddr,
-    host: Option<&str>,
-    version: TlsVersion,
-) -> SessionOutcome {
-    let mut session = Session::new(cfg, addr, host);
-    let ready = session.smtp_until_tls(Upto::for_tls(cfg)).await;
-    let mut out = SessionOutcome {
+/// A version session's result before folding.
+fn blank_outcome(version: TlsVersion) -> SessionOutcome {
+    SessionOutcome {
         probe: VersionProbe {
             version,
             result: VersionResult::NotTested(NotTested::Interrupted),
@@ -455,9 +560,22 @@ async fn version_session(
         starttls_refused: None,
         failure: None,
         verdict: None,
-    };
-    let ready = match ready {
+    }
+}
+
+/// One version on its own connection.
+async fn version_session(
+    cfg: &ProbeConfig,
+    addr: SocketAddr,
+    host: Option<&str>,
+    shared: &Shared,
+    version: TlsVersion,
+) -> SessionOutcome {
+    let mut session = Session::new(cfg, addr, host, shared);
+    let mut out = blank_outcome(version);
+    let ready = match session.smtp_until_tls(Upto::for_tls(cfg)).await {
         Err(nr) => {
+            let nr = *nr;
             out.probe.result = nr.result;
             out.probe.transcript = merge_transcripts(nr.transcript, session.notes);
             out.probe.elapsed = session.started.elapsed();
@@ -481,95 +599,14 @@ async fn version_session(
     };
     match version {
         TlsVersion::Tls10 | TlsVersion::Tls11 => {
-            let (result, chain) = legacy_handshake(&session, &mut stream, version).await;
-            session.note(format!("{version} probe: {}", describe(&result)));
+            let (result, chain, _) = codec_handshake(&session, &mut stream, version).await;
+            session.note(format!("{version} probe: {result}"));
             out.probe.result = result;
             out.probe.chain = chain;
         }
         TlsVersion::Tls12 | TlsVersion::Tls13 => {
-            let outcome = match session
-                .stage(
-                    Stage::Handshake,
-                    modern::handshake(
-                        QuickAck(stream),
-                        version,
-                        sni(host),
-                        &cfg.verifier,
-                        cfg.timeouts.handshake,
-                    ),
-                )
-                .await
-            {
-                Err(stop) => {
-                    out.probe.result = stop.result();
-                    out.probe.transcript = merge_transcripts(transcript, session.notes);
-                    out.probe.elapsed = session.started.elapsed();
-                    return out;
-                }
-                Ok(o) => o,
-            };
-            out.probe.result = outcome.result;
-            out.probe.chain = outcome.chain;
-            out.verdict = outcome.verdict;
-            match (&outcome.summary, outcome.stream) {
-                (Some(summary), Some(tls)) => {
-                    session.note(summary.clone());
-                    let started = session.started.into_std();
-                    let mut client = if cfg.implicit_tls {
-                        SmtpClient::new(tls, cfg.timeouts, started)
-                    } else {
-                        SmtpClient::after_starttls(tls, cfg.timeouts, started)
-                    };
-                    if cfg.implicit_tls {
-                        match session.stage(Stage::Greeting, client.read_greeting()).await {
-                            Ok(Ok(g)) => out.banner = Some(g),
-                            Ok(Err(e)) => session.note(format!("greeting inside TLS: {e}")),
-                            Err(_) => session.note("greeting inside TLS: stopped".to_owned()),
-                        }
-                    }
-                    match session
-                        .stage(Stage::PostTlsEhlo, client.ehlo(&cfg.ehlo_name))
-                        .await
-                    {
-                        Ok(Ok(e)) => {
-                            if cfg.implicit_tls {
-                                out.ehlo = Some(e.clone());
-                            }
-                            if crate::smtp::reply::has_extension(&e.extensions, "STARTTLS") {
-                                session.note(
-                                    "STARTTLS is advertised again inside TLS (RFC 3207 §4.2 says it must not be)"
-                                        .to_owned(),
-                                );
-                            }
-                            out.probe.post_tls_ehlo = Some(e.reply);
-                            let _ = session.stage(Stage::Quit, client.quit_and_close()).await;
-                        }
-                        Ok(Err(e)) => session.note(format!("EHLO inside TLS failed: {e}")),
-                        Err(_) => session.note("EHLO inside TLS: stopped".to_owned()),
-                    }
-                    transcript = merge_transcripts(transcript, client.take_transcript());
-                }
-                _ => session.note(format!(
-                    "{version} handshake: {}",
-                    describe(&out.probe.result)
-                )),
-            }
-            // rustls offers only ECDHE with AEAD ciphers. When a server
-            // refuses that, ask again with the wide ClientHello: it may
-            // speak TLS 1.2 with CBC or RSA key exchange only.
-            if version == TlsVersion::Tls12
-                && matches!(
-                    out.probe.result,
-                    VersionResult::Rejected(Rejection::Alert(_) | Rejection::Handshake(_))
-                )
-            {
-                if let Some(wide) = wide_tls12(cfg, addr, host, &mut session).await {
-                    out.probe.result = wide.0;
-                    if out.probe.chain.is_empty() {
-                        out.probe.chain = wide.1;
-                    }
-                }
-            }
+            let mut extra = Box::pin(modern_session(&mut session, &mut out, stream, version)).await;
+            transcript.append(&mut extra);
         }
     }
     out.probe.transcript = merge_transcripts(transcript, session.notes);
@@ -577,38 +614,245 @@ async fn version_session(
     out
 }
 
-/// Re-probes TLS 1.2 with the wide ClientHello after rustls was refused.
-/// Returns the refined result when the server answered with a ServerHello
-/// or an alert.
-async fn wide_tls12(
-    cfg: &ProbeConfig,
-    addr: SocketAddr,
-    host: Option<&str>,
-    parent: &mut Session<'_>,
-) -> Option<(VersionResult, Vec<Vec<u8>>)> {
-    let mut session = Session::new(cfg, addr, host);
-    let ready = session.smtp_until_tls(Upto::for_tls(cfg)).await.ok()?;
-    let mut stream = ready.stream?;
-    let (result, chain) = legacy_handshake(&session, &mut stream, TlsVersion::Tls12).await;
-    parent.note(format!(
-        "TLS 1.2 again with a wide ClientHello (CBC, RSA key exchange): {}",
-        describe(&result)
-    ));
-    match result {
-        VersionResult::Accepted(a) => Some((
-            VersionResult::Accepted(Accepted {
-                legacy_cipher_only: true,
-                ..a
-            }),
-            chain,
-        )),
-        r @ VersionResult::Rejected(_) => Some((r, chain)),
-        _ => None,
+/// The rustls handshake of TLS 1.2 or 1.3, EHLO inside TLS, and — when
+/// rustls did not get through — the wide ClientHello on a new connection
+/// to tell "the server refuses the version" from "tlscheck's TLS library
+/// cannot finish what the server chose". Returns the transcript of the
+/// dialogue inside TLS.
+async fn modern_session(
+    session: &mut Session<'_>,
+    out: &mut SessionOutcome,
+    stream: TcpStream,
+    version: TlsVersion,
+) -> Transcript {
+    let cfg = session.cfg;
+    let host = session.host;
+    let mut transcript = Vec::new();
+    let outcome = match session
+        .stage(
+            Stage::Handshake,
+            Box::pin(modern::handshake(
+                QuickAck(stream),
+                version,
+                sni(host),
+                &cfg.verifier,
+                cfg.timeouts.handshake,
+            )),
+        )
+        .await
+    {
+        Err(stop) => {
+            out.probe.result = stop.result();
+            return transcript;
+        }
+        Ok(o) => o,
+    };
+    out.probe.result = outcome.result;
+    out.probe.chain = outcome.chain;
+    out.verdict = outcome.verdict;
+    let limit = outcome.limit;
+    let cert_requested = outcome.client_cert_requested;
+    match (&outcome.summary, outcome.stream) {
+        (Some(summary), Some(tls)) => {
+            session.note(summary.clone());
+            let started = session.started.into_std();
+            let mut client = if cfg.implicit_tls {
+                SmtpClient::new(tls, cfg.timeouts, started)
+            } else {
+                SmtpClient::after_starttls(tls, cfg.timeouts, started)
+            };
+            if cfg.implicit_tls {
+                match session.stage(Stage::Greeting, client.read_greeting()).await {
+                    Ok(Ok(g)) => out.banner = Some(g),
+                    Ok(Err(e)) => session.note(format!("greeting inside TLS: {e}")),
+                    Err(_) => session.note("greeting inside TLS: stopped".to_owned()),
+                }
+            }
+            match session
+                .stage(Stage::PostTlsEhlo, client.ehlo(&cfg.ehlo_name))
+                .await
+            {
+                Ok(Ok(e)) => {
+                    if cfg.implicit_tls {
+                        out.ehlo = Some(e.clone());
+                    }
+                    if crate::smtp::reply::has_extension(&e.extensions, "STARTTLS") {
+                        session.note(
+                            "STARTTLS is advertised again inside TLS (RFC 3207 §4.2 says it must not be)"
+                                .to_owned(),
+                        );
+                    }
+                    out.probe.post_tls_ehlo = Some(e.reply);
+                    let _ = session.stage(Stage::Quit, client.quit_and_close()).await;
+                }
+                Ok(Err(e)) => {
+                    session.note(format!("EHLO inside TLS failed: {e}"));
+                    // TLS 1.3: the server judges the (empty) client
+                    // certificate after the client's Finished, so its
+                    // refusal arrives on the first read inside TLS.
+                    if cert_requested {
+                        if let VersionResult::Accepted(a) = &mut out.probe.result {
+                            a.limited_by = Some(Limit {
+                                kind: LimitKind::ClientCertificate,
+                                detail: format!(
+                                    "the server asked for a client certificate and ended the session when none came ({e})"
+                                ),
+                            });
+                        }
+                    }
+                }
+                Err(_) => session.note("EHLO inside TLS: stopped".to_owned()),
+            }
+            transcript = client.take_transcript();
+        }
+        _ => session.note(format!("{version} handshake: {}", out.probe.result)),
+    }
+    if needs_wide_retry(version, &out.probe.result, limit.as_ref()) {
+        if let Some((result, chain)) =
+            Box::pin(wide_retry(session, version, &out.probe.result, limit)).await
+        {
+            out.probe.result = result;
+            if out.probe.chain.is_empty() {
+                out.probe.chain = chain;
+            }
+        }
+    }
+    transcript
+}
+
+/// When rustls' answer leaves open whether the server speaks `version`.
+///
+/// rustls offers only ECDHE with AEAD suites, three groups and the
+/// signature schemes ring verifies. A refusal of that (an alert other than
+/// protocol_version, a drop or reset — SCHANNEL resets when no suite
+/// suits it —) or a failure on tlscheck's own side says nothing yet about
+/// the version: ask again with the wide ClientHello. TLS 1.2 also retries
+/// after protocol_version, to name the version the server answers with.
+fn needs_wide_retry(version: TlsVersion, r: &VersionResult, limit: Option<&Limit>) -> bool {
+    if limit.is_some() {
+        return true;
+    }
+    match r {
+        VersionResult::Rejected(Rejection::Alert(a)) => {
+            version == TlsVersion::Tls12 || *a != rustls::AlertDescription::ProtocolVersion
+        }
+        VersionResult::Rejected(Rejection::Handshake(_)) => version == TlsVersion::Tls12,
+        VersionResult::Dropped { .. } => true,
+        VersionResult::Unknown { .. } => true,
+        _ => false,
     }
 }
 
-fn describe(r: &VersionResult) -> String {
-    crate::diagnose::findings::describe_result(r)
+/// Asks again with tlscheck's wide ClientHello on a new connection and
+/// returns the refined result: what the server chose, and why rustls did
+/// not finish it. `None` when the second connection did not get as far as
+/// a handshake (the first result then stands).
+async fn wide_retry(
+    parent: &mut Session<'_>,
+    version: TlsVersion,
+    first: &VersionResult,
+    limit: Option<Limit>,
+) -> Option<(VersionResult, Vec<Vec<u8>>)> {
+    let mut session = Session::new(parent.cfg, parent.addr, parent.host, parent.shared);
+    let ready = session
+        .smtp_until_tls(Upto::for_tls(parent.cfg))
+        .await
+        .ok()?;
+    let mut stream = ready.stream?;
+    let (wide, chain, raw) = codec_handshake(&session, &mut stream, version).await;
+    parent.note(format!(
+        "{version} again with tlscheck's wide ClientHello (more suites, groups and signature schemes): {wide}"
+    ));
+    let refined = refine(version, first, limit, wide, raw.as_ref(), &chain);
+    Some((refined, chain))
+}
+
+/// Combines rustls' result with the wide ClientHello's (see
+/// [`wide_retry`]). "Legacy ciphers only" is said only when the suite the
+/// server chose is one rustls did not offer.
+fn refine(
+    version: TlsVersion,
+    first: &VersionResult,
+    limit: Option<Limit>,
+    wide: VersionResult,
+    raw: Option<&legacy::LegacyOutcome>,
+    chain: &[Vec<u8>],
+) -> VersionResult {
+    let cert_requested = matches!(
+        raw,
+        Some(legacy::LegacyOutcome::ServerHello {
+            client_cert_requested: true,
+            ..
+        })
+    );
+    match wide {
+        VersionResult::Accepted(a) => {
+            let chose = format!(
+                "server chose {version} {}{}",
+                crate::tls::cipher_name(a.cipher),
+                a.group
+                    .map(|g| format!(" with {}", crate::tls::group_name(g)))
+                    .unwrap_or_default()
+            );
+            let provider = rustls::crypto::ring::default_provider();
+            let rustls_suite = provider.cipher_suites.iter().any(|s| s.suite() == a.cipher);
+            let rustls_group = |g| provider.kx_groups.iter().any(|k| k.name() == g);
+            let limited = |kind, detail: String| {
+                VersionResult::Accepted(Accepted {
+                    limited_by: Some(Limit {
+                        kind,
+                        detail: format!("{chose}; {detail}"),
+                    }),
+                    ..a.clone()
+                })
+            };
+            if let Some(l) = limit {
+                return limited(l.kind, l.detail);
+            }
+            if !rustls_suite && version == TlsVersion::Tls12 {
+                return VersionResult::Accepted(Accepted {
+                    legacy_cipher_only: true,
+                    ..a
+                });
+            }
+            if let Some(g) = a.group.filter(|g| !rustls_group(*g)) {
+                return limited(
+                    LimitKind::Group,
+                    format!(
+                        "tlscheck's TLS library does not implement the group {} (its own handshake: {first})",
+                        crate::tls::group_name(g)
+                    ),
+                );
+            }
+            if cert_requested {
+                return limited(
+                    LimitKind::ClientCertificate,
+                    format!("the server asks for a client certificate (tlscheck's own handshake: {first})"),
+                );
+            }
+            let key = chain
+                .first()
+                .and_then(|leaf| crate::tls::cert::key_words(leaf))
+                .map(|k| format!(", with a {k} certificate"))
+                .unwrap_or_default();
+            limited(
+                LimitKind::TlsLibrary,
+                format!(
+                    "the server refused the ClientHello of tlscheck's TLS library ({first}) but answered a wider one{key}: it likely needs a group or signature scheme that library does not implement"
+                ),
+            )
+        }
+        refused @ VersionResult::Rejected(_) if limit.is_none() => refused,
+        other => match limit {
+            // rustls stopped on its own side and the wide hello could not
+            // show what the server chose: nothing is decided.
+            Some(l) => VersionResult::Unknown {
+                stage: Stage::Handshake,
+                detail: format!("{}; with tlscheck's wide ClientHello: {other}", l.detail),
+            },
+            None => first.clone(),
+        },
+    }
 }
 
 /// The plain-text session: greeting, EHLO, `MAIL FROM:<>`, `RSET`, `QUIT`.
@@ -617,48 +861,68 @@ async fn policy_session(
     cfg: &ProbeConfig,
     addr: SocketAddr,
     host: Option<&str>,
-) -> (Policy, Option<Reply>, Option<Ehlo>, Option<ProbeFailure>) {
-    let mut session = Session::new(cfg, addr, host);
-    let mut policy = Policy {
-        mail_from: None,
-        requires_tls: None,
-        error: None,
-        transcript: Vec::new(),
+    shared: &Shared,
+) -> PolicyOutcome {
+    let mut session = Session::new(cfg, addr, host, shared);
+    let mut out = PolicyOutcome {
+        policy: Policy {
+            mail_from: None,
+            requires_tls: None,
+            error: None,
+            transcript: Vec::new(),
+        },
+        banner: None,
+        ehlo: None,
+        failure: None,
     };
     if cfg.implicit_tls {
-        policy.error = Some("not applicable: TLS starts on connect (implicit TLS)".to_owned());
-        return (policy, None, None, None);
+        out.policy.error = Some("not applicable: TLS starts on connect (implicit TLS)".to_owned());
+        return out;
     }
     let ready = match session.smtp_until_tls(Upto::Ehlo).await {
         Err(nr) => {
-            policy.error = Some(describe(&nr.result));
-            policy.transcript = merge_transcripts(nr.transcript, session.notes);
-            return (policy, nr.banner, nr.ehlo, nr.failure);
+            let nr = *nr;
+            out.policy.error = Some(nr.result.to_string());
+            out.policy.transcript = merge_transcripts(nr.transcript, session.notes);
+            out.banner = nr.banner;
+            out.ehlo = nr.ehlo;
+            out.failure = nr.failure;
+            return out;
         }
         Ok(r) => r,
     };
+    out.banner = ready.banner;
+    out.ehlo = ready.ehlo;
     let Some(mut client) = ready.client else {
-        policy.error = Some("internal: no SMTP dialogue after EHLO".to_owned());
-        return (policy, ready.banner, ready.ehlo, None);
+        out.policy.error = Some("internal: no SMTP dialogue after EHLO".to_owned());
+        return out;
     };
     match session
         .stage(Stage::MailFrom, client.mail_from_null())
         .await
     {
         Ok(Ok(reply)) => {
-            policy.requires_tls = crate::smtp::reply::requires_tls(&reply);
-            policy.mail_from = Some(reply);
+            out.policy.requires_tls = crate::smtp::reply::requires_tls(&reply);
+            out.policy.mail_from = Some(reply);
             let _ = session.stage(Stage::Rset, client.rset()).await;
             let _ = session.stage(Stage::Quit, client.quit_and_close()).await;
         }
-        Ok(Err(e)) => policy.error = Some(e.to_string()),
-        Err(stop) => policy.error = Some(describe(&stop.result())),
+        Ok(Err(e)) => out.policy.error = Some(e.to_string()),
+        Err(stop) => out.policy.error = Some(stop.result().to_string()),
     }
-    policy.transcript = merge_transcripts(
+    out.policy.transcript = merge_transcripts(
         merge_transcripts(ready.transcript, client.take_transcript()),
         session.notes,
     );
-    (policy, ready.banner, ready.ehlo, None)
+    out
+}
+
+/// What the policy session learnt.
+struct PolicyOutcome {
+    policy: Policy,
+    banner: Option<Reply>,
+    ehlo: Option<Ehlo>,
+    failure: Option<ProbeFailure>,
 }
 
 /// Probes one address: all sessions at once, within the limits.
@@ -668,111 +932,142 @@ pub async fn probe_server(
     addr: SocketAddr,
     preference: Option<u16>,
 ) -> ServerObservation {
-    let started = Instant::now();
-    let per_server = Arc::new(Semaphore::new(cfg.per_server.max(1)));
-    let host_ref = host.as_deref();
-    let limited = |fut| limited(cfg, &per_server, fut);
-    let (policy, v10, v11, v12, v13) = tokio::join!(
-        limited(Box::pin(async {
-            Either::Policy(policy_session(cfg, addr, host_ref).await)
-        })),
-        limited(Box::pin(async {
-            Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls10).await)
-        })),
-        limited(Box::pin(async {
-            Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls11).await)
-        })),
-        limited(Box::pin(async {
-            Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls12).await)
-        })),
-        limited(Box::pin(async {
-            Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls13).await)
-        })),
-    );
-    let sessions: Vec<SessionOutcome> = [v10, v11, v12, v13]
-        .into_iter()
-        .filter_map(|e| match e {
-            Some(Either::Version(s)) => Some(s),
-            _ => None,
-        })
-        .collect();
-    let (policy, p_banner, p_ehlo, p_failure) = match policy {
-        Some(Either::Policy(p)) => p,
-        _ => (
-            Policy {
-                mail_from: None,
-                requires_tls: None,
-                error: Some("interrupted".to_owned()),
-                transcript: Vec::new(),
-            },
-            None,
-            None,
-            None,
-        ),
-    };
-    fold(
-        cfg, host, addr, preference, started, policy, p_banner, p_ehlo, p_failure, sessions,
-    )
+    let per_server = Semaphore::new(cfg.per_server.max(1));
+    probe_server_limited(cfg, host, addr, preference, &per_server).await
 }
 
-enum Either {
-    Policy((Policy, Option<Reply>, Option<Ehlo>, Option<ProbeFailure>)),
-    Version(SessionOutcome),
+/// [`probe_server`] under a per-address limit the caller holds for the
+/// whole run (several names or targets may share one address).
+pub async fn probe_server_limited(
+    cfg: &ProbeConfig,
+    host: Option<String>,
+    addr: SocketAddr,
+    preference: Option<u16>,
+    per_server: &Semaphore,
+) -> ServerObservation {
+    let started = Instant::now();
+    let shared = Shared::default();
+    let host_ref = host.as_deref();
+    // Boxed: each session's future is large, and five of them side by side
+    // on a worker thread's stack overflow it in debug builds.
+    let version = |v| {
+        limited(
+            cfg,
+            per_server,
+            Box::pin(version_session(cfg, addr, host_ref, &shared, v)),
+        )
+    };
+    let (policy, v10, v11, v12, v13) = tokio::join!(
+        limited(
+            cfg,
+            per_server,
+            Box::pin(policy_session(cfg, addr, host_ref, &shared))
+        ),
+        version(TlsVersion::Tls10),
+        version(TlsVersion::Tls11),
+        version(TlsVersion::Tls12),
+        version(TlsVersion::Tls13),
+    );
+    let sessions: Vec<SessionOutcome> = [
+        (TlsVersion::Tls10, v10),
+        (TlsVersion::Tls11, v11),
+        (TlsVersion::Tls12, v12),
+        (TlsVersion::Tls13, v13),
+    ]
+    .into_iter()
+    .map(|(v, s)| s.unwrap_or_else(|| blank_outcome(v)))
+    .collect();
+    let policy = policy.unwrap_or_else(|| PolicyOutcome {
+        policy: Policy {
+            mail_from: None,
+            requires_tls: None,
+            error: Some("interrupted".to_owned()),
+            transcript: Vec::new(),
+        },
+        banner: None,
+        ehlo: None,
+        failure: None,
+    });
+    fold(cfg, host, addr, preference, started, policy, sessions)
 }
 
 /// Runs `fut` holding a per-server and a global permit. `None` when the
 /// run was cancelled while waiting.
-async fn limited(
+async fn limited<T>(
     cfg: &ProbeConfig,
     per_server: &Semaphore,
-    fut: std::pin::Pin<Box<dyn Future<Output = Either> + Send + '_>>,
-) -> Option<Either> {
+    fut: impl Future<Output = T>,
+) -> Option<T> {
     let _p = per_server.acquire().await.ok()?;
     let _g = cfg.global.acquire().await.ok()?;
     Some(fut.await)
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one private fold of the sessions"
-)]
+/// The STARTTLS state from every session's EHLO: offered when any
+/// positive EHLO listed it (a load balancer may mix servers), not offered
+/// only when a positive EHLO was seen and none listed it, refused when a
+/// session was refused, unknown when no session got a positive EHLO.
+fn starttls_state(
+    cfg: &ProbeConfig,
+    policy: &PolicyOutcome,
+    sessions: &[SessionOutcome],
+) -> StarttlsStatus {
+    if cfg.implicit_tls {
+        return StarttlsStatus::Implicit;
+    }
+    if let Some(r) = sessions.iter().find_map(|s| s.starttls_refused.clone()) {
+        return StarttlsStatus::Refused(r);
+    }
+    let positive: Vec<&Ehlo> = std::iter::once(policy.ehlo.as_ref())
+        .chain(sessions.iter().map(|s| s.ehlo.as_ref()))
+        .flatten()
+        .filter(|e| e.reply.is_positive_completion())
+        .collect();
+    if positive
+        .iter()
+        .any(|e| crate::smtp::reply::has_extension(&e.extensions, "STARTTLS"))
+    {
+        StarttlsStatus::Offered
+    } else if positive.is_empty() {
+        StarttlsStatus::Unknown
+    } else {
+        StarttlsStatus::NotOffered
+    }
+}
+
 fn fold(
     cfg: &ProbeConfig,
     host: Option<String>,
     addr: SocketAddr,
     preference: Option<u16>,
     started: Instant,
-    policy: Policy,
-    p_banner: Option<Reply>,
-    p_ehlo: Option<Ehlo>,
-    p_failure: Option<ProbeFailure>,
+    policy: PolicyOutcome,
     sessions: Vec<SessionOutcome>,
 ) -> ServerObservation {
-    let banner = p_banner.or_else(|| sessions.iter().find_map(|s| s.banner.clone()));
-    let ehlo = p_ehlo.or_else(|| sessions.iter().find_map(|s| s.ehlo.clone()));
-    let refused = sessions.iter().find_map(|s| s.starttls_refused.clone());
-    let starttls = match (&refused, &ehlo) {
-        _ if cfg.implicit_tls => StarttlsStatus::Implicit,
-        (Some(r), _) => StarttlsStatus::Refused(r.clone()),
-        (None, Some(e)) if crate::smtp::reply::has_extension(&e.extensions, "STARTTLS") => {
-            StarttlsStatus::Offered
-        }
-        (None, Some(_)) => StarttlsStatus::NotOffered,
-        (None, None) => StarttlsStatus::Unknown,
-    };
+    let starttls = starttls_state(cfg, &policy, &sessions);
+    let banner = policy
+        .banner
+        .clone()
+        .or_else(|| sessions.iter().find_map(|s| s.banner.clone()));
+    // The EHLO to show: a positive one first (the policy session's, then
+    // any session's), else whatever came.
+    let ehlo = std::iter::once(policy.ehlo.clone())
+        .chain(sessions.iter().map(|s| s.ehlo.clone()))
+        .flatten()
+        .find(|e| e.reply.is_positive_completion())
+        .or_else(|| policy.ehlo.clone());
     let reached = banner.is_some();
+    // A stop by the run (Ctrl-C, --deadline) is not a failure of the
+    // server: it leaves no error behind, only undecided results.
     let error = if reached {
         None
     } else {
-        p_failure
+        policy
+            .failure
             .or_else(|| sessions.iter().find_map(|s| s.failure.clone()))
-            .or_else(|| {
-                sessions
-                    .iter()
-                    .find_map(|s| stopped_before_greeting(&s.probe.result))
-            })
     };
     let certificate = certificate(cfg, host.as_deref(), &sessions);
+    let sni = sni(host.as_deref()).map(str::to_owned);
     ServerObservation {
         host,
         address: addr,
@@ -780,30 +1075,46 @@ fn fold(
         banner,
         ehlo,
         starttls,
-        policy,
+        policy: policy.policy,
         versions: sessions.into_iter().map(|s| s.probe).collect(),
         certificate,
         error,
+        sni,
         elapsed: started.elapsed(),
     }
 }
 
-/// The failure to report when the run's deadline or Ctrl-C stopped a
-/// session before the server ever greeted.
-fn stopped_before_greeting(r: &VersionResult) -> Option<ProbeFailure> {
-    match r {
-        VersionResult::Timeout { stage } if *stage != Stage::Handshake => Some(ProbeFailure {
-            stage: *stage,
-            message: format!("{stage}: the run's deadline passed"),
-            timed_out: true,
-        }),
-        VersionResult::NotTested(NotTested::Interrupted) => Some(ProbeFailure {
-            stage: Stage::Connect,
-            message: "interrupted before the server answered".to_owned(),
-            timed_out: false,
-        }),
-        _ => None,
+/// The observation of an address for another name that points at it: the
+/// same sessions, relabelled with `host` and `preference`, the
+/// certificate judged against `host`. `sni` still says what was sent.
+pub fn for_name(
+    seen: &ServerObservation,
+    cfg: &ProbeConfig,
+    host: Option<String>,
+    preference: Option<u16>,
+) -> ServerObservation {
+    let mut o = seen.clone();
+    if o.host != host {
+        if let Some(c) = &mut o.certificate {
+            let chain: Vec<CertificateDer<'_>> = seen
+                .version(c.from_version)
+                .map(|p| {
+                    p.chain
+                        .iter()
+                        .map(|d| CertificateDer::from(d.as_slice()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !chain.is_empty() {
+                c.verdict = cfg
+                    .verifier
+                    .verdict(&chain, sni(host.as_deref()), UnixTime::now());
+            }
+        }
+        o.host = host;
     }
+    o.preference = preference;
+    o
 }
 
 /// The certificate summary from the best chain: a full rustls handshake

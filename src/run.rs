@@ -11,13 +11,17 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+
 use crate::config::Config;
-use crate::diagnose::findings::{server_findings, Finding};
-use crate::diagnose::verdict::{summary_line, verdict, Verdict};
+use crate::diagnose::verdict::Verdict;
 use crate::dns::{Dns, DnsOptions, IpFamilies, MailRouting, ResolverChoice};
 use crate::model::ServerObservation;
 use crate::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
-use crate::probe::{probe_server, ProbeConfig};
+use crate::probe::{probe_server_limited, ProbeConfig};
 use crate::target::Target;
 use crate::tls::cert::{root_store, ChainVerifier};
 
@@ -28,6 +32,64 @@ const SMTPS_PORT: u16 = 465;
 /// How often a throttled session is retried, and the first wait.
 const THROTTLE_RETRIES: u32 = 2;
 const THROTTLE_BACKOFF: Duration = Duration::from_secs(2);
+
+/// One probe per address and port for the whole run.
+///
+/// Two MX names that point at one address, a target given twice, or
+/// `--input` lines that share a provider's servers would otherwise open
+/// their own connections to the same server at the same time — the pattern
+/// that makes servers defer (`421 4.7.0 too many connections`) and that
+/// the per-server limit is there to prevent. The first request probes
+/// (with its own name as SNI); every later one gets the same observation,
+/// relabelled with its own name and preference, its certificate judged
+/// against its own name. The per-server limit holds per IP address, over
+/// every port and target.
+#[derive(Default)]
+struct Probes {
+    /// Finished or running probes by (address, implicit TLS).
+    running: Mutex<HashMap<(SocketAddr, bool), Shared<BoxFuture<'static, ServerObservation>>>>,
+    /// The per-server connection limit of each IP address.
+    limits: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
+}
+
+impl Probes {
+    /// The observation of `addr`, probing it if this run has not yet.
+    async fn get(
+        &self,
+        cfg: &Arc<ProbeConfig>,
+        host: Option<String>,
+        addr: SocketAddr,
+        preference: Option<u16>,
+    ) -> ServerObservation {
+        let shared = {
+            let Ok(mut running) = self.running.lock() else {
+                return crate::probe::probe_server(cfg, host, addr, preference).await;
+            };
+            running
+                .entry((addr, cfg.implicit_tls))
+                .or_insert_with(|| {
+                    let limit = self.limit(addr.ip(), cfg.per_server);
+                    let (cfg, host) = (Arc::clone(cfg), host.clone());
+                    async move { probe_server_limited(&cfg, host, addr, preference, &limit).await }
+                        .boxed()
+                        .shared()
+                })
+                .clone()
+        };
+        let seen = shared.await;
+        crate::probe::for_name(&seen, cfg, host, preference)
+    }
+
+    fn limit(&self, ip: IpAddr, per_server: usize) -> Arc<Semaphore> {
+        match self.limits.lock() {
+            Ok(mut m) => Arc::clone(
+                m.entry(ip)
+                    .or_insert_with(|| Arc::new(Semaphore::new(per_server.max(1)))),
+            ),
+            Err(_) => Arc::new(Semaphore::new(per_server.max(1))),
+        }
+    }
+}
 
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +149,7 @@ pub async fn run(
     // NDJSON has written every target as it finished; keep only what the
     // exit code needs, so memory stays flat over a long batch.
     let keep_details = cfg.format != crate::cli::Format::Ndjson;
+    let probes = Arc::new(Probes::default());
     let mut set = JoinSet::new();
     let mut done: Vec<(usize, TargetReport)> = Vec::new();
     let mut finish = |joined: Result<(usize, TargetReport), tokio::task::JoinError>,
@@ -108,7 +171,11 @@ pub async fn run(
             }
         }
         let (cfg, probe_cfg, dns) = (cfg.clone(), probe_cfg.clone(), dns.clone());
-        set.spawn(async move { (i, check_target(&cfg, &probe_cfg, &dns, input, target).await) });
+        let probes = Arc::clone(&probes);
+        set.spawn(async move {
+            let report = check_target(&cfg, &probe_cfg, &probes, &dns, input, target).await;
+            (i, report)
+        });
     }
     while let Some(joined) = set.join_next().await {
         finish(joined, &mut done);
@@ -135,12 +202,13 @@ pub async fn run(
 
 /// Probes every (host, address, preference) at once, in a stable order.
 async fn probe_all(
-    probe_cfg: &ProbeConfig,
+    probe_cfg: &Arc<ProbeConfig>,
+    probes: &Probes,
     list: Vec<(Option<String>, SocketAddr, Option<u16>)>,
 ) -> Vec<ServerObservation> {
     let futures = list
         .into_iter()
-        .map(|(host, addr, pref)| probe_server(probe_cfg, host, addr, pref));
+        .map(|(host, addr, pref)| probes.get(probe_cfg, host, addr, pref));
     let mut servers: Vec<ServerObservation> = futures_util::future::join_all(futures).await;
     servers.sort_by(|a, b| {
         a.preference
@@ -153,7 +221,8 @@ async fn probe_all(
 
 async fn check_target(
     cfg: &Config,
-    probe_cfg: &ProbeConfig,
+    probe_cfg: &Arc<ProbeConfig>,
+    probes: &Probes,
     dns: &Result<Dns, crate::dns::DnsError>,
     input: String,
     target: Target,
@@ -221,34 +290,26 @@ async fn check_target(
     let smtps;
     let probe_cfg =
         if !probe_cfg.implicit_tls && list.iter().any(|(_, a, _)| a.port() == SMTPS_PORT) {
-            smtps = ProbeConfig {
+            smtps = Arc::new(ProbeConfig {
                 implicit_tls: true,
-                ..probe_cfg.clone()
-            };
+                ..ProbeConfig::clone(probe_cfg)
+            });
             &smtps
         } else {
             probe_cfg
         };
-    let servers = probe_all(probe_cfg, list).await;
-    let mut findings: Vec<Finding> = server_findings(&servers, &cfg.policy);
-    let mut null_mx = false;
-    if let Some(section) = &dns_section {
-        let (dns_findings, is_null) = crate::diagnose::dns::findings(section);
-        null_mx = is_null;
-        findings.extend(dns_findings);
-        crate::diagnose::findings::sort(&mut findings);
-    }
-    let tested = servers.iter().any(ServerObservation::was_tested);
-    let v = verdict(&findings, tested, null_mx);
-    let summary = summary_line(&input, v, &findings);
+    let servers = probe_all(probe_cfg, probes, list).await;
+    let d = crate::diagnose::target(&input, dns_section.as_ref(), &servers, &cfg.policy);
     TargetReport {
         input,
         mode,
         dns: dns_section,
+        interrupted: servers.iter().any(ServerObservation::was_interrupted),
         servers,
-        findings,
-        verdict: v,
-        summary,
+        findings: d.findings,
+        verdict: d.verdict,
+        server_verdicts: d.server_verdicts,
+        summary: d.summary,
     }
 }
 

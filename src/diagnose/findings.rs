@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnose::remediation::{self, Remediation, ServerSoftware};
 use crate::model::{
-    CertVerdict, NotTested, Rejection, ServerObservation, StarttlsStatus, TlsVersion, VersionResult,
+    CertVerdict, LimitKind, NotTested, ServerObservation, StarttlsStatus, TlsVersion, VersionResult,
 };
 
 /// How bad a finding is.
@@ -234,21 +234,7 @@ fn server_label(s: &ServerObservation) -> String {
 
 /// Describes one version's result in a few words, for evidence lines.
 pub fn describe_result(r: &VersionResult) -> String {
-    match r {
-        VersionResult::Accepted(a) => format!("accepted ({})", crate::tls::cipher_name(a.cipher)),
-        VersionResult::Rejected(Rejection::Alert(d)) => {
-            format!("rejected (alert {})", crate::tls::alert_name(*d))
-        }
-        VersionResult::Rejected(Rejection::OtherVersion { answered, .. }) => format!(
-            "rejected (answered with {})",
-            crate::model::wire_version_name(*answered)
-        ),
-        VersionResult::Rejected(Rejection::Handshake(d)) => format!("rejected ({d})"),
-        VersionResult::Dropped { stage, detail } => format!("dropped at {stage} ({detail})"),
-        VersionResult::Timeout { stage } => format!("timed out at {stage}"),
-        VersionResult::NotTested(n) => format!("not tested ({})", n.label().replace('_', " ")),
-        VersionResult::Unknown { stage, detail } => format!("unknown at {stage}: {detail}"),
-    }
+    r.to_string()
 }
 
 fn version_evidence(s: &ServerObservation) -> String {
@@ -428,8 +414,13 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
         .iter()
         .filter(|p| !matches!(p.result, VersionResult::NotTested(_)))
         .collect();
+    // Only what the server was seen to do decides "not offered": an alert,
+    // another version, a drop. A timeout, an unreadable answer or a cut
+    // session leaves the version open (see `inconclusive`).
+    let refused = |v: TlsVersion| s.version(v).is_some_and(|p| p.result.is_refused());
+    let modern_refused = refused(TlsVersion::Tls12) && refused(TlsVersion::Tls13);
 
-    if accepted.is_empty() && !tested.is_empty() {
+    if accepted.is_empty() && !tested.is_empty() && tested.iter().all(|p| p.result.is_refused()) {
         let all_dropped = tested
             .iter()
             .all(|p| matches!(p.result, VersionResult::Dropped { .. }));
@@ -454,7 +445,7 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
             ],
             fix: None,
         });
-    } else if legacy && !modern {
+    } else if legacy && !modern && modern_refused {
         let mut signatures = vec![sig::SOCKET_ERROR_421, sig::TLS_NEGOTIATION_SOCKET_ERROR];
         if requires_tls {
             signatures.push(sig::MUST_STARTTLS_451);
@@ -520,7 +511,7 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
             remediation: vec!["Enable TLS 1.3 on the server (Postfix with OpenSSL 1.1.1+ does by default; Exchange Server does not offer TLS 1.3 for SMTP).".to_owned()],
             fix: None,
         });
-    } else if modern && !accepted.contains(&TlsVersion::Tls13) {
+    } else if modern && refused(TlsVersion::Tls13) {
         acc.add(Finding {
             id: "no-tls13",
             severity: Severity::Info,
@@ -533,23 +524,141 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
         });
     }
 
-    for p in &s.versions {
-        if let VersionResult::Unknown { stage, detail } = &p.result {
-            acc.add(Finding {
-                id: "protocol-violation",
-                severity: Severity::Warning,
-                title: "The server answered a TLS handshake with something tlscheck cannot interpret".to_owned(),
-                evidence: vec![format!("{who}: {} at {stage}: {detail}", p.version)],
-                signatures: vec![sig::TLS_NEGOTIATION_SOCKET_ERROR],
-                fix_short: "look at the transcript (--transcript)",
-                remediation: vec!["Run with --transcript and compare with `openssl s_client -starttls smtp`; a middlebox (firewall SMTP inspection) often causes this.".to_owned()],
-                fix: None,
-            });
-        }
-    }
+    client_certificate(s, &who, acc);
+    undecided(s, &who, acc);
 
     if let Some(c) = &s.certificate {
         cert_findings(&who, c, policy, acc);
+    }
+}
+
+/// A server that asks for a client certificate and refuses the handshake
+/// without one: tlscheck (like most senders) has none to give.
+fn client_certificate(s: &ServerObservation, who: &str, acc: &mut Accumulator) {
+    let evidence: Vec<String> = s
+        .versions
+        .iter()
+        .filter_map(|p| match &p.result {
+            VersionResult::Accepted(a) => a
+                .limited_by
+                .as_ref()
+                .filter(|l| l.kind == LimitKind::ClientCertificate)
+                .map(|l| format!("{who}: {}: {}", p.version, l.detail)),
+            _ => None,
+        })
+        .collect();
+    if evidence.is_empty() {
+        return;
+    }
+    acc.add(Finding {
+        id: "client-certificate-required",
+        severity: Severity::Warning,
+        title: "The server requires a client certificate: senders that present none cannot deliver over TLS".to_owned(),
+        evidence,
+        signatures: vec![sig::TLS_NEGOTIATION_SOCKET_ERROR],
+        fix_short: "do not require client certificates on the public SMTP listener",
+        remediation: vec![
+            "RFC 3207 servers on port 25 must not require a client certificate from the public: make it optional (Postfix: smtpd_tls_req_ccert = no; Exchange: do not set RequireTLS with mutual auth on the Internet-facing Receive connector).".to_owned(),
+        ],
+        fix: None,
+    });
+}
+
+/// What could not be decided, and what to try next. When the server has
+/// no completed TLS 1.2+ session and nothing decided fails it, this is a
+/// warning that makes the verdict INCONCLUSIVE; next to a working TLS
+/// 1.2+ session it is a note.
+fn undecided(s: &ServerObservation, who: &str, acc: &mut Accumulator) {
+    let open: Vec<&crate::model::VersionProbe> = s
+        .versions
+        .iter()
+        .filter(|p| {
+            p.result.is_undecided()
+                || matches!(&p.result, VersionResult::Accepted(a) if a.limited_by.is_some())
+        })
+        .collect();
+    if open.is_empty() || s.error.is_some() {
+        return;
+    }
+    let established = s.establishes_modern();
+    let mut steps: Vec<String> = Vec::new();
+    let mut step = |t: String| {
+        if !steps.contains(&t) {
+            steps.push(t);
+        }
+    };
+    for p in &open {
+        match &p.result {
+            VersionResult::Timeout { stage } => step(format!(
+                "Run again with a longer --timeout: the server did not finish the {stage} stage in time (slow link, tarpit or a server under load)."
+            )),
+            VersionResult::NotTested(NotTested::Throttled(_)) => step(
+                "Run again later or with --per-server 1: the server deferred tlscheck's connections (too many at once).".to_owned(),
+            ),
+            VersionResult::NotTested(NotTested::Deadline { .. }) => step(
+                "Run again with a longer --deadline (or none): the run stopped before these versions were decided.".to_owned(),
+            ),
+            VersionResult::NotTested(NotTested::Interrupted) => {
+                step("Run again and let it finish: the run was interrupted.".to_owned())
+            }
+            VersionResult::NotTested(NotTested::EarlierStage { stage, .. }) => step(format!(
+                "Run again: the session failed at {stage} before reaching TLS."
+            )),
+            VersionResult::Accepted(_) => step(format!(
+                "Check with OpenSSL: `openssl s_client -starttls smtp -connect {} -{}`; tlscheck's TLS library could not finish what the server chose.",
+                s.address,
+                openssl_flag(p.version)
+            )),
+            _ => step(
+                "Run with --transcript and compare with `openssl s_client -starttls smtp`: the answer could not be read as TLS (a firewall's SMTP inspection often causes this).".to_owned(),
+            ),
+        }
+    }
+    let nothing_accepted = !s.versions.iter().any(|p| p.result.is_accepted());
+    if s.sni.is_none() && nothing_accepted {
+        step("Probe by host name (tlscheck --host NAME): tlscheck sent no SNI because the target was an address, and some servers need it.".to_owned());
+    }
+    let list: Vec<String> = open.iter().map(|p| p.version.to_string()).collect();
+    let legacy_cipher_only = s.versions.iter().any(
+        |p| matches!(&p.result, VersionResult::Accepted(a) if a.legacy_cipher_only && a.limited_by.is_none()),
+    );
+    acc.add(Finding {
+        id: if established || legacy_cipher_only {
+            "versions-undecided"
+        } else {
+            "tls-inconclusive"
+        },
+        severity: if established || legacy_cipher_only {
+            Severity::Info
+        } else {
+            Severity::Warning
+        },
+        title: if established || legacy_cipher_only {
+            format!("Not decided: {} (the verdict does not rest on them)", list.join(", "))
+        } else {
+            format!(
+                "INCONCLUSIVE: no TLS 1.2 or newer session was completed, and {} could not be decided",
+                list.join(", ")
+            )
+        },
+        evidence: open
+            .iter()
+            .map(|p| format!("{who}: {}: {}", p.version, p.result))
+            .collect(),
+        signatures: Vec::new(),
+        fix_short: "run again as suggested; nothing is proven broken yet",
+        remediation: steps,
+        fix: None,
+    });
+}
+
+/// The `openssl s_client` flag for a version.
+fn openssl_flag(v: TlsVersion) -> &'static str {
+    match v {
+        TlsVersion::Tls10 => "tls1",
+        TlsVersion::Tls11 => "tls1_1",
+        TlsVersion::Tls12 => "tls1_2",
+        TlsVersion::Tls13 => "tls1_3",
     }
 }
 
@@ -645,7 +754,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::model::{Accepted, CertSummary, Policy, ProbeFailure, Stage, VersionProbe};
+    use crate::model::{
+        Accepted, CertSummary, Policy, ProbeFailure, Rejection, Stage, VersionProbe,
+    };
     use crate::smtp::reply::Reply;
     use rustls::{AlertDescription, CipherSuite};
 
@@ -673,6 +784,7 @@ mod tests {
             group: None,
             full_handshake: true,
             legacy_cipher_only: false,
+            limited_by: None,
         })
     }
 
@@ -710,6 +822,7 @@ mod tests {
                 .collect(),
             certificate: None,
             error: None,
+            sni: Some("mx.example.test".to_owned()),
             elapsed: Duration::from_millis(20),
         }
     }
@@ -889,6 +1002,7 @@ mod tests {
                         group: None,
                         full_handshake: false,
                         legacy_cipher_only: true,
+                        limited_by: None,
                     });
                     s
                 },

@@ -20,3 +20,53 @@ pub mod findings;
 pub mod remediation;
 pub mod sender;
 pub mod verdict;
+
+use crate::model::ServerObservation;
+use crate::outcome::DnsSection;
+use findings::{CheckPolicy, Finding};
+use verdict::Verdict;
+
+/// Everything the diagnosis says about one target.
+#[derive(Debug, Clone)]
+pub struct Diagnosis {
+    /// Findings from the servers and DNS, worst first.
+    pub findings: Vec<Finding>,
+    /// The target's verdict.
+    pub verdict: Verdict,
+    /// Each server's verdict, in the order of the servers given.
+    pub server_verdicts: Vec<Verdict>,
+    /// The one line a helpdesk reads aloud.
+    pub summary: String,
+}
+
+/// The one entry into the diagnosis of a target: the check run and the
+/// renderer snapshots both call it, so they cannot drift apart.
+pub fn target(
+    input: &str,
+    dns: Option<&DnsSection>,
+    servers: &[ServerObservation],
+    policy: &CheckPolicy,
+) -> Diagnosis {
+    let mut found = findings::server_findings(servers, policy);
+    let mut null_mx = false;
+    if let Some(section) = dns {
+        let (dns_findings, is_null) = dns::findings(section);
+        null_mx = is_null;
+        found.extend(dns_findings);
+        findings::sort(&mut found);
+    }
+    let verdict = verdict::target_verdict(&found, servers, null_mx);
+    let server_verdicts = servers
+        .iter()
+        .map(|s| {
+            let own = findings::server_findings(std::slice::from_ref(s), policy);
+            verdict::server_verdict(&own, s)
+        })
+        .collect();
+    Diagnosis {
+        summary: verdict::summary_line(input, verdict, &found),
+        findings: found,
+        verdict,
+        server_verdicts,
+    }
+}

@@ -1,6 +1,7 @@
 //! The verdict of a target and the one line a helpdesk reads aloud.
 
 use super::findings::{Finding, Severity};
+use crate::model::{ServerObservation, VersionResult};
 
 /// The overall result for one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -9,6 +10,10 @@ pub enum Verdict {
     Pass,
     /// Works, with warnings.
     Warn,
+    /// What was seen does not decide the question (timeouts, throttling,
+    /// an interrupted run, a handshake tlscheck's own TLS library could
+    /// not finish): nothing is proven broken, nothing proven to work.
+    Inconclusive,
     /// Mail flow fails for some or all peers.
     Fail,
     /// The domain says it takes no mail (RFC 7505 null MX).
@@ -23,6 +28,7 @@ impl Verdict {
         match self {
             Self::Pass => "pass",
             Self::Warn => "warn",
+            Self::Inconclusive => "inconclusive",
             Self::Fail => "fail",
             Self::NoMail => "no_mail",
             Self::Untested => "untested",
@@ -34,6 +40,7 @@ impl Verdict {
         match self {
             Self::Pass => "PASS",
             Self::Warn => "WARN",
+            Self::Inconclusive => "INCONCLUSIVE",
             Self::Fail => "FAIL",
             Self::NoMail => "NO MAIL",
             Self::Untested => "UNTESTED",
@@ -57,9 +64,72 @@ pub fn verdict(findings: &[Finding], tested: bool, null_mx: bool) -> Verdict {
     }
 }
 
+/// The verdict of a target from its servers and findings.
+///
+/// An error finding fails it (those are built only on what the servers
+/// were seen to do). Otherwise a server that answered but gave no
+/// completed TLS 1.2+ session — and was not decided either way (TLS 1.2
+/// with legacy suites only is decided: the server finished its side) —
+/// makes it INCONCLUSIVE, as does a run cut by Ctrl-C or `--deadline`.
+/// PASS therefore always rests on a completed TLS 1.2 or 1.3 handshake.
+pub fn target_verdict(
+    findings: &[Finding],
+    servers: &[ServerObservation],
+    null_mx: bool,
+) -> Verdict {
+    if null_mx {
+        return Verdict::NoMail;
+    }
+    let interrupted = servers.iter().any(ServerObservation::was_interrupted);
+    if !servers.iter().any(ServerObservation::was_tested) {
+        return if interrupted {
+            Verdict::Inconclusive
+        } else {
+            Verdict::Untested
+        };
+    }
+    let v = verdict(findings, true, false);
+    if v == Verdict::Fail {
+        return v;
+    }
+    if interrupted || servers.iter().any(is_open) {
+        return Verdict::Inconclusive;
+    }
+    if v == Verdict::Pass && !servers.iter().any(ServerObservation::establishes_modern) {
+        return Verdict::Inconclusive;
+    }
+    v
+}
+
+/// The verdict of one server from the findings about it alone.
+pub fn server_verdict(findings: &[Finding], s: &ServerObservation) -> Verdict {
+    target_verdict(findings, std::slice::from_ref(s), false)
+}
+
+/// True for a server that answered, has no completed TLS 1.2+ session,
+/// and whose TLS 1.2 is not decided either (refused, or offered only with
+/// suites tlscheck's TLS library lacks).
+fn is_open(s: &ServerObservation) -> bool {
+    if s.error.is_some() || s.banner.is_none() || s.establishes_modern() {
+        return false;
+    }
+    let legacy_suites_only = s.versions.iter().any(|p| {
+        matches!(&p.result, VersionResult::Accepted(a)
+            if !p.version.is_legacy() && a.legacy_cipher_only && a.limited_by.is_none())
+    });
+    !legacy_suites_only
+}
+
 /// `FAIL contoso.com: <worst finding> — fix: <few words>`.
 pub fn summary_line(target: &str, verdict: Verdict, findings: &[Finding]) -> String {
-    let worst = findings.iter().find(|f| f.severity > Severity::Info);
+    let worst = match verdict {
+        // The reason it is undecided, not another warning.
+        Verdict::Inconclusive => findings
+            .iter()
+            .find(|f| f.id == "tls-inconclusive")
+            .or_else(|| findings.iter().find(|f| f.severity > Severity::Info)),
+        _ => findings.iter().find(|f| f.severity > Severity::Info),
+    };
     match (verdict, worst) {
         (Verdict::Pass, _) => {
             format!("PASS {target}: STARTTLS with TLS 1.2 or newer works; Office 365 can exchange mail over TLS")
@@ -73,6 +143,9 @@ pub fn summary_line(target: &str, verdict: Verdict, findings: &[Finding]) -> Str
             let fix = f.fix.map_or(f.fix_short, |x| x.remediation.title);
             format!("{} {target}: {} — fix: {fix}", v.word(), f.title)
         }
+        (Verdict::Inconclusive, None) => format!(
+            "INCONCLUSIVE {target}: the run was cut short before TLS 1.2 or newer was decided — next: run again without --deadline / Ctrl-C"
+        ),
         (v, None) => format!("{} {target}: nothing could be tested", v.word()),
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::diagnose::findings::Finding;
+use crate::diagnose::verdict::Verdict;
 use crate::model::{
     Direction, NotTested, Rejection, ServerObservation, TlsVersion, Transcript, VersionProbe,
     VersionResult,
@@ -47,6 +48,7 @@ pub struct TargetDto<'a> {
     input: &'a str,
     mode: &'static str,
     verdict: &'static str,
+    interrupted: bool,
     summary: &'a str,
     dns: Option<crate::report::dns::DnsDto<'a>>,
     servers: Vec<ServerDto<'a>>,
@@ -58,6 +60,8 @@ struct ServerDto<'a> {
     host: Option<&'a str>,
     exchange: Option<&'a str>,
     preference: Option<u16>,
+    verdict: &'static str,
+    sni: Option<&'a str>,
     address: String,
     port: u16,
     implicit_tls: bool,
@@ -82,14 +86,23 @@ struct VersionDto {
     cipher: Option<String>,
     group: Option<String>,
     full_handshake: Option<bool>,
+    established: Option<bool>,
+    limited_by: Option<LimitDto>,
     legacy_cipher_only: Option<bool>,
     alert: Option<String>,
+    after: Option<&'static str>,
     answered_version: Option<String>,
     reason: Option<&'static str>,
     reply: Option<String>,
     stage: Option<&'static str>,
     error: Option<String>,
     elapsed_ms: u128,
+}
+
+#[derive(Serialize)]
+struct LimitDto {
+    kind: &'static str,
+    detail: String,
 }
 
 #[derive(Serialize)]
@@ -176,10 +189,20 @@ fn version_dto(p: &VersionProbe) -> VersionDto {
             d.cipher = Some(crate::tls::cipher_name(a.cipher));
             d.group = a.group.map(crate::tls::group_name);
             d.full_handshake = Some(a.full_handshake);
+            d.established = Some(a.is_established());
+            d.limited_by = a.limited_by.as_ref().map(|l| LimitDto {
+                kind: l.kind.label(),
+                detail: l.detail.clone(),
+            });
             d.legacy_cipher_only = Some(a.legacy_cipher_only);
         }
         VersionResult::Rejected(Rejection::Alert(desc)) => {
             d.alert = Some(crate::tls::alert_name(*desc));
+            d.stage = Some("handshake");
+        }
+        VersionResult::Rejected(Rejection::AlertAfter { alert, after }) => {
+            d.alert = Some(crate::tls::alert_name(*alert));
+            d.after = Some(after);
             d.stage = Some("handshake");
         }
         VersionResult::Rejected(Rejection::OtherVersion { answered, .. }) => {
@@ -209,6 +232,7 @@ fn version_dto(p: &VersionProbe) -> VersionDto {
                     d.stage = Some(stage.label());
                     d.error = Some(error.clone());
                 }
+                NotTested::Deadline { stage } => d.stage = Some(stage.label()),
                 NotTested::NoStarttls | NotTested::Interrupted => {}
             }
         }
@@ -230,7 +254,7 @@ fn events(t: &Transcript) -> Vec<EventDto<'_>> {
         .collect()
 }
 
-fn server_dto(s: &ServerObservation, transcript: bool) -> ServerDto<'_> {
+fn server_dto<'a>(s: &'a ServerObservation, verdict: Verdict, transcript: bool) -> ServerDto<'a> {
     let versions = s
         .versions
         .iter()
@@ -248,6 +272,8 @@ fn server_dto(s: &ServerObservation, transcript: bool) -> ServerDto<'_> {
         host: s.host.as_deref(),
         exchange: s.preference.and(s.host.as_deref()),
         preference: s.preference,
+        verdict: verdict.label(),
+        sni: s.sni.as_deref(),
         address: s.address.ip().to_string(),
         port: s.address.port(),
         implicit_tls: s.starttls == crate::model::StarttlsStatus::Implicit,
@@ -341,12 +367,17 @@ pub fn target_dto<'a>(
         input: &t.input,
         mode: t.mode.label(),
         verdict: t.verdict.label(),
+        interrupted: t.interrupted,
         summary: &t.summary,
         dns: t.dns.as_ref().map(crate::report::dns::json),
         servers: t
             .servers
             .iter()
-            .map(|s| server_dto(s, transcript))
+            .enumerate()
+            .map(|(i, s)| {
+                let v = t.server_verdicts.get(i).copied().unwrap_or(t.verdict);
+                server_dto(s, v, transcript)
+            })
             .collect(),
         findings: t.findings.iter().map(finding_dto).collect(),
     }

@@ -110,7 +110,10 @@ pub fn not_tested_words(n: &NotTested) -> String {
         NotTested::EarlierStage { stage, error } => {
             format!("an earlier step failed ({})", stage_message(*stage, error))
         }
-        NotTested::Interrupted => "the run was interrupted".to_owned(),
+        NotTested::Interrupted => "the run was interrupted (Ctrl-C)".to_owned(),
+        NotTested::Deadline { stage } => {
+            format!("the run's --deadline passed during {stage}")
+        }
     }
 }
 
@@ -122,7 +125,9 @@ pub fn version_cell(version: TlsVersion, r: &VersionResult) -> Cell {
     };
     let tone = match (version.is_legacy(), r) {
         (_, VersionResult::NotTested(_)) => Tone::Dim,
-        (false, VersionResult::Accepted(a)) if a.legacy_cipher_only => Tone::Warn,
+        (false, VersionResult::Accepted(a)) if a.legacy_cipher_only || !a.is_established() => {
+            Tone::Warn
+        }
         (false, VersionResult::Accepted(_)) => Tone::Good,
         (false, VersionResult::Unknown { .. }) => Tone::Warn,
         (false, _) => Tone::Bad,

@@ -23,7 +23,7 @@ fn clean(s: &str) -> String {
 pub fn verdict_tone(v: Verdict) -> Tone {
     match v {
         Verdict::Pass => Tone::Good,
-        Verdict::Warn => Tone::Warn,
+        Verdict::Warn | Verdict::Inconclusive => Tone::Warn,
         Verdict::Fail | Verdict::Untested => Tone::Bad,
         Verdict::NoMail => Tone::Strong,
     }

@@ -90,18 +90,165 @@ impl ChainVerifier {
                     None => CertVerdict::TrustedNameNotChecked,
                 },
                 CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                    CertVerdict::Expired
+                    match out_of_date(chain, now, true) {
+                        Some(words) => CertVerdict::Invalid(words),
+                        None => CertVerdict::Expired,
+                    }
                 }
                 CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                    CertVerdict::NotYetValid
+                    match out_of_date(chain, now, false) {
+                        Some(words) => CertVerdict::Invalid(words),
+                        None => CertVerdict::NotYetValid,
+                    }
                 }
                 CertificateError::UnknownIssuer if is_self_signed(leaf) => CertVerdict::SelfSigned,
                 CertificateError::UnknownIssuer => CertVerdict::UntrustedIssuer,
-                other => CertVerdict::Invalid(format!("{other:?}")),
+                other => CertVerdict::Invalid(chain_words(&other, chain)),
             },
-            Err(other) => CertVerdict::Invalid(other.to_string()),
+            Err(_) => CertVerdict::Invalid("the chain could not be verified".to_owned()),
         }
     }
+}
+
+/// Words for an intermediate that is out of date (`expired`: past its
+/// notAfter, else before its notBefore); `None` when it is the leaf (the
+/// verdict then says Expired / NotYetValid and the leaf's dates).
+fn out_of_date(chain: &[CertificateDer<'_>], now: UnixTime, expired: bool) -> Option<String> {
+    let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let (i, cert) = chain.iter().enumerate().find_map(|(i, der)| {
+        let (_, c) = X509Certificate::from_der(der).ok()?;
+        let v = c.validity();
+        let bad = if expired {
+            v.not_after.timestamp() < now
+        } else {
+            v.not_before.timestamp() > now
+        };
+        bad.then_some((i, c))
+    })?;
+    if i == 0 {
+        return None;
+    }
+    let v = cert.validity();
+    Some(if expired {
+        format!(
+            "intermediate {} expired on {}",
+            cert.subject(),
+            day(v.not_after.timestamp())
+        )
+    } else {
+        format!(
+            "intermediate {} is not valid before {}",
+            cert.subject(),
+            day(v.not_before.timestamp())
+        )
+    })
+}
+
+/// `2026-11-28` from a Unix time.
+fn day(unix: i64) -> String {
+    rfc3339(unix).chars().take(10).collect()
+}
+
+/// Words for a chain that webpki refused for another reason than dates,
+/// issuer or name, reading the chain to name the certificate at fault.
+fn chain_words(e: &CertificateError, chain: &[CertificateDer<'_>]) -> String {
+    let parsed: Vec<X509Certificate<'_>> = chain
+        .iter()
+        .filter_map(|der| X509Certificate::from_der(der).ok().map(|(_, c)| c))
+        .collect();
+    let which = |i: usize, c: &X509Certificate<'_>| {
+        if i == 0 {
+            "the certificate".to_owned()
+        } else {
+            format!("intermediate {}", c.subject())
+        }
+    };
+    #[expect(deprecated, reason = "webpki still returns the context-free variant")]
+    let signature_problem = matches!(
+        e,
+        CertificateError::BadSignature
+            | CertificateError::UnsupportedSignatureAlgorithm
+            | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. }
+    );
+    if signature_problem {
+        for (i, c) in parsed.iter().enumerate() {
+            let alg = signature_algorithm_name(c);
+            if alg.to_ascii_lowercase().contains("sha1") {
+                return format!("{} is signed with SHA-1 ({alg})", which(i, c));
+            }
+        }
+        // The key that signed certificate i is the next one's (or an
+        // anchor's, which tlscheck does not see).
+        for (i, pair) in parsed.windows(2).enumerate() {
+            if let [child, issuer] = pair {
+                if let (t, Some(bits)) = key_description(issuer) {
+                    if t == "RSA" && bits < 2048 {
+                        return format!(
+                            "{} is signed by an RSA {bits}-bit key ({}), which is too small",
+                            which(i, child),
+                            issuer.subject()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    error_words(e)
+}
+
+fn signature_algorithm_name(c: &X509Certificate<'_>) -> String {
+    let registry = x509_parser::objects::oid_registry();
+    let oid = &c.signature_algorithm.algorithm;
+    x509_parser::objects::oid2sn(oid, registry)
+        .map(str::to_owned)
+        .unwrap_or_else(|_| oid.to_id_string())
+}
+
+/// Plain words for a webpki certificate error (no Debug dumps).
+#[expect(deprecated, reason = "webpki still returns the context-free variants")]
+pub fn error_words(e: &CertificateError) -> String {
+    match e {
+        CertificateError::BadEncoding => "the certificate is not valid DER".to_owned(),
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            "a certificate has expired".to_owned()
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            "a certificate is not valid yet".to_owned()
+        }
+        CertificateError::Revoked => "the certificate is revoked".to_owned(),
+        CertificateError::UnhandledCriticalExtension => {
+            "the certificate has a critical extension tlscheck's verifier does not know".to_owned()
+        }
+        CertificateError::UnknownIssuer => "the issuer is not trusted".to_owned(),
+        CertificateError::BadSignature => "the signature does not verify".to_owned(),
+        CertificateError::UnsupportedSignatureAlgorithm
+        | CertificateError::UnsupportedSignatureAlgorithmContext { .. } => {
+            "the signature algorithm is not supported by tlscheck's verifier (ring/webpki)".to_owned()
+        }
+        CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "the key type or size is not supported by tlscheck's verifier (ring/webpki: RSA 2048 bits or more, ECDSA P-256/P-384, Ed25519)".to_owned()
+        }
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            "the certificate does not cover the name".to_owned()
+        }
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "the certificate is not for TLS server authentication (extended key usage)".to_owned()
+        }
+        CertificateError::ApplicationVerificationFailure => {
+            "the certificate failed verification".to_owned()
+        }
+        _ => "the certificate could not be verified".to_owned(),
+    }
+}
+
+/// `RSA 1024` or `EC P-521` for a DER certificate's key.
+pub fn key_words(der: &[u8]) -> Option<String> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    Some(match key_description(&cert) {
+        (t, Some(bits)) if t == "RSA" => format!("RSA {bits}"),
+        (t, _) => t,
+    })
 }
 
 /// True when the certificate names itself as its issuer.

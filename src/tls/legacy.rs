@@ -5,11 +5,14 @@
 //! reports raw facts ([`LegacyOutcome`]); [`classify`] maps them onto the
 //! model.
 //!
-//! It never completes a handshake and never decrypts: it stops at
-//! ServerHelloDone (TLS ≤ 1.2), at the ServerHello of TLS 1.3 or a
-//! HelloRetryRequest (everything after is encrypted or needs a second
-//! hello), or at the first alert, EOF, reset or timeout. Parsing is
-//! `tls::wire`'s; nothing here prints.
+//! It never completes a handshake and never decrypts: it reads the server's
+//! whole first flight up to ServerHelloDone (TLS ≤ 1.2), or up to the
+//! ServerHello of TLS 1.3 or a HelloRetryRequest (everything after is
+//! encrypted or needs a second hello). An alert, EOF, reset or timeout
+//! inside the flight is kept as what it is ([`FlightEnd`]): a server that
+//! sends its ServerHello and Certificate and then fails (an unusable
+//! private key) has not accepted the version. Parsing is `tls::wire`'s;
+//! nothing here prints.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io;
@@ -53,12 +56,39 @@ pub enum LegacyError {
 /// The legacy probe's result type.
 pub type Result<T> = std::result::Result<T, LegacyError>;
 
+/// How the server's first flight ended after its ServerHello.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlightEnd {
+    /// ServerHelloDone arrived: the server completed its side (TLS ≤ 1.2).
+    Done,
+    /// A TLS 1.3 ServerHello or a HelloRetryRequest: what follows is
+    /// encrypted (or waits for a second hello), so the ServerHello is the
+    /// whole answer that can be read.
+    Tls13,
+    /// A fatal alert inside the flight.
+    Alert(AlertDescription),
+    /// The server closed the connection inside the flight.
+    Closed,
+    /// A socket error inside the flight, with its text.
+    Reset(String),
+    /// The stage's time ran out inside the flight.
+    Timeout,
+    /// The rest of the flight could not be decoded.
+    Malformed(String),
+}
+
+impl FlightEnd {
+    /// True when the server finished its side of the handshake.
+    pub fn is_complete(&self) -> bool {
+        matches!(self, Self::Done | Self::Tls13)
+    }
+}
+
 /// What the server did with tlscheck's ClientHello: facts, not verdicts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LegacyOutcome {
-    /// The server answered with a ServerHello (or HelloRetryRequest). What
-    /// followed it only adds certificates and the group; an alert, EOF or
-    /// timeout after the ServerHello does not change this outcome.
+    /// The server answered with a ServerHello (or HelloRetryRequest);
+    /// `end` says whether it finished the flight.
     ServerHello {
         /// The selected version: supported_versions if present, else
         /// `legacy_version` (wire number).
@@ -74,6 +104,13 @@ pub enum LegacyOutcome {
         cipher_was_offered: bool,
         /// True for a TLS 1.3 HelloRetryRequest.
         hello_retry: bool,
+        /// True when the flight held a CertificateRequest.
+        client_cert_requested: bool,
+        /// The last handshake message before `end` ("ServerHello",
+        /// "Certificate", "ServerKeyExchange", …).
+        last_message: &'static str,
+        /// How the flight ended.
+        end: FlightEnd,
     },
     /// The server refused with an alert.
     Alert {
@@ -161,11 +198,13 @@ where
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
         let n = match timeout_at(deadline, stream.read(&mut buf)).await {
-            Err(_) => return flight.finish_or(LegacyOutcome::Timeout),
-            Ok(Err(e)) => return flight.finish_or(io_outcome(&e)),
+            Err(_) => return flight.end_or(FlightEnd::Timeout, LegacyOutcome::Timeout),
+            Ok(Err(e)) => {
+                return flight.end_or(FlightEnd::Reset(e.to_string()), io_outcome(&e));
+            }
             Ok(Ok(0)) => {
                 let bytes_received = flight.received;
-                return flight.finish_or(LegacyOutcome::Closed { bytes_received });
+                return flight.end_or(FlightEnd::Closed, LegacyOutcome::Closed { bytes_received });
             }
             Ok(Ok(n)) => n,
         };
@@ -192,6 +231,8 @@ struct Flight<'h> {
     server_hello: Option<ServerHello>,
     certificates: Vec<Vec<u8>>,
     ske_group: Option<NamedGroup>,
+    cert_request: bool,
+    last_message: &'static str,
 }
 
 impl<'h> Flight<'h> {
@@ -206,6 +247,8 @@ impl<'h> Flight<'h> {
             server_hello: None,
             certificates: Vec::new(),
             ske_group: None,
+            cert_request: false,
+            last_message: "ServerHello",
         }
     }
 
@@ -222,7 +265,7 @@ impl<'h> Flight<'h> {
                     self.any_item = true;
                     let outcome = match ServerMessage::decode(item) {
                         Ok(msg) => self.on_message(msg),
-                        Err(e) => Some(self.finish_or(LegacyOutcome::Malformed(e))),
+                        Err(e) => Some(self.malformed(e)),
                     };
                     if outcome.is_some() {
                         return outcome;
@@ -233,7 +276,7 @@ impl<'h> Flight<'h> {
                         first_bytes: self.first_bytes.clone(),
                     });
                 }
-                Err(e) => return Some(self.finish_or(LegacyOutcome::Malformed(e))),
+                Err(e) => return Some(self.malformed(e)),
             }
         }
         if self.received >= MAX_FLIGHT_BYTES {
@@ -242,16 +285,27 @@ impl<'h> Flight<'h> {
                 len: self.received,
                 max: MAX_FLIGHT_BYTES,
             };
-            return Some(self.finish_or(LegacyOutcome::Malformed(too_large)));
+            return Some(self.malformed(too_large));
         }
         None
+    }
+
+    /// A decoding error: inside the flight it ends the flight, before a
+    /// ServerHello it is the whole outcome.
+    fn malformed(&self, e: WireError) -> LegacyOutcome {
+        self.end_or(
+            FlightEnd::Malformed(e.to_string()),
+            LegacyOutcome::Malformed(e),
+        )
     }
 
     /// Takes in one decoded message; `Some` once the outcome is known.
     fn on_message(&mut self, msg: ServerMessage) -> Option<LegacyOutcome> {
         let have_hello = self.server_hello.is_some();
         match msg {
-            ServerMessage::ServerHello(_) if have_hello => self.finish(),
+            ServerMessage::ServerHello(_) if have_hello => Some(self.end(FlightEnd::Malformed(
+                "a second ServerHello inside the flight".to_owned(),
+            ))),
             ServerMessage::ServerHello(sh) => {
                 // TLS 1.3 encrypts everything after the ServerHello, and a
                 // HelloRetryRequest waits for a second ClientHello.
@@ -259,13 +313,14 @@ impl<'h> Flight<'h> {
                     || sh.selected_version() >= TlsVersion::Tls13.wire();
                 self.server_hello = Some(sh);
                 if done {
-                    self.finish()
+                    Some(self.end(FlightEnd::Tls13))
                 } else {
                     None
                 }
             }
             ServerMessage::Certificate(c) => {
                 self.certificates = c.chain;
+                self.last_message = "Certificate";
                 None
             }
             ServerMessage::ServerKeyExchange(ske) => {
@@ -276,15 +331,38 @@ impl<'h> Flight<'h> {
                 if ecdhe {
                     self.ske_group = ske.ecdhe_named_group();
                 }
+                self.last_message = "ServerKeyExchange";
                 None
             }
             // The end of a TLS ≤ 1.2 flight; without a ServerHello, nonsense.
+            ServerMessage::ServerHelloDone if have_hello => Some(self.end(FlightEnd::Done)),
             ServerMessage::ServerHelloDone => self.unexpected("ServerHelloDone"),
-            ServerMessage::OtherHandshake(_) => None,
-            ServerMessage::Alert(alert) => {
-                if have_hello {
-                    return self.finish();
+            ServerMessage::OtherHandshake(m) => {
+                if m.typ == rustls::HandshakeType::CertificateRequest {
+                    self.cert_request = true;
+                    self.last_message = "CertificateRequest";
+                } else if m.typ == rustls::HandshakeType::CertificateStatus {
+                    self.last_message = "CertificateStatus";
                 }
+                None
+            }
+            ServerMessage::Alert(alert) if have_hello => {
+                // RFC 5246 §7.2: a warning inside the flight is not the end
+                // of it (some servers warn about the name and go on).
+                let routine = matches!(
+                    alert.description,
+                    AlertDescription::CloseNotify | AlertDescription::UserCanceled
+                );
+                if alert.level == AlertLevel::Warning
+                    && !routine
+                    && self.warnings < MAX_WARNING_ALERTS
+                {
+                    self.warnings += 1;
+                    return None;
+                }
+                Some(self.end(FlightEnd::Alert(alert.description)))
+            }
+            ServerMessage::Alert(alert) => {
                 let routine = matches!(
                     alert.description,
                     AlertDescription::CloseNotify | AlertDescription::UserCanceled
@@ -309,21 +387,33 @@ impl<'h> Flight<'h> {
         }
     }
 
-    /// Ends the read: with the ServerHello if one arrived, else as
-    /// `Unexpected`.
+    /// Ends the read: inside the flight as a record that does not belong
+    /// there, before a ServerHello as `Unexpected`.
     fn unexpected(&self, what: &str) -> Option<LegacyOutcome> {
-        Some(self.finish_or(LegacyOutcome::Unexpected {
-            message: format!("{what} before ServerHello"),
-        }))
+        Some(self.end_or(
+            FlightEnd::Malformed(format!("{what} inside the flight")),
+            LegacyOutcome::Unexpected {
+                message: format!("{what} before ServerHello"),
+            },
+        ))
     }
 
-    /// The ServerHello outcome if one arrived, else `otherwise`.
-    fn finish_or(&self, otherwise: LegacyOutcome) -> LegacyOutcome {
-        self.finish().unwrap_or(otherwise)
+    /// The ServerHello outcome ending with `end` if a ServerHello arrived,
+    /// else `otherwise`.
+    fn end_or(&self, end: FlightEnd, otherwise: LegacyOutcome) -> LegacyOutcome {
+        self.hello_outcome(end).unwrap_or(otherwise)
     }
 
-    /// The ServerHello outcome from what arrived, if a ServerHello did.
-    fn finish(&self) -> Option<LegacyOutcome> {
+    /// The ServerHello outcome ending with `end`; `Unexpected` when no
+    /// ServerHello arrived (callers only use it after one did).
+    fn end(&self, end: FlightEnd) -> LegacyOutcome {
+        self.hello_outcome(end)
+            .unwrap_or_else(|| LegacyOutcome::Unexpected {
+                message: "the flight ended before a ServerHello".to_owned(),
+            })
+    }
+
+    fn hello_outcome(&self, end: FlightEnd) -> Option<LegacyOutcome> {
         let sh = self.server_hello.as_ref()?;
         Some(LegacyOutcome::ServerHello {
             version: sh.selected_version(),
@@ -332,6 +422,9 @@ impl<'h> Flight<'h> {
             certificates: self.certificates.clone(),
             cipher_was_offered: self.hello.cipher_suites.contains(&sh.cipher_suite),
             hello_retry: sh.is_hello_retry_request(),
+            client_cert_requested: self.cert_request,
+            last_message: self.last_message,
+            end,
         })
     }
 }
@@ -363,12 +456,42 @@ pub fn classify(offered: TlsVersion, outcome: &LegacyOutcome) -> VersionResult {
                 cipher_suite_name(*cipher)
             ),
         },
-        LegacyOutcome::ServerHello { cipher, group, .. } => VersionResult::Accepted(Accepted {
+        LegacyOutcome::ServerHello {
+            cipher, group, end, ..
+        } if end.is_complete() => VersionResult::Accepted(Accepted {
             cipher: *cipher,
             group: *group,
             full_handshake: false,
             legacy_cipher_only: false,
+            limited_by: None,
         }),
+        LegacyOutcome::ServerHello {
+            end, last_message, ..
+        } => match end {
+            FlightEnd::Alert(alert) => VersionResult::Rejected(Rejection::AlertAfter {
+                alert: *alert,
+                after: last_message,
+            }),
+            FlightEnd::Closed => VersionResult::Dropped {
+                stage: Stage::Handshake,
+                detail: format!("connection closed by the server after its {last_message}"),
+            },
+            FlightEnd::Reset(e) => VersionResult::Dropped {
+                stage: Stage::Handshake,
+                detail: format!("{e} (after its {last_message})"),
+            },
+            FlightEnd::Timeout => VersionResult::Timeout {
+                stage: Stage::Handshake,
+            },
+            FlightEnd::Malformed(e) => VersionResult::Unknown {
+                stage: Stage::Handshake,
+                detail: format!("malformed TLS reply after the server's {last_message}: {e}"),
+            },
+            FlightEnd::Done | FlightEnd::Tls13 => VersionResult::Unknown {
+                stage: Stage::Handshake,
+                detail: "internal: complete flight not classified".to_owned(),
+            },
+        },
         LegacyOutcome::Alert { description, .. } => {
             VersionResult::Rejected(Rejection::Alert(*description))
         }
@@ -508,6 +631,9 @@ mod tests {
                 certificates: vec![vec![0x30, 0x01], vec![0x30, 0x02]],
                 cipher_was_offered: true,
                 hello_retry: false,
+                client_cert_requested: false,
+                last_message: "ServerKeyExchange",
+                end: FlightEnd::Done,
             }
         );
         assert_eq!(
@@ -517,8 +643,105 @@ mod tests {
                 group: Some(NamedGroup::secp256r1),
                 full_handshake: false,
                 legacy_cipher_only: false,
+                limited_by: None,
             })
         );
+    }
+
+    /// The first flight of a TLS 1.0 server up to (not including) its end.
+    fn flight_until_certificate() -> Vec<u8> {
+        handshake_records(&[
+            (
+                HandshakeType::ServerHello,
+                server_hello(0x0301, CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA).to_bytes(),
+            ),
+            (
+                HandshakeType::Certificate,
+                Certificate {
+                    chain: vec![vec![0x30, 0x01]],
+                }
+                .to_bytes(),
+            ),
+        ])
+    }
+
+    #[tokio::test]
+    async fn alert_after_certificate_is_a_rejection_naming_the_stage() {
+        // An unusable private key: ServerHello, Certificate, then
+        // internal_error instead of the key exchange.
+        let mut reply = flight_until_certificate();
+        let alert = Alert {
+            level: AlertLevel::Fatal,
+            description: AlertDescription::InternalError,
+        };
+        encode_records(ContentType::Alert, 0x0301, &alert.to_bytes(), &mut reply);
+        let outcome = run(TlsVersion::Tls10, reply, true).await;
+        assert_eq!(
+            classify(TlsVersion::Tls10, &outcome),
+            VersionResult::Rejected(Rejection::AlertAfter {
+                alert: AlertDescription::InternalError,
+                after: "Certificate",
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn close_inside_the_flight_is_dropped_not_accepted() {
+        let outcome = run(TlsVersion::Tls10, flight_until_certificate(), false).await;
+        match classify(TlsVersion::Tls10, &outcome) {
+            VersionResult::Dropped { stage, detail } => {
+                assert_eq!(stage, Stage::Handshake);
+                assert!(detail.contains("after its Certificate"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn flight_that_stalls_before_server_hello_done_times_out() {
+        let deadline = Duration::from_millis(300);
+        let (mut client, mut server) = tokio::io::duplex(1 << 16);
+        let reply = flight_until_certificate();
+        let task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            let _ = server.read(&mut buf).await;
+            server.write_all(&reply).await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(server);
+        });
+        let outcome = probe(&mut client, &hello(TlsVersion::Tls10), deadline).await;
+        task.abort();
+        assert_eq!(
+            classify(TlsVersion::Tls10, &outcome),
+            VersionResult::Timeout {
+                stage: Stage::Handshake
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn certificate_request_is_noted_and_the_flight_still_completes() {
+        let mut reply = flight_until_certificate();
+        reply.extend(handshake_records(&[
+            (
+                HandshakeType::CertificateRequest,
+                vec![0x01, 0x01, 0x00, 0x00],
+            ),
+            (HandshakeType::ServerHelloDone, vec![]),
+        ]));
+        let outcome = run(TlsVersion::Tls10, reply, true).await;
+        assert!(
+            matches!(
+                &outcome,
+                LegacyOutcome::ServerHello {
+                    client_cert_requested: true,
+                    end: FlightEnd::Done,
+                    ..
+                }
+            ),
+            "{outcome:?}"
+        );
+        assert!(classify(TlsVersion::Tls10, &outcome).is_accepted());
     }
 
     #[tokio::test]
@@ -560,6 +783,7 @@ mod tests {
                 group: Some(NamedGroup::secp384r1),
                 full_handshake: false,
                 legacy_cipher_only: false,
+                limited_by: None,
             })
         );
     }

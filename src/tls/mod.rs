@@ -8,7 +8,7 @@ pub mod legacy;
 pub mod modern;
 pub mod wire;
 
-use rustls::{AlertDescription, CipherSuite, NamedGroup};
+use rustls::{AlertDescription, CipherSuite, NamedGroup, SignatureScheme};
 
 /// IANA name of a cipher suite (`TLS_AES_128_GCM_SHA256`,
 /// `TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`), or its number in hex.
@@ -44,6 +44,31 @@ pub fn group_name(g: NamedGroup) -> String {
         NamedGroup::X448 => "x448".to_owned(),
         known => format!("{known:?}").to_lowercase(),
     }
+}
+
+/// IANA name of a signature scheme (RFC 8446 §4.2.3:
+/// `ecdsa_secp521r1_sha512`, `rsa_pss_rsae_sha256`), or hex.
+pub fn scheme_name(s: SignatureScheme) -> String {
+    let name = match u16::from(s) {
+        0x0201 => "rsa_pkcs1_sha1",
+        0x0203 => "ecdsa_sha1",
+        0x0401 => "rsa_pkcs1_sha256",
+        0x0501 => "rsa_pkcs1_sha384",
+        0x0601 => "rsa_pkcs1_sha512",
+        0x0403 => "ecdsa_secp256r1_sha256",
+        0x0503 => "ecdsa_secp384r1_sha384",
+        0x0603 => "ecdsa_secp521r1_sha512",
+        0x0804 => "rsa_pss_rsae_sha256",
+        0x0805 => "rsa_pss_rsae_sha384",
+        0x0806 => "rsa_pss_rsae_sha512",
+        0x0807 => "ed25519",
+        0x0808 => "ed448",
+        0x0809 => "rsa_pss_pss_sha256",
+        0x080a => "rsa_pss_pss_sha384",
+        0x080b => "rsa_pss_pss_sha512",
+        other => return format!("0x{other:04x}"),
+    };
+    name.to_owned()
 }
 
 fn snake_case(camel: &str) -> String {

@@ -11,13 +11,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::ResolvesClientCert;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, Error as TlsError, SignatureScheme};
+use rustls::sign::CertifiedKey;
+use rustls::{
+    ClientConfig, DigitallySignedStruct, Error as TlsError, PeerIncompatible, SignatureScheme,
+};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::model::{Accepted, CertVerdict, Rejection, Stage, TlsVersion, VersionResult};
+use crate::model::{
+    Accepted, CertVerdict, Limit, LimitKind, Rejection, Stage, TlsVersion, VersionResult,
+};
 use crate::tls::cert::ChainVerifier;
 
 /// What a modern handshake showed.
@@ -33,6 +39,14 @@ pub struct ModernOutcome<S> {
     pub stream: Option<TlsStream<S>>,
     /// Negotiated version, cipher and group, as one line for transcripts.
     pub summary: Option<String>,
+    /// Set when the handshake failed on tlscheck's side rather than the
+    /// server's: a signature it cannot verify, a choice its TLS library
+    /// does not implement, a client certificate it does not have. The
+    /// server may well speak the version; the caller asks again with the
+    /// wide ClientHello to find out.
+    pub limit: Option<Limit>,
+    /// True when the server sent a CertificateRequest.
+    pub client_cert_requested: bool,
 }
 
 /// Runs a handshake pinned to `version` (1.2 or 1.3) over `stream`.
@@ -53,13 +67,17 @@ where
         verifier: verifier.clone(),
         expected: sni.map(str::to_owned),
         seen: Mutex::new(None),
+        signature_failure: Mutex::new(None),
     });
+    let client_cert = Arc::new(NoClientCert::default());
     let fail = |result| ModernOutcome {
         result,
         chain: Vec::new(),
         verdict: None,
         stream: None,
         summary: None,
+        limit: None,
+        client_cert_requested: false,
     };
     let versions: &[&'static rustls::SupportedProtocolVersion] = match version {
         TlsVersion::Tls12 => &[&rustls::version::TLS12],
@@ -77,7 +95,7 @@ where
             Ok(b) => b
                 .dangerous()
                 .with_custom_certificate_verifier(recorder.clone())
-                .with_no_client_auth(),
+                .with_client_cert_resolver(client_cert.clone()),
             Err(e) => {
                 return fail(VersionResult::Unknown {
                     stage: Stage::Handshake,
@@ -98,10 +116,17 @@ where
     });
     out.chain = chain;
     out.verdict = verdict;
+    out.client_cert_requested = client_cert.was_requested();
     match outcome {
         Err(_elapsed) => out,
         Ok(Err(e)) => {
             out.result = classify_io_error(&e);
+            out.limit = limit_of(
+                &e,
+                out.client_cert_requested,
+                recorder.signature_failure(),
+                &out.chain,
+            );
             out
         }
         Ok(Ok(tls)) => {
@@ -134,6 +159,7 @@ where
                     group,
                     full_handshake: true,
                     legacy_cipher_only: false,
+                    limited_by: None,
                 }),
                 other => VersionResult::Rejected(Rejection::OtherVersion {
                     offered: version,
@@ -184,26 +210,152 @@ fn classify_tls_error(e: &TlsError) -> VersionResult {
     match e {
         TlsError::AlertReceived(desc) => VersionResult::Rejected(Rejection::Alert(*desc)),
         TlsError::PeerIncompatible(p) => {
-            VersionResult::Rejected(Rejection::Handshake(format!("peer incompatible: {p:?}")))
+            VersionResult::Rejected(Rejection::Handshake(incompatible_words(p).to_owned()))
         }
         TlsError::InvalidMessage(m) => VersionResult::Unknown {
             stage: Stage::Handshake,
-            detail: format!("the server sent a malformed TLS message ({m:?})"),
+            detail: format!(
+                "the server sent a malformed TLS message ({})",
+                debug_words(&format!("{m:?}"))
+            ),
         },
         TlsError::InappropriateMessage { .. } | TlsError::InappropriateHandshakeMessage { .. } => {
             VersionResult::Unknown {
                 stage: Stage::Handshake,
-                detail: format!("the server broke the TLS protocol: {e}"),
+                detail: "the server sent a TLS message out of order".to_owned(),
             }
         }
         TlsError::PeerMisbehaved(m) => VersionResult::Unknown {
             stage: Stage::Handshake,
-            detail: format!("the server broke the TLS protocol ({m:?})"),
+            detail: format!(
+                "the server broke the TLS protocol ({})",
+                debug_words(&format!("{m:?}"))
+            ),
         },
-        other => VersionResult::Unknown {
+        TlsError::InvalidCertificate(_) => VersionResult::Unknown {
             stage: Stage::Handshake,
-            detail: other.to_string(),
+            detail: "tlscheck could not verify the server's handshake signature".to_owned(),
         },
+        TlsError::DecryptError => VersionResult::Unknown {
+            stage: Stage::Handshake,
+            detail: "a record from the server did not decrypt".to_owned(),
+        },
+        _ => VersionResult::Unknown {
+            stage: Stage::Handshake,
+            detail: "tlscheck's TLS library stopped the handshake".to_owned(),
+        },
+    }
+}
+
+/// Plain words for rustls' reasons why the server's choices do not fit
+/// what it offered (no Debug dumps in reports).
+fn incompatible_words(p: &PeerIncompatible) -> &'static str {
+    match p {
+        PeerIncompatible::ServerDoesNotSupportTls12Or13
+        | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig => {
+            "the server answered with another TLS version"
+        }
+        PeerIncompatible::NoCipherSuitesInCommon => "no cipher suite in common",
+        PeerIncompatible::NoKxGroupsInCommon => "no key-exchange group in common",
+        PeerIncompatible::NoSignatureSchemesInCommon => "no signature scheme in common",
+        PeerIncompatible::ExtendedMasterSecretExtensionRequired => {
+            "the server did not use the extended master secret"
+        }
+        PeerIncompatible::UncompressedEcPointsRequired => {
+            "the server requires compressed elliptic-curve points"
+        }
+        _ => "the server's choices do not fit what tlscheck's TLS library offered",
+    }
+}
+
+/// `SelectedUnofferedCipherSuite` → `selected unoffered cipher suite`:
+/// rustls names its reasons only as enum variants.
+fn debug_words(debug: &str) -> String {
+    let head = debug.split(['(', '{', ' ']).next().unwrap_or_default();
+    let mut out = String::new();
+    for (i, ch) in head.chars().enumerate() {
+        if ch.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(ch.to_ascii_lowercase());
+    }
+    out
+}
+
+/// Whether a failed handshake stopped on tlscheck's side, and why.
+fn limit_of(
+    e: &io::Error,
+    client_cert_requested: bool,
+    signature_failure: Option<(SignatureScheme, String)>,
+    chain: &[Vec<u8>],
+) -> Option<Limit> {
+    let tls = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<TlsError>());
+    let key = chain
+        .first()
+        .and_then(|leaf| crate::tls::cert::key_words(leaf))
+        .map(|k| format!(" ({k} certificate)"))
+        .unwrap_or_default();
+    match tls {
+        // Our verifier never fails the chain itself: an invalid
+        // certificate error comes from the handshake signature.
+        Some(TlsError::InvalidCertificate(_)) => {
+            let (scheme, why) = signature_failure
+                .map(|(s, w)| (crate::tls::scheme_name(s), w))
+                .unwrap_or_else(|| ("its".to_owned(), "verification failed".to_owned()));
+            Some(Limit {
+                kind: LimitKind::Signature,
+                detail: format!(
+                    "tlscheck could not verify the server's {scheme} signature{key}: {why}"
+                ),
+            })
+        }
+        Some(TlsError::PeerIncompatible(
+            PeerIncompatible::ServerDoesNotSupportTls12Or13
+            | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig,
+        )) => None,
+        Some(TlsError::PeerIncompatible(p)) => Some(Limit {
+            kind: LimitKind::TlsLibrary,
+            detail: format!("tlscheck's TLS library gave up: {}", incompatible_words(p)),
+        }),
+        Some(TlsError::AlertReceived(desc)) if client_cert_requested => Some(Limit {
+            kind: LimitKind::ClientCertificate,
+            detail: format!(
+                "the server asked for a client certificate and refused the handshake without one (alert {})",
+                crate::tls::alert_name(*desc)
+            ),
+        }),
+        _ => None,
+    }
+}
+
+/// Answers a CertificateRequest with no certificate, and remembers that
+/// the server asked.
+#[derive(Debug, Default)]
+struct NoClientCert {
+    requested: std::sync::atomic::AtomicBool,
+}
+
+impl NoClientCert {
+    fn was_requested(&self) -> bool {
+        self.requested.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl ResolvesClientCert for NoClientCert {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.requested
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        None
+    }
+
+    fn has_certs(&self) -> bool {
+        false
     }
 }
 
@@ -213,6 +365,7 @@ struct RecordingVerifier {
     verifier: ChainVerifier,
     expected: Option<String>,
     seen: Mutex<Option<(Vec<Vec<u8>>, CertVerdict)>>,
+    signature_failure: Mutex<Option<(SignatureScheme, String)>>,
 }
 
 impl RecordingVerifier {
@@ -221,6 +374,28 @@ impl RecordingVerifier {
             Some((chain, verdict)) => (chain, Some(verdict)),
             None => (Vec::new(), None),
         }
+    }
+
+    fn signature_failure(&self) -> Option<(SignatureScheme, String)> {
+        self.signature_failure
+            .lock()
+            .ok()
+            .and_then(|mut g| g.take())
+    }
+
+    /// Keeps the first failed signature check: which scheme, and why in
+    /// words.
+    fn note(
+        &self,
+        scheme: SignatureScheme,
+        r: Result<HandshakeSignatureValid, TlsError>,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        if let Err(TlsError::InvalidCertificate(e)) = &r {
+            if let Ok(mut g) = self.signature_failure.lock() {
+                g.get_or_insert((scheme, crate::tls::cert::error_words(e)));
+            }
+        }
+        r
     }
 }
 
@@ -249,9 +424,12 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        self.verifier
-            .webpki()
-            .verify_tls12_signature(message, cert, dss)
+        self.note(
+            dss.scheme,
+            self.verifier
+                .webpki()
+                .verify_tls12_signature(message, cert, dss),
+        )
     }
 
     fn verify_tls13_signature(
@@ -260,9 +438,12 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        self.verifier
-            .webpki()
-            .verify_tls13_signature(message, cert, dss)
+        self.note(
+            dss.scheme,
+            self.verifier
+                .webpki()
+                .verify_tls13_signature(message, cert, dss),
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -383,10 +383,16 @@ async fn huge_certificate_chain_is_cut_at_the_bound() {
         bytes.extend_from_slice(&filler);
     }
     let (o, took) = run(raw(bytes)).await;
-    // The ServerHello did accept TLS 1.0; the chain behind it is refused
-    // at the bound instead of being buffered.
+    // The flight is cut at the bound instead of being buffered; a
+    // ServerHello alone is not acceptance (issue 11): the version stays
+    // undecided, never "accepted".
     let p = o.version(TlsVersion::Tls10).unwrap();
-    assert!(p.result.is_accepted(), "{:?}", p.result);
+    assert!(
+        matches!(&p.result, VersionResult::Unknown { detail, .. } if detail.contains("after the server's ServerHello")),
+        "{:?}",
+        p.result
+    );
+    assert!(p.result.is_undecided());
     assert!(p.chain.is_empty());
     assert!(took < timeouts().handshake + slack(), "{took:?}");
 }
@@ -465,9 +471,9 @@ async fn deadline_cuts_every_probe_and_names_the_stage() {
     for p in &o.versions {
         assert_eq!(
             p.result,
-            VersionResult::Timeout {
+            VersionResult::NotTested(NotTested::Deadline {
                 stage: Stage::Greeting
-            }
+            })
         );
     }
 }
@@ -552,12 +558,16 @@ fn deadline_flag_ends_the_run_with_timeouts() {
     assert_eq!(out.status.code(), Some(3));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["interrupted"], true);
-    assert_eq!(
-        v["targets"][0]["servers"][0]["versions"]["1.0"]["result"],
-        "timeout"
-    );
-    assert_eq!(
-        v["targets"][0]["servers"][0]["versions"]["1.0"]["stage"],
-        "greeting"
+    assert_eq!(v["targets"][0]["interrupted"], true);
+    assert_eq!(v["targets"][0]["verdict"], "inconclusive");
+    let v10 = &v["targets"][0]["servers"][0]["versions"]["1.0"];
+    assert_eq!(v10["result"], "not_tested");
+    assert_eq!(v10["reason"], "deadline");
+    assert_eq!(v10["stage"], "greeting");
+    // No finding built on a cut run: not "unreachable", no 4.4.316.
+    let findings = v["targets"][0]["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["severity"] != "error"),
+        "{findings:#?}"
     );
 }

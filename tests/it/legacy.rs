@@ -38,6 +38,7 @@ fn accepted(cipher: CipherSuite, group: Option<NamedGroup>) -> VersionResult {
         group,
         full_handshake: false,
         legacy_cipher_only: false,
+        limited_by: None,
     })
 }
 

@@ -15,8 +15,7 @@ use std::time::Duration;
 use rustls::{AlertDescription, CipherSuite, NamedGroup};
 use serde_json::Value;
 use tlscheck::cli::Format;
-use tlscheck::diagnose::findings::{server_findings, CheckPolicy};
-use tlscheck::diagnose::verdict::{summary_line, verdict};
+use tlscheck::diagnose::findings::CheckPolicy;
 use tlscheck::dns::{HostAddresses, MailRouting, MxExchange};
 use tlscheck::exit::{self, ExitStatus};
 use tlscheck::model::{
@@ -55,6 +54,7 @@ fn accepted(cipher: CipherSuite, group: Option<NamedGroup>, full: bool) -> Versi
         group,
         full_handshake: full,
         legacy_cipher_only: false,
+        limited_by: None,
     })
 }
 
@@ -150,6 +150,7 @@ fn legacy_only_server() -> ServerObservation {
             TlsVersion::Tls10,
         )),
         error: None,
+        sni: None,
         elapsed: ms(212),
     }
 }
@@ -207,6 +208,7 @@ fn modern_server(host: &str, address: &str, preference: Option<u16>) -> ServerOb
             TlsVersion::Tls13,
         )),
         error: None,
+        sni: Some(host.to_owned()),
         elapsed: ms(131),
     }
 }
@@ -237,6 +239,7 @@ fn no_starttls_server() -> ServerObservation {
         versions: TlsVersion::ALL.into_iter().map(not_tested).collect(),
         certificate: None,
         error: None,
+        sni: None,
         elapsed: ms(27),
     }
 }
@@ -273,36 +276,29 @@ fn refused_server(host: &str, address: &str, preference: u16) -> ServerObservati
             message: "connect: connection refused".to_owned(),
             timed_out: false,
         }),
+        sni: Some(host.to_owned()),
         elapsed: ms(1),
     }
 }
 
-/// A target as `run` builds it: findings from the servers and DNS, the
-/// verdict and the summary line.
+/// A target as `run` builds it, through the same diagnosis entry.
 fn target(
     input: &str,
     mode: TargetMode,
     dns: Option<DnsSection>,
     servers: Vec<ServerObservation>,
 ) -> TargetReport {
-    let mut findings = server_findings(&servers, &CheckPolicy::default());
-    let mut null_mx = false;
-    if let Some(section) = &dns {
-        let (more, is_null) = tlscheck::diagnose::dns::findings(section);
-        null_mx = is_null;
-        findings.extend(more);
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(b.id)));
-    }
-    let tested = servers.iter().any(ServerObservation::was_tested);
-    let v = verdict(&findings, tested, null_mx);
+    let d = tlscheck::diagnose::target(input, dns.as_ref(), &servers, &CheckPolicy::default());
     TargetReport {
         input: input.to_owned(),
         mode,
-        summary: summary_line(input, v, &findings),
+        summary: d.summary,
         dns,
+        interrupted: servers.iter().any(ServerObservation::was_interrupted),
         servers,
-        findings,
-        verdict: v,
+        findings: d.findings,
+        verdict: d.verdict,
+        server_verdicts: d.server_verdicts,
     }
 }
 
