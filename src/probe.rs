@@ -299,7 +299,7 @@ impl Session<'_> {
                     };
                     return Err(Box::new(nr));
                 }
-                Attempt::Done(r) => return r,
+                Attempt::Done(r) => return r.map(|b| *b),
             }
         }
     }
@@ -329,13 +329,13 @@ impl Session<'_> {
         };
         self.note(format!("connected to {}", self.addr));
         if upto == Upto::Connect {
-            return Attempt::Done(Ok(Ready {
+            return Attempt::Done(Ok(Box::new(Ready {
                 stream: Some(stream),
                 client: None,
                 banner: None,
                 ehlo: None,
                 transcript: Vec::new(),
-            }));
+            })));
         }
         let mut client = SmtpClient::new(stream, cfg.timeouts, self.started.into_std());
         let greeting = match self.stage(Stage::Greeting, client.read_greeting()).await {
@@ -408,13 +408,13 @@ impl Session<'_> {
         };
         if upto == Upto::Ehlo {
             let transcript = client.take_transcript();
-            return Attempt::Done(Ok(Ready {
+            return Attempt::Done(Ok(Box::new(Ready {
                 stream: None,
                 client: Some(client),
                 banner: Some(greeting),
                 ehlo: Some(ehlo),
                 transcript,
-            }));
+            })));
         }
         if !crate::smtp::reply::has_extension(&ehlo.extensions, "STARTTLS") {
             let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
@@ -447,20 +447,20 @@ impl Session<'_> {
                 leftover.len()
             ));
         }
-        Attempt::Done(Ok(Ready {
+        Attempt::Done(Ok(Box::new(Ready {
             stream: Some(stream),
             client: None,
             banner: Some(greeting),
             ehlo: Some(ehlo),
             transcript,
-        }))
+        })))
     }
 }
 
 /// How one connection's plain-text part ended.
 enum Attempt {
     /// Ready for TLS, or a result that ends the session.
-    Done(Result<Ready, Box<NotReady>>),
+    Done(Result<Box<Ready>, Box<NotReady>>),
     /// The greeting or EHLO was a deferral (421, 4yz "try again").
     Throttled {
         /// The deferral.
@@ -651,6 +651,30 @@ async fn modern_session(
     out.probe.chain = outcome.chain;
     out.verdict = outcome.verdict;
     let limit = outcome.limit;
+    // The server sent its Certificate (our verifier saw it) and then an
+    // alert, with nothing failing on tlscheck's side: it chose the version
+    // and failed its own part (an unusable private key, for one). No
+    // second hello can tell more.
+    let past = outcome.past_server_hello || !out.probe.chain.is_empty();
+    if past && limit.is_none() {
+        let after = if out.probe.chain.is_empty() {
+            "ServerHello"
+        } else {
+            "Certificate"
+        };
+        match &mut out.probe.result {
+            VersionResult::Rejected(Rejection::Alert(alert)) => {
+                out.probe.result = VersionResult::Rejected(Rejection::AlertAfter {
+                    alert: *alert,
+                    after,
+                });
+            }
+            VersionResult::Dropped { detail, .. } => {
+                detail.push_str(&format!(" after its {after}"));
+            }
+            _ => {}
+        }
+    }
     let cert_requested = outcome.client_cert_requested;
     match (&outcome.summary, outcome.stream) {
         (Some(summary), Some(tls)) => {
@@ -707,7 +731,7 @@ async fn modern_session(
         }
         _ => session.note(format!("{version} handshake: {}", out.probe.result)),
     }
-    if needs_wide_retry(version, &out.probe.result, limit.as_ref()) {
+    if !(past && limit.is_none()) && needs_wide_retry(version, &out.probe.result, limit.as_ref()) {
         if let Some((result, chain)) =
             Box::pin(wide_retry(session, version, &out.probe.result, limit)).await
         {

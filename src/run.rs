@@ -47,7 +47,7 @@ const THROTTLE_BACKOFF: Duration = Duration::from_secs(2);
 #[derive(Default)]
 struct Probes {
     /// Finished or running probes by (address, implicit TLS).
-    running: Mutex<HashMap<(SocketAddr, bool), Shared<BoxFuture<'static, ServerObservation>>>>,
+    running: Mutex<HashMap<(SocketAddr, bool), SharedProbe>>,
     /// The per-server connection limit of each IP address.
     limits: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
 }
@@ -90,6 +90,9 @@ impl Probes {
         }
     }
 }
+
+/// A probe that every name pointing at its address awaits.
+type SharedProbe = Shared<BoxFuture<'static, ServerObservation>>;
 
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]

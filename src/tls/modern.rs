@@ -47,6 +47,11 @@ pub struct ModernOutcome<S> {
     pub limit: Option<Limit>,
     /// True when the server sent a CertificateRequest.
     pub client_cert_requested: bool,
+    /// True when rustls accepted the server's ServerHello (TLS 1.3: the
+    /// handshake secrets were derived; TLS 1.2: the master secret, after
+    /// the server's whole first flight). A failure after that is the
+    /// server's, not a mismatch of what rustls offered.
+    pub past_server_hello: bool,
 }
 
 /// Runs a handshake pinned to `version` (1.2 or 1.3) over `stream`.
@@ -70,6 +75,7 @@ where
         signature_failure: Mutex::new(None),
     });
     let client_cert = Arc::new(NoClientCert::default());
+    let progress = Arc::new(Progress::default());
     let fail = |result| ModernOutcome {
         result,
         chain: Vec::new(),
@@ -78,6 +84,7 @@ where
         summary: None,
         limit: None,
         client_cert_requested: false,
+        past_server_hello: false,
     };
     let versions: &[&'static rustls::SupportedProtocolVersion] = match version {
         TlsVersion::Tls12 => &[&rustls::version::TLS12],
@@ -108,6 +115,8 @@ where
         // No SNI for addresses: rustls sends none for an IpAddress name.
         None | Some(Err(_)) => ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()),
     };
+    let mut config = config;
+    config.key_log = progress.clone();
     let connector = TlsConnector::from(Arc::new(config));
     let outcome = tokio::time::timeout(timeout, connector.connect(name, stream)).await;
     let (chain, verdict) = recorder.take();
@@ -117,6 +126,7 @@ where
     out.chain = chain;
     out.verdict = verdict;
     out.client_cert_requested = client_cert.was_requested();
+    out.past_server_hello = progress.past_server_hello();
     match outcome {
         Err(_elapsed) => out,
         Ok(Err(e)) => {
@@ -327,6 +337,29 @@ fn limit_of(
             ),
         }),
         _ => None,
+    }
+}
+
+/// Notes how far the handshake got from the secrets rustls derives; it
+/// keeps no secret.
+#[derive(Debug, Default)]
+struct Progress {
+    keys: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    fn past_server_hello(&self) -> bool {
+        self.keys.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl rustls::KeyLog for Progress {
+    fn log(&self, _label: &str, _client_random: &[u8], _secret: &[u8]) {
+        self.keys.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn will_log(&self, _label: &str) -> bool {
+        true
     }
 }
 

@@ -36,6 +36,30 @@ pub enum AfterStarttls {
     Raw(Vec<u8>),
     /// Reads the ClientHello and never answers.
     Silent,
+    /// Peeks at the ClientHello and resets the connection (no alert) when
+    /// it offers none of these cipher suites, as SCHANNEL does; otherwise
+    /// a real handshake.
+    ResetUnlessSuites(Vec<u16>),
+    /// A real handshake with the configured stack, its bytes to the client
+    /// dripped one at a time with this pause (a slow link).
+    Drip(Duration),
+    /// A real handshake with the configured (OpenSSL) stack, whose first
+    /// flight is cut after its Certificate record and followed by a fatal
+    /// `internal_error` alert: what a server whose private key cannot be
+    /// used sends.
+    AlertAfterCertificate,
+}
+
+/// What the server answers to EHLO before TLS, besides the normal reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EhloDeferral {
+    /// Never: the normal reply.
+    Never,
+    /// This reply whenever another connection is open at the same time
+    /// (a per-client connection limit enforced at EHLO).
+    WhenBusy(Vec<u8>),
+    /// This reply always.
+    Always(Vec<u8>),
 }
 
 /// What the server does with EHLO inside TLS.
@@ -77,6 +101,8 @@ pub struct Behaviour {
     pub tls: Tls,
     /// EHLO inside TLS.
     pub post_tls: PostTls,
+    /// Deferring EHLO (421/450) before TLS.
+    pub ehlo_deferral: EhloDeferral,
 }
 
 impl Behaviour {
@@ -95,6 +121,7 @@ impl Behaviour {
             mail_from_reply: b"250 2.1.0 Ok\r\n".to_vec(),
             tls,
             post_tls: PostTls::Normal,
+            ehlo_deferral: EhloDeferral::Never,
         }
     }
 }
@@ -103,6 +130,17 @@ impl Behaviour {
 pub struct SmtpServer {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Connections accepted so far.
+    pub accepted: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Connections open right now, per server.
+struct Busy(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Starts a server with behaviour `b` on 127.0.0.1:0.
@@ -120,16 +158,22 @@ pub fn spawn_on(ip: IpAddr, port: u16, b: Behaviour) -> std::io::Result<SmtpServ
     let listener = TcpListener::bind(SocketAddr::new(ip, port))?;
     let addr = listener.local_addr()?;
     let b = Arc::new(b);
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
     thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { continue };
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            open.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let busy = Busy(open.clone());
             let b = b.clone();
             thread::spawn(move || {
-                let _ = serve(conn, &b);
+                let _ = serve(conn, &b, &busy);
             });
         }
     });
-    Ok(SmtpServer { addr })
+    Ok(SmtpServer { addr, accepted })
 }
 
 fn ehlo_reply(b: &Behaviour, tls: bool) -> Vec<u8> {
@@ -146,12 +190,18 @@ fn ehlo_reply(b: &Behaviour, tls: bool) -> Vec<u8> {
     r
 }
 
-/// The answer to one command line; `None` means close.
-fn answer(b: &Behaviour, line: &str, tls: bool) -> Option<Vec<u8>> {
+/// The answer to one command line; `None` means close. `busy`: another
+/// connection is open at the same time.
+fn answer(b: &Behaviour, line: &str, tls: bool, busy: bool) -> Option<Vec<u8>> {
     let upper = line.to_ascii_uppercase();
     Some(if upper.starts_with("EHLO") {
         if tls && b.post_tls == PostTls::Silent {
             return Some(Vec::new());
+        }
+        match &b.ehlo_deferral {
+            EhloDeferral::Always(r) if !tls => return Some(r.clone()),
+            EhloDeferral::WhenBusy(r) if !tls && busy => return Some(r.clone()),
+            _ => {}
         }
         if b.ehlo_refused && !tls {
             b"502 5.5.2 Error: command not recognized\r\n".to_vec()
@@ -174,7 +224,7 @@ fn answer(b: &Behaviour, line: &str, tls: bool) -> Option<Vec<u8>> {
     })
 }
 
-fn serve(mut conn: TcpStream, b: &Behaviour) -> std::io::Result<()> {
+fn serve(mut conn: TcpStream, b: &Behaviour, busy: &Busy) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(60)))?;
     if b.implicit_tls {
         return tls_then_smtp(conn, b, true);
@@ -217,7 +267,8 @@ fn serve(mut conn: TcpStream, b: &Behaviour) -> std::io::Result<()> {
             }
             return after_starttls(conn, b);
         }
-        match answer(b, &line, false) {
+        let others = busy.0.load(std::sync::atomic::Ordering::SeqCst) > 1;
+        match answer(b, &line, false, others) {
             Some(reply) => conn.write_all(&reply)?,
             None => {
                 conn.write_all(b"221 2.0.0 Bye\r\n")?;
@@ -261,7 +312,106 @@ fn after_starttls(mut conn: TcpStream, b: &Behaviour) -> std::io::Result<()> {
             Ok(())
         }
         AfterStarttls::Handshake => tls_then_smtp(conn, b, false),
+        AfterStarttls::ResetUnlessSuites(wanted) => {
+            let mut buf = [0u8; 4096];
+            let n = conn.peek(&mut buf)?;
+            let offered = hello_suites(buf.get(..n).unwrap_or_default());
+            if offered.iter().any(|s| wanted.contains(s)) {
+                tls_then_smtp(conn, b, false)
+            } else {
+                read_client_hello(&mut conn)?;
+                socket_linger_zero(&conn);
+                Ok(())
+            }
+        }
+        AfterStarttls::Drip(pause) => drip_handshake(conn, b, *pause),
+        AfterStarttls::AlertAfterCertificate => cut_after_certificate(conn, b),
     }
+}
+
+/// Runs the OpenSSL stack on a socket pair and relays its records to the
+/// client up to and including the Certificate record, then sends a fatal
+/// internal_error alert and closes.
+fn cut_after_certificate(conn: TcpStream, b: &Behaviour) -> std::io::Result<()> {
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    let b2 = b.clone();
+    thread::spawn(move || {
+        if let Tls::OpenSsl(acceptor) = &b2.tls {
+            let _ = acceptor.accept(theirs);
+        }
+    });
+    let mut from_client = conn.try_clone()?;
+    let mut to_stack = ours.try_clone()?;
+    thread::spawn(move || {
+        let _ = std::io::copy(&mut from_client, &mut to_stack);
+    });
+    let mut from_stack = ours;
+    let mut to_client = conn;
+    loop {
+        let mut header = [0u8; 5];
+        from_stack.read_exact(&mut header)?;
+        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        let mut body = vec![0u8; len];
+        from_stack.read_exact(&mut body)?;
+        to_client.write_all(&header)?;
+        to_client.write_all(&body)?;
+        // A handshake record (22) carrying Certificate (11).
+        if header[0] == 22 && body.first() == Some(&11) {
+            let version = [header[1], header[2]];
+            to_client.write_all(&[21, version[0], version[1], 0, 2, 2, 80])?;
+            to_client.flush()?;
+            return Ok(());
+        }
+    }
+}
+
+/// The cipher suites of a ClientHello record (enough parsing for a test
+/// server: record header, handshake header, version, random, session id).
+fn hello_suites(rec: &[u8]) -> Vec<u16> {
+    let body = match rec.get(5 + 4 + 2 + 32..) {
+        Some(b) => b,
+        None => return Vec::new(),
+    };
+    let sid = usize::from(body.first().copied().unwrap_or(0));
+    let Some(rest) = body.get(1 + sid..) else {
+        return Vec::new();
+    };
+    let len = usize::from(u16::from_be_bytes([
+        rest.first().copied().unwrap_or(0),
+        rest.get(1).copied().unwrap_or(0),
+    ]));
+    rest.get(2..2 + len)
+        .unwrap_or_default()
+        .chunks(2)
+        .filter_map(|c| Some(u16::from_be_bytes([*c.first()?, *c.get(1)?])))
+        .collect()
+}
+
+/// The TLS stack on one end of a local socket pair, its output relayed to
+/// the client one byte at a time.
+fn drip_handshake(conn: TcpStream, b: &Behaviour, pause: Duration) -> std::io::Result<()> {
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    let b2 = b.clone();
+    thread::spawn(move || {
+        if let Tls::OpenSsl(acceptor) = &b2.tls {
+            if let Ok(tls) = acceptor.accept(theirs) {
+                let _ = smtp_inside_tls(tls, &b2, false);
+            }
+        }
+    });
+    let mut from_client = conn.try_clone()?;
+    let mut to_stack = ours.try_clone()?;
+    thread::spawn(move || {
+        let _ = std::io::copy(&mut from_client, &mut to_stack);
+    });
+    let mut from_stack = ours;
+    let mut to_client = conn;
+    let mut byte = [0u8; 1];
+    while from_stack.read(&mut byte)? == 1 {
+        to_client.write_all(&byte)?;
+        thread::sleep(pause);
+    }
+    Ok(())
 }
 
 /// The TLS handshake with the configured stack, then SMTP inside TLS
@@ -280,6 +430,13 @@ fn tls_then_smtp(conn: TcpStream, b: &Behaviour, greet: bool) -> std::io::Result
             let mut tls = rustls::StreamOwned::new(server, conn);
             while tls.conn.is_handshaking() {
                 if tls.conn.complete_io(&mut tls.sock).is_err() {
+                    // Send what was queued before the error (ServerHello,
+                    // Certificate, the alert), as a real server does.
+                    while tls.conn.wants_write() {
+                        if tls.conn.write_tls(&mut tls.sock).is_err() {
+                            break;
+                        }
+                    }
                     return Ok(());
                 }
             }
@@ -301,7 +458,7 @@ fn smtp_inside_tls<S: Read + Write>(mut tls: S, b: &Behaviour, greet: bool) -> s
         if reader.read_line(&mut line)? == 0 {
             return Ok(());
         }
-        match answer(b, line.trim_end(), true) {
+        match answer(b, line.trim_end(), true, false) {
             Some(reply) => {
                 reader.get_mut().write_all(&reply)?;
                 reader.get_mut().flush()?;

@@ -69,12 +69,96 @@ pub fn ca_pem() -> String {
 /// An RSA 2048 key. ring signs with RSA but cannot make RSA keys, so
 /// OpenSSL makes one per process (leaves share it; tests do not care).
 fn rsa_key() -> rcgen::KeyPair {
+    rcgen::KeyPair::try_from(rsa_key_der().as_slice()).unwrap()
+}
+
+fn rsa_key_der() -> &'static Vec<u8> {
     static DER: OnceLock<Vec<u8>> = OnceLock::new();
-    let der = DER.get_or_init(|| {
+    DER.get_or_init(|| {
         let rsa = openssl::rsa::Rsa::generate(2048).unwrap();
         PKey::from_rsa(rsa).unwrap().private_key_to_pkcs8().unwrap()
-    });
-    rcgen::KeyPair::try_from(der.as_slice()).unwrap()
+    })
+}
+
+/// The key of a leaf that tlscheck's TLS library (ring/webpki) cannot
+/// use, as real servers still have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OddKey {
+    /// RSA 1024 bits: webpki verifies RSA signatures from 2048 bits up.
+    Rsa1024,
+    /// ECDSA on P-521: ring does not verify it.
+    P521,
+}
+
+/// A leaf for `mx.example.test` and 127.0.0.1 with an `OddKey`, issued by
+/// the test CA with OpenSSL (rcgen on ring cannot sign with such keys).
+pub fn odd_identity(kind: OddKey) -> Identity {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::BigNum;
+    use openssl::hash::MessageDigest;
+    use openssl::x509::extension::SubjectAlternativeName;
+    use openssl::x509::{X509Builder, X509NameBuilder};
+    let key = match kind {
+        OddKey::Rsa1024 => PKey::from_rsa(openssl::rsa::Rsa::generate(1024).unwrap()).unwrap(),
+        OddKey::P521 => {
+            let group =
+                openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::SECP521R1).unwrap();
+            PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap()
+        }
+    };
+    let ca_cert = X509::from_der(&ca().der).unwrap();
+    let ca_key = PKey::private_key_from_pkcs8(rsa_key_der()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "mx.example.test").unwrap();
+    let name = name.build();
+    let mut b = X509Builder::new().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(&BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap())
+        .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(ca_cert.subject_name()).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(90).unwrap())
+        .unwrap();
+    let san = SubjectAlternativeName::new()
+        .dns("mx.example.test")
+        .ip("127.0.0.1")
+        .build(&b.x509v3_context(Some(&ca_cert), None))
+        .unwrap();
+    b.append_extension(san).unwrap();
+    b.sign(&ca_key, MessageDigest::sha256()).unwrap();
+    Identity {
+        chain: vec![b.build().to_der().unwrap(), ca().der.clone()],
+        key: key.private_key_to_pkcs8().unwrap(),
+    }
+}
+
+/// An OpenSSL acceptor like [`openssl_acceptor`], changed by `tune`
+/// (cipher list, groups, client-certificate policy).
+pub fn openssl_acceptor_tuned(
+    min: SslVersion,
+    max: SslVersion,
+    id: &Identity,
+    tune: impl FnOnce(&mut openssl::ssl::SslAcceptorBuilder),
+) -> SslAcceptor {
+    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
+    b.clear_options(openssl::ssl::SslOptions::NO_TLSV1 | openssl::ssl::SslOptions::NO_TLSV1_1);
+    b.set_security_level(0);
+    b.set_cipher_list("DEFAULT:@SECLEVEL=0").unwrap();
+    b.set_min_proto_version(Some(min)).unwrap();
+    b.set_max_proto_version(Some(max)).unwrap();
+    b.set_certificate(&X509::from_der(&id.chain[0]).unwrap())
+        .unwrap();
+    for extra in id.chain.iter().skip(1) {
+        b.add_extra_chain_cert(X509::from_der(extra).unwrap())
+            .unwrap();
+    }
+    b.set_private_key(&PKey::private_key_from_der(&id.key).unwrap())
+        .unwrap();
+    tune(&mut b);
+    b.build()
 }
 
 /// Issues a leaf of kind `leaf`.

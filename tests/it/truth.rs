@@ -1,0 +1,568 @@
+//! Issue 11: a version result and a verdict never claim more than was
+//! seen. One server per behaviour that real, imperfect mail servers show
+//! (throttling at EHLO, SCHANNEL's reset, keys and groups tlscheck's TLS
+//! library lacks, client certificates, a key that cannot sign, a slow
+//! link, a run cut by `--deadline`), each with the exact result words, the
+//! verdict and — where OpenSSL plays the server — `openssl s_client
+//! -starttls smtp` as ground truth per version. The last test runs the
+//! whole battery and checks the property that no run ends PASS without a
+//! completed TLS 1.2+ handshake.
+
+use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use openssl::ssl::{SslVerifyMode, SslVersion};
+use tlscheck::diagnose::findings::CheckPolicy;
+use tlscheck::diagnose::verdict::Verdict;
+use tlscheck::model::{LimitKind, ServerObservation, TlsVersion, VersionResult};
+use tlscheck::probe::probe_server;
+
+use crate::probe::{config, table, STAGE};
+use crate::servers::smtp::{spawn, AfterStarttls, Behaviour, EhloDeferral, SmtpServer, Tls};
+use crate::servers::tls::{
+    identity, odd_identity, openssl_acceptor_tuned, rustls_config, Leaf, OddKey,
+};
+
+/// The verdict of one server, as the check run computes it.
+fn verdict(o: &ServerObservation) -> Verdict {
+    let d = tlscheck::diagnose::target(
+        "mx.example.test",
+        None,
+        std::slice::from_ref(o),
+        &CheckPolicy::default(),
+    );
+    d.verdict
+}
+
+/// The finding ids of one server.
+fn ids(o: &ServerObservation) -> Vec<&'static str> {
+    tlscheck::diagnose::target(
+        "mx.example.test",
+        None,
+        std::slice::from_ref(o),
+        &CheckPolicy::default(),
+    )
+    .findings
+    .iter()
+    .map(|f| f.id)
+    .collect()
+}
+
+/// Probes `server` as `mx.example.test` with the default stage budget.
+async fn probe(server: &SmtpServer) -> ServerObservation {
+    let (cfg, _cancel) = config(STAGE);
+    probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await
+}
+
+/// `openssl s_client -starttls smtp -<version>` against `server`: the
+/// negotiated protocol, or `None` when no handshake completed. `extra`
+/// adds flags (a lower security level for small keys).
+fn s_client(server: &SmtpServer, version: TlsVersion, extra: &[&str]) -> Option<String> {
+    let flag = match version {
+        TlsVersion::Tls10 => "-tls1",
+        TlsVersion::Tls11 => "-tls1_1",
+        TlsVersion::Tls12 => "-tls1_2",
+        TlsVersion::Tls13 => "-tls1_3",
+    };
+    let out = Command::new("openssl")
+        .args(["s_client", "-starttls", "smtp", "-connect"])
+        .arg(server.addr.to_string())
+        .arg(flag)
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl s_client runs");
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Protocol  : "))
+        .or_else(|| {
+            text.lines().find_map(|l| {
+                l.trim()
+                    .strip_prefix("New, ")
+                    .and_then(|r| r.split(',').next())
+            })
+        })
+        .filter(|p| !p.contains("(NONE)"))
+        .map(str::to_owned)
+}
+
+fn openssl_server(
+    min: SslVersion,
+    max: SslVersion,
+    id: &crate::servers::tls::Identity,
+    tune: impl FnOnce(&mut openssl::ssl::SslAcceptorBuilder),
+) -> Behaviour {
+    Behaviour::with_tls(Tls::OpenSsl(openssl_acceptor_tuned(min, max, id, tune)))
+}
+
+fn modern() -> Behaviour {
+    Behaviour::with_tls(Tls::Rustls(rustls_config(
+        &[&rustls::version::TLS12, &rustls::version::TLS13],
+        &identity(Leaf::Good),
+    )))
+}
+
+fn limit_of(o: &ServerObservation, v: TlsVersion) -> Option<LimitKind> {
+    match &o.version(v)?.result {
+        VersionResult::Accepted(a) => a.limited_by.as_ref().map(|l| l.kind),
+        _ => None,
+    }
+}
+
+/// PASS only on a completed TLS 1.2+ handshake.
+fn assert_pass_is_earned(name: &str, o: &ServerObservation) {
+    if verdict(o) == Verdict::Pass {
+        assert!(
+            o.establishes_modern(),
+            "{name}: PASS without a completed TLS 1.2+ session: {:#?}",
+            o.versions.iter().map(|p| &p.result).collect::<Vec<_>>()
+        );
+    }
+}
+
+// --- EHLO deferrals ---------------------------------------------------
+
+fn ehlo_busy() -> Behaviour {
+    let mut b = modern();
+    b.ehlo_deferral =
+        EhloDeferral::WhenBusy(b"421 4.7.0 too many connections from your host\r\n".to_vec());
+    b
+}
+
+fn ehlo_always_deferred() -> Behaviour {
+    let mut b = modern();
+    b.ehlo_deferral =
+        EhloDeferral::Always(b"450 4.7.1 Client host rejected: try again later\r\n".to_vec());
+    b
+}
+
+#[tokio::test]
+async fn ehlo_deferred_on_parallel_connections_is_retried_one_at_a_time() {
+    let server = spawn(ehlo_busy());
+    let o = probe(&server).await;
+    // Every deferred session came back later, alone, and got through.
+    assert_eq!(table(&o), ["rejected", "rejected", "accepted", "accepted"]);
+    assert!(o.establishes_modern());
+    assert_eq!(verdict(&o), Verdict::Pass);
+    assert!(o.versions.iter().any(|p| p
+        .transcript
+        .iter()
+        .any(|e| e.text.contains("looks like throttling"))));
+}
+
+#[tokio::test]
+async fn ehlo_always_deferred_is_inconclusive_not_no_starttls() {
+    let server = spawn(ehlo_always_deferred());
+    let o = probe(&server).await;
+    assert_eq!(
+        table(&o),
+        ["not_tested", "not_tested", "not_tested", "not_tested"]
+    );
+    for p in &o.versions {
+        assert_eq!(
+            p.result.to_string(),
+            "not tested (throttled: 450 4.7.1 Client host rejected: try again later)"
+        );
+    }
+    assert_eq!(o.starttls, tlscheck::model::StarttlsStatus::Unknown);
+    assert_eq!(verdict(&o), Verdict::Inconclusive);
+    assert!(!ids(&o).contains(&"no-starttls"), "{:?}", ids(&o));
+    assert!(ids(&o).contains(&"tls-inconclusive"));
+}
+
+// --- SCHANNEL-style reset on no shared suite -----------------------------
+
+/// TLS 1.2 with CBC suites only, and a reset (no alert) for a hello that
+/// offers none of them: rustls' AEAD-only hello is reset.
+fn cbc_only_resetting() -> (Behaviour, Vec<u16>) {
+    let cbc = vec![0xc013, 0xc014, 0x002f, 0x0035];
+    let mut b = openssl_server(
+        SslVersion::TLS1_2,
+        SslVersion::TLS1_2,
+        &identity(Leaf::Good),
+        |b| {
+            b.set_cipher_list("ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:AES128-SHA:AES256-SHA")
+                .unwrap();
+        },
+    );
+    b.after_starttls = AfterStarttls::ResetUnlessSuites(cbc.clone());
+    (b, cbc)
+}
+
+#[tokio::test]
+async fn reset_on_no_shared_suite_is_tls12_with_legacy_suites_not_legacy_only() {
+    let (b, _) = cbc_only_resetting();
+    let server = spawn(b);
+    let o = probe(&server).await;
+    // TLS 1.3's hello holds no CBC suite either: reset, like SCHANNEL.
+    assert_eq!(table(&o), ["rejected", "rejected", "accepted", "dropped"]);
+    match &o.version(TlsVersion::Tls12).unwrap().result {
+        VersionResult::Accepted(a) => {
+            assert!(a.legacy_cipher_only && a.limited_by.is_none(), "{a:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(verdict(&o), Verdict::Warn);
+    assert!(ids(&o).contains(&"tls12-legacy-ciphers-only"));
+    assert!(!ids(&o).contains(&"legacy-tls-only"));
+    assert_eq!(
+        s_client(&server, TlsVersion::Tls12, &[]).as_deref(),
+        Some("TLSv1.2")
+    );
+}
+
+// --- keys and groups tlscheck's TLS library lacks ------------------------
+
+#[tokio::test]
+async fn rsa_1024_certificate_is_offered_not_established_never_enable_tls12() {
+    let id = odd_identity(OddKey::Rsa1024);
+    let server = spawn(openssl_server(
+        SslVersion::TLS1_2,
+        SslVersion::TLS1_3,
+        &id,
+        |_| {},
+    ));
+    let o = probe(&server).await;
+    assert_eq!(table(&o), ["rejected", "rejected", "accepted", "accepted"]);
+    assert_eq!(limit_of(&o, TlsVersion::Tls12), Some(LimitKind::Signature));
+    let words = o.version(TlsVersion::Tls12).unwrap().result.to_string();
+    assert!(words.contains("server chose TLS 1.2"), "{words}");
+    assert!(words.contains("RSA 1024"), "{words}");
+    assert!(limit_of(&o, TlsVersion::Tls13).is_some());
+    assert!(!o.establishes_modern());
+    assert_eq!(verdict(&o), Verdict::Inconclusive);
+    let found = ids(&o);
+    assert!(
+        !found.contains(&"legacy-tls-only") && !found.contains(&"no-tls-version-accepted"),
+        "{found:?}"
+    );
+    let low = ["-cipher", "DEFAULT:@SECLEVEL=0"];
+    assert_eq!(
+        s_client(&server, TlsVersion::Tls12, &low).as_deref(),
+        Some("TLSv1.2")
+    );
+    assert_eq!(
+        s_client(&server, TlsVersion::Tls13, &low).as_deref(),
+        Some("TLSv1.3")
+    );
+}
+
+#[tokio::test]
+async fn p521_certificate_is_offered_not_established() {
+    let id = odd_identity(OddKey::P521);
+    let server = spawn(openssl_server(
+        SslVersion::TLS1_2,
+        SslVersion::TLS1_3,
+        &id,
+        |_| {},
+    ));
+    let o = probe(&server).await;
+    assert_eq!(table(&o), ["rejected", "rejected", "accepted", "accepted"]);
+    assert!(limit_of(&o, TlsVersion::Tls12).is_some());
+    assert!(limit_of(&o, TlsVersion::Tls13).is_some());
+    match &o.version(TlsVersion::Tls12).unwrap().result {
+        VersionResult::Accepted(a) => assert!(!a.legacy_cipher_only, "{a:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(verdict(&o), Verdict::Inconclusive);
+    assert!(!ids(&o).contains(&"no-tls13"));
+    assert_eq!(
+        s_client(&server, TlsVersion::Tls12, &[]).as_deref(),
+        Some("TLSv1.2")
+    );
+    assert_eq!(
+        s_client(&server, TlsVersion::Tls13, &[]).as_deref(),
+        Some("TLSv1.3")
+    );
+}
+
+#[tokio::test]
+async fn ffdhe_only_tls13_is_offered_with_the_group_named() {
+    let server = spawn(openssl_server(
+        SslVersion::TLS1_3,
+        SslVersion::TLS1_3,
+        &identity(Leaf::Good),
+        |b| b.set_groups_list("ffdhe2048").unwrap(),
+    ));
+    let o = probe(&server).await;
+    assert_eq!(table(&o), ["rejected", "rejected", "rejected", "accepted"]);
+    assert_eq!(limit_of(&o, TlsVersion::Tls13), Some(LimitKind::Group));
+    let words = o.version(TlsVersion::Tls13).unwrap().result.to_string();
+    assert!(words.contains("ffdhe2048"), "{words}");
+    assert_eq!(verdict(&o), Verdict::Inconclusive);
+    assert!(!ids(&o).contains(&"no-tls-version-accepted"));
+    assert_eq!(
+        s_client(&server, TlsVersion::Tls13, &[]).as_deref(),
+        Some("TLSv1.3")
+    );
+}
+
+// --- client certificate, unusable key ------------------------------------
+
+#[tokio::test]
+async fn required_client_certificate_is_named_not_legacy_ciphers() {
+    let server = spawn(openssl_server(
+        SslVersion::TLS1_2,
+        SslVersion::TLS1_3,
+        &identity(Leaf::Good),
+        |b| b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT),
+    ));
+    let o = probe(&server).await;
+    assert_eq!(
+        limit_of(&o, TlsVersion::Tls12),
+        Some(LimitKind::ClientCertificate)
+    );
+    assert_eq!(
+        limit_of(&o, TlsVersion::Tls13),
+        Some(LimitKind::ClientCertificate)
+    );
+    match &o.version(TlsVersion::Tls12).unwrap().result {
+        VersionResult::Accepted(a) => assert!(!a.legacy_cipher_only),
+        other => panic!("{other:?}"),
+    }
+    assert!(ids(&o).contains(&"client-certificate-required"));
+    assert!(!ids(&o).contains(&"tls12-legacy-ciphers-only"));
+    assert_eq!(verdict(&o), Verdict::Inconclusive);
+    // s_client without a certificate cannot finish either.
+    assert_eq!(s_client(&server, TlsVersion::Tls12, &[]), None);
+}
+
+/// TLS 1.0–1.2 whose first flight stops after the Certificate with a fatal
+/// internal_error: the server cannot use its private key.
+fn unusable_key() -> Behaviour {
+    let mut b = openssl_server(
+        SslVersion::TLS1,
+        SslVersion::TLS1_2,
+        &identity(Leaf::Good),
+        |_| {},
+    );
+    b.after_starttls = AfterStarttls::AlertAfterCertificate;
+    b
+}
+
+#[tokio::test]
+async fn alert_after_certificate_is_rejected_never_accepted() {
+    let server = spawn(unusable_key());
+    let o = probe(&server).await;
+    assert_eq!(table(&o)[..3], ["rejected", "rejected", "rejected"]);
+    for v in [TlsVersion::Tls10, TlsVersion::Tls11, TlsVersion::Tls12] {
+        assert_eq!(
+            o.version(v).unwrap().result.to_string(),
+            "rejected (alert internal_error after its Certificate)",
+            "{v}"
+        );
+    }
+    assert!(!o.accepts_legacy() && !o.accepts_modern());
+    assert_eq!(verdict(&o), Verdict::Fail);
+    assert!(ids(&o).contains(&"no-tls-version-accepted"));
+    assert!(!ids(&o).contains(&"legacy-tls-enabled"));
+}
+
+// --- slow link, deadline ---------------------------------------------------
+
+/// TLS 1.0–1.3 behind a link that drips the server's bytes: the ServerHello
+/// arrives within the stage budget, the rest of the flight does not.
+fn dripping() -> Behaviour {
+    let mut b = openssl_server(
+        SslVersion::TLS1,
+        SslVersion::TLS1_3,
+        &identity(Leaf::Good),
+        |_| {},
+    );
+    b.after_starttls = AfterStarttls::Drip(Duration::from_millis(8));
+    b
+}
+
+#[tokio::test]
+async fn handshake_slower_than_the_timeout_is_inconclusive_not_legacy_only() {
+    let server = spawn(dripping());
+    let (cfg, _cancel) = config(Duration::from_secs(1));
+    let o = probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await;
+    for v in TlsVersion::ALL {
+        let r = &o.version(v).unwrap().result;
+        assert!(
+            matches!(r, VersionResult::Timeout { .. }),
+            "{v}: {r} (a ServerHello alone is not acceptance)"
+        );
+    }
+    assert_eq!(verdict(&o), Verdict::Inconclusive);
+    assert!(!ids(&o).contains(&"legacy-tls-only"));
+    let f =
+        tlscheck::diagnose::target("x", None, std::slice::from_ref(&o), &CheckPolicy::default());
+    assert!(f.summary.starts_with("INCONCLUSIVE x:"), "{}", f.summary);
+    assert!(f
+        .findings
+        .iter()
+        .any(|f| f.remediation.iter().any(|r| r.contains("--timeout"))));
+}
+
+#[test]
+fn deadline_mid_handshake_is_inconclusive_exit_3_with_interrupted_on_every_line() {
+    let server = spawn(dripping());
+    let run = |format: &str| {
+        Command::new(env!("CARGO_BIN_EXE_tlscheck"))
+            .args([
+                &server.addr.to_string(),
+                "--format",
+                format,
+                "--timeout",
+                "30",
+                "--deadline",
+                "2",
+            ])
+            .env_clear()
+            .output()
+            .unwrap()
+    };
+    let out = run("json");
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["interrupted"], true);
+    let t = &v["targets"][0];
+    assert_eq!(t["interrupted"], true);
+    assert_eq!(t["verdict"], "inconclusive");
+    assert!(t["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["severity"] != "error"));
+    let nd = run("ndjson");
+    assert_eq!(nd.status.code(), Some(3));
+    for line in String::from_utf8_lossy(&nd.stdout)
+        .lines()
+        .filter(|l| l.contains("\"input\""))
+    {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["interrupted"], true, "{line}");
+    }
+}
+
+// --- one probe per address -------------------------------------------------
+
+/// The connections one probe of a well-behaved modern server opens: the
+/// policy session and one per version, plus the TLS 1.3 retry for a
+/// 1.2-only… none here: exactly five.
+const ONE_PROBE: usize = 5;
+
+#[test]
+fn the_same_target_twice_is_probed_once() {
+    let server = spawn(modern());
+    let addr = server.addr.to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_tlscheck"))
+        .args([&addr, &addr, "--format", "json"])
+        .env_clear()
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["targets"].as_array().unwrap().len(), 2);
+    assert_eq!(server.accepted.load(Ordering::SeqCst), ONE_PROBE);
+}
+
+#[tokio::test]
+async fn two_mx_names_on_one_address_are_probed_once_and_both_listed() {
+    let server = spawn(modern());
+    let zone = "$ORIGIN twonames.test.\n\
+        @ 300 IN SOA ns.twonames.test. admin.twonames.test. 1 3600 600 86400 300\n\
+        @ 300 IN MX 10 mx1.twonames.test.\n\
+        @ 300 IN MX 20 mx2.twonames.test.\n\
+        mx1 300 IN A 127.0.0.1\n\
+        mx2 300 IN A 127.0.0.1\n";
+    let dns = crate::servers::dns::serve_zone("twonames.test.", zone).await;
+    let dns_addr = dns.addr().to_string();
+    let port = server.addr.port().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_tlscheck"))
+            .args([
+                "twonames.test",
+                "--resolver",
+                &dns_addr,
+                "--port",
+                &port,
+                "--format",
+                "json",
+            ])
+            .env_clear()
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let servers = v["targets"][0]["servers"].as_array().unwrap();
+    let hosts: Vec<&str> = servers.iter().filter_map(|s| s["host"].as_str()).collect();
+    assert_eq!(hosts, ["mx1.twonames.test", "mx2.twonames.test"]);
+    assert_eq!(server.accepted.load(Ordering::SeqCst), ONE_PROBE);
+}
+
+// --- the property over the battery ------------------------------------------
+
+#[tokio::test]
+async fn no_server_of_the_battery_passes_without_a_completed_tls12_session() {
+    let (cbc, _) = cbc_only_resetting();
+    let battery: Vec<(&str, Behaviour)> = vec![
+        ("modern", modern()),
+        ("ehlo busy", ehlo_busy()),
+        ("ehlo always deferred", ehlo_always_deferred()),
+        ("cbc only, resets", cbc),
+        (
+            "rsa 1024",
+            openssl_server(
+                SslVersion::TLS1,
+                SslVersion::TLS1_3,
+                &odd_identity(OddKey::Rsa1024),
+                |_| {},
+            ),
+        ),
+        (
+            "p-521",
+            openssl_server(
+                SslVersion::TLS1_2,
+                SslVersion::TLS1_3,
+                &odd_identity(OddKey::P521),
+                |_| {},
+            ),
+        ),
+        (
+            "ffdhe only",
+            openssl_server(
+                SslVersion::TLS1_3,
+                SslVersion::TLS1_3,
+                &identity(Leaf::Good),
+                |b| b.set_groups_list("ffdhe2048").unwrap(),
+            ),
+        ),
+        (
+            "client certificate",
+            openssl_server(
+                SslVersion::TLS1_2,
+                SslVersion::TLS1_3,
+                &identity(Leaf::Good),
+                |b| b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT),
+            ),
+        ),
+        ("unusable key", unusable_key()),
+        ("dripping", dripping()),
+    ];
+    let servers: Vec<(&str, SmtpServer)> =
+        battery.into_iter().map(|(n, b)| (n, spawn(b))).collect();
+    let (cfg, _cancel) = config(Duration::from_secs(1));
+    let runs = servers.iter().map(|(name, s)| {
+        let cfg = &cfg;
+        async move {
+            let o = probe_server(cfg, Some("mx.example.test".to_owned()), s.addr, None).await;
+            (*name, o)
+        }
+    });
+    let results = futures_util::future::join_all(runs).await;
+    let mut passed = 0;
+    for (name, o) in &results {
+        assert_pass_is_earned(name, o);
+        passed += usize::from(verdict(o) == Verdict::Pass);
+    }
+    // The property is not vacuous: the well-behaved servers do pass.
+    assert!(passed >= 2, "{passed}");
+}
