@@ -341,7 +341,12 @@ impl VersionResult {
     /// read, an interruption or a session that never reached the
     /// handshake decide nothing.
     pub fn is_refused(&self) -> bool {
-        matches!(self, Self::Rejected(_) | Self::Dropped { .. })
+        match self {
+            Self::Rejected(_) => true,
+            // A close at STARTTLS is the SMTP step failing, not a version.
+            Self::Dropped { stage, .. } => *stage == Stage::Handshake,
+            _ => false,
+        }
     }
 
     /// True when the result says nothing about the version: neither
@@ -678,4 +683,62 @@ pub struct ProbeFailure {
     pub message: String,
     /// True when it was a timeout.
     pub timed_out: bool,
+    /// The class of failure, each with its own finding.
+    pub kind: FailureKind,
+}
+
+/// The classes of "could not check the server at all": only the first
+/// three mean nothing answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Nothing listens (TCP RST to the SYN).
+    Refused,
+    /// No route to the host or its network.
+    Unreachable,
+    /// The TCP connection was not answered in time (filtered).
+    ConnectTimeout,
+    /// The server accepted the connection and closed it before greeting.
+    ClosedBeforeGreeting,
+    /// The server accepted the connection and sent no complete greeting
+    /// within the wait.
+    NoGreeting {
+        /// How long tlscheck waited.
+        waited: Duration,
+    },
+    /// Something other than SMTP answered.
+    NotSmtp {
+        /// What it looks like: `HTTP`, `SSH`, `TLS` (TLS on connect), or
+        /// `unknown`.
+        speaks: &'static str,
+        /// The first bytes, as text (raw; renderers sanitize).
+        first_bytes: String,
+    },
+    /// A line or a reply passed tlscheck's bounds.
+    ReplyTooLong,
+    /// Another socket or protocol error.
+    Other,
+}
+
+impl FailureKind {
+    /// A stable snake_case name for JSON.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::Unreachable => "unreachable",
+            Self::ConnectTimeout => "connect_timeout",
+            Self::ClosedBeforeGreeting => "closed_before_greeting",
+            Self::NoGreeting { .. } => "no_greeting",
+            Self::NotSmtp { .. } => "not_smtp",
+            Self::ReplyTooLong => "reply_too_long",
+            Self::Other => "other",
+        }
+    }
+
+    /// True when nothing answered at all: the exit status 3 case.
+    pub fn is_silence(&self) -> bool {
+        matches!(
+            self,
+            Self::Refused | Self::Unreachable | Self::ConnectTimeout
+        )
+    }
 }

@@ -20,9 +20,9 @@ use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
 
 use crate::model::{
-    Accepted, CertVerdict, Direction, Ehlo, Limit, LimitKind, NotTested, Policy, ProbeFailure,
-    Rejection, ServerObservation, Stage, StarttlsStatus, TlsVersion, Transcript, TranscriptEvent,
-    VersionProbe, VersionResult,
+    Accepted, CertVerdict, Direction, Ehlo, FailureKind, Limit, LimitKind, NotTested, Policy,
+    ProbeFailure, Rejection, ServerObservation, Stage, StarttlsStatus, TlsVersion, Transcript,
+    TranscriptEvent, VersionProbe, VersionResult,
 };
 use crate::smtp::client::{SmtpClient, SmtpError, Timeouts};
 use crate::smtp::reply::Reply;
@@ -212,6 +212,49 @@ fn failure_of(e: &SmtpError) -> ProbeFailure {
         stage: e.stage(),
         message: e.to_string(),
         timed_out: e.is_timeout(),
+        kind: failure_kind(e),
+    }
+}
+
+/// The class of a failure before (or at) the greeting.
+fn failure_kind(e: &SmtpError) -> FailureKind {
+    use crate::smtp::reply::ReplyError;
+    match e {
+        SmtpError::Refused { .. } => FailureKind::Refused,
+        SmtpError::Unreachable { .. } => FailureKind::Unreachable,
+        SmtpError::Timeout { stage, .. } if *stage == Stage::Connect => FailureKind::ConnectTimeout,
+        SmtpError::Timeout { stage, after } if *stage == Stage::Greeting => {
+            FailureKind::NoGreeting { waited: *after }
+        }
+        _ if e.stage() == Stage::Greeting && e.is_dropped() => FailureKind::ClosedBeforeGreeting,
+        SmtpError::Protocol {
+            error: ReplyError::NotSmtp { first_bytes },
+            ..
+        } => FailureKind::NotSmtp {
+            speaks: speaks(first_bytes),
+            first_bytes: String::from_utf8_lossy(first_bytes).into_owned(),
+        },
+        SmtpError::Protocol {
+            error: ReplyError::LineTooLong { .. } | ReplyError::TooManyLines { .. },
+            ..
+        } => FailureKind::ReplyTooLong,
+        _ => FailureKind::Other,
+    }
+}
+
+/// What protocol a non-SMTP greeting looks like.
+fn speaks(first: &[u8]) -> &'static str {
+    if first.starts_with(b"HTTP/") || first.starts_with(b"<") {
+        "HTTP"
+    } else if first.starts_with(b"SSH-") {
+        "SSH"
+    } else if matches!(first, [0x15 | 0x16, 0x03, ..]) {
+        // RFC 8446 §5.1: an alert or handshake record, TLS 1.x: the port
+        // speaks TLS on connect (SMTPS) and is waiting for a ClientHello,
+        // or is answering our silence with an alert.
+        "TLS"
+    } else {
+        "unknown"
     }
 }
 

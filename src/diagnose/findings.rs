@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 
 use crate::diagnose::remediation::{self, Remediation, ServerSoftware};
 use crate::model::{
-    CertVerdict, LimitKind, NotTested, ServerObservation, StarttlsStatus, TlsVersion, VersionResult,
+    CertVerdict, LimitKind, NotTested, ProbeFailure, Rejection, ServerObservation, Stage,
+    StarttlsStatus, TlsVersion, VersionResult,
 };
 
 /// How bad a finding is.
@@ -163,7 +164,17 @@ pub fn server_findings(servers: &[ServerObservation], policy: &CheckPolicy) -> V
     // works: senders move on to the next exchange.
     if servers.iter().any(ServerObservation::was_tested) {
         for f in &mut findings {
-            if matches!(f.id, "server-unreachable" | "connection-timed-out") {
+            if matches!(
+                f.id,
+                "server-unreachable"
+                    | "connection-timed-out"
+                    | "connection-refused"
+                    | "host-unreachable"
+                    | "closed-before-greeting"
+                    | "no-greeting"
+                    | "not-smtp"
+                    | "reply-too-long"
+            ) {
                 f.severity = Severity::Warning;
             }
         }
@@ -289,43 +300,7 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
 fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator) {
     let who = server_label(s);
     if let Some(err) = &s.error {
-        if !(err.timed_out && err.stage == crate::model::Stage::Connect) {
-            acc.add(Finding {
-                id: "server-unreachable",
-                severity: Severity::Error,
-                title: "A mail server could not be reached".to_owned(),
-                // Probe messages usually name their stage already
-                // ("connect: connection refused"); say it once.
-                evidence: vec![if err.message.starts_with(&format!("{}:", err.stage)) {
-                    format!("{who}: {}", err.message)
-                } else {
-                    format!("{who}: {} failed: {}", err.stage, err.message)
-                }],
-                signatures: if err.stage == crate::model::Stage::Connect {
-                    vec![sig::REFUSED_450]
-                } else {
-                    Vec::new()
-                },
-                fix_short: "make the server reachable on its SMTP port",
-                remediation: vec![
-                    "Check that the SMTP service is running and listening on this address and port, and that no firewall rejects the connection.".to_owned(),
-                ],
-                fix: None,
-            });
-        } else {
-            acc.add(Finding {
-                id: "connection-timed-out",
-                severity: Severity::Error,
-                title: "A mail server did not answer the TCP connection".to_owned(),
-                evidence: vec![format!("{who}: {}", err.message)],
-                signatures: vec![sig::TIMED_OUT_450, sig::PORT_25_TIMEOUT],
-                fix_short: "open the SMTP port or fix the address",
-                remediation: vec![
-                    "A silent drop usually means a firewall; if every server times out, the network tlscheck runs from may block outbound port 25.".to_owned(),
-                ],
-                fix: None,
-            });
-        }
+        acc.add(failure_finding(&who, s, err));
         return;
     }
 
@@ -375,6 +350,7 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
     let modern = s.accepts_modern();
     let requires_tls = s.policy.requires_tls == Some(true);
 
+    starttls_step(s, &who, acc);
     match &s.starttls {
         StarttlsStatus::NotOffered => {
             acc.add(Finding {
@@ -392,18 +368,7 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
             return;
         }
         StarttlsStatus::Refused(reply) => {
-            acc.add(Finding {
-                id: "starttls-refused",
-                severity: Severity::Error,
-                title: "The server advertises STARTTLS but refuses it".to_owned(),
-                evidence: vec![format!("{who}: STARTTLS answered \"{} {}\"", reply.code, reply.text())],
-                signatures: vec![sig::TLS_NOT_AVAILABLE_454, sig::MUST_STARTTLS_451],
-                fix_short: "fix the server's TLS certificate/key configuration",
-                remediation: vec![
-                    "A 454 reply to STARTTLS almost always means the server cannot load its certificate or private key: check the files, their permissions and the server's log.".to_owned(),
-                ],
-                fix: None,
-            });
+            acc.add(starttls_refused(&who, reply));
             return;
         }
         StarttlsStatus::Offered | StarttlsStatus::Unknown | StarttlsStatus::Implicit => {}
@@ -421,29 +386,50 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
     let modern_refused = refused(TlsVersion::Tls12) && refused(TlsVersion::Tls13);
 
     if accepted.is_empty() && !tested.is_empty() && tested.iter().all(|p| p.result.is_refused()) {
-        let all_dropped = tested
-            .iter()
-            .all(|p| matches!(p.result, VersionResult::Dropped { .. }));
-        acc.add(Finding {
-            id: "no-tls-version-accepted",
-            severity: Severity::Error,
-            title: if all_dropped {
-                "STARTTLS is offered but the server drops every TLS handshake (the SocketError pattern)".to_owned()
-            } else {
-                "STARTTLS is offered but no TLS version could be negotiated".to_owned()
-            },
-            evidence: vec![version_evidence(s)],
-            signatures: vec![
-                sig::SOCKET_ERROR_421,
-                sig::TLS_NEGOTIATION_SOCKET_ERROR,
-                sig::CLOSED_ABRUPTLY_450,
-            ],
-            fix_short: "enable TLS 1.2 on the server and restart it",
-            remediation: vec![
-                "Enable TLS 1.2 for the server side (Windows: SCHANNEL\\Protocols\\TLS 1.2\\Server Enabled=1, DisabledByDefault=0) and restart.".to_owned(),
-                "Check that the certificate bound to SMTP has a private key the service can read.".to_owned(),
-            ],
-            fix: None,
+        // Drops and alerts after the server's own Certificate are the
+        // server failing its side (a key it cannot use, a middlebox), not
+        // a version it lacks: lead with those causes.
+        let server_fails = tested.iter().all(|p| {
+            matches!(
+                p.result,
+                VersionResult::Dropped { .. }
+                    | VersionResult::Rejected(Rejection::AlertAfter { .. })
+            )
+        });
+        let signatures = vec![
+            sig::SOCKET_ERROR_421,
+            sig::TLS_NEGOTIATION_SOCKET_ERROR,
+            sig::CLOSED_ABRUPTLY_450,
+        ];
+        acc.add(if server_fails {
+            Finding {
+                id: "tls-handshake-dropped",
+                severity: Severity::Error,
+                title: "STARTTLS is offered but the server ends every TLS handshake (the SocketError pattern)".to_owned(),
+                evidence: vec![version_evidence(s)],
+                signatures,
+                fix_short: "make the SMTP certificate's private key usable by the TLS stack",
+                remediation: vec![
+                    "Most likely the certificate bound to SMTP has no private key the service can use: a missing or non-exportable key, no permission to read it, or a key type the TLS stack refuses. Exchange logs this as \"TLS negotiation failed with error NoCredentials\" or \"UnknownCredentials\" in its Receive connector protocol log.".to_owned(),
+                    "Next: a firewall or SMTP proxy that cuts TLS (ESMTP inspection), or an IPS resetting connections.".to_owned(),
+                    "Only then: every TLS version switched off on the server side.".to_owned(),
+                ],
+                fix: None,
+            }
+        } else {
+            Finding {
+                id: "no-tls-version-accepted",
+                severity: Severity::Error,
+                title: "STARTTLS is offered but no TLS version could be negotiated".to_owned(),
+                evidence: vec![version_evidence(s)],
+                signatures,
+                fix_short: "enable TLS 1.2 on the server and restart it",
+                remediation: vec![
+                    "Enable TLS 1.2 for the server side and restart the service.".to_owned(),
+                    "Check that the certificate bound to SMTP has a private key the service can read.".to_owned(),
+                ],
+                fix: None,
+            }
         });
     } else if legacy && !modern && modern_refused {
         let mut signatures = vec![sig::SOCKET_ERROR_421, sig::TLS_NEGOTIATION_SOCKET_ERROR];
@@ -524,12 +510,194 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
         });
     }
 
+    if refused(TlsVersion::Tls12)
+        && s.version(TlsVersion::Tls13)
+            .is_some_and(|p| p.result.is_accepted())
+    {
+        acc.add(Finding {
+            id: "tls13-only",
+            severity: Severity::Warning,
+            title: "The server accepts TLS 1.3 but not TLS 1.2: senders without TLS 1.3 cannot use TLS with it".to_owned(),
+            evidence: vec![version_evidence(s)],
+            signatures: vec![sig::TLS_NEGOTIATION_SOCKET_ERROR],
+            fix_short: "enable TLS 1.2 next to TLS 1.3",
+            remediation: vec![
+                "Exchange Server on Windows Server 2019 and older has no TLS 1.3, and Exchange does not use TLS 1.3 for SMTP: those senders fall back to plain text, or fail where TLS is required. Enable TLS 1.2 as well.".to_owned(),
+            ],
+            fix: None,
+        });
+    }
+    if requires_tls && modern {
+        acc.add(Finding {
+            id: "requires-tls",
+            severity: Severity::Info,
+            title: "The server requires STARTTLS before mail: senders that can only do TLS 1.0/1.1 cannot deliver".to_owned(),
+            evidence: vec![format!(
+                "{who}: MAIL FROM:<> before STARTTLS answered \"{}\"",
+                s.policy
+                    .mail_from
+                    .as_ref()
+                    .map(|r| format!("{} {}", r.code, r.text()))
+                    .unwrap_or_default()
+            )],
+            signatures: vec![sig::SOCKET_ERROR_421, sig::MUST_STARTTLS_451],
+            fix_short: "nothing here; such senders must enable TLS 1.2",
+            remediation: vec![
+                "A sender limited to TLS 1.0/1.1 fails the handshake (SocketError), retries in plain text and gets 451 5.7.3 Must issue a STARTTLS command first. The fix is on the sender's side: TLS 1.2 in its SCHANNEL Client key (tlscheck schannel) — check it with tlscheck listen.".to_owned(),
+            ],
+            fix: None,
+        });
+    }
+    if let Some(delay) = greeting_delay(s).filter(|d| *d >= SLOW_GREETING) {
+        acc.add(Finding {
+            id: "slow-greeting",
+            severity: Severity::Info,
+            title: format!("The server greets only after {} s", delay.as_secs()),
+            evidence: vec![format!("{who}: 220 after {} ms", delay.as_millis())],
+            signatures: Vec::new(),
+            fix_short: "nothing required; check for a deliberate greeting delay",
+            remediation: vec![
+                "RFC 5321 §4.5.3.2.1 lets senders wait 5 minutes for the greeting (Postfix waits 300 s, smtp_helo_timeout), so this works with them; a sender or a monitoring check with a shorter limit gives up. A deliberate delay (greet pause, tarpit) is the usual cause.".to_owned(),
+            ],
+            fix: None,
+        });
+    }
     client_certificate(s, &who, acc);
     undecided(s, &who, acc);
 
     if let Some(c) = &s.certificate {
         cert_findings(&who, c, policy, acc);
     }
+}
+
+/// From how long a greeting counts as slow enough to mention.
+const SLOW_GREETING: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The shortest wait for a greeting over the sessions (time from the
+/// connection attempt to the first line received).
+fn greeting_delay(s: &ServerObservation) -> Option<std::time::Duration> {
+    std::iter::once(&s.policy.transcript)
+        .chain(s.versions.iter().map(|p| &p.transcript))
+        .filter_map(|t| {
+            t.iter()
+                .find(|e| e.direction == crate::model::Direction::Received)
+                .map(|e| e.at)
+        })
+        .min()
+}
+
+/// A reply other than 220 to STARTTLS, by what it means: only 454 is the
+/// server's own TLS set-up failing.
+fn starttls_refused(who: &str, reply: &crate::smtp::reply::Reply) -> Finding {
+    let seen = format!(
+        "{who}: STARTTLS answered \"{} {}\"",
+        reply.code,
+        reply.text()
+    );
+    let (title, fix_short, why, signatures) = match reply.code {
+        454 => (
+            "The server advertises STARTTLS but refuses it (454: TLS not available)",
+            "fix the server's TLS certificate/key configuration",
+            "A 454 reply to STARTTLS means the server cannot start TLS right now, almost always because it cannot load its certificate or private key: check the files, their permissions and the server's log.",
+            vec![sig::TLS_NOT_AVAILABLE_454, sig::MUST_STARTTLS_451],
+        ),
+        421 => (
+            "The server advertises STARTTLS but closes the session when asked for it (421)",
+            "check the server's limits and log; run again later",
+            "421 is the server shutting the session down (overload, a limit, a policy), not a TLS answer; run again later or with --per-server 1, and look at the server's log for why.",
+            vec![sig::THROTTLED_421],
+        ),
+        code if code / 100 == 2 => (
+            "The server advertises STARTTLS but answers it with a success code other than 220",
+            "fix the SMTP service or the proxy in front of it",
+            "RFC 3207 §4 requires 220 before the handshake; a 250 or 200 here comes from a broken implementation or an SMTP proxy that rewrites commands. Senders treat STARTTLS as failed.",
+            vec![sig::MUST_STARTTLS_451],
+        ),
+        _ => (
+            "The server advertises STARTTLS but refuses the command",
+            "allow STARTTLS for this client, or stop advertising it",
+            "A 5yz reply to an advertised STARTTLS means it is refused by policy or not really implemented (an SMTP proxy may advertise it for the server behind it); senders that require TLS queue and bounce.",
+            vec![sig::MUST_STARTTLS_451],
+        ),
+    };
+    Finding {
+        id: "starttls-refused",
+        severity: Severity::Error,
+        title: title.to_owned(),
+        evidence: vec![seen],
+        signatures,
+        fix_short,
+        remediation: vec![why.to_owned()],
+        fix: None,
+    }
+}
+
+/// The STARTTLS step going wrong after EHLO: the server closes the
+/// connection when STARTTLS is sent, and signs of a firewall's SMTP
+/// inspection in the banner or EHLO.
+fn starttls_step(s: &ServerObservation, who: &str, acc: &mut Accumulator) {
+    let dropped: Vec<String> = s
+        .versions
+        .iter()
+        .filter_map(|p| match &p.result {
+            VersionResult::Dropped { stage, detail } if *stage == Stage::Starttls => {
+                Some(format!("{who}: {}: {detail}", p.version))
+            }
+            _ => None,
+        })
+        .collect();
+    if !dropped.is_empty() {
+        acc.add(Finding {
+            id: "starttls-dropped",
+            severity: Severity::Error,
+            title: "The server closes the connection when STARTTLS is sent, before any TLS".to_owned(),
+            evidence: dropped,
+            signatures: vec![sig::TLS_NEGOTIATION_SOCKET_ERROR, sig::CLOSED_ABRUPTLY_450],
+            fix_short: "check the SMTP service and any SMTP proxy or firewall in front of it",
+            remediation: vec![
+                "The STARTTLS command itself ends the session: an SMTP proxy or firewall that does not allow TLS, or a service that fails when starting TLS. Compare with `openssl s_client -starttls smtp` from the same place.".to_owned(),
+            ],
+            fix: None,
+        });
+    }
+    if let Some(sign) = smtp_inspection_sign(s) {
+        acc.add(Finding {
+            id: "smtp-inspection",
+            severity: if s.starttls == StarttlsStatus::NotOffered {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            title: "A firewall's SMTP inspection sits in front of the server (masked banner or EHLO keywords)".to_owned(),
+            evidence: vec![format!("{who}: {sign}")],
+            signatures: vec![sig::MUST_STARTTLS_451, sig::CLOSED_ABRUPTLY_450],
+            fix_short: "allow STARTTLS in the firewall's ESMTP inspection, or turn it off for port 25",
+            remediation: vec![
+                "Cisco ASA/PIX \"ESMTP inspection\" masks the banner with asterisks and replaces EHLO keywords it does not allow with X's, which strips STARTTLS: senders then send in plain text, or fail with 451 5.7.3 where TLS is required. Allow STARTTLS in the ESMTP inspection policy map, or remove the inspection for port 25.".to_owned(),
+            ],
+            fix: None,
+        });
+    }
+}
+
+/// What in the banner or EHLO shows SMTP inspection: a banner of asterisks
+/// (`220 ****…`) or EHLO keywords made of X's (`250-XXXXXXXA`).
+fn smtp_inspection_sign(s: &ServerObservation) -> Option<String> {
+    let banner = s.banner.as_ref().map(|b| b.text()).unwrap_or_default();
+    let stars = banner.chars().filter(|c| *c == '*').count();
+    if stars >= 8 && stars * 2 >= banner.chars().filter(|c| !c.is_whitespace()).count() {
+        return Some(format!("banner \"{banner}\""));
+    }
+    let ehlo = s.ehlo.as_ref()?;
+    ehlo.reply
+        .lines
+        .iter()
+        .skip(1)
+        .find(|l| {
+            let word = l.split_whitespace().next().unwrap_or_default();
+            word.len() >= 4 && word.chars().filter(|c| *c == 'X').count() + 1 >= word.len()
+        })
+        .map(|l| format!("EHLO keyword \"{l}\""))
 }
 
 /// A server that asks for a client certificate and refuses the handshake
@@ -659,6 +827,109 @@ fn openssl_flag(v: TlsVersion) -> &'static str {
         TlsVersion::Tls11 => "tls1_1",
         TlsVersion::Tls12 => "tls1_2",
         TlsVersion::Tls13 => "tls1_3",
+    }
+}
+
+/// The finding for a server that could not be checked at all: one id per
+/// class, because "refused", "filtered", "closed", "silent" and "speaks
+/// HTTP" each have another cause and another fix.
+fn failure_finding(who: &str, s: &ServerObservation, err: &ProbeFailure) -> Finding {
+    use crate::model::FailureKind;
+    let seen = if err.message.starts_with(&format!("{}:", err.stage)) {
+        format!("{who}: {}", err.message)
+    } else {
+        format!("{who}: {} failed: {}", err.stage, err.message)
+    };
+    let port = s.address.port();
+    let f =
+        |id, severity, title: String, signatures, fix_short, remediation: Vec<String>| Finding {
+            id,
+            severity,
+            title,
+            evidence: vec![seen.clone()],
+            signatures,
+            fix_short,
+            remediation,
+            fix: None,
+        };
+    match &err.kind {
+        FailureKind::Refused => f(
+            "connection-refused",
+            Severity::Error,
+            format!("Nothing accepts connections on port {port} of a mail server (connection refused)"),
+            vec![sig::REFUSED_450],
+            "start the SMTP service or fix the MX address",
+            vec![format!("Check that the SMTP service is running and listening on {} and that no firewall rejects port {port}.", s.address)],
+        ),
+        FailureKind::Unreachable => f(
+            "host-unreachable",
+            Severity::Error,
+            "A mail server's address is unreachable from here (no route)".to_owned(),
+            Vec::new(),
+            "check the address and the routing",
+            vec!["The network tlscheck runs from has no route to this address: check the MX/A records and, for IPv6, whether this network has IPv6 (-4 probes IPv4 only).".to_owned()],
+        ),
+        FailureKind::ConnectTimeout => f(
+            "connection-timed-out",
+            Severity::Error,
+            "A mail server did not answer the TCP connection".to_owned(),
+            vec![sig::TIMED_OUT_450, sig::PORT_25_TIMEOUT],
+            "open the SMTP port or fix the address",
+            vec!["A silent drop usually means a firewall; if every server times out, the network tlscheck runs from may block outbound port 25.".to_owned()],
+        ),
+        FailureKind::ClosedBeforeGreeting => f(
+            "closed-before-greeting",
+            Severity::Error,
+            "A mail server accepted the connection and closed it without a greeting".to_owned(),
+            vec![sig::CLOSED_ABRUPTLY_450],
+            "check the server's connection limits, filters and logs",
+            vec![
+                "The TCP connection worked; the server (or something in front of it) closed it before saying 220. Common causes: a connection or rate limit per client, an IP block list that drops instead of answering 554, a service that crashes on connect, or a firewall's SMTP inspection. tlscheck infers this from the close; the server's log says which.".to_owned(),
+            ],
+        ),
+        FailureKind::NoGreeting { waited } => f(
+            "no-greeting",
+            Severity::Warning,
+            format!(
+                "A mail server accepted the connection but sent no greeting within {} s",
+                waited.as_secs()
+            ),
+            Vec::new(),
+            "run again with a longer --timeout; check for a tarpit or TLS on connect",
+            vec![
+                format!("tlscheck waited {} s for the 220 greeting (three times --timeout). RFC 5321 §4.5.3.2.1 lets senders wait 5 minutes, and Postfix waits 300 s by default (smtp_helo_timeout), so a slow greeting (a tarpit, a server under load) still gets mail from patient senders: run again with a longer --timeout to see the rest.", waited.as_secs()),
+                format!("If port {port} speaks TLS on connect (SMTPS, waiting for a ClientHello), probe it as such: tlscheck -p 465 HOST, or HOST:465."),
+            ],
+        ),
+        FailureKind::NotSmtp { speaks, first_bytes } => f(
+            "not-smtp",
+            Severity::Error,
+            match speaks {
+                &"unknown" => format!("Port {port} of a mail server answers with something that is not SMTP"),
+                other => format!("Port {port} of a mail server answers {other}, not SMTP"),
+            },
+            Vec::new(),
+            "point the MX at the mail server, or fix the port forwarding",
+            vec![
+                format!("The first bytes were \"{first_bytes}\". Senders expect \"220 …\" here; they log a protocol error and retry, then bounce. Check that the MX host's port {port} is forwarded to the SMTP service, not a web server, SSH or a TLS-on-connect port."),
+            ],
+        ),
+        FailureKind::ReplyTooLong => f(
+            "reply-too-long",
+            Severity::Error,
+            "A mail server's reply passes the SMTP length limits".to_owned(),
+            Vec::new(),
+            "shorten the greeting/banner",
+            vec!["RFC 5321 §4.5.3.1.5 limits a reply line to 512 octets; tlscheck reads up to 2048 per line and 128 lines. A longer greeting or EHLO reply is refused by strict senders.".to_owned()],
+        ),
+        FailureKind::Other => f(
+            "server-unreachable",
+            Severity::Error,
+            "A mail server could not be checked".to_owned(),
+            Vec::new(),
+            "make the server reachable on its SMTP port",
+            vec!["Check that the SMTP service is running and listening on this address and port, and that no firewall rejects the connection.".to_owned()],
+        ),
     }
 }
 
@@ -946,7 +1217,64 @@ mod tests {
                     s
                 },
                 p,
+                vec![("tls-handshake-dropped", Severity::Error)],
+            ),
+            (
+                "every version refused with an alert",
+                {
+                    let mut s = server(&[]);
+                    all_versions(&mut s, alert());
+                    s
+                },
+                p,
                 vec![("no-tls-version-accepted", Severity::Error)],
+            ),
+            (
+                "TLS 1.3 only",
+                server(&[Tls13]),
+                p,
+                vec![("tls13-only", Severity::Warning)],
+            ),
+            (
+                "STARTTLS answered 250",
+                {
+                    let mut s = server(&[]);
+                    let r = reply(250, "2.0.0 go ahead");
+                    s.starttls = StarttlsStatus::Refused(r.clone());
+                    all_versions(
+                        &mut s,
+                        VersionResult::NotTested(NotTested::StarttlsRefused(r)),
+                    );
+                    s
+                },
+                p,
+                vec![("starttls-refused", Severity::Error)],
+            ),
+            (
+                "closed when STARTTLS is sent",
+                {
+                    let mut s = server(&[]);
+                    all_versions(
+                        &mut s,
+                        VersionResult::Dropped {
+                            stage: Stage::Starttls,
+                            detail: "starttls: connection closed by server".to_owned(),
+                        },
+                    );
+                    s
+                },
+                p,
+                vec![("starttls-dropped", Severity::Error)],
+            ),
+            (
+                "requires TLS, modern",
+                {
+                    let mut s = server(&[Tls12, Tls13]);
+                    s.policy.requires_tls = Some(true);
+                    s
+                },
+                p,
+                vec![("requires-tls", Severity::Info)],
             ),
             (
                 "greeting 554",
@@ -1032,6 +1360,7 @@ mod tests {
             stage: Stage::Connect,
             message: "connect: no answer within 10s".to_owned(),
             timed_out: true,
+            kind: crate::model::FailureKind::ConnectTimeout,
         });
         all_versions(
             &mut s,

@@ -1,7 +1,7 @@
 //! The verdict of a target and the one line a helpdesk reads aloud.
 
 use super::findings::{Finding, Severity};
-use crate::model::{ServerObservation, VersionResult};
+use crate::model::{FailureKind, ServerObservation, VersionResult};
 
 /// The overall result for one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -81,7 +81,9 @@ pub fn target_verdict(
         return Verdict::NoMail;
     }
     let interrupted = servers.iter().any(ServerObservation::was_interrupted);
-    if !servers.iter().any(ServerObservation::was_tested) {
+    // Exit status 3's "nothing answered": no greeting, no bytes at all, or
+    // not even a TCP connection (refused, filtered, unreachable).
+    if !servers.iter().any(answered) {
         return if interrupted {
             Verdict::Inconclusive
         } else {
@@ -101,6 +103,15 @@ pub fn target_verdict(
     v
 }
 
+/// True when something came back from the server beyond the TCP
+/// handshake: a greeting, or bytes (HTTP, SSH, TLS, junk), or a close.
+fn answered(s: &ServerObservation) -> bool {
+    match &s.error {
+        None => s.banner.is_some(),
+        Some(e) => !e.kind.is_silence() && !matches!(e.kind, FailureKind::NoGreeting { .. }),
+    }
+}
+
 /// The verdict of one server from the findings about it alone.
 pub fn server_verdict(findings: &[Finding], s: &ServerObservation) -> Verdict {
     target_verdict(findings, std::slice::from_ref(s), false)
@@ -110,7 +121,11 @@ pub fn server_verdict(findings: &[Finding], s: &ServerObservation) -> Verdict {
 /// and whose TLS 1.2 is not decided either (refused, or offered only with
 /// suites tlscheck's TLS library lacks).
 fn is_open(s: &ServerObservation) -> bool {
-    if s.error.is_some() || s.banner.is_none() || s.establishes_modern() {
+    if let Some(e) = &s.error {
+        // Connected, but the greeting did not come in time: undecided.
+        return matches!(e.kind, FailureKind::NoGreeting { .. });
+    }
+    if s.banner.is_none() || s.establishes_modern() {
         return false;
     }
     let legacy_suites_only = s.versions.iter().any(|p| {
@@ -131,9 +146,9 @@ pub fn summary_line(target: &str, verdict: Verdict, findings: &[Finding]) -> Str
         _ => findings.iter().find(|f| f.severity > Severity::Info),
     };
     match (verdict, worst) {
-        (Verdict::Pass, _) => {
-            format!("PASS {target}: STARTTLS with TLS 1.2 or newer works; Office 365 can exchange mail over TLS")
-        }
+        (Verdict::Pass, _) => format!(
+            "PASS {target}: receiving works: Office 365 → {target} over STARTTLS with TLS 1.2 or newer; sending ({target} → Office 365) is not tested here: tlscheck listen / tlscheck schannel"
+        ),
         (Verdict::NoMail, _) => {
             format!(
                 "NO MAIL {target}: the domain publishes a null MX (RFC 7505) and accepts no mail"

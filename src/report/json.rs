@@ -127,6 +127,7 @@ struct ErrorDto<'a> {
     stage: &'static str,
     message: &'a str,
     timed_out: bool,
+    kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -318,6 +319,7 @@ fn server_dto<'a>(s: &'a ServerObservation, verdict: Verdict, transcript: bool) 
             stage: e.stage.label(),
             message: &e.message,
             timed_out: e.timed_out,
+            kind: e.kind.label(),
         }),
         elapsed_ms: s.elapsed.as_millis(),
         transcript,

@@ -197,10 +197,26 @@ impl SmtpError {
     }
 
     fn io(stage: Stage, err: &io::Error) -> SmtpError {
+        // Inside TLS the error may be rustls' own, whose text prints enum
+        // names ("received fatal alert: CertificateRequired"): say it in
+        // the RFC's words instead.
+        let tls = err
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        let message = match tls {
+            Some(rustls::Error::AlertReceived(a)) => {
+                format!(
+                    "the server sent the TLS alert {}",
+                    crate::tls::alert_name(*a)
+                )
+            }
+            Some(_) => "the TLS session failed".to_owned(),
+            None => err.to_string(),
+        };
         SmtpError::Io {
             stage,
             kind: err.kind(),
-            message: err.to_string(),
+            message,
         }
     }
 }
@@ -338,10 +354,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
         let limit = self.timeouts.for_stage(stage);
         let result = match tokio::time::timeout(limit, self.read_reply(stage)).await {
             Ok(result) => result,
-            Err(_) => Err(SmtpError::Timeout {
-                stage,
-                after: limit,
-            }),
+            Err(_) => {
+                self.note_partial();
+                Err(SmtpError::Timeout {
+                    stage,
+                    after: limit,
+                })
+            }
         };
         self.greeted = result.is_ok();
         self.note_error(result)
@@ -477,12 +496,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
         };
         let result = match tokio::time::timeout(limit, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(SmtpError::Timeout {
-                stage,
-                after: limit,
-            }),
+            Err(_) => {
+                self.note_partial();
+                Err(SmtpError::Timeout {
+                    stage,
+                    after: limit,
+                })
+            }
         };
         self.note_error(result)
+    }
+
+    /// Puts what arrived of an unfinished reply into the transcript (a
+    /// tarpit's first greeting line, a reply cut mid-line), so
+    /// `--transcript` shows what the server did say before the timeout.
+    fn note_partial(&mut self) {
+        let mut parts = self.parser.partial();
+        if !self.pending.is_empty() {
+            parts.push(String::from_utf8_lossy(&self.pending).into_owned());
+        }
+        for part in parts {
+            self.record(
+                Direction::Received,
+                format!("{part} (incomplete: no end of reply before the timeout)"),
+            );
+        }
     }
 
     /// Adds a note of tlscheck's own to the transcript (a TLS handshake

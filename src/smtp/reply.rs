@@ -272,6 +272,20 @@ impl ReplyParser {
         ReplyParser::default()
     }
 
+    /// What arrived of a reply that is not complete yet: its complete
+    /// lines and the partial last line (lossy UTF-8), for a transcript
+    /// when the wait for the rest ran out.
+    pub fn partial(&self) -> Vec<String> {
+        let mut out: Vec<String> = match self.code {
+            Some(code) => self.lines.iter().map(|l| format!("{code}-{l}")).collect(),
+            None => Vec::new(),
+        };
+        if !self.line.is_empty() {
+            out.push(String::from_utf8_lossy(&self.line).into_owned());
+        }
+        out
+    }
+
     /// True when no byte of a reply has been fed since the last complete
     /// reply (or since creation).
     pub fn is_idle(&self) -> bool {

@@ -336,6 +336,16 @@ fn limit_of(
                 crate::tls::alert_name(*desc)
             ),
         }),
+        // The server's alert may lose the race with our next write: a
+        // reset or broken pipe right after an empty client certificate is
+        // the same refusal.
+        None if client_cert_requested => Some(Limit {
+            kind: LimitKind::ClientCertificate,
+            detail: format!(
+                "the server asked for a client certificate and closed the connection when none came ({})",
+                dropped_detail(e)
+            ),
+        }),
         _ => None,
     }
 }

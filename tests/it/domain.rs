@@ -326,7 +326,7 @@ async fn exchanges_are_probed_by_preference_and_a_down_backup_only_warns() {
     let down = t.servers[2].error.as_ref().expect("the backup is down");
     assert_eq!((down.stage, down.timed_out), (Stage::Connect, false));
     // A down backup does not stop mail: senders use the others.
-    assert_eq!(findings(t), vec![("server-unreachable", Severity::Warning)]);
+    assert_eq!(findings(t), vec![("connection-refused", Severity::Warning)]);
     assert_eq!(t.verdict, Verdict::Warn);
     assert_eq!(r.exit, ExitStatus::Pass);
 
@@ -338,11 +338,11 @@ async fn exchanges_are_probed_by_preference_and_a_down_backup_only_warns() {
     ];
     let at: Vec<usize> = rows.iter().map(|row| position(&out, row)).collect();
     assert!(at[0] < at[1] && at[1] < at[2], "table out of order:\n{out}");
-    assert!(out.starts_with("WARN multi.domain.test: A mail server could not be reached"));
+    assert!(out.starts_with("WARN multi.domain.test: Nothing accepts connections on port"));
     assert!(out.contains(&format!(
         "30 mx-down.domain.test 127.0.0.29:{p}  connect failed"
     )));
-    assert!(out.contains("WARN  server-unreachable"), "{out}");
+    assert!(out.contains("WARN  connection-refused"), "{out}");
 
     let v = json_of(r);
     let j = &v["targets"][0];
@@ -357,7 +357,7 @@ async fn exchanges_are_probed_by_preference_and_a_down_backup_only_warns() {
     assert_eq!(j["servers"][2]["error"]["stage"], "connect");
     assert_eq!(j["servers"][2]["error"]["timed_out"], false);
     assert_eq!(j["servers"][0]["versions"]["1.2"]["result"], "accepted");
-    assert_eq!(j["findings"][0]["id"], "server-unreachable");
+    assert_eq!(j["findings"][0]["id"], "connection-refused");
     assert_eq!(j["findings"][0]["severity"], "warning");
     assert_eq!(j["verdict"], "warn");
     assert_eq!(j["dns"]["result"], "mx");
@@ -769,7 +769,7 @@ async fn a_binary_run_reports_a_down_backup_mx_in_json_and_text() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.starts_with("WARN multi.domain.test: A mail server could not be reached"),
+        out.starts_with("WARN multi.domain.test: Nothing accepts connections on port"),
         "{out}"
     );
     assert!(
@@ -820,7 +820,7 @@ async fn a_binary_run_reports_a_down_backup_mx_in_json_and_text() {
         .iter()
         .all(|s| s["port"] == p));
     assert_eq!(j["servers"][2]["error"]["stage"], "connect");
-    assert_eq!(j["findings"][0]["id"], "server-unreachable");
+    assert_eq!(j["findings"][0]["id"], "connection-refused");
     assert_eq!(j["findings"][0]["severity"], "warning");
 }
 

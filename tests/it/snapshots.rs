@@ -275,6 +275,7 @@ fn refused_server(host: &str, address: &str, preference: u16) -> ServerObservati
             stage: Stage::Connect,
             message: "connect: connection refused".to_owned(),
             timed_out: false,
+            kind: tlscheck::model::FailureKind::Refused,
         }),
         sni: Some(host.to_owned()),
         elapsed: ms(1),
