@@ -521,6 +521,14 @@ mod tests {
             "2026-11-28T10:00:00.000Z,EX01\\Default Frontend EX01,08DD2A1B3C4D5E73,5,10.0.0.5:25,203.0.113.9:50000,>,452 4.3.1 Insufficient system resources,",
         ),
         (
+            "exo-outdated-exchange-throttled-4-7-230",
+            "2026-11-28T10:00:01.000Z,Outbound to Office 365,08DD2A1B3C4D5E71,9,10.0.0.5:41000,104.47.1.1:25,<,450 4.7.230 Connecting Exchange server version is out-of-date; connection to Exchange Online throttled for 5 mins/hr.,",
+        ),
+        (
+            "exo-outdated-exchange-blocked-5-7-230",
+            "2026-11-28T10:00:01.000Z,Outbound to Office 365,08DD2A1B3C4D5E72,9,10.0.0.5:41000,104.47.1.1:25,<,550 5.7.230 Connecting Exchange server version is out-of-date; connection to Exchange Online blocked for 10 mins/hr.,",
+        ),
+        (
             "connect-timeout-port-25",
             "Nov 28 10:00:00 mx1 postfix/smtp[4242]: connect to mx.example.net[203.0.113.25]:25: Connection timed out",
         ),

@@ -574,7 +574,18 @@ fn cert_findings(
     policy: &CheckPolicy,
     acc: &mut Accumulator,
 ) {
-    let validated_connectors = "Opportunistic TLS still works (senders encrypt anyway), but connectors that validate certificates (Office 365 partner connectors, MTA-STS, DANE) refuse it.";
+    // Which validating senders refuse which certificate: Exchange Online
+    // connectors that validate certificates (450 4.7.320, Mail flow
+    // intelligence) and MTA-STS (RFC 8461 §4.2: a publicly trusted
+    // certificate naming the MX host) refuse all of these; DANE-EE (usage 3)
+    // TLSA records need no public CA and no name match (RFC 7672 §3.1.1),
+    // but Exchange Online still fails an expired certificate under DANE
+    // (5.7.322, "How SMTP DANE works").
+    let validated_connectors = match &c.verdict {
+        CertVerdict::SelfSigned | CertVerdict::UntrustedIssuer | CertVerdict::NameMismatch { .. } => "Opportunistic TLS still works (senders encrypt anyway), but Office 365 connectors that validate certificates (450 4.7.320) and MTA-STS senders need a publicly trusted certificate that names the MX host. Under DANE a DANE-EE (usage 3) TLSA record pins the certificate itself, so a self-signed or private-CA certificate is fine there (RFC 7672 §3.1.1).",
+        CertVerdict::Expired => "Opportunistic TLS still works (senders encrypt anyway), but Office 365 connectors that validate certificates (450 4.7.320) and MTA-STS senders refuse an expired certificate, and Exchange Online refuses it under DANE too (5.7.322 certificate-expired).",
+        _ => "Opportunistic TLS still works (senders encrypt anyway), but Office 365 connectors that validate certificates (450 4.7.320) and MTA-STS senders refuse it.",
+    };
     let expiring = c.days_left >= 0 && c.days_left < policy.cert_warn_days;
     if expiring
         && !matches!(

@@ -178,9 +178,10 @@ pub fn repair_starttls(sw: ServerSoftware) -> Remediation {
 
 /// SCHANNEL TLS 1.2 for both directions, then the .NET Framework settings
 /// from Microsoft's "Exchange Server TLS guidance, part 2". The key names
-/// and 8-digit dwords are the correct ones: the Microsoft support article
-/// this project starts from misspells `TLS 1.2` as `TLS 1,2` and shows a
-/// nine-digit dword.
+/// and 8-digit dwords are the correct ones. Translations of the Microsoft
+/// support article this project starts from print the key as `TLS 1,2`, and
+/// an older version of it showed a nine-digit dword; the current English
+/// article has neither typo.
 const EXCHANGE_TLS12_REG: &str = r#"Windows Registry Editor Version 5.00
 
 ; TLS 1.2 in SCHANNEL. Client: what this server offers when it sends mail.
