@@ -556,6 +556,10 @@ fn assert_schema_keys(doc: &str) -> Value {
                 ],
                 "finding",
             );
+            for sig in f["signatures"].as_array().unwrap() {
+                has(sig, &["id", "text"], "signature");
+                assert!(!sig["text"].as_str().unwrap().is_empty(), "{sig}");
+            }
         }
     }
     v
