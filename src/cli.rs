@@ -198,8 +198,9 @@ pub struct CheckArgs {
 /// Arguments of `tlscheck explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The error text (quote it), or `-` to read it from standard input.
-    #[arg(value_name = "TEXT", required = true)]
+    /// The error text (quote it). Without it, or with `-`, the text is read
+    /// from standard input (`... | tlscheck explain`).
+    #[arg(value_name = "TEXT")]
     pub text: Vec<String>,
 
     /// Output format.

@@ -1472,7 +1472,11 @@ mod tests {
         for sig in CATALOGUE {
             for r in std::iter::once(&sig.reference).chain(sig.see_also) {
                 if let Some(url) = r.url {
-                    assert!(is_documented_page(url), "{}: {url} is not in DOCUMENTED_PAGES", sig.id);
+                    assert!(
+                        is_documented_page(url),
+                        "{}: {url} is not in DOCUMENTED_PAGES",
+                        sig.id
+                    );
                 }
             }
         }
@@ -1501,13 +1505,20 @@ mod tests {
             "exo-connection-closed-450-4-4-318",
             "exo-certificate-validation-450-4-7-320",
         ] {
-            assert_eq!(by_id(id).map(|s| s.reference), Some(MS_MAIL_FLOW_INTELLIGENCE), "{id}");
+            assert_eq!(
+                by_id(id).map(|s| s.reference),
+                Some(MS_MAIL_FLOW_INTELLIGENCE),
+                "{id}"
+            );
         }
         // 4.4.318: Microsoft's causes first; the handshake drop is marked as
         // tlscheck's own inference.
         let closed = by_id("exo-connection-closed-450-4-4-318").unwrap();
         assert!(closed.causes[0].contains("SMTP packet examination"));
-        assert!(closed.causes.iter().any(|c| c.starts_with("tlscheck's inference")));
+        assert!(closed
+            .causes
+            .iter()
+            .any(|c| c.starts_with("tlscheck's inference")));
         assert!(!closed.meaning.contains("TLS version mismatch"));
     }
 
@@ -1518,7 +1529,10 @@ mod tests {
         assert!(!socket.appears_in.iter().any(|a| a.place == MessageTrace));
         assert!(!socket.causes.iter().any(|c| c.contains("TLS 1.2\\Server")));
         // 421 4.2.1 is not in the seed article.
-        assert_ne!(by_id("unable-to-connect-421-4-2-1").unwrap().reference, MS_TLS10_11);
+        assert_ne!(
+            by_id("unable-to-connect-421-4-2-1").unwrap().reference,
+            MS_TLS10_11
+        );
         // 454 4.7.5 is not an Exchange Online connector error.
         let v475 = by_id("certificate-validation-454-4-7-5").unwrap();
         assert!(v475.meaning.contains("450 4.7.320"));
@@ -1532,9 +1546,14 @@ mod tests {
             Some("https://learn.microsoft.com/en-us/exchange/troubleshoot/connectors/relay-access-denied-smtp")
         );
         // 4.7.230 / 5.7.230 exist, with the update as the fix.
-        for id in ["exo-outdated-exchange-throttled-4-7-230", "exo-outdated-exchange-blocked-5-7-230"] {
+        for id in [
+            "exo-outdated-exchange-throttled-4-7-230",
+            "exo-outdated-exchange-blocked-5-7-230",
+        ] {
             let s = by_id(id).unwrap();
-            assert!(s.text.contains("Connecting Exchange server version is out-of-date"));
+            assert!(s
+                .text
+                .contains("Connecting Exchange server version is out-of-date"));
             assert!(s.fix[0].contains("cumulative update"));
         }
     }

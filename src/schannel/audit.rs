@@ -1217,10 +1217,11 @@ fn comma_typo(root: &str, mut lines: Vec<usize>) -> Finding {
         severity: Severity::Warning,
         summary: "Key 'TLS 1,2' (comma) is ignored by Windows: TLS 1.2 is NOT configured by it"
             .to_owned(),
-        detail: "Translations of the source article print the key as 'TLS 1,2'. Schannel reads only \
+        detail:
+            "Translations of the source article print the key as 'TLS 1,2'. Schannel reads only \
                  'TLS 1.2' (with a dot), so the 'TLS 1,2' key and everything under it have no \
                  effect. What applies to TLS 1.2 is the 'TLS 1.2' row of the table."
-            .to_owned(),
+                .to_owned(),
         lines,
         fix: Some(Fix {
             advice: format!("Delete the comma key and set the correct one. {RESTART}"),

@@ -294,6 +294,43 @@ fn explain_recognises_a_pasted_ndr_and_says_so_for_unknown_text() {
 }
 
 #[test]
+fn piped_text_is_explained_without_a_dash_and_names_the_side_to_fix() {
+    // `… | tlscheck explain`: no TEXT argument, standard input is a pipe.
+    let ndr = "Generating server: AM0PR01MB1234.eurprd01.prod.exchangelabs.com\n\
+               Remote Server returned '550 4.4.7 QUEUE.Expired; message expired \
+               [Message=450 4.4.318 Connection was closed abruptly] \
+               [LastAttemptedServerName=mail.fabrikam.com] [LastAttemptedIP=198.51.100.7:25]'\n";
+    let o = tlscheck_stdin(&["explain"], Some(ndr));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("exo-connection-closed-450-4-4-318"), "{out}");
+    assert!(
+        out.contains("the receiving server is mail.fabrikam.com [198.51.100.7]: run `tlscheck mail.fabrikam.com`"),
+        "{out}"
+    );
+    assert!(out.contains("next    tlscheck mail.fabrikam.com"), "{out}");
+    assert!(!out.contains("YOUR-DOMAIN"), "{out}");
+
+    // A queue on the on-premises server sending to Office 365: fix the sender.
+    let queue = "NextHopDomain : contoso-com.mail.protection.outlook.com\n\
+                 LastError : 451 4.4.0 Primary target IP address responded with: \"421 4.4.2 Connection dropped due \
+                 to SocketError.\" Attempted failover to alternate host, but that did not succeed. The last endpoint \
+                 attempted was 104.47.1.1:25";
+    let o = tlscheck_stdin(&["explain", "--format", "json"], Some(queue));
+    let v = json(&o);
+    assert_eq!(v["context"]["direction"], "to_office365");
+    assert!(v["context"]["advice"]
+        .as_str()
+        .unwrap()
+        .contains("You are the sender: check your sending side"));
+
+    // Nothing piped and no argument: a usage error, not "nothing found".
+    let o = tlscheck_stdin(&["explain"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("explain"), "{}", stderr(&o));
+}
+
+#[test]
 fn completions_and_man_page_are_generated() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let o = tlscheck(&["completions", shell]);
