@@ -174,8 +174,15 @@ impl Context {
         let receiver = self.receiver().unwrap_or_default();
         match self.direction {
             Direction::ToOffice365 => Some(format!(
-                "The receiving server is Office 365 ({receiver}{}). You are the sender: check your sending side (`tlscheck schannel FILE` on a registry export of the sending server, `tlscheck listen` to see what it offers when it sends).",
-                at(self.receiver_ip.filter(|_| self.receiver_host.is_some()))
+                "The receiving server is Office 365{}. You are the sender: check your sending side (`tlscheck schannel FILE` on a registry export of the sending server, `tlscheck listen` to see what it offers when it sends).",
+                if receiver.is_empty() {
+                    " (your \"Outbound to Office 365\" Send connector)".to_owned()
+                } else {
+                    format!(
+                        " ({receiver}{})",
+                        at(self.receiver_ip.filter(|_| self.receiver_host.is_some()))
+                    )
+                }
             )),
             Direction::FromOffice365 => Some(format!(
                 "Office 365{} was the sender; the receiving server is {receiver}{}: run `tlscheck {receiver}`.",
@@ -263,12 +270,41 @@ pub fn context(text: &str) -> Context {
             c.receiver_ip = c.receiver_ip.or(ip);
         }
     }
-    // The receiving side's own logs: Postfix smtpd, Exim "from HOST [IP]".
+    // Exchange protocol logs (CSV: date-time, connector-id, session-id,
+    // sequence-number, local-endpoint, remote-endpoint, …). The Send
+    // connector the Hybrid Configuration Wizard creates is "Outbound to
+    // Office 365"; Receive connectors are named "SERVER\Connector".
+    let mut to_office365_connector = false;
+    if c.receiver_host.is_none() && c.receiver_ip.is_none() {
+        for name in [",outbound to office 365,", ",outbound to microsoft 365,"] {
+            if let Some(remote) = csv_field_after(&lower, name, 3) {
+                to_office365_connector = true;
+                c.receiver_ip = ip_token(remote, true);
+                break;
+            }
+        }
+    }
+    let exchange_receive_log = c.receiver_host.is_none()
+        && c.receiver_ip.is_none()
+        && !to_office365_connector
+        && lower.contains("\\default frontend ");
+    if exchange_receive_log {
+        c.sender_peer = csv_field_after(&lower, "\\default frontend ", 3)
+            .and_then(|remote| ip_token(remote, true))
+            .map(|ip| ip.to_string());
+    }
+    // The receiving side's own logs: Postfix smtpd, Exim "from HOST [IP]",
+    // an Exchange Receive connector.
     let receive_log = !postfix_client
-        && (lower.contains("postfix/smtpd[")
+        && (exchange_receive_log
+            || lower.contains("postfix/smtpd[")
             || lower.contains("tls error on connection from")
             || lower.contains("ssl_accept error from"));
-    if receive_log && c.receiver_host.is_none() && c.receiver_ip.is_none() {
+    if receive_log
+        && c.sender_peer.is_none()
+        && c.receiver_host.is_none()
+        && c.receiver_ip.is_none()
+    {
         c.sender_peer = find_host_bracket_ip(&lower, "from ").map(|(h, ip)| match ip {
             Some(ip) if h != "unknown" => format!("{h} [{ip}]"),
             Some(ip) => ip.to_string(),
@@ -276,7 +312,7 @@ pub fn context(text: &str) -> Context {
         });
     }
     let microsoft = |h: &str| is_office365_host(h);
-    c.direction = if c.receiver_host.as_deref().is_some_and(microsoft) {
+    c.direction = if to_office365_connector || c.receiver_host.as_deref().is_some_and(microsoft) {
         Direction::ToOffice365
     } else if c.receiver_host.is_some() || c.receiver_ip.is_some() {
         if c.generating_server.as_deref().is_some_and(microsoft) {
@@ -290,6 +326,21 @@ pub fn context(text: &str) -> Context {
         Direction::Unknown
     };
     c
+}
+
+/// The `n`th comma-separated field after the first `marker` (which ends
+/// with the separator or a field's start), trimmed.
+fn csv_field_after<'a>(lower: &'a str, marker: &str, n: usize) -> Option<&'a str> {
+    let at = lower.find(marker)? + marker.len();
+    // The marker may end inside its field ("\default frontend "): skip to
+    // the end of that field first.
+    let rest = lower.get(at..)?;
+    let rest = if marker.ends_with(',') {
+        rest
+    } else {
+        rest.split_once(',')?.1
+    };
+    rest.split(',').nth(n).map(str::trim)
 }
 
 /// Host names of Office 365's mail servers and NDR-generating servers
@@ -1304,6 +1355,26 @@ mod tests {
             fixed.next_step(sig("tls-negotiation-failed-nocredentials")),
             "tlscheck listen --bind 0.0.0.0:25 --once"
         );
+    }
+
+    #[test]
+    fn exchange_protocol_logs_tell_the_side_from_the_connector() {
+        // The Send connector log of the server sending to Office 365 (seed
+        // article: "TLS negotiation failed with error SocketError").
+        let send = "2026-11-28T10:00:00.000Z,Outbound to Office 365,08DD2A1B3C4D5E6F,3,10.0.0.5:25,104.47.1.1:25,*,,TLS negotiation failed with error SocketError";
+        let c = context(send);
+        assert_eq!(c.direction, Direction::ToOffice365);
+        assert_eq!(c.receiver_ip, Some("104.47.1.1".parse().unwrap()));
+        assert!(c.advice().unwrap().contains("You are the sender"));
+        // A Receive connector log: this server received.
+        let receive = "2026-11-28T10:00:00.000Z,EX01\\Default Frontend EX01,08DD2A1B3C4D5E73,5,10.0.0.5:25,203.0.113.9:50000,>,452 4.3.1 Insufficient system resources,";
+        let c = context(receive);
+        assert_eq!(c.direction, Direction::YouReceive);
+        assert_eq!(c.sender_peer.as_deref(), Some("203.0.113.9"));
+        assert!(c
+            .advice()
+            .unwrap()
+            .contains("you are the receiver and the sender is 203.0.113.9"));
     }
 
     #[test]
