@@ -650,6 +650,7 @@ pub fn audit(export: &RegistryExport, os: Option<WindowsVersion>) -> Audit {
     protocol_tree_findings(&reg, &mut findings);
     tls12_findings(&protocols, &mut findings);
     legacy_findings(&protocols, &mut findings);
+    legacy_default_unknown_finding(&protocols, os, &mut findings);
     tls13_findings(&protocols, &mut findings);
     if !reg.has_under(SCHANNEL_KEY) {
         findings.push(schannel_not_in_export());
@@ -1072,6 +1073,41 @@ fn legacy_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
             fix: Some(turn_off_fix(&ssl, RESTART)),
         });
     }
+}
+
+/// TLS 1.0/1.1 left to the OS default on a Windows version whose default
+/// Microsoft documents two ways (Server 2025): say why tlscheck does not
+/// pick one.
+fn legacy_default_unknown_finding(
+    protocols: &[ProtocolSetting],
+    os: Option<WindowsVersion>,
+    findings: &mut Vec<Finding>,
+) {
+    let unknown: Vec<&ProtocolSetting> = protocols
+        .iter()
+        .filter(|s| matches!(s.protocol, Protocol::Tls10 | Protocol::Tls11))
+        .filter(|s| s.state == ProtocolState::OsDefault(OsDefault::Unknown))
+        .collect();
+    if unknown.is_empty() || os != Some(WindowsVersion::Ws2025) {
+        return;
+    }
+    // See: https://learn.microsoft.com/windows/win32/secauthn/protocols-in-tls-ssl--schannel-ssp-
+    // and https://learn.microsoft.com/windows/whats-new/deprecated-features-resources
+    findings.push(Finding {
+        id: "legacy-default-unknown-on-2025",
+        severity: Severity::Info,
+        summary:
+            "TLS 1.0/1.1 are not set: their default on Windows Server 2025 is documented two ways"
+                .to_owned(),
+        detail: "Microsoft's Schannel protocol table lists TLS 1.0 and 1.1 as Enabled on \
+                 Windows Server 2025, while the same page and Windows' deprecated-features \
+                 page say TLS 1.0 and 1.1 are disabled by default from the 2024 Windows 11 \
+                 Insider releases on. tlscheck does not guess: set the TLS 1.0 and TLS 1.1 \
+                 keys explicitly (Enabled=0, DisabledByDefault=1 once TLS 1.2 works)."
+            .to_owned(),
+        lines: Vec::new(),
+        fix: None,
+    });
 }
 
 fn tls13_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
@@ -1503,6 +1539,24 @@ mod tests {
         assert_eq!(d(Protocol::Tls12, WindowsVersion::Ws2012R2), Enabled);
         assert_eq!(d(Protocol::Tls10, WindowsVersion::Ws2022), Enabled);
         assert_eq!(d(Protocol::Tls10, WindowsVersion::Ws2025), Unknown);
+        // The user is told why (Microsoft documents the default two ways).
+        let export = crate::schannel::parse::parse(
+            "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL]\r\n".as_bytes(),
+        )
+        .unwrap();
+        let a = audit(&export, Some(WindowsVersion::Ws2025));
+        let f = a
+            .findings
+            .iter()
+            .find(|f| f.id == "legacy-default-unknown-on-2025")
+            .unwrap();
+        assert!(f.detail.contains("documented") || f.summary.contains("documented two ways"));
+        assert!(f.detail.contains("Enabled on Windows Server 2025"));
+        let a = audit(&export, Some(WindowsVersion::Ws2022));
+        assert!(!a
+            .findings
+            .iter()
+            .any(|f| f.id == "legacy-default-unknown-on-2025"));
         assert_eq!(d(Protocol::Tls13, WindowsVersion::Ws2019), NotSupported);
         assert_eq!(d(Protocol::Tls13, WindowsVersion::Ws2022), Enabled);
         assert_eq!(d(Protocol::Ssl3, WindowsVersion::Ws2012R2), Enabled);
