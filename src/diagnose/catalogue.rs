@@ -618,7 +618,7 @@ pub static CATALOGUE: &[Signature] = &[
     },
     Signature {
         id: "exo-connection-refused-450-4-4-316",
-        text: "450 4.4.316 Connection refused [Message=Socket error code 10061]",
+        text: "450 4.4.316 Connection refused",
         matchers: &[
             coded("4.4.316", &["refused"]),
             coded("5.4.316", &["refused"]),
