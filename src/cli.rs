@@ -21,6 +21,7 @@ Examples:
   tlscheck contoso.com --format json      for CI: one JSON document, exit code 0/1/2/3
   tlscheck contoso.com --format markdown  for a ticket
   tlscheck explain '421 4.4.2 Connection dropped due to SocketError'
+  xclip -o | tlscheck explain             a whole pasted NDR or queue error, from standard input
 ";
 
 /// Why mail between your servers and Office 365 fails over TLS, and what to
