@@ -21,6 +21,7 @@ Examples:
   tlscheck contoso.com --format json      for CI: one JSON document, exit code 0/1/2/3
   tlscheck contoso.com --format markdown  for a ticket
   tlscheck explain '421 4.4.2 Connection dropped due to SocketError'
+  xclip -o | tlscheck explain             a whole pasted NDR or queue error, from standard input
 ";
 
 /// Why mail between your servers and Office 365 fails over TLS, and what to
@@ -198,8 +199,9 @@ pub struct CheckArgs {
 /// Arguments of `tlscheck explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The error text (quote it), or `-` to read it from standard input.
-    #[arg(value_name = "TEXT", required = true)]
+    /// The error text (quote it). Without it, or with `-`, the text is read
+    /// from standard input (`... | tlscheck explain`).
+    #[arg(value_name = "TEXT")]
     pub text: Vec<String>,
 
     /// Output format.

@@ -200,6 +200,14 @@ pub enum DnsWarning {
     NullMxAmongOthers,
     /// Not resolved: more than [`MAX_EXCHANGES`] exchanges.
     NotResolved,
+    /// The name has addresses, but only of the family `-4`/`-6` left out:
+    /// `count` addresses of `family` were removed, none is left to test.
+    FilteredOut {
+        /// How many addresses the filter removed.
+        count: usize,
+        /// The family removed: "IPv6" under `-4`, "IPv4" under `-6`.
+        family: &'static str,
+    },
 }
 
 impl DnsWarning {
@@ -212,6 +220,7 @@ impl DnsWarning {
             Self::NxDomain => "nx_domain",
             Self::NullMxAmongOthers => "null_mx_among_others",
             Self::NotResolved => "not_resolved",
+            Self::FilteredOut { .. } => "filtered_out",
         }
     }
 }
@@ -240,7 +249,24 @@ impl fmt::Display for DnsWarning {
                 f,
                 "not resolved: tlscheck resolves only the first {MAX_EXCHANGES} exchanges"
             ),
+            Self::FilteredOut { count, family } => write!(
+                f,
+                "only {family} here: {} left out {count} {family} address{} (run without {} to test {})",
+                filter_flag(family),
+                if *count == 1 { "" } else { "es" },
+                filter_flag(family),
+                if *count == 1 { "it" } else { "them" },
+            ),
         }
+    }
+}
+
+/// The option that removes `family` ("IPv6" → `-4`).
+fn filter_flag(family: &str) -> &'static str {
+    if family == "IPv6" {
+        "-4"
+    } else {
+        "-6"
     }
 }
 
@@ -257,6 +283,9 @@ pub struct HostAddresses {
     /// The first failed lookup (A before AAAA), if any; addresses from the
     /// other family are still listed.
     pub error: Option<DnsError>,
+    /// Addresses found but left out by `-4`/`-6` (counted only when none of
+    /// the family asked for is left; then `warnings` holds `FilteredOut`).
+    pub filtered_out: usize,
 }
 
 /// One MX exchange and what its name resolved to.
@@ -289,10 +318,17 @@ pub enum MailRouting {
     /// No MX but the name has addresses: it is its own mail exchange
     /// (RFC 5321 §5.1 implicit MX).
     ImplicitMx {
-        /// IPv4 then IPv6, each sorted.
+        /// IPv4 then IPv6, each sorted (empty when `-4`/`-6` left them all
+        /// out: `warnings` then says how many).
         addresses: Vec<IpAddr>,
         /// A failed lookup of one family, when the other gave addresses.
         error: Option<DnsError>,
+        /// `FilteredOut` when the family filter removed every address.
+        warnings: Vec<DnsWarning>,
+        /// Whether the name is a zone apex (has its own SOA record), i.e.
+        /// a domain rather than a host inside one; `None` when the SOA
+        /// query failed.
+        zone_apex: Option<bool>,
     },
     /// A single MX whose exchange is `.`: the domain accepts no mail (RFC
     /// 7505 null MX; the RFC writes it `0 .`, and any preference means the
@@ -459,11 +495,18 @@ impl Dns {
         if records.is_empty() {
             // NOERROR with no MX (or only a CNAME to a name without MX):
             // the name itself is the mail exchange, if it has addresses.
-            let host = self.inner.host_addresses(name).await;
-            return match (host.addresses.is_empty(), host.error) {
+            let host = self.inner.host_addresses(name.clone()).await;
+            let filtered = host.filtered_out > 0;
+            return match (host.addresses.is_empty() && !filtered, host.error) {
                 (false, error) => MailRouting::ImplicitMx {
                     addresses: host.addresses,
                     error,
+                    warnings: host
+                        .warnings
+                        .into_iter()
+                        .filter(|w| matches!(w, DnsWarning::FilteredOut { .. }))
+                        .collect(),
+                    zone_apex: self.inner.is_zone_apex(name).await,
                 },
                 (true, Some(error)) => MailRouting::Failed(error),
                 (true, None) => MailRouting::NoMailRecords,
@@ -518,7 +561,10 @@ impl Dns {
                 if self.inner.families.allows(ip) {
                     exchange.addresses.push(ip);
                 } else {
-                    exchange.warnings.push(DnsWarning::NoAddresses);
+                    exchange.warnings.push(DnsWarning::FilteredOut {
+                        count: 1,
+                        family: family_name(ip),
+                    });
                 }
             } else if index >= MAX_EXCHANGES {
                 exchange.warnings.push(DnsWarning::NotResolved);
@@ -546,13 +592,65 @@ impl Dns {
     }
 }
 
+/// "IPv4" or "IPv6".
+fn family_name(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
+    }
+}
+
 impl Inner {
+    /// Whether `name` owns an SOA record (a zone apex: a domain, not a host
+    /// inside one). `None` when the question could not be answered.
+    async fn is_zone_apex(&self, name: Name) -> Option<bool> {
+        match self.query(name, RecordType::SOA).await {
+            Ok(Answer::Records(lookup)) => Some(
+                lookup
+                    .answers()
+                    .iter()
+                    .any(|r| matches!(r.data, RData::SOA(_))),
+            ),
+            Ok(Answer::NoData(_) | Answer::NxDomain(_)) => Some(false),
+            Err(_) => None,
+        }
+    }
+
     /// One question, bounded in time, classified.
     async fn query(&self, name: Name, record_type: RecordType) -> Result<Answer> {
         match tokio::time::timeout(self.bound, self.resolver.lookup(name, record_type)).await {
             Err(_elapsed) => Err(DnsError::Timeout),
             Ok(Ok(lookup)) => Ok(Answer::Records(lookup)),
             Ok(Err(e)) => classify(e),
+        }
+    }
+
+    /// How many addresses `name` has in the family `-4`/`-6` leaves out,
+    /// and that family's name; `None` when both families are looked up or
+    /// the question fails.
+    async fn other_family_count(&self, name: &Name) -> Option<(usize, &'static str)> {
+        let (record_type, family) = match (self.families.v4, self.families.v6) {
+            (true, false) => (RecordType::AAAA, "IPv6"),
+            (false, true) => (RecordType::A, "IPv4"),
+            _ => return None,
+        };
+        match self.query(name.clone(), record_type).await {
+            Ok(Answer::Records(lookup)) => {
+                let mut found: Vec<IpAddr> = lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        RData::A(a) => Some(IpAddr::V4(a.0)),
+                        RData::AAAA(aaaa) => Some(IpAddr::V6(aaaa.0)),
+                        _ => None,
+                    })
+                    .collect();
+                found.sort();
+                found.dedup();
+                Some((found.len(), family))
+            }
+            _ => None,
         }
     }
 
@@ -611,7 +709,17 @@ impl Inner {
             if nx_domain {
                 host.warnings.push(DnsWarning::NxDomain);
             } else if host.error.is_none() {
-                host.warnings.push(DnsWarning::NoAddresses);
+                // Under -4/-6, say whether the other family had addresses:
+                // "only IPv6 here" is not "no address" (issue 12 §4). The
+                // extra question is asked only in this case.
+                match self.other_family_count(&name).await {
+                    Some((count, family)) if count > 0 => {
+                        host.filtered_out = count;
+                        host.warnings
+                            .push(DnsWarning::FilteredOut { count, family });
+                    }
+                    _ => host.warnings.push(DnsWarning::NoAddresses),
+                }
             }
         }
         host
@@ -937,6 +1045,8 @@ mod tests {
             MailRouting::ImplicitMx {
                 addresses: vec![],
                 error: None,
+                warnings: vec![],
+                zone_apex: None,
             }
             .label(),
             MailRouting::NoMailRecords.label(),

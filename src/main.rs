@@ -161,11 +161,36 @@ fn progress_bar(targets: usize) -> Option<indicatif::ProgressBar> {
 }
 
 fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
-    let text = if args.text.len() == 1 && args.text.first().is_some_and(|t| t == "-") {
-        std::io::read_to_string(std::io::stdin())?
+    use anyhow::Context as _;
+    use std::io::{IsTerminal, Read};
+    let from_stdin = match args.text.as_slice() {
+        [] => true,
+        [dash] => dash == "-",
+        _ => false,
+    };
+    let text = if from_stdin {
+        if args.text.is_empty() && std::io::stdin().is_terminal() {
+            eprintln!(
+                "tlscheck: explain needs the error text: give it as an argument, or pipe it in (`... | tlscheck explain`)"
+            );
+            return Ok(ExitStatus::Usage);
+        }
+        // explain reads only the first MAX_INPUT bytes; a few more keep a
+        // character cut at the limit from turning into an error.
+        let limit = u64::try_from(tlscheck::diagnose::explain::MAX_INPUT).unwrap_or(u64::MAX) + 4;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .context("reading the text to explain from standard input")?;
+        String::from_utf8_lossy(&bytes).into_owned()
     } else {
         args.text.join(" ")
     };
+    if text.trim().is_empty() {
+        eprintln!("tlscheck: explain got no text (standard input was empty)");
+        return Ok(ExitStatus::Usage);
+    }
     let env = Env::from_process();
     let color = tlscheck::config::decide_color(args.color, args.format, &env);
     colored::control::set_override(color);
@@ -175,7 +200,8 @@ fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
         Palette::plain()
     };
     let matches = tlscheck::diagnose::explain::explain(&text);
-    let out = report::explain::render(&matches, args.format, &palette);
+    let ctx = tlscheck::diagnose::explain::context(&text);
+    let out = report::explain::render(&matches, &ctx, args.format, &palette);
     emit(out.as_bytes())?;
     Ok(if matches.is_empty() {
         ExitStatus::PolicyFailed

@@ -205,8 +205,11 @@ pub struct Signature {
     /// domain the user is asking about; upper-case words (`FILE`) are for
     /// the user to fill in.
     pub next_step: &'static str,
-    /// Where to read more.
+    /// Where to read more: the primary source the entry is checked
+    /// against (every URL is one of [`DOCUMENTED_PAGES`]).
     pub reference: Reference,
+    /// Further primary sources for single causes or facts of the entry.
+    pub see_also: &'static [Reference],
 }
 
 /// The catalogue entry with this id, if any.
@@ -282,16 +285,60 @@ use Place::*;
 use Side::*;
 
 /// The Microsoft article the project starts from (English original of the
-/// seed document).
+/// seed document). It names `421 4.4.2 … SocketError` in the NDR and in Queue
+/// Viewer, `TLS negotiation failed with error SocketError` in the Send
+/// connector protocol log and `451 5.7.3 Must issue a STARTTLS command first`
+/// in the Send or Receive connector protocol log; nothing else.
 const MS_TLS10_11: Reference = reference(
     "Can't send or receive email when using TLS 1.1 or TLS 1.0 (Exchange / Microsoft 365)",
     "https://learn.microsoft.com/en-us/exchange/troubleshoot/email-delivery/send-receive-emails-socketerror",
 );
 
-/// The Exchange Online NDR code table.
+/// The Exchange Online NDR code table (of the connector codes it lists only
+/// 4.4.316; it lists 5.7.64 and the DANE codes 5.7.321 to 5.7.324).
 const MS_EXO_NDR: Reference = reference(
     "Email non-delivery reports and SMTP errors in Exchange Online",
     "https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online",
+);
+
+/// Where Microsoft documents the connector errors 450 4.4.312, 4.4.315,
+/// 4.4.316, 4.4.317, 4.4.318 and 4.7.320, with their causes and fixes.
+const MS_MAIL_FLOW_INTELLIGENCE: Reference = reference(
+    "Mail flow intelligence in EOP (Microsoft Defender for Office 365 documentation)",
+    "https://learn.microsoft.com/en-us/defender-office-365/connectors-mail-flow-intelligence",
+);
+
+/// The requirements for relaying through Exchange Online since November 1,
+/// 2023 (certificate domain or MAIL FROM domain must be an accepted domain).
+const MS_SMTP_RELAY_2023: Reference = reference(
+    "Updated requirements for SMTP relay through Exchange Online",
+    "https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/updated-requirements-smtp-relay",
+);
+
+/// The Exchange Team's post that quotes the 4.7.230 / 5.7.230 texts.
+const MS_OUTDATED_EXCHANGE: Reference = reference(
+    "How to pause throttling and blocking of out-of-date on-premises Exchange Servers (Exchange Team Blog)",
+    "https://techcommunity.microsoft.com/t5/exchange-team-blog/how-to-pause-throttling-and-blocking-of-out-of-date-on-premises/ba-p/4007169",
+);
+
+/// Exchange Online's DANE error codes (5.7.321 to 5.7.324) and what each
+/// needs from the receiving server.
+pub const MS_DANE: Reference = reference(
+    "How SMTP DNS-based Authentication of Named Entities (DANE) works (Microsoft Purview)",
+    "https://learn.microsoft.com/en-us/purview/how-smtp-dane-works",
+);
+
+/// RFC 7672 §3.1.1: with a DANE-EE(3) TLSA record the certificate is
+/// matched by the record alone; no public CA and no name check.
+pub const RFC_7672: Reference = reference(
+    "RFC 7672 §3.1.1: SMTP Security via Opportunistic DANE TLS (DANE-EE(3) TLSA records)",
+    "https://www.rfc-editor.org/rfc/rfc7672#section-3.1.1",
+);
+
+/// The TLS 1.2 cipher suites Office 365 supports.
+pub const MS_O365_CIPHERS: Reference = reference(
+    "Technical reference details about encryption: TLS cipher suites supported by Office 365 (Microsoft Purview)",
+    "https://learn.microsoft.com/en-us/purview/technical-reference-details-about-encryption",
 );
 
 const RFC_3207: Reference = reference(
@@ -308,6 +355,42 @@ const RFC_8996: Reference = reference(
     "RFC 8996: Deprecating TLS 1.0 and TLS 1.1",
     "https://www.rfc-editor.org/rfc/rfc8996",
 );
+
+/// Every page a catalogue entry may cite, each one read against the entry
+/// it backs (title as published). A reference outside this table fails the
+/// unit tests: add a page here only after checking the entry against it.
+pub const DOCUMENTED_PAGES: &[(&str, &str)] = &[
+    ("https://learn.microsoft.com/en-us/exchange/troubleshoot/email-delivery/send-receive-emails-socketerror", "Can't send or receive email when using TLS 1.1 or TLS 1.0"),
+    ("https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online", "Email non-delivery reports and SMTP errors in Exchange Online"),
+    ("https://learn.microsoft.com/en-us/defender-office-365/connectors-mail-flow-intelligence", "Mail flow intelligence in EOP"),
+    ("https://learn.microsoft.com/en-us/exchange/troubleshoot/connectors/relay-access-denied-smtp", "\"550 5.7.64 TenantAttribution\" when sending mail externally in Microsoft 365"),
+    ("https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/updated-requirements-smtp-relay", "Updated requirements for SMTP relay through Exchange Online"),
+    ("https://techcommunity.microsoft.com/t5/exchange-team-blog/how-to-pause-throttling-and-blocking-of-out-of-date-on-premises/ba-p/4007169", "How to pause throttling and blocking of out-of-date on-premises Exchange Servers"),
+    ("https://learn.microsoft.com/en-us/purview/how-smtp-dane-works", "How SMTP DNS-based Authentication of Named Entities (DANE) works"),
+    ("https://learn.microsoft.com/en-us/purview/technical-reference-details-about-encryption", "Technical reference details about encryption"),
+    ("https://support.microsoft.com/en-us/help/4051498/outbound-email-messages-are-not-sent-on-the-exchange-hub-transport-or", "Outbound email messages are not sent on the Exchange Hub Transport or Edge server"),
+    ("https://learn.microsoft.com/en-us/exchange/troubleshoot/mailflow/tls-negotiation-failed-with-error-nocredentials-error", "TLS negotiation failed with error NoCredentials if messages to external domains are deferred"),
+    ("https://learn.microsoft.com/en-us/archive/blogs/lalitbisht/mailflow-issue-from-exchange-on-prem-to-office-365", "Mailflow issue from Exchange On-Prem to Office 365"),
+    ("https://learn.microsoft.com/en-us/archive/blogs/winsdk/encountering-the-client-and-server-cannot-communicate-because-they-do-not-possess-a-common-algorithm-or-sec_e_algorithm_mismatch-0x80090331", "Encountering SEC_E_ALGORITHM_MISMATCH (0x80090331)"),
+    ("https://learn.microsoft.com/en-us/exchange/troubleshoot/mailflow/dns-query-failed", "451 4.4.0 DNS query failed Exchange Server error in message queue"),
+    ("https://learn.microsoft.com/en-us/exchange/mail-flow/message-rate-limits", "Message rate limits and throttling"),
+    ("https://learn.microsoft.com/en-us/exchange/mail-flow/back-pressure", "Understanding back pressure"),
+    ("https://aka.ms/smtp_auth_tls", "The address Exchange Online's 421 4.7.66 reply itself gives"),
+    ("https://www.postfix.org/TLS_README.html", "Postfix TLS Support"),
+    ("https://www.postfix.org/DEBUG_README.html", "Postfix Debugging Howto"),
+    ("https://www.postfix.org/postconf.5.html#smtp_tls_security_level", "postconf(5): smtp_tls_security_level"),
+    ("https://www.postfix.org/postconf.5.html#smtpd_client_connection_count_limit", "postconf(5): smtpd_client_connection_count_limit"),
+    ("https://www.rfc-editor.org/rfc/rfc3207", "RFC 3207"),
+    ("https://www.rfc-editor.org/rfc/rfc3463", "RFC 3463"),
+    ("https://www.rfc-editor.org/rfc/rfc7672#section-3.1.1", "RFC 7672 section 3.1.1"),
+    ("https://www.rfc-editor.org/rfc/rfc8446#section-6.2", "RFC 8446 section 6.2"),
+    ("https://www.rfc-editor.org/rfc/rfc8996", "RFC 8996"),
+];
+
+/// True when `url` is one of [`DOCUMENTED_PAGES`].
+pub fn is_documented_page(url: &str) -> bool {
+    DOCUMENTED_PAGES.iter().any(|(u, _)| *u == url)
+}
 
 /// The steps that fix a TLS version mismatch on Exchange/Windows; shared by
 /// the SocketError family.
@@ -329,15 +412,10 @@ pub static CATALOGUE: &[Signature] = &[
             partial(&["connection dropped due to socket error"]),
             code_only(421, "4.4.2"),
         ],
-        appears_in: &[
-            at(Ndr, Sender),
-            at(QueueViewer, Sender),
-            at(MessageTrace, Sender),
-        ],
-        meaning: "The sending server opened a TCP connection to the receiving server and the connection was closed or reset before the message was handed over. Since Office 365 stopped accepting TLS 1.0 and TLS 1.1, the usual reason is the TLS handshake after STARTTLS: the two servers have no TLS version (or no cipher suite) in common, so one side drops the connection instead of answering, and Exchange reports a socket error rather than a TLS error.",
+        appears_in: &[at(Ndr, Sender), at(QueueViewer, Sender)],
+        meaning: "The sending server opened a TCP connection to the receiving server and the connection was closed or reset before the message was handed over. Since Office 365 stopped accepting TLS 1.0 and TLS 1.1, the usual reason is the TLS handshake after STARTTLS: the two servers have no TLS version (or no cipher suite) in common, so one side drops the connection instead of answering, and Exchange reports a socket error rather than a TLS error. Microsoft documents this text in the NDR and in Queue Viewer of the on-premises server that sends; when Office 365 is the sender (mail to your on-premises server fails), Exchange Online reports 450 4.4.317 or 4.4.318 instead, and the receiving server's `TLS 1.2\\Server` setting is the one to check.",
         causes: &[
             "The on-premises server offers only TLS 1.0/1.1 when it sends (SCHANNEL `TLS 1.2\\Client` disabled or never enabled, as on Windows Server 2008 R2 or after a hardening template), so Office 365 drops the handshake.",
-            "The on-premises server accepts only TLS 1.0/1.1 when it receives (`TLS 1.2\\Server` disabled), so mail from Office 365, which uses TLS 1.2 or later, is dropped.",
             "TLS 1.2 is enabled but no cipher suite is shared (suite list trimmed by a GPO or IIS Crypto), or Exchange's .NET Framework is not set to use the system TLS versions (`SystemDefaultTlsVersions`, `SchUseStrongCrypto`).",
             "A firewall or load balancer with SMTP inspection interferes with STARTTLS and resets the connection.",
             "An unstable network path or a NAT idle timeout, when the drop happens after the handshake.",
@@ -350,6 +428,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Read the Send or Receive connector protocol log for the same time: `TLS negotiation failed with error …` there tells which side failed.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: MS_TLS10_11,
     },
     Signature {
@@ -372,6 +451,7 @@ pub static CATALOGUE: &[Signature] = &[
             "To see what this server offers when it sends, run `tlscheck listen` on another machine and send a test message from the server to it (for example through a temporary Send connector with that machine as smart host).",
         ],
         next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        see_also: &[],
         reference: MS_TLS10_11,
     },
     Signature {
@@ -380,15 +460,10 @@ pub static CATALOGUE: &[Signature] = &[
         matchers: &[
             coded("5.7.3", &["starttls"]),
             partial(&["must issue a starttls command first"]),
-            partial(&["starttls is required to send mail"]),
             code_only(451, "5.7.3"),
         ],
-        appears_in: &[
-            at(SendProtocolLog, Sender),
-            at(ReceiveProtocolLog, Receiver),
-            at(MessageTrace, Sender),
-        ],
-        meaning: "The receiving side requires TLS on this connection and the sender sent MAIL FROM without it. The sender skipped STARTTLS either because the receiver did not offer it or because an earlier TLS attempt failed and the sender retried in plain text. After the TLS 1.0/1.1 retirement the common story is: the handshake failed (no common TLS version), the sender retried without TLS, and the side that enforces TLS (an Office 365 connector, or a Receive connector with RequireTLS) refused the plain-text session. Exchange Online shows it as `450 4.4.317 Cannot connect to remote server [Message=451 5.7.3 STARTTLS is required to send mail]`.",
+        appears_in: &[at(SendProtocolLog, Sender), at(ReceiveProtocolLog, Receiver)],
+        meaning: "The receiving side requires TLS on this connection and the sender sent MAIL FROM without it. The sender skipped STARTTLS either because the receiver did not offer it or because an earlier TLS attempt failed and the sender retried in plain text. After the TLS 1.0/1.1 retirement the common story is: the handshake failed (no common TLS version), the sender retried without TLS, and the side that enforces TLS (an Office 365 connector, or a Receive connector with RequireTLS) refused the plain-text session. Microsoft documents this text in the Send and Receive connector protocol logs; when an Office 365 connector requires TLS and the destination cannot do it, Exchange Online reports 450 4.4.317 (Mail flow intelligence).",
         causes: &[
             "The TLS handshake failed first because TLS 1.2 is disabled on one side, and the sender fell back to plain text; look for `TLS negotiation failed` just before in the same log.",
             "The receiving server did not offer STARTTLS: no valid certificate for the Receive connector's FQDN is enabled for SMTP, or `Tls` is missing from its AuthMechanism.",
@@ -403,6 +478,7 @@ pub static CATALOGUE: &[Signature] = &[
             NO_SMTP_INSPECTION,
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: MS_TLS10_11,
     },
     // ---- STARTTLS refused or required elsewhere --------------------------
@@ -423,6 +499,7 @@ pub static CATALOGUE: &[Signature] = &[
             "If the receiver is yours and takes mail from the internet on port 25, use `smtpd_tls_security_level = may` there: RFC 3207 says a publicly referenced SMTP server must not require TLS.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: RFC_3207,
     },
     Signature {
@@ -445,6 +522,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Keep the key unencrypted and owned by root, then run `postfix check` and `postfix reload`.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: POSTFIX_TLS,
     },
     Signature {
@@ -472,9 +550,14 @@ pub static CATALOGUE: &[Signature] = &[
             "Fix the certificate and key files or the certificate binding, then reload the mail service.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: RFC_3207,
     },
     // ---- Exchange Online connector errors (4.4.31x, 4.7.320, 5.7.64) -----
+    // Microsoft documents 4.4.312 to 4.4.318 and 4.7.320 on "Mail flow
+    // intelligence in EOP": Microsoft 365 delivering over a connector (to
+    // your on-premises servers or a partner) and queuing the message for up
+    // to 24 hours. The NDR table lists only 4.4.316 of them.
     Signature {
         id: "exo-dns-query-failed-450-4-4-312",
         text: "450 4.4.312 DNS query failed",
@@ -488,18 +571,21 @@ pub static CATALOGUE: &[Signature] = &[
             at(ConnectorValidation, Sender),
             at(Ndr, Sender),
         ],
-        meaning: "Exchange Online could not resolve where to deliver: the MX of the recipient domain or, with an outbound connector, the smart host name. Nothing was sent; Exchange Online keeps retrying until the message expires and then sends an NDR.",
+        meaning: "Microsoft 365 tried to deliver over a connector to its smart host, but the DNS query for the smart host's IP addresses failed. Nothing was sent; Microsoft 365 retries for 24 hours and then returns the message in an NDR.",
         causes: &[
-            "The smart host in the Office 365 outbound connector is misspelt or exists only in internal DNS.",
-            "The destination domain's DNS is broken: lame delegation, SERVFAIL, DNSSEC validation failure, or name servers that time out.",
-            "The MX record points to a name without an A/AAAA record, or to an IP address instead of a host name.",
+            "A problem at your domain's DNS hosting service (the authoritative name servers).",
+            "Your domain has recently expired, so the MX record cannot be retrieved.",
+            "The MX record changed recently and DNS servers still hold the old, cached answer.",
+            "The smart host named in the outbound connector is misspelt or exists only in internal DNS (tlscheck's addition; check it with the connector settings).",
         ],
         fix: &[
-            "Resolve the name from outside your network, e.g. `Resolve-DnsName -Type MX contoso.com -Server 1.1.1.1` or `dig MX contoso.com @1.1.1.1`.",
-            "Fix the DNS record, or the connector's smart host (`Get-OutboundConnector | fl Name,SmartHosts,TlsSettings,TlsDomain`), then validate the connector in the Exchange admin center.",
+            "Work with your DNS hosting service to find and fix the problem; resolve the name from outside your network, e.g. `dig MX contoso.com @1.1.1.1`.",
+            "Check the connector's smart host (`Get-OutboundConnector | fl Name,SmartHosts,TlsSettings,TlsDomain`), then validate the connector in the Exchange admin center.",
+            "If the error is about a partner organization's server, the partner has to fix it.",
         ],
         next_step: "tlscheck {target}",
-        reference: MS_EXO_NDR,
+        see_also: &[],
+        reference: MS_MAIL_FLOW_INTELLIGENCE,
     },
     Signature {
         id: "exo-connection-timed-out-450-4-4-315",
@@ -514,23 +600,25 @@ pub static CATALOGUE: &[Signature] = &[
             at(ConnectorValidation, Sender),
             at(Ndr, Sender),
         ],
-        meaning: "Exchange Online tried to open a TCP connection to port 25 of the destination and got no answer at all: packets are dropped on the way and nothing reaches the SMTP service. No SMTP or TLS has happened yet.",
+        meaning: "Microsoft 365 could not connect to the destination mail server of the connector: no SMTP or TLS has happened yet. The error details name the problem.",
         causes: &[
-            "The destination firewall does not allow port 25 from the Exchange Online Protection address ranges, or the NAT rule points to the wrong internal host.",
-            "The MX record or the outbound connector's smart host points to an old or wrong public IP address.",
-            "The server is down, or the provider blocks inbound port 25.",
+            "Your on-premises mail server is down.",
+            "The connector's smart host settings are wrong, so Microsoft 365 connects to the wrong IP address.",
+            "The network changed (a new internet provider, new public IP addresses) and the connector or the MX record still names the old ones.",
+            "A firewall silently drops port 25 from the Microsoft 365 address ranges (tlscheck's addition: a timeout, not a refusal).",
         ],
         fix: &[
+            "Find out which case applies: if you changed nothing on the connector, check whether the on-premises server is down or the network changed.",
             "From outside your network, test TCP port 25 to the address in the message trace (`LastAttemptedIP`).",
-            "Allow inbound port 25 from the Exchange Online Protection ranges (Microsoft 365 URLs and IP address ranges), and check the NAT rule, the MX record and the smart host.",
-            "Make sure the SMTP service listens on port 25 (Exchange: the Default Frontend Receive connector; Postfix: `ss -ltn 'sport = :25'`).",
+            "If the error is about a partner organization's server, the partner has to fix it.",
         ],
         next_step: "tlscheck {target}",
-        reference: MS_EXO_NDR,
+        see_also: &[],
+        reference: MS_MAIL_FLOW_INTELLIGENCE,
     },
     Signature {
         id: "exo-connection-refused-450-4-4-316",
-        text: "450 4.4.316 Connection refused [Message=Socket error code 10061]",
+        text: "450 4.4.316 Connection refused",
         matchers: &[
             coded("4.4.316", &["refused"]),
             coded("5.4.316", &["refused"]),
@@ -542,19 +630,20 @@ pub static CATALOGUE: &[Signature] = &[
             at(ConnectorValidation, Sender),
             at(Ndr, Sender),
         ],
-        meaning: "Exchange Online reached the destination address, but the connection to port 25 was actively refused (TCP reset, socket error 10061). Something answers at that address, but nothing there accepts SMTP.",
+        meaning: "Microsoft 365 got a connection error from the destination mail server of the connector: something at that address answered and refused the connection (socket error 10061 is Windows' \"connection refused\").",
         causes: &[
-            "The SMTP service is stopped (MSExchangeFrontEndTransport, postfix, exim) or listens on another address.",
-            "A firewall rejects (rather than drops) connections to port 25, or only allows certain source addresses.",
-            "NAT or the MX record sends the connection to the wrong host.",
+            "Your firewall blocks connections from the Microsoft 365 IP addresses.",
+            "By design, after a migration: the on-premises mail system was shut down but the connector to it still exists.",
+            "The SMTP service is stopped or listens on another address (tlscheck's addition).",
         ],
         fix: &[
-            "Start the mail service and check that it listens on port 25 on the address the NAT rule uses.",
-            "Allow inbound port 25 from the Exchange Online Protection ranges on the firewall.",
-            "Check the MX record and the outbound connector's smart host against the real public address.",
+            "If mailboxes remain on-premises, allow TCP port 25 from the Microsoft 365 IP address ranges to your on-premises mail servers.",
+            "If nothing should be delivered on-premises any more, disable or delete the connector from Office 365 to your organization's email server, and change the accepted domain from Internal Relay to Authoritative.",
+            "If the error is about a partner organization's server, the partner has to fix it.",
         ],
         next_step: "tlscheck {target}",
-        reference: MS_EXO_NDR,
+        see_also: &[MS_EXO_NDR],
+        reference: MS_MAIL_FLOW_INTELLIGENCE,
     },
     Signature {
         id: "exo-cannot-connect-450-4-4-317",
@@ -568,19 +657,19 @@ pub static CATALOGUE: &[Signature] = &[
             at(ConnectorValidation, Sender),
             at(Ndr, Sender),
         ],
-        meaning: "Exchange Online reached the destination but could not get the message across. It is a wrapper: the `[Message=…]` part holds what the remote server said or what went wrong, e.g. `451 5.7.3 STARTTLS is required to send mail` or a TLS failure. Read that part; tlscheck explains it separately when it is in the pasted text.",
+        meaning: "Microsoft 365 connected to the destination mail server of the connector, but the server answered with an immediate error or does not meet the connection's requirements. The error details (`[Message=…]`) say which; tlscheck explains them separately when they are in the pasted text.",
         causes: &[
-            "The TLS handshake with the on-premises server failed (TLS 1.2 disabled there, or no shared cipher suite), or TLS is required and could not be started.",
-            "The on-premises Receive connector's `TlsCertificateName` no longer matches the installed certificate after a renewal.",
-            "The remote server answered the greeting or EHLO with an error (a 421 or 554 from a filter or a connection limit).",
+            "The destination answered with a \"Service not available\" error: it cannot keep up the session with Microsoft 365.",
+            "The connector requires TLS, but the destination server does not support TLS (no STARTTLS, or no TLS version in common: TLS 1.2 disabled on the receiving server, `TLS 1.2\\Server` on Exchange).",
         ],
         fix: &[
-            "Read the `[Message=…]` detail and follow the entry for it.",
-            "Hybrid: compare the Receive connector's `TlsCertificateName` with the current certificate (`'<I>'+$cert.Issuer+'<S>'+$cert.Subject`) and set it with `Set-ReceiveConnector -TlsCertificateName`.",
-            ENABLE_TLS12_EXCHANGE,
+            "Check the TLS settings and certificates on your on-premises mail servers and the TLS settings on the connector.",
+            "Check which TLS versions the receiving server accepts with tlscheck; on Exchange, enable `TLS 1.2\\Server` in SCHANNEL and restart.",
+            "If the error is about a partner organization's server, the partner has to fix it.",
         ],
         next_step: "tlscheck {target}",
-        reference: MS_EXO_NDR,
+        see_also: &[],
+        reference: MS_MAIL_FLOW_INTELLIGENCE,
     },
     Signature {
         id: "exo-connection-closed-450-4-4-318",
@@ -594,21 +683,23 @@ pub static CATALOGUE: &[Signature] = &[
             at(ConnectorValidation, Sender),
             at(Ndr, Sender),
         ],
-        meaning: "Exchange Online connected to the destination and the remote side closed the TCP connection in the middle of the SMTP session, without a reply. Right after STARTTLS this is Office 365's view of the TLS version mismatch: the on-premises server accepts only TLS 1.0/1.1 (or no cipher suite Office 365 offers) and hangs up during the handshake, the same failure on-premises Exchange logs as SocketError.",
+        meaning: "Microsoft 365 had difficulty communicating with the destination mail server of the connector and the connection was dropped.",
         causes: &[
-            "The receiving server has SCHANNEL `TLS 1.2\\Server` disabled (or Postfix/Exim capped below TLS 1.2).",
-            "No cipher suite in common.",
-            "A firewall or IPS with SMTP inspection cuts the session.",
-            "The receiving service restarts or drops sessions under load.",
+            "A firewall uses SMTP packet examination rules that do not work correctly.",
+            "The on-premises mail server is not working correctly (a service hangs or crashes, or the server is low on resources), so it times out and closes the connection.",
+            "Network problems between the on-premises environment and Microsoft 365.",
+            "tlscheck's inference, not on Microsoft's list: when the drop comes right after STARTTLS, the receiving server may offer no TLS version or cipher suite Microsoft 365 accepts (TLS 1.0/1.1 only) and hang up during the handshake; `tlscheck` against the server shows whether it does.",
         ],
         fix: &[
-            ENABLE_TLS12_EXCHANGE,
-            RESTART,
-            "On Postfix or Exim, allow TLS 1.2 and 1.3 (tlscheck prints the settings for the detected server).",
+            "Find out which case applies: check the firewall's SMTP inspection, the mail service's health and resources, and the network path.",
+            "If the network path is at fault, have the network team troubleshoot it.",
             NO_SMTP_INSPECTION,
+            "If tlscheck shows the server drops TLS 1.2 handshakes, enable TLS 1.2 on it (tlscheck prints the settings for the detected server).",
+            "If the error is about a partner organization's server, the partner has to fix it.",
         ],
         next_step: "tlscheck {target}",
-        reference: MS_EXO_NDR,
+        see_also: &[],
+        reference: MS_MAIL_FLOW_INTELLIGENCE,
     },
     Signature {
         id: "exo-certificate-validation-450-4-7-320",
@@ -622,22 +713,21 @@ pub static CATALOGUE: &[Signature] = &[
             at(ConnectorValidation, Sender),
             at(Ndr, Sender),
         ],
-        meaning: "Exchange Online completed the TLS handshake with the destination, but the certificate it presented failed the checks the outbound connector requires (`TlsSettings` CertificateValidation or DomainValidation with `TlsDomain`). The `[Message=…]` part says why, e.g. `SubjectMismatch`.",
+        meaning: "Microsoft 365 failed to validate the certificate of the destination mail server while delivering over a connector that validates certificates (`TlsSettings` CertificateValidation or DomainValidation). The error details name the reason.",
         causes: &[
-            "The on-premises server presents another certificate than expected, often Exchange's self-signed one, because the Receive connector's `TlsCertificateName` is unset or out of date, or set on only one of several servers.",
-            "The certificate's names do not include the connector's `TlsDomain` (SubjectMismatch).",
-            "The certificate expired, is self-signed, or the server does not send its intermediate certificates.",
+            "The certificate expired.",
+            "The certificate's subject does not match (the names do not include the connector's `TlsDomain`).",
+            "The certificate is no longer valid (revoked, or an untrusted or incomplete chain).",
+            "On Exchange, the Receive connector presents another certificate than expected (often the self-signed one) because its `TlsCertificateName` is unset or out of date on one of the servers (tlscheck's addition).",
         ],
         fix: &[
-            "Install a publicly trusted certificate that contains the `TlsDomain` name on every server the connector reaches, and enable it for SMTP.",
-            "Set the Receive connector's certificate on each server: `$cert = Get-ExchangeCertificate -Thumbprint <thumbprint>`, then `Set-ReceiveConnector \"<server>\\Default Frontend <server>\" -TlsCertificateName \"<I>$($cert.Issuer)<S>$($cert.Subject)\"`.",
-            "In a hybrid deployment, re-running the Hybrid Configuration Wizard with the new certificate does the same.",
+            "Fix the certificate, or the settings on the connector, so the queued messages can be delivered.",
+            "On Exchange, set the certificate the Receive connector presents on each server: `$cert = Get-ExchangeCertificate -Thumbprint <thumbprint>`, then `Set-ReceiveConnector \"<server>\\Default Frontend <server>\" -TlsCertificateName \"<I>$($cert.Issuer)<S>$($cert.Subject)\"`.",
+            "If the error is about a partner organization's server, the partner has to fix it.",
         ],
         next_step: "tlscheck {target}",
-        reference: reference(
-            "Mail not routing to on-premise Exchange 2013 environment from O365 with 450 4.7.320 Certificate validation failed error",
-            "https://learn.microsoft.com/en-us/archive/blogs/exchangechallengeaccepted/mail-not-routing-to-on-premise-exchange-2013-environment-from-o365-with-450-4-7-320-certificate-validation-failed-error",
-        ),
+        see_also: &[],
+        reference: MS_MAIL_FLOW_INTELLIGENCE,
     },
     Signature {
         id: "exo-tenant-attribution-550-5-7-64",
@@ -656,18 +746,63 @@ pub static CATALOGUE: &[Signature] = &[
         causes: &[
             "The on-premises certificate no longer matches the inbound connector's `TlsSenderCertificateName` (renewal, new name).",
             "The sending server's public IP address changed and no longer matches the connector's `SenderIPAddresses`.",
-            "The Send connector presents no certificate or an incomplete chain (`TlsCertificateName` unset, intermediates missing), or TLS itself fails.",
+            "Since November 1, 2023, relay through Exchange Online also needs the certificate domain of the connection or the MAIL FROM (envelope sender) domain to be an accepted domain of your organization; the From header domain no longer counts. NDRs with an empty MAIL FROM, or applications sending with a foreign envelope sender, are refused.",
+            "The Send connector presents no certificate or an incomplete chain (`TlsCertificateName` unset, intermediates missing), or TLS itself fails (tlscheck's addition: without TLS no certificate is presented).",
         ],
         fix: &[
             "Hybrid: re-run the Hybrid Configuration Wizard and select the current certificate on the transport certificate page.",
             "Otherwise set the inbound connector to match: `Set-InboundConnector <name> -TlsSenderCertificateName <name in the certificate>` or correct `-SenderIPAddresses`.",
+            "Make the certificate's domain, or the MAIL FROM domain of what you relay, an accepted domain of the tenant (the November 2023 requirement).",
             "On the sending Exchange server, set the certificate to present: `Set-SendConnector <name> -TlsCertificateName \"<I>issuer<S>subject\"`, and make sure TLS 1.2 works.",
         ],
         next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        see_also: &[MS_SMTP_RELAY_2023],
         reference: reference(
             "\"550 5.7.64 TenantAttribution\" when sending mail externally in Microsoft 365",
-            "https://learn.microsoft.com/en-us/exchange/troubleshoot/email-delivery/ndr/relay-access-denied-smtp",
+            "https://learn.microsoft.com/en-us/exchange/troubleshoot/connectors/relay-access-denied-smtp",
         ),
+    },
+    Signature {
+        id: "exo-outdated-exchange-throttled-4-7-230",
+        text: "4.7.230 Connecting Exchange server version is out-of-date; connection to Exchange Online throttled for n mins/hr.",
+        matchers: &[
+            coded("4.7.230", &["connecting exchange server version is out-of-date"]),
+            partial(&["connection to exchange online throttled"]),
+        ],
+        appears_in: &[at(QueueViewer, Sender), at(SendProtocolLog, Sender)],
+        meaning: "Exchange Online throttles mail from this on-premises Exchange server because the server runs an out-of-date (unsupported or unpatched) version. It applies to messages sent over an inbound connector of type OnPremises: for the stated minutes of each hour the connection is refused, the message stays in your queue and is retried. Left unfixed, throttling turns into blocking (5.7.230). Nothing is wrong with TLS.",
+        causes: &[
+            "The Exchange server that connects to Exchange Online is out of support or lacks the current cumulative update (CU) or security update (SU).",
+        ],
+        fix: &[
+            "Install the current Exchange cumulative update and security update (or move to a supported version) on every server that sends to Exchange Online.",
+            "See which servers are affected in the Exchange admin center: Reports > Mail flow > Out-of-date connecting on-premises Exchange servers (`Get-OnPremServerReportInfo` in Exchange Online PowerShell).",
+            "Only as a stopgap: pause enforcement for up to 90 days per calendar year, e.g. `New-TenantExemptionInfo -BlockingScenario UnpatchedOnPremServer -NumberOfDays 30`.",
+        ],
+        next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        see_also: &[],
+        reference: MS_OUTDATED_EXCHANGE,
+    },
+    Signature {
+        id: "exo-outdated-exchange-blocked-5-7-230",
+        text: "5.7.230 Connecting Exchange server version is out-of-date; connection to Exchange Online blocked for n mins/hr.",
+        matchers: &[
+            coded("5.7.230", &["connecting exchange server version is out-of-date"]),
+            partial(&["connection to exchange online blocked"]),
+        ],
+        appears_in: &[at(QueueViewer, Sender), at(SendProtocolLog, Sender), at(Ndr, Sender)],
+        meaning: "Exchange Online blocks mail from this on-premises Exchange server for the stated minutes of each hour because the server runs an out-of-date (unsupported or unpatched) version. It applies to messages sent over an inbound connector of type OnPremises and follows a period of throttling (4.7.230). Nothing is wrong with TLS.",
+        causes: &[
+            "The Exchange server that connects to Exchange Online is out of support or lacks the current cumulative update (CU) or security update (SU).",
+        ],
+        fix: &[
+            "Install the current Exchange cumulative update and security update (or move to a supported version) on every server that sends to Exchange Online.",
+            "See which servers are affected in the Exchange admin center: Reports > Mail flow > Out-of-date connecting on-premises Exchange servers.",
+            "Only as a stopgap: pause enforcement for up to 90 days per calendar year (`New-TenantExemptionInfo -BlockingScenario UnpatchedOnPremServer -NumberOfDays <days>`).",
+        ],
+        next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        see_also: &[],
+        reference: MS_OUTDATED_EXCHANGE,
     },
     // ---- Exchange on-premises certificate and TLS errors -----------------
     Signature {
@@ -687,6 +822,7 @@ pub static CATALOGUE: &[Signature] = &[
             "If `HasPrivateKey` is False or the status is not Valid, import the certificate again with its private key (PFX) or renew it, and update `TlsCertificateName`.",
         ],
         next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        see_also: &[],
         reference: reference(
             "Outbound email messages are not sent on the Exchange Hub Transport or Edge server",
             "https://support.microsoft.com/en-us/help/4051498/outbound-email-messages-are-not-sent-on-the-exchange-hub-transport-or",
@@ -709,6 +845,7 @@ pub static CATALOGUE: &[Signature] = &[
             "`Set-SendConnector <name> -TlsCertificateName \"<I>$($cert.Issuer)<S>$($cert.Subject)\"` for the current certificate, then restart MSExchangeTransport.",
         ],
         next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        see_also: &[],
         reference: reference(
             "TLS negotiation failed with error NoCredentials if messages to external domains are deferred",
             "https://learn.microsoft.com/en-us/exchange/troubleshoot/mailflow/tls-negotiation-failed-with-error-nocredentials-error",
@@ -734,6 +871,7 @@ pub static CATALOGUE: &[Signature] = &[
             "`Enable-ExchangeCertificate -Thumbprint <thumbprint> -Services SMTP` and check that `Status` is Valid.",
         ],
         next_step: "tlscheck listen --bind 0.0.0.0:25 --once",
+        see_also: &[],
         reference: reference(
             "Mailflow issue from Exchange On-Prem to Office 365 (Microsoft archived blog)",
             "https://learn.microsoft.com/en-us/archive/blogs/lalitbisht/mailflow-issue-from-exchange-on-prem-to-office-365",
@@ -751,7 +889,7 @@ pub static CATALOGUE: &[Signature] = &[
             at(SendProtocolLog, Sender),
             at(ReceiveProtocolLog, Receiver),
         ],
-        meaning: "TLS was negotiated but the other side's certificate failed validation, and this connection requires a valid one (a Send connector with RequireTLS and domain validation, Domain Security, or an Office 365 connector that validates your certificate). Enhanced code X.7.5 means cryptographic failure.",
+        meaning: "TLS was negotiated but the other side's certificate failed validation, and this connection requires a valid one (on Exchange Server: a Send connector with RequireTLS and domain validation, or Domain Security). Enhanced code X.7.5 means a cryptographic failure (RFC 3463). It is not how an Exchange Online connector that validates certificates fails: that is 450 4.7.320.",
         causes: &[
             "The certificate expired, is self-signed, or chains to a private CA the other side does not trust.",
             "The server does not send its intermediate certificates.",
@@ -764,6 +902,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Allow the server to reach the CA's CRL/OCSP addresses over HTTP.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: reference(
             "RFC 3463: Enhanced Mail System Status Codes",
             "https://www.rfc-editor.org/rfc/rfc3463",
@@ -796,6 +935,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Export the SCHANNEL settings (`reg export HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL schannel.reg`) and let tlscheck read them.",
         ],
         next_step: "tlscheck schannel FILE",
+        see_also: &[],
         reference: reference(
             "Encountering \"The client and server cannot communicate, because they do not possess a common algorithm\" or SEC_E_ALGORITHM_MISMATCH (0x80090331)",
             "https://learn.microsoft.com/en-us/archive/blogs/winsdk/encountering-the-client-and-server-cannot-communicate-because-they-do-not-possess-a-common-algorithm-or-sec_e_algorithm_mismatch-0x80090331",
@@ -823,6 +963,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Workaround for one broken domain: a Send connector for that domain with its mail server as smart host.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: reference(
             "451 4.4.0 DNS query failed Exchange Server error in message queue",
             "https://learn.microsoft.com/en-us/exchange/troubleshoot/mailflow/dns-query-failed",
@@ -843,6 +984,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Turn on verbose protocol logging on the Send connector (`Set-SendConnector <name> -ProtocolLoggingLevel Verbose`) and read the session to the last attempted address.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: reference(
             "Outbound email messages are not sent on the Exchange Hub Transport or Edge server",
             "https://support.microsoft.com/en-us/help/4051498/outbound-email-messages-are-not-sent-on-the-exchange-hub-transport-or",
@@ -868,7 +1010,13 @@ pub static CATALOGUE: &[Signature] = &[
             ENABLE_TLS12_EXCHANGE,
         ],
         next_step: "tlscheck {target}",
-        reference: MS_TLS10_11,
+        see_also: &[],
+        // Not in the seed article; tlscheck found no Microsoft page that
+        // documents this queue text.
+        reference: Reference {
+            title: "Exchange's own queue text; no Microsoft article documents it (the TLS 1.0/1.1 article does not mention it)",
+            url: None,
+        },
     },
     Signature {
         id: "connect-timeout-421-4-4-1",
@@ -887,6 +1035,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Fix the certificate as for NoCredentials/UnknownCredentials.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: reference(
             "TLS negotiation failed with error NoCredentials if messages to external domains are deferred",
             "https://learn.microsoft.com/en-us/exchange/troubleshoot/mailflow/tls-negotiation-failed-with-error-nocredentials-error",
@@ -914,6 +1063,7 @@ pub static CATALOGUE: &[Signature] = &[
             "For devices that cannot be updated, relay through a local server that speaks TLS 1.2 to Office 365, or use direct send to your MX host on port 25 if they mail only your own mailboxes.",
         ],
         next_step: "tlscheck listen --bind 0.0.0.0:587 --once",
+        see_also: &[],
         reference: reference(
             "Exchange Online SMTP AUTH and TLS 1.2 (link given in the reply)",
             "https://aka.ms/smtp_auth_tls",
@@ -939,6 +1089,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Wait a minute and run tlscheck again.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: reference(
             "Postfix configuration parameters: smtpd_client_connection_count_limit",
             "https://www.postfix.org/postconf.5.html#smtpd_client_connection_count_limit",
@@ -967,6 +1118,7 @@ pub static CATALOGUE: &[Signature] = &[
             "`Get-ServerComponentState <server>`: FrontendTransport and HubTransport must be Active.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: reference(
             "Message rate limits and throttling (Exchange Server)",
             "https://learn.microsoft.com/en-us/exchange/mail-flow/message-rate-limits",
@@ -996,6 +1148,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Read the MSExchangeTransport resource events (15004 to 15007) and `Get-ExchangeDiagnosticInfo -Server <server> -Process EdgeTransport -Component ResourceThrottling`.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: reference(
             "Understanding back pressure (Exchange Server)",
             "https://learn.microsoft.com/en-us/exchange/mail-flow/back-pressure",
@@ -1023,6 +1176,7 @@ pub static CATALOGUE: &[Signature] = &[
             "If only IPv6 fails, fix the route or limit Postfix to IPv4 (`inet_protocols = ipv4`).",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: reference(
             "Postfix Debugging Howto (DEBUG_README)",
             "https://www.postfix.org/DEBUG_README.html",
@@ -1045,6 +1199,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Allow TLS 1.2 and 1.3 on both sides (tlscheck prints the settings for the detected server).",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: POSTFIX_TLS,
     },
     Signature {
@@ -1064,6 +1219,7 @@ pub static CATALOGUE: &[Signature] = &[
             "If the destination cannot do TLS, relax the policy for it (`smtp_tls_policy_maps`) to `may`.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: reference(
             "Postfix configuration parameters: smtp_tls_security_level",
             "https://www.postfix.org/postconf.5.html#smtp_tls_security_level",
@@ -1089,6 +1245,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Upgrade OpenSSL or the mail software if it cannot do TLS 1.2 at all.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: reference(
             "RFC 8446 §6.2: Error Alerts (protocol_version)",
             "https://www.rfc-editor.org/rfc/rfc8446#section-6.2",
@@ -1114,6 +1271,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Only if that is impossible, lower the minimum for that peer alone rather than for everyone.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: RFC_8996,
     },
     Signature {
@@ -1136,6 +1294,7 @@ pub static CATALOGUE: &[Signature] = &[
             "Update the client; if that is impossible, allow a wider cipher list for that listener only.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: POSTFIX_TLS,
     },
     Signature {
@@ -1158,6 +1317,7 @@ pub static CATALOGUE: &[Signature] = &[
             "As a last resort for one broken peer, skip TLS to it with `Try_TLS:<host> NO` in the access map.",
         ],
         next_step: "tlscheck {target}",
+        see_also: &[],
         reference: Reference {
             title: "Sendmail Installation and Operation Guide, STARTTLS section (doc/op/op.me in the Sendmail distribution)",
             url: None,
@@ -1305,6 +1465,97 @@ mod tests {
         assert!(starttls
             .appears_in
             .contains(&at(ReceiveProtocolLog, Receiver)));
+    }
+
+    #[test]
+    fn every_reference_url_is_a_documented_page() {
+        for sig in CATALOGUE {
+            for r in std::iter::once(&sig.reference).chain(sig.see_also) {
+                if let Some(url) = r.url {
+                    assert!(
+                        is_documented_page(url),
+                        "{}: {url} is not in DOCUMENTED_PAGES",
+                        sig.id
+                    );
+                }
+            }
+        }
+        for r in [MS_DANE, RFC_7672, MS_O365_CIPHERS] {
+            assert!(is_documented_page(r.url.unwrap_or_default()), "{}", r.title);
+        }
+    }
+
+    #[test]
+    fn documented_pages_are_unique_https_and_all_used() {
+        let mut seen = HashSet::new();
+        for (url, title) in DOCUMENTED_PAGES {
+            assert!(url.starts_with("https://") && !title.is_empty(), "{url}");
+            assert!(seen.insert(*url), "duplicate {url}");
+        }
+        assert!(!is_documented_page("https://example.com/"));
+    }
+
+    #[test]
+    fn connector_errors_cite_mail_flow_intelligence() {
+        for id in [
+            "exo-dns-query-failed-450-4-4-312",
+            "exo-connection-timed-out-450-4-4-315",
+            "exo-connection-refused-450-4-4-316",
+            "exo-cannot-connect-450-4-4-317",
+            "exo-connection-closed-450-4-4-318",
+            "exo-certificate-validation-450-4-7-320",
+        ] {
+            assert_eq!(
+                by_id(id).map(|s| s.reference),
+                Some(MS_MAIL_FLOW_INTELLIGENCE),
+                "{id}"
+            );
+        }
+        // 4.4.318: Microsoft's causes first; the handshake drop is marked as
+        // tlscheck's own inference.
+        let closed = by_id("exo-connection-closed-450-4-4-318").unwrap();
+        assert!(closed.causes[0].contains("SMTP packet examination"));
+        assert!(closed
+            .causes
+            .iter()
+            .any(|c| c.starts_with("tlscheck's inference")));
+        assert!(!closed.meaning.contains("TLS version mismatch"));
+    }
+
+    #[test]
+    fn facts_from_the_issue_12_review_hold() {
+        // 421 4.4.2: the NDR and Queue Viewer (seed article), not message trace.
+        let socket = by_id("socket-error-421-4-4-2").unwrap();
+        assert!(!socket.appears_in.iter().any(|a| a.place == MessageTrace));
+        assert!(!socket.causes.iter().any(|c| c.contains("TLS 1.2\\Server")));
+        // 421 4.2.1 is not in the seed article.
+        assert_ne!(
+            by_id("unable-to-connect-421-4-2-1").unwrap().reference,
+            MS_TLS10_11
+        );
+        // 454 4.7.5 is not an Exchange Online connector error.
+        let v475 = by_id("certificate-validation-454-4-7-5").unwrap();
+        assert!(v475.meaning.contains("450 4.7.320"));
+        assert!(!v475.meaning.contains("Office 365 connector that validates"));
+        // 5.7.64: the November 2023 relay requirement, with its source.
+        let relay = by_id("exo-tenant-attribution-550-5-7-64").unwrap();
+        assert!(relay.causes.iter().any(|c| c.contains("November 1, 2023")));
+        assert!(relay.see_also.contains(&MS_SMTP_RELAY_2023));
+        assert_eq!(
+            relay.reference.url,
+            Some("https://learn.microsoft.com/en-us/exchange/troubleshoot/connectors/relay-access-denied-smtp")
+        );
+        // 4.7.230 / 5.7.230 exist, with the update as the fix.
+        for id in [
+            "exo-outdated-exchange-throttled-4-7-230",
+            "exo-outdated-exchange-blocked-5-7-230",
+        ] {
+            let s = by_id(id).unwrap();
+            assert!(s
+                .text
+                .contains("Connecting Exchange server version is out-of-date"));
+            assert!(s.fix[0].contains("cumulative update"));
+        }
     }
 
     #[test]

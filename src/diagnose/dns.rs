@@ -38,6 +38,25 @@ fn lookup_failed(name: &str, resolver: &str, e: &DnsError) -> Finding {
     f
 }
 
+/// The `FilteredOut` warning among `warnings`, if any.
+fn filtered_out(warnings: &[DnsWarning]) -> Option<&DnsWarning> {
+    warnings
+        .iter()
+        .find(|w| matches!(w, DnsWarning::FilteredOut { .. }))
+}
+
+/// A name whose only addresses `-4`/`-6` left out: say what was removed.
+fn filtered_finding(id: &'static str, severity: Severity, title: String) -> Finding {
+    finding(
+        id,
+        severity,
+        title.clone(),
+        vec![title],
+        "run without -4/-6 to test those addresses",
+        "The name has addresses, but only of the family this run leaves out (-4 or -6), so tlscheck did not test them. Senders that use that family do deliver there: run again without -4/-6 from a network that has it.",
+    )
+}
+
 /// The findings for a DNS answer, and whether it is a null MX.
 pub fn findings(section: &DnsSection) -> (Vec<Finding>, bool) {
     let name = &section.query;
@@ -47,6 +66,12 @@ pub fn findings(section: &DnsSection) -> (Vec<Finding>, bool) {
         DnsAnswer::Host(h) => {
             if let Some(e) = &h.error {
                 acc.add(lookup_failed(name, &section.resolver, e));
+            } else if let Some(w) = filtered_out(&h.warnings) {
+                acc.add(filtered_finding(
+                    "host-filtered-out",
+                    Severity::Warning,
+                    format!("{name}: {w}"),
+                ));
             } else if h.addresses.is_empty() {
                 acc.add(finding(
                     "host-has-no-address",
@@ -91,15 +116,38 @@ pub fn findings(section: &DnsSection) -> (Vec<Finding>, bool) {
                 "Publish MX records that name the mail servers (Office 365: <domain>-<tld>.mail.protection.outlook.com).",
             )),
             MailRouting::Failed(e) => acc.add(lookup_failed(name, &section.resolver, e)),
-            MailRouting::ImplicitMx { error, .. } => {
+            MailRouting::ImplicitMx {
+                error,
+                warnings,
+                zone_apex,
+                ..
+            } => {
+                // "Publish an MX record" is advice for a domain; a host name
+                // given to tlscheck (mail.example.com) rightly has none.
+                let domain = *zone_apex == Some(true);
                 acc.add(finding(
                     "implicit-mx",
                     Severity::Info,
                     format!("{name} has no MX records; senders deliver to its own address (implicit MX, RFC 5321 §5.1)"),
                     Vec::new(),
-                    "nothing; publish MX records to be explicit",
-                    "This works, but an explicit MX record is clearer and lets you add a backup server.",
+                    if domain {
+                        "nothing; publish MX records to be explicit"
+                    } else {
+                        "nothing"
+                    },
+                    if domain {
+                        "This works, but an explicit MX record is clearer and lets you add a backup server."
+                    } else {
+                        "Nothing to change for a host name. If you meant a mail domain, give the domain; to test only this host and never its MX records, use --host."
+                    },
                 ));
+                if let Some(w) = filtered_out(warnings) {
+                    acc.add(filtered_finding(
+                        "host-filtered-out",
+                        Severity::Warning,
+                        format!("{name}: {w}"),
+                    ));
+                }
                 if let Some(e) = error {
                     acc.add(lookup_failed(name, &section.resolver, e));
                 }
@@ -140,6 +188,17 @@ pub fn findings(section: &DnsSection) -> (Vec<Finding>, bool) {
                                 Severity::Info,
                                 "nothing",
                             ),
+                            DnsWarning::FilteredOut { .. } => {
+                                // Not "exchange without address": the
+                                // exchange has addresses, -4/-6 left them
+                                // out of this run.
+                                acc.add(filtered_finding(
+                                    "exchange-filtered-out",
+                                    if all_empty { Severity::Warning } else { Severity::Info },
+                                    format!("MX {} {}: {w}", x.preference, x.exchange),
+                                ));
+                                continue;
+                            }
                         };
                         acc.add(finding(
                             id,

@@ -36,6 +36,7 @@
 //! 8. Results are ordered strongest first, then by position in the text.
 
 use std::cmp::Reverse;
+use std::net::IpAddr;
 
 use super::catalogue::{Matcher, Signature, Strength, CATALOGUE};
 
@@ -98,6 +99,339 @@ pub fn explain(text: &str) -> Vec<ExplainMatch> {
             fragment: fragment(&norm, h.start, h.end),
         })
         .collect()
+}
+
+/// Which end of the failed delivery the pasted text tells about, and who
+/// the other end is: read out of the text itself, never guessed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The receiving server's name: `LastAttemptedServerName=`, a queue's
+    /// `NextHopDomain` / `{FQDN=…}`, Postfix's `relay=`, `connect to`,
+    /// `host … said` (lower case, no trailing dot).
+    pub receiver_host: Option<String>,
+    /// The receiving server's address: `LastAttemptedIP=`, "The last
+    /// endpoint attempted was IP:25", a queue's `{IP=…}`, Postfix's
+    /// `host[IP]`.
+    pub receiver_ip: Option<IpAddr>,
+    /// The server that wrote the NDR (`Generating server:`).
+    pub generating_server: Option<String>,
+    /// The sending server's name or address, when the text is the
+    /// receiving side's log (Postfix `smtpd`, Exim "from HOST [IP]").
+    pub sender_peer: Option<String>,
+    /// What the text establishes about the direction.
+    pub direction: Direction,
+}
+
+/// Who sent and who received, as far as the text says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Direction {
+    /// The receiving server is Office 365: the reader's server is the
+    /// sender, and the fix is on the sending side.
+    ToOffice365,
+    /// The receiving server is named and is not Office 365; Office 365 was
+    /// the sender (its NDR or trace).
+    FromOffice365,
+    /// The receiving server is named; the sender is not Office 365 (an
+    /// on-premises queue, a Postfix log).
+    ReceiverNamed,
+    /// The text is the receiving side's own log: the reader's server
+    /// received and the peer sent.
+    YouReceive,
+    /// The text does not say.
+    #[default]
+    Unknown,
+}
+
+impl Direction {
+    /// A stable snake_case name for JSON.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ToOffice365 => "to_office365",
+            Self::FromOffice365 => "from_office365",
+            Self::ReceiverNamed => "receiver_named",
+            Self::YouReceive => "you_receive",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// Placeholder for the host the reader must fill in.
+pub const PLACEHOLDER: &str = "YOUR-DOMAIN";
+
+impl Context {
+    /// The receiving server as the user would type it for `tlscheck`: the
+    /// name if the text gives one, else the address.
+    pub fn receiver(&self) -> Option<String> {
+        self.receiver_host
+            .clone()
+            .or_else(|| self.receiver_ip.map(|ip| ip.to_string()))
+    }
+
+    /// One sentence saying which side to fix and what to run, or `None`
+    /// when the text names neither side.
+    pub fn advice(&self) -> Option<String> {
+        let at = |ip: Option<IpAddr>| ip.map(|ip| format!(" [{ip}]")).unwrap_or_default();
+        let receiver = self.receiver().unwrap_or_default();
+        match self.direction {
+            Direction::ToOffice365 => Some(format!(
+                "The receiving server is Office 365{}. You are the sender: check your sending side (`tlscheck schannel FILE` on a registry export of the sending server, `tlscheck listen` to see what it offers when it sends).",
+                if receiver.is_empty() {
+                    " (your \"Outbound to Office 365\" Send connector)".to_owned()
+                } else {
+                    format!(
+                        " ({receiver}{})",
+                        at(self.receiver_ip.filter(|_| self.receiver_host.is_some()))
+                    )
+                }
+            )),
+            Direction::FromOffice365 => Some(format!(
+                "Office 365{} was the sender; the receiving server is {receiver}{}: run `tlscheck {receiver}`.",
+                self.generating_server
+                    .as_ref()
+                    .map(|g| format!(" ({g})"))
+                    .unwrap_or_default(),
+                at(self.receiver_ip.filter(|_| self.receiver_host.is_some()))
+            )),
+            Direction::ReceiverNamed => Some(format!(
+                "The receiving server is {receiver}{}: run `tlscheck {receiver}`. If it accepts TLS 1.2, the fault is on the sending side: check it with `tlscheck schannel FILE` or `tlscheck listen`.",
+                at(self.receiver_ip.filter(|_| self.receiver_host.is_some()))
+            )),
+            Direction::YouReceive => Some(format!(
+                "This is the receiving side's own log: you are the receiver{}. Check your server as senders see it: `tlscheck {PLACEHOLDER}` (your MX host or domain); the sender's fix, if any, is on its side.",
+                self.sender_peer
+                    .as_ref()
+                    .map(|p| format!(" and the sender is {p}"))
+                    .unwrap_or_default()
+            )),
+            Direction::Unknown => None,
+        }
+    }
+
+    /// `sig.next_step` with `{target}` filled in: the receiving server the
+    /// text names; for a sender whose receiver is Office 365, the sending
+    /// side's check instead; the placeholder only when the text names none.
+    pub fn next_step(&self, sig: &Signature) -> String {
+        if !sig.next_step.contains("{target}") {
+            return sig.next_step.to_owned();
+        }
+        match (self.direction, self.receiver()) {
+            (Direction::ToOffice365, _) => "tlscheck listen --bind 0.0.0.0:25 --once".to_owned(),
+            (Direction::FromOffice365 | Direction::ReceiverNamed, Some(r)) => {
+                sig.next_step.replace("{target}", &r)
+            }
+            _ => sig.next_step.replace("{target}", PLACEHOLDER),
+        }
+    }
+}
+
+/// Longest host name or address token read out of the text (RFC 1035's
+/// 253 plus a port).
+const MAX_TOKEN: usize = 260;
+
+/// Reads the side and the peer out of pasted text (normalised as for
+/// [`explain`]).
+pub fn context(text: &str) -> Context {
+    let norm = normalise(text);
+    let lower = norm.to_ascii_lowercase();
+    let mut c = Context {
+        generating_server: after_label(&lower, "generating server:").and_then(host_token),
+        ..Context::default()
+    };
+    // Exchange Online NDR and message trace.
+    c.receiver_host = after_label(&lower, "lastattemptedservername=").and_then(host_token);
+    c.receiver_ip = after_label(&lower, "lastattemptedip=").and_then(|t| ip_token(t, true));
+    // Exchange on-premises queue ("Last error" and Get-Queue).
+    if c.receiver_ip.is_none() {
+        c.receiver_ip =
+            after_label(&lower, "the last endpoint attempted was").and_then(|t| ip_token(t, true));
+    }
+    if c.receiver_host.is_none() {
+        c.receiver_host = after_label(&lower, "{fqdn=")
+            .or_else(|| after_label(&lower, "nexthopdomain :"))
+            .or_else(|| after_label(&lower, "nexthopdomain:"))
+            .or_else(|| after_label(&lower, "next hop domain:"))
+            .and_then(host_token);
+    }
+    if c.receiver_ip.is_none() {
+        c.receiver_ip = after_label(&lower, "{ip=").and_then(|t| ip_token(t, false));
+    }
+    // Postfix as the sender: relay=HOST[IP]:25, connect to HOST[IP]:25,
+    // host HOST[IP] said:, not offered by host HOST[IP].
+    let postfix_client = lower.contains("postfix/smtp[") || lower.contains("postfix/smtp:");
+    for label in ["relay=", "connect to ", "host ", "not offered by host "] {
+        if c.receiver_host.is_some() {
+            break;
+        }
+        let Some((host, ip)) = find_host_bracket_ip(&lower, label) else {
+            continue;
+        };
+        if host != "none" {
+            c.receiver_host = Some(host);
+            c.receiver_ip = c.receiver_ip.or(ip);
+        }
+    }
+    // Exchange protocol logs (CSV: date-time, connector-id, session-id,
+    // sequence-number, local-endpoint, remote-endpoint, …). The Send
+    // connector the Hybrid Configuration Wizard creates is "Outbound to
+    // Office 365"; Receive connectors are named "SERVER\Connector".
+    let mut to_office365_connector = false;
+    if c.receiver_host.is_none() && c.receiver_ip.is_none() {
+        for name in [",outbound to office 365,", ",outbound to microsoft 365,"] {
+            if let Some(remote) = csv_field_after(&lower, name, 3) {
+                to_office365_connector = true;
+                c.receiver_ip = ip_token(remote, true);
+                break;
+            }
+        }
+    }
+    let exchange_receive_log = c.receiver_host.is_none()
+        && c.receiver_ip.is_none()
+        && !to_office365_connector
+        && lower.contains("\\default frontend ");
+    if exchange_receive_log {
+        c.sender_peer = csv_field_after(&lower, "\\default frontend ", 3)
+            .and_then(|remote| ip_token(remote, true))
+            .map(|ip| ip.to_string());
+    }
+    // The receiving side's own logs: Postfix smtpd, Exim "from HOST [IP]",
+    // an Exchange Receive connector.
+    let receive_log = !postfix_client
+        && (exchange_receive_log
+            || lower.contains("postfix/smtpd[")
+            || lower.contains("tls error on connection from")
+            || lower.contains("ssl_accept error from"));
+    if receive_log
+        && c.sender_peer.is_none()
+        && c.receiver_host.is_none()
+        && c.receiver_ip.is_none()
+    {
+        c.sender_peer = find_host_bracket_ip(&lower, "from ").map(|(h, ip)| match ip {
+            Some(ip) if h != "unknown" => format!("{h} [{ip}]"),
+            Some(ip) => ip.to_string(),
+            None => h,
+        });
+    }
+    let microsoft = |h: &str| is_office365_host(h);
+    c.direction = if to_office365_connector || c.receiver_host.as_deref().is_some_and(microsoft) {
+        Direction::ToOffice365
+    } else if c.receiver_host.is_some() || c.receiver_ip.is_some() {
+        if c.generating_server.as_deref().is_some_and(microsoft) {
+            Direction::FromOffice365
+        } else {
+            Direction::ReceiverNamed
+        }
+    } else if receive_log {
+        Direction::YouReceive
+    } else {
+        Direction::Unknown
+    };
+    c
+}
+
+/// The `n`th comma-separated field after the first `marker` (which ends
+/// with the separator or a field's start), trimmed.
+fn csv_field_after<'a>(lower: &'a str, marker: &str, n: usize) -> Option<&'a str> {
+    let at = lower.find(marker)? + marker.len();
+    // The marker may end inside its field ("\default frontend "): skip to
+    // the end of that field first.
+    let rest = lower.get(at..)?;
+    let rest = if marker.ends_with(',') {
+        rest
+    } else {
+        rest.split_once(',')?.1
+    };
+    rest.split(',').nth(n).map(str::trim)
+}
+
+/// Host names of Office 365's mail servers and NDR-generating servers
+/// (`*.mail.protection.outlook.com`, `*.prod.outlook.com`,
+/// `*.prod.exchangelabs.com`, `*.office365.com`).
+pub fn is_office365_host(host: &str) -> bool {
+    let h = host.trim_end_matches('.');
+    ["outlook.com", "exchangelabs.com", "office365.com"]
+        .iter()
+        .any(|d| h == *d || h.strip_suffix(d).is_some_and(|rest| rest.ends_with('.')))
+}
+
+/// The text right after the first `label` (lower case), without leading
+/// spaces or quotes.
+fn after_label<'a>(lower: &'a str, label: &str) -> Option<&'a str> {
+    let at = lower.find(label)? + label.len();
+    Some(lower.get(at..)?.trim_start_matches([' ', '"', '\'']))
+}
+
+/// A host name at the start of `s`: letters, digits, `-`, `.`, `_`; at
+/// least one dot; not an address.
+fn host_token(s: &str) -> Option<String> {
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
+        .unwrap_or(s.len());
+    let host = s.get(..end)?.trim_end_matches('.');
+    let ok = (3..=MAX_TOKEN).contains(&host.len())
+        && host.contains('.')
+        && host.parse::<IpAddr>().is_err()
+        && host.bytes().any(|b| b.is_ascii_alphabetic())
+        && !host.starts_with(['.', '-']);
+    ok.then(|| host.to_owned())
+}
+
+/// An IPv4 or IPv6 address at the start of `s`. `with_port`: the text
+/// always puts a port after the address (`LastAttemptedIP=198.51.100.7:25`,
+/// "The last endpoint attempted was 2001:db8::7:25"), so the last
+/// `:digits` is the port even after an unbracketed IPv6 address.
+fn ip_token(s: &str, with_port: bool) -> Option<IpAddr> {
+    if let Some(inner) = s.strip_prefix('[') {
+        let close = inner.find(']').filter(|c| *c <= MAX_TOKEN)?;
+        return inner.get(..close)?.parse().ok();
+    }
+    let end = s
+        .find(|c: char| !(c.is_ascii_hexdigit() || matches!(c, '.' | ':')))
+        .unwrap_or(s.len());
+    let token = s.get(..end.min(MAX_TOKEN))?.trim_end_matches(['.', ':']);
+    if with_port {
+        if let Some((addr, port)) = token.rsplit_once(':') {
+            if port.parse::<u16>().is_ok() {
+                if let Ok(ip) = addr.parse::<IpAddr>() {
+                    return Some(ip);
+                }
+            }
+        }
+    }
+    if let Ok(ip) = token.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    let (addr, port) = token.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    addr.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+/// `HOST[IP]` after the first `label` at which one stands (Postfix's
+/// `relay=mx.example.net[203.0.113.25]:25`).
+fn find_host_bracket_ip(lower: &str, label: &str) -> Option<(String, Option<IpAddr>)> {
+    for (at, _) in lower.match_indices(label) {
+        let rest = lower.get(at + label.len()..)?;
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
+            .unwrap_or(rest.len());
+        let (name, after) = rest.split_at(end);
+        let Some(inner) = after.strip_prefix('[').or_else(|| after.strip_prefix(" [")) else {
+            continue;
+        };
+        let Some(close) = inner.find(']').filter(|c| *c <= MAX_TOKEN) else {
+            continue;
+        };
+        let ip = inner
+            .get(..close)
+            .and_then(|t| t.trim_start_matches("ipv6:").parse::<IpAddr>().ok());
+        let name = name.trim_end_matches('.');
+        if name.is_empty() || name.len() > MAX_TOKEN {
+            continue;
+        }
+        if name == "unknown" || host_token(name).is_some() {
+            return Some((name.to_owned(), ip));
+        }
+    }
+    None
 }
 
 /// The best place one signature matched.
@@ -521,6 +855,14 @@ mod tests {
             "2026-11-28T10:00:00.000Z,EX01\\Default Frontend EX01,08DD2A1B3C4D5E73,5,10.0.0.5:25,203.0.113.9:50000,>,452 4.3.1 Insufficient system resources,",
         ),
         (
+            "exo-outdated-exchange-throttled-4-7-230",
+            "2026-11-28T10:00:01.000Z,Outbound to Office 365,08DD2A1B3C4D5E71,9,10.0.0.5:41000,104.47.1.1:25,<,450 4.7.230 Connecting Exchange server version is out-of-date; connection to Exchange Online throttled for 5 mins/hr.,",
+        ),
+        (
+            "exo-outdated-exchange-blocked-5-7-230",
+            "2026-11-28T10:00:01.000Z,Outbound to Office 365,08DD2A1B3C4D5E72,9,10.0.0.5:41000,104.47.1.1:25,<,550 5.7.230 Connecting Exchange server version is out-of-date; connection to Exchange Online blocked for 10 mins/hr.,",
+        ),
+        (
             "connect-timeout-port-25",
             "Nov 28 10:00:00 mx1 postfix/smtp[4242]: connect to mx.example.net[203.0.113.25]:25: Connection timed out",
         ),
@@ -859,6 +1201,224 @@ mod tests {
         );
         assert_eq!(normalise("a < b and c > d"), "a < b and c > d");
         assert_eq!(normalise("to=<bob@example.net>, x"), "to= , x");
+    }
+
+    fn sig(id: &str) -> &'static Signature {
+        crate::diagnose::catalogue::by_id(id).unwrap()
+    }
+
+    #[test]
+    fn exchange_online_ndr_names_the_receiving_server_and_office365_as_sender() {
+        let ndr = "Generating server: AM0PR01MB1234.eurprd01.prod.exchangelabs.com\r\n\
+            bob@fabrikam.com\r\n\
+            Remote Server returned '550 4.4.7 QUEUE.Expired; message expired [Message=421 4.4.2 Connection\r\n \
+            dropped due to SocketError] [LastAttemptedServerName=mail.fabrikam.com]\r\n \
+            [LastAttemptedIP=198.51.100.7:25] [AM0PR01MB1234.eurprd01.prod.exchangelabs.com]'";
+        let c = context(ndr);
+        assert_eq!(c.direction, Direction::FromOffice365);
+        assert_eq!(c.receiver_host.as_deref(), Some("mail.fabrikam.com"));
+        assert_eq!(c.receiver_ip, Some("198.51.100.7".parse().unwrap()));
+        let advice = c.advice().unwrap();
+        assert!(advice.contains("the receiving server is mail.fabrikam.com [198.51.100.7]: run `tlscheck mail.fabrikam.com`"), "{advice}");
+        assert_eq!(
+            c.next_step(sig("socket-error-421-4-4-2")),
+            "tlscheck mail.fabrikam.com"
+        );
+        assert!(!advice.contains(PLACEHOLDER));
+        // The same lines in HTML with entities (the wrapper brings its own
+        // on-premises generating server): the receiver is still read.
+        let html = context(&in_html(ndr));
+        assert_eq!(html.receiver_host, c.receiver_host);
+        assert_eq!(html.receiver_ip, c.receiver_ip);
+    }
+
+    #[test]
+    fn prod_outlook_com_generating_server_is_office365_too() {
+        let c = context("Generating server: DM6PR01MB1234.namprd01.prod.outlook.com\n\
+            Remote Server returned '450 4.4.317 Cannot connect to remote server' [LastAttemptedServerName=mx.contoso.com]");
+        assert_eq!(c.direction, Direction::FromOffice365);
+        assert_eq!(c.receiver().as_deref(), Some("mx.contoso.com"));
+    }
+
+    #[test]
+    fn queue_viewer_towards_office365_says_you_are_the_sender() {
+        let get_queue = "Identity        : EX01\\3\n\
+            DeliveryType    : SmartHostConnectorDelivery\n\
+            NextHopDomain   : contoso-com.mail.protection.outlook.com\n\
+            Status          : Retry\n\
+            LastError       : 451 4.4.0 Primary target IP address responded with: \"421 4.4.2 Connection dropped due to SocketError.\" \
+            Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery \
+            failed to all alternate hosts. The last endpoint attempted was 104.47.1.1:25";
+        let c = context(get_queue);
+        assert_eq!(c.direction, Direction::ToOffice365);
+        assert_eq!(
+            c.receiver_host.as_deref(),
+            Some("contoso-com.mail.protection.outlook.com")
+        );
+        assert_eq!(c.receiver_ip, Some("104.47.1.1".parse().unwrap()));
+        let advice = c.advice().unwrap();
+        assert!(
+            advice
+                .contains("You are the sender: check your sending side (`tlscheck schannel FILE`"),
+            "{advice}"
+        );
+        assert!(advice.contains("`tlscheck listen`"));
+        assert_eq!(
+            c.next_step(sig("socket-error-421-4-4-2")),
+            "tlscheck listen --bind 0.0.0.0:25 --once"
+        );
+        // Get-Queue's LastError in its structured form.
+        let structured = "LastError : [{LED=451 4.4.395 Target host responded with error. -> 421 4.4.1 Connection timed out};\
+            {MSG=};{FQDN=exchangelabsnl-mail-onmicrosoft-com.mail.protection.outlook.com}; {IP=};{LRT=5/2/2019 6:32:14 AM}]";
+        assert_eq!(context(structured).direction, Direction::ToOffice365);
+    }
+
+    #[test]
+    fn last_endpoint_alone_names_the_receiver_by_address() {
+        let line = "451 4.4.0 Primary target IP address responded with: \"421 4.4.2 Connection dropped due to \
+            SocketError.\" Attempted failover to alternate host, but that did not succeed. The last endpoint \
+            attempted was 203.0.113.25:25";
+        let c = context(line);
+        assert_eq!(c.direction, Direction::ReceiverNamed);
+        assert_eq!(c.receiver().as_deref(), Some("203.0.113.25"));
+        assert_eq!(
+            c.next_step(sig("socket-error-421-4-4-2")),
+            "tlscheck 203.0.113.25"
+        );
+        let advice = c.advice().unwrap();
+        assert!(advice.contains("run `tlscheck 203.0.113.25`"));
+        assert!(advice.contains("sending side"));
+        let v6 = context("The last endpoint attempted was 2001:db8::25:25");
+        assert_eq!(v6.receiver_ip, Some("2001:db8::25".parse().unwrap()));
+        let bracketed = context("The last endpoint attempted was [2001:db8::7]:25");
+        assert_eq!(bracketed.receiver_ip, Some("2001:db8::7".parse().unwrap()));
+    }
+
+    #[test]
+    fn postfix_client_log_names_the_relay() {
+        let line = "Nov 28 10:00:00 mx1 postfix/smtp[4242]: 1A2B3C4D5E: to=<bob@example.net>, \
+            relay=mx.example.net[203.0.113.25]:25, delay=30, dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)";
+        let c = context(line);
+        assert_eq!(c.direction, Direction::ReceiverNamed);
+        assert_eq!(c.receiver_host.as_deref(), Some("mx.example.net"));
+        assert_eq!(c.receiver_ip, Some("203.0.113.25".parse().unwrap()));
+        assert_eq!(
+            c.next_step(sig("postfix-tls-handshake-failure")),
+            "tlscheck mx.example.net"
+        );
+        let refused = context(
+            "postfix/smtp[1]: connect to mx.example.net[203.0.113.25]:25: Connection timed out",
+        );
+        assert_eq!(refused.receiver_host.as_deref(), Some("mx.example.net"));
+        let to_office = context("postfix/smtp[1]: 1A: to=<a@contoso.com>, relay=contoso-com.mail.protection.outlook.com[104.47.1.1]:25, status=deferred (TLS is required, but was not offered by host contoso-com.mail.protection.outlook.com[104.47.1.1])");
+        assert_eq!(to_office.direction, Direction::ToOffice365);
+    }
+
+    #[test]
+    fn receiving_side_logs_say_you_are_the_receiver() {
+        let postfix = "Nov 28 10:00:00 mx1 postfix/smtpd[4243]: SSL_accept error from old.example.org[198.51.100.9]: -1";
+        let c = context(postfix);
+        assert_eq!(c.direction, Direction::YouReceive);
+        assert_eq!(
+            c.sender_peer.as_deref(),
+            Some("old.example.org [198.51.100.9]")
+        );
+        assert!(c
+            .advice()
+            .unwrap()
+            .contains("you are the receiver and the sender is old.example.org"));
+        let exim = "2026-11-28 10:00:00 TLS error on connection from old.example.org [198.51.100.9] (SSL_accept): error:0A0000C1:SSL routines::no shared cipher";
+        let e = context(exim);
+        assert_eq!(e.direction, Direction::YouReceive);
+        assert_eq!(
+            e.sender_peer.as_deref(),
+            Some("old.example.org [198.51.100.9]")
+        );
+    }
+
+    #[test]
+    fn text_that_names_no_side_keeps_the_placeholder() {
+        let c = context("421 4.4.2 Connection dropped due to SocketError");
+        assert_eq!(c.direction, Direction::Unknown);
+        assert_eq!(c.advice(), None);
+        assert_eq!(
+            c.next_step(sig("socket-error-421-4-4-2")),
+            "tlscheck YOUR-DOMAIN"
+        );
+        // An on-premises NDR that names only its own generating server.
+        let c = context(&in_ndr("421 4.4.2 Connection dropped due to SocketError"));
+        assert_eq!(c.generating_server.as_deref(), Some("ex01.contoso.local"));
+        assert_eq!(c.direction, Direction::Unknown);
+        // Commands without {target} are kept as they are.
+        let fixed = context("[LastAttemptedServerName=mail.fabrikam.com]");
+        assert_eq!(
+            fixed.next_step(sig("tls-negotiation-failed-nocredentials")),
+            "tlscheck listen --bind 0.0.0.0:25 --once"
+        );
+    }
+
+    #[test]
+    fn exchange_protocol_logs_tell_the_side_from_the_connector() {
+        // The Send connector log of the server sending to Office 365 (seed
+        // article: "TLS negotiation failed with error SocketError").
+        let send = "2026-11-28T10:00:00.000Z,Outbound to Office 365,08DD2A1B3C4D5E6F,3,10.0.0.5:25,104.47.1.1:25,*,,TLS negotiation failed with error SocketError";
+        let c = context(send);
+        assert_eq!(c.direction, Direction::ToOffice365);
+        assert_eq!(c.receiver_ip, Some("104.47.1.1".parse().unwrap()));
+        assert!(c.advice().unwrap().contains("You are the sender"));
+        // A Receive connector log: this server received.
+        let receive = "2026-11-28T10:00:00.000Z,EX01\\Default Frontend EX01,08DD2A1B3C4D5E73,5,10.0.0.5:25,203.0.113.9:50000,>,452 4.3.1 Insufficient system resources,";
+        let c = context(receive);
+        assert_eq!(c.direction, Direction::YouReceive);
+        assert_eq!(c.sender_peer.as_deref(), Some("203.0.113.9"));
+        assert!(c
+            .advice()
+            .unwrap()
+            .contains("you are the receiver and the sender is 203.0.113.9"));
+    }
+
+    #[test]
+    fn office365_hosts_are_recognised_by_suffix_only() {
+        for h in [
+            "contoso-com.mail.protection.outlook.com",
+            "am0pr01mb1234.eurprd01.prod.exchangelabs.com",
+            "dm6pr01mb1234.namprd01.prod.outlook.com",
+            "outlook.com",
+            "smtp.office365.com",
+        ] {
+            assert!(is_office365_host(h), "{h}");
+        }
+        for h in [
+            "evil-outlook.com",
+            "outlook.com.evil.example",
+            "mail.fabrikam.com",
+            "",
+        ] {
+            assert!(!is_office365_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn hostile_context_text_is_bounded_and_does_not_panic() {
+        for text in [
+            "LastAttemptedServerName=",
+            "LastAttemptedIP=",
+            "LastAttemptedIP=999.1.1.1:25",
+            "The last endpoint attempted was [",
+            "The last endpoint attempted was [::1",
+            "relay=[",
+            "relay=a[",
+            "host x.y[1.2.3.4",
+            "{FQDN=}{IP=}",
+            "Generating server: ",
+            "LastAttemptedServerName=\u{e9}\u{e9}.example",
+        ] {
+            let _ = context(text).advice();
+        }
+        let long = format!("LastAttemptedServerName={}.example.com", "a".repeat(10_000));
+        assert_eq!(context(&long).receiver_host, None);
+        let c = context("[LastAttemptedServerName=mail.fabrikam.com`;rm -rf /]");
+        assert_eq!(c.receiver_host.as_deref(), Some("mail.fabrikam.com"));
     }
 
     #[test]

@@ -271,9 +271,10 @@ pub fn software(s: &ServerObservation) -> ServerSoftware {
 /// The software-specific fix for a finding id, where there is one.
 fn fix_for(id: &str, software: ServerSoftware) -> Option<Fix> {
     let make: fn(ServerSoftware) -> Remediation = match id {
-        "legacy-tls-only" | "no-tls-version-accepted" | "tls12-legacy-ciphers-only" => {
-            remediation::enable_tls12
-        }
+        "legacy-tls-only" | "no-tls-version-accepted" => remediation::enable_tls12,
+        // Old cipher suites are fixed in the cipher settings, not by
+        // enabling TLS 1.2 (issue 12 §4).
+        "tls12-legacy-ciphers-only" => remediation::enable_modern_ciphers,
         "legacy-tls-enabled" => remediation::disable_legacy,
         "no-starttls" => remediation::enable_starttls,
         "starttls-refused" => remediation::repair_starttls,
@@ -293,6 +294,13 @@ fn per_server(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumulator
         if f.fix.is_none() {
             f.fix = fix_for(f.id, sw);
         }
+        // No Windows/SCHANNEL steps for a Postfix, Exim or Sendmail server.
+        f.fix_short = remediation::fit_fix_short(f.fix_short, sw);
+        f.remediation = f
+            .remediation
+            .iter()
+            .filter_map(|line| remediation::fit_line(line, sw))
+            .collect();
         acc.add(f);
     }
 }
@@ -479,7 +487,9 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
                     evidence: vec![format!("{who}: TLS 1.2 {}", crate::tls::cipher_name(a.cipher))],
                     signatures: vec![sig::TLS_NEGOTIATION_SOCKET_ERROR],
                     fix_short: "enable ECDHE AES-GCM cipher suites",
-                    remediation: vec!["Enable the TLS_ECDHE_RSA_WITH_AES_*_GCM_* (or ECDSA) suites; Windows: update and check the cipher suite order policy.".to_owned()],
+                    // Office 365 lists no ECDSA suite for TLS 1.2 (purview
+                    // "technical reference details about encryption").
+                    remediation: vec!["Enable ECDHE_RSA with AES-GCM (TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) and keep an RSA certificate: Office 365 lists no ECDSA suites for TLS 1.2; Windows: update and check the cipher suite order policy.".to_owned()],
                     fix: None,
                 });
             }
@@ -954,7 +964,18 @@ fn cert_findings(
     policy: &CheckPolicy,
     acc: &mut Accumulator,
 ) {
-    let validated_connectors = "Opportunistic TLS still works (senders encrypt anyway), but connectors that validate certificates (Office 365 partner connectors, MTA-STS, DANE) refuse it.";
+    // Which validating senders refuse which certificate: Exchange Online
+    // connectors that validate certificates (450 4.7.320, Mail flow
+    // intelligence) and MTA-STS (RFC 8461 §4.2: a publicly trusted
+    // certificate naming the MX host) refuse all of these; DANE-EE (usage 3)
+    // TLSA records need no public CA and no name match (RFC 7672 §3.1.1),
+    // but Exchange Online still fails an expired certificate under DANE
+    // (5.7.322, "How SMTP DANE works").
+    let validated_connectors = match &c.verdict {
+        CertVerdict::SelfSigned | CertVerdict::UntrustedIssuer | CertVerdict::NameMismatch { .. } => "Opportunistic TLS still works (senders encrypt anyway), but Office 365 connectors that validate certificates (450 4.7.320) and MTA-STS senders need a publicly trusted certificate that names the MX host. Under DANE a DANE-EE (usage 3) TLSA record pins the certificate itself, so a self-signed or private-CA certificate is fine there (RFC 7672 §3.1.1).",
+        CertVerdict::Expired => "Opportunistic TLS still works (senders encrypt anyway), but Office 365 connectors that validate certificates (450 4.7.320) and MTA-STS senders refuse an expired certificate, and Exchange Online refuses it under DANE too (5.7.322 certificate-expired).",
+        _ => "Opportunistic TLS still works (senders encrypt anyway), but Office 365 connectors that validate certificates (450 4.7.320) and MTA-STS senders refuse it.",
+    };
     let expiring = c.days_left >= 0 && c.days_left < policy.cert_warn_days;
     if expiring
         && !matches!(

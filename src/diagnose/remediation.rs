@@ -49,6 +49,15 @@ impl ServerSoftware {
     }
 }
 
+impl ServerSoftware {
+    /// True for the Unix mail servers tlscheck knows (Postfix, Exim,
+    /// Sendmail): advice for them must not mention SCHANNEL, the Windows
+    /// registry or Exchange connectors.
+    pub fn is_unix_mta(self) -> bool {
+        matches!(self, Self::Postfix | Self::Exim | Self::Sendmail)
+    }
+}
+
 impl fmt::Display for ServerSoftware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -138,6 +147,163 @@ pub fn enable_tls12(sw: ServerSoftware) -> Remediation {
     }
 }
 
+/// How to make a server that speaks TLS 1.2 only with old cipher suites
+/// (CBC, RSA key exchange) offer the ECDHE suites with AES-GCM that current
+/// senders use. Office 365 lists for TLS 1.2 ECDHE_RSA with AES-GCM or
+/// AES-CBC and RSA with AES-GCM, and no ECDSA suite, so the server also
+/// needs an RSA certificate. See:
+/// https://learn.microsoft.com/en-us/purview/technical-reference-details-about-encryption
+pub fn enable_modern_ciphers(sw: ServerSoftware) -> Remediation {
+    match sw {
+        ServerSoftware::Exchange => EXCHANGE_MODERN_CIPHERS,
+        ServerSoftware::Postfix => POSTFIX_MODERN_CIPHERS,
+        ServerSoftware::Exim => EXIM_MODERN_CIPHERS,
+        ServerSoftware::Sendmail => SENDMAIL_MODERN_CIPHERS,
+        ServerSoftware::Other => OTHER_MODERN_CIPHERS,
+    }
+}
+
+/// Words that mark advice as Windows- or Exchange-specific (compared in
+/// lower case).
+const WINDOWS_MARKERS: &[&str] = &[
+    "schannel",
+    "windows",
+    "registry",
+    ".reg ",
+    ".net framework",
+    "send connector",
+    "receive connector",
+    "group policy",
+    "gpo",
+    "iis crypto",
+    "exchange server",
+    "exchange and edge",
+];
+
+fn windows_specific(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    WINDOWS_MARKERS.iter().any(|m| lower.contains(m))
+}
+
+/// A remediation line fitted to the server software: for Postfix, Exim and
+/// Sendmail the Windows/SCHANNEL/Exchange parts are taken out (a
+/// parenthesis, a sentence, or an item of a comma list that names them);
+/// `None` when nothing is left. Other software gets the line unchanged.
+pub fn fit_line(line: &str, sw: ServerSoftware) -> Option<String> {
+    if !sw.is_unix_mta() || !windows_specific(line) {
+        return Some(line.to_owned());
+    }
+    let without_parens = drop_windows_parentheses(line);
+    let mut kept: Vec<String> = Vec::new();
+    for sentence in split_keeping(&without_parens, &[". ", "; "]) {
+        if !windows_specific(&sentence) {
+            kept.push(sentence);
+            continue;
+        }
+        // Keep the items of a list that are not Windows-specific
+        // ("Check the SCHANNEL key, run `tlscheck schannel`, or let it send
+        // to `tlscheck listen`" keeps the last).
+        let items: Vec<String> = sentence
+            .split(", ")
+            .filter(|item| !windows_specific(item))
+            .map(|item| {
+                let item = item.trim().trim_end_matches(['.', ';']);
+                let item = item.strip_prefix("or ").unwrap_or(item);
+                item.strip_prefix("and ").unwrap_or(item).to_owned()
+            })
+            .filter(|item| item.split_whitespace().count() >= 3)
+            .collect();
+        if !items.is_empty() {
+            kept.push(format!("{}.", capitalise(&items.join(", "))));
+        }
+    }
+    let last = kept.len().saturating_sub(1);
+    let out = kept
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i, s.trim()))
+        .filter(|(_, s)| !s.is_empty())
+        .map(|(i, s)| {
+            // A sentence cut after "; " ends the line with a full stop.
+            let s = if i == last {
+                s.trim_end_matches([';', ','])
+            } else {
+                s
+            };
+            if s.ends_with(['.', ':', '!', '?', ';']) {
+                s.to_owned()
+            } else {
+                format!("{s}.")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!out.is_empty()).then_some(out)
+}
+
+/// The summary fix fitted to the software: a neutral one instead of a
+/// SCHANNEL one for Postfix, Exim and Sendmail.
+pub fn fit_fix_short(fix_short: &'static str, sw: ServerSoftware) -> &'static str {
+    if sw.is_unix_mta() && windows_specific(fix_short) {
+        "enable TLS 1.2 for receiving and sending, then reload the mail service"
+    } else {
+        fix_short
+    }
+}
+
+/// `line` without the parenthesised parts that are Windows-specific.
+fn drop_windows_parentheses(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(open) = rest.find(" (") {
+        let Some(close) = rest[open..].find(')').map(|c| open + c) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        let inner = &rest[open..=close];
+        if !windows_specific(inner) {
+            out.push_str(inner);
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` cut after each separator, separators kept at the piece ends
+/// (trimmed).
+fn split_keeping(text: &str, separators: &[&str]) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < text.len() {
+        if let Some(sep) = separators
+            .iter()
+            .find(|sep| text.get(i..).is_some_and(|t| t.starts_with(**sep)))
+        {
+            let end = i + sep.len();
+            pieces.push(text[start..end].trim().to_owned());
+            start = end;
+            i = end;
+        } else {
+            i += text[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    if start < text.len() {
+        pieces.push(text[start..].trim().to_owned());
+    }
+    pieces.retain(|p| !p.is_empty());
+    pieces
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// How to turn off TLS 1.0 and TLS 1.1 once TLS 1.2 works.
 pub fn disable_legacy(sw: ServerSoftware) -> Remediation {
     match sw {
@@ -178,9 +344,10 @@ pub fn repair_starttls(sw: ServerSoftware) -> Remediation {
 
 /// SCHANNEL TLS 1.2 for both directions, then the .NET Framework settings
 /// from Microsoft's "Exchange Server TLS guidance, part 2". The key names
-/// and 8-digit dwords are the correct ones: the Microsoft support article
-/// this project starts from misspells `TLS 1.2` as `TLS 1,2` and shows a
-/// nine-digit dword.
+/// and 8-digit dwords are the correct ones. Translations of the Microsoft
+/// support article this project starts from print the key as `TLS 1,2`, and
+/// an older version of it showed a nine-digit dword; the current English
+/// article has neither typo.
 const EXCHANGE_TLS12_REG: &str = r#"Windows Registry Editor Version 5.00
 
 ; TLS 1.2 in SCHANNEL. Client: what this server offers when it sends mail.
@@ -316,25 +483,17 @@ const POSTFIX_ENABLE_TLS12: Remediation = Remediation {
     steps: &[
         "Find what caps the version: `postconf -n | grep -E 'tls_(mandatory_)?protocols'` and `postconf -P | grep tls`; look for `<=TLSv1.1`, `!TLSv1.2` or `-o` overrides in master.cf.",
         "Check that Postfix is linked with OpenSSL 1.0.1 or later (`ldd $(postconf -h daemon_directory)/smtpd | grep -E 'ssl|crypto'`); older OpenSSL has no TLS 1.2.",
-        "Put the snippet in /etc/postfix/main.cf with your certificate paths. It allows TLS 1.2 and 1.3 with no upper limit. The opportunistic lists set only a floor of TLS 1.0, so Postfix itself does not push older peers to plain text (OpenSSL 3 may still refuse TLS 1.0/1.1 at its default security level).",
+        "Set the four protocol lists in the snippet (in /etc/postfix/main.cf, or with `postconf -e`); they change nothing else, so the certificate and the other TLS settings that already work stay as they are. They allow TLS 1.2 and 1.3 with no upper limit, and the opportunistic lists keep a floor of TLS 1.0 (the Postfix 3.6+ default), so Postfix itself does not push older peers to plain text (OpenSSL 3 may still refuse TLS 1.0/1.1 at its default security level).",
         "On Postfix older than 3.6, write the protocol lists as exclusions: `!SSLv2, !SSLv3` (and add `!TLSv1, !TLSv1.1` for the mandatory lists).",
         "Run `postfix check` and `postfix reload`, then run tlscheck again.",
     ],
     snippet: Some(Snippet {
         language: "conf",
-        text: r#"# /etc/postfix/main.cf
-# Receiving (smtpd): offer STARTTLS with a certificate for the MX name.
-smtpd_tls_security_level = may
-smtpd_tls_cert_file = /etc/ssl/certs/mail.example.com.fullchain.pem
-smtpd_tls_key_file = /etc/ssl/private/mail.example.com.key
+        text: r#"# /etc/postfix/main.cf: the protocol lists only (receiving smtpd, sending smtp)
 smtpd_tls_protocols = >=TLSv1
 smtpd_tls_mandatory_protocols = >=TLSv1.2
-# Sending (smtp): use TLS whenever the other side offers it.
-smtp_tls_security_level = may
 smtp_tls_protocols = >=TLSv1
 smtp_tls_mandatory_protocols = >=TLSv1.2
-smtp_tls_loglevel = 1
-smtpd_tls_loglevel = 1
 "#,
     }),
 };
@@ -401,17 +560,14 @@ postfix check && postfix reload
 const EXIM_ENABLE_TLS12: Remediation = Remediation {
     title: "Enable TLS 1.2 in Exim",
     steps: &[
-        "Put the snippet in the main section of the Exim configuration (Debian split configuration: a file in /etc/exim4/conf.d/main/, or set `MAIN_TLS_ENABLE = yes` and the `MAIN_TLS_CERTIFICATE`/`MAIN_TLS_PRIVATEKEY` macros).",
-        "Remove `+no_tlsv1_2` from `openssl_options` if it is there; with GnuTLS (Debian's exim4 packages) make sure `tls_require_ciphers` does not exclude `VERS-TLS1.2`.",
+        "Find what excludes TLS 1.2: `exim -bP openssl_options tls_require_ciphers` (`exim -bV` shows whether Exim uses OpenSSL or GnuTLS).",
+        "Replace only that option with the line of the snippet for your TLS library, in the main section of the Exim configuration (Debian split configuration: a file in /etc/exim4/conf.d/main/); the certificate settings that already work stay as they are.",
         "Check that Exim is built against OpenSSL 1.0.1 / GnuTLS 3 or later: `exim -bV` shows the TLS library.",
         "Debian: `update-exim4.conf`; then restart Exim and run tlscheck again.",
     ],
     snippet: Some(Snippet {
         language: "conf",
-        text: r#"# Exim main configuration
-tls_advertise_hosts = *
-tls_certificate = /etc/exim4/mail.example.com.fullchain.pem
-tls_privatekey = /etc/exim4/mail.example.com.key
+        text: r#"# Exim main configuration: the protocol option only
 # OpenSSL builds: exclude only SSL; TLS 1.0 to 1.3 stay available.
 openssl_options = +no_sslv2 +no_sslv3
 # GnuTLS builds use a priority string instead:
@@ -475,17 +631,12 @@ const SENDMAIL_ENABLE_TLS12: Remediation = Remediation {
     title: "Enable TLS 1.2 in Sendmail",
     steps: &[
         "Check that Sendmail is built with STARTTLS: `sendmail -d0.1 -bv root | grep STARTTLS`, and linked with OpenSSL 1.0.1 or later.",
-        "Add the snippet to /etc/mail/sendmail.mc with your certificate paths; make sure no `ServerSSLOptions`/`ClientSSLOptions` line excludes TLS 1.2 (`+SSL_OP_NO_TLSv1_2`).",
+        "Replace the `ServerSSLOptions`/`ClientSSLOptions` lines in the LOCAL_CONFIG part of /etc/mail/sendmail.mc with the snippet (they must not contain `+SSL_OP_NO_TLSv1_2`); the certificate settings that already work stay as they are.",
         "Rebuild sendmail.cf (`make -C /etc/mail`, or `m4 sendmail.mc > sendmail.cf`), restart Sendmail and run tlscheck again.",
     ],
     snippet: Some(Snippet {
         language: "m4",
-        text: r#"dnl /etc/mail/sendmail.mc
-define(`confSERVER_CERT', `/etc/mail/tls/mail.example.com.fullchain.pem')dnl
-define(`confSERVER_KEY', `/etc/mail/tls/mail.example.com.key')dnl
-define(`confCLIENT_CERT', `/etc/mail/tls/mail.example.com.fullchain.pem')dnl
-define(`confCLIENT_KEY', `/etc/mail/tls/mail.example.com.key')dnl
-define(`confCACERT_PATH', `/etc/ssl/certs')dnl
+        text: r#"dnl /etc/mail/sendmail.mc: the protocol options only
 LOCAL_CONFIG
 O ServerSSLOptions=+SSL_OP_NO_SSLv2 +SSL_OP_NO_SSLv3
 O ClientSSLOptions=+SSL_OP_NO_SSLv2 +SSL_OP_NO_SSLv3
@@ -530,6 +681,75 @@ const SENDMAIL_REPAIR_STARTTLS: Remediation = Remediation {
     steps: &[
         "Read the log for `STARTTLS=server` lines: `unsafe` means the key or its directory is readable by others, `load verify locs` a missing CA path.",
         "Fix permissions (key 0600, owned by root), check that key and certificate belong together, restart Sendmail and run tlscheck again.",
+    ],
+    snippet: None,
+};
+
+// ---- TLS 1.2 with old cipher suites only -----------------------------------
+
+const EXCHANGE_MODERN_CIPHERS: Remediation = Remediation {
+    title: "Offer the ECDHE_RSA AES-GCM cipher suites on Windows (Schannel cipher suite order)",
+    steps: &[
+        "List the suites Windows offers with the first command of the snippet; TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 and TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 should be among the first.",
+        "If a Group Policy sets \"SSL Cipher Suite Order\" (Computer Configuration > Administrative Templates > Network > SSL Configuration Settings), change the list there: it overrides the local order. Otherwise enable the two suites with the snippet.",
+        "Keep an RSA certificate bound to SMTP: Office 365 lists no ECDSA suites for TLS 1.2.",
+        "Restart the server, then run tlscheck again.",
+    ],
+    snippet: Some(Snippet {
+        language: "powershell",
+        text: r#"Get-TlsCipherSuite | Format-Table Name
+Enable-TlsCipherSuite -Name TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 -Position 0
+Enable-TlsCipherSuite -Name TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 -Position 1
+"#,
+    }),
+};
+
+const POSTFIX_MODERN_CIPHERS: Remediation = Remediation {
+    title: "Let Postfix offer ECDHE with AES-GCM (cipher settings only)",
+    steps: &[
+        "Find the cipher overrides: `postconf -n | grep -E 'cipher|eecdh'` and `postconf -P | grep -E 'cipher|eecdh'` (master.cf).",
+        "Go back to Postfix's defaults for the cipher settings with the snippet (`postconf -X` removes the overrides from main.cf; `smtpd_tls_eecdh_grade = auto` is the default that enables ECDHE). Nothing else changes.",
+        "Keep an RSA certificate (alone or next to an ECDSA one): Office 365 lists only RSA-authenticated suites for TLS 1.2 (ECDHE_RSA with AES-GCM or AES-CBC, RSA with AES-GCM).",
+        "Run `postfix reload`, then run tlscheck again.",
+    ],
+    snippet: Some(Snippet {
+        language: "sh",
+        text: r#"postconf -n | grep -E 'cipher|eecdh'
+postconf -X smtpd_tls_ciphers smtpd_tls_mandatory_ciphers smtpd_tls_exclude_ciphers tls_medium_cipherlist tls_high_cipherlist smtpd_tls_eecdh_grade
+postfix reload
+"#,
+    }),
+};
+
+const EXIM_MODERN_CIPHERS: Remediation = Remediation {
+    title: "Let Exim offer ECDHE with AES-GCM (cipher setting only)",
+    steps: &[
+        "Look at the cipher setting: `exim -bP tls_require_ciphers` (`exim -bV` shows OpenSSL or GnuTLS).",
+        "Remove the `tls_require_ciphers` override from the main section, or set it to a list that includes ECDHE with AES-GCM (OpenSSL: `ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:DEFAULT`; GnuTLS: `NORMAL`). Nothing else changes.",
+        "Keep an RSA certificate: Office 365 lists only RSA-authenticated suites for TLS 1.2.",
+        "Debian: `update-exim4.conf`; restart Exim and run tlscheck again.",
+    ],
+    snippet: None,
+};
+
+const SENDMAIL_MODERN_CIPHERS: Remediation = Remediation {
+    title: "Let Sendmail offer ECDHE with AES-GCM (CipherList only)",
+    steps: &[
+        "Look for a `CipherList` option (`O CipherList=` in the LOCAL_CONFIG part of sendmail.mc, or `confCIPHER_LIST`).",
+        "Remove it, or make it include ECDHE with AES-GCM, e.g. `O CipherList=ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:HIGH:!aNULL`. Nothing else changes.",
+        "Keep an RSA certificate: Office 365 lists only RSA-authenticated suites for TLS 1.2.",
+        "Rebuild sendmail.cf, restart Sendmail and run tlscheck again.",
+    ],
+    snippet: None,
+};
+
+const OTHER_MODERN_CIPHERS: Remediation = Remediation {
+    title: "Offer ECDHE cipher suites with AES-GCM for TLS 1.2",
+    steps: &[
+        "Look for a cipher list or cipher suite order in the server's TLS settings (or in the appliance that terminates TLS in front of it) and allow ECDHE with AES-GCM: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 and TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256.",
+        "Keep an RSA certificate: Office 365 lists only RSA-authenticated suites for TLS 1.2 (ECDHE_RSA with AES-GCM or AES-CBC, RSA with AES-GCM).",
+        "Update the TLS library if it has no AES-GCM (OpenSSL before 1.0.1).",
+        "Restart the service and run tlscheck again.",
     ],
     snippet: None,
 };
@@ -736,13 +956,10 @@ mod tests {
         let enable = enable_tls12(ServerSoftware::Postfix).snippet.unwrap();
         assert_eq!(enable.language, "conf");
         for line in [
-            "smtpd_tls_security_level = may",
             "smtpd_tls_mandatory_protocols = >=TLSv1.2",
             "smtp_tls_mandatory_protocols = >=TLSv1.2",
             "smtpd_tls_protocols = ",
             "smtp_tls_protocols = ",
-            "smtpd_tls_cert_file = ",
-            "smtpd_tls_key_file = ",
         ] {
             assert!(enable.text.contains(line), "{line}");
         }
@@ -769,8 +986,7 @@ mod tests {
     #[test]
     fn exim_snippets_name_the_tls_options() {
         let enable = enable_tls12(ServerSoftware::Exim).snippet.unwrap().text;
-        assert!(enable.contains("tls_certificate = "));
-        assert!(enable.contains("tls_privatekey = "));
+        assert!(enable.contains("openssl_options = "));
         assert!(enable.contains("tls_require_ciphers"));
         assert!(!enable.contains("+no_tlsv1_2"));
         let disable = disable_legacy(ServerSoftware::Exim).snippet.unwrap().text;
@@ -798,6 +1014,126 @@ mod tests {
         assert!(repair.snippet.unwrap().text.contains("openssl pkey"));
     }
 
+    /// The settings lines of a snippet (no comments, no blank lines).
+    fn settings(text: &str) -> Vec<&str> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("dnl"))
+            .collect()
+    }
+
+    #[test]
+    fn snippets_for_a_server_whose_tls_works_change_only_the_protocol_lists() {
+        // enable_tls12 and disable_legacy are given for servers that already
+        // speak TLS: no placeholder certificate paths, no security level,
+        // nothing but the protocol lists.
+        for make in [enable_tls12, disable_legacy] {
+            for sw in [
+                ServerSoftware::Postfix,
+                ServerSoftware::Exim,
+                ServerSoftware::Sendmail,
+            ] {
+                let r = make(sw);
+                let text = r.snippet.unwrap().text;
+                for line in settings(text) {
+                    let ok = line.starts_with("smtpd_tls_protocols")
+                        || line.starts_with("smtpd_tls_mandatory_protocols")
+                        || line.starts_with("smtp_tls_protocols")
+                        || line.starts_with("smtp_tls_mandatory_protocols")
+                        || line.starts_with("openssl_options")
+                        || line == "LOCAL_CONFIG"
+                        || line.starts_with("O ServerSSLOptions")
+                        || line.starts_with("O ClientSSLOptions");
+                    assert!(ok, "{sw:?} {}: {line}", r.title);
+                }
+                assert!(!text.contains("example.com"), "{sw:?} {}", r.title);
+                assert!(!text.contains("security_level"), "{sw:?} {}", r.title);
+            }
+        }
+    }
+
+    #[test]
+    fn the_cipher_fix_is_about_cipher_suites_not_versions() {
+        for sw in ALL {
+            let r = enable_modern_ciphers(sw);
+            let all_text = format!(
+                "{} {} {}",
+                r.title,
+                r.steps.join(" "),
+                r.snippet.map(|s| s.text).unwrap_or_default()
+            );
+            assert!(!r.title.contains("Enable TLS 1.2"), "{sw:?}");
+            assert!(all_text.contains("GCM"), "{sw:?}");
+            assert!(all_text.contains("RSA certificate"), "{sw:?}");
+            assert!(!all_text.contains("protocols ="), "{sw:?}");
+            assert_ne!(r, enable_tls12(sw), "{sw:?}");
+        }
+        let postfix = enable_modern_ciphers(ServerSoftware::Postfix)
+            .snippet
+            .unwrap()
+            .text;
+        assert!(postfix.contains("postconf -X"));
+        assert!(!postfix.contains("cert_file"));
+    }
+
+    #[test]
+    fn windows_parts_are_taken_out_of_advice_for_unix_servers() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                "Enable TLS 1.2 for the server side (Windows: SCHANNEL\\Protocols\\TLS 1.2\\Server Enabled=1, DisabledByDefault=0) and restart.",
+                Some("Enable TLS 1.2 for the server side and restart."),
+            ),
+            (
+                "Receiving works. The server's sending side (its Send connector) cannot be seen from here: if it still offers only TLS 1.0/1.1, Office 365 drops its connections. Check the SCHANNEL TLS 1.2\\Client key, run `tlscheck schannel` on a registry export, or let it send to `tlscheck listen`.",
+                Some("Receiving works. The server's sending side cannot be seen from here: if it still offers only TLS 1.0/1.1, Office 365 drops its connections. Let it send to `tlscheck listen`."),
+            ),
+            (
+                "Enable the suites; Windows: update and check the cipher suite order policy.",
+                Some("Enable the suites."),
+            ),
+            ("Restart the server: SCHANNEL reads these keys only when Windows starts.", None),
+            (
+                "Check that the certificate bound to SMTP has a private key the service can read.",
+                Some("Check that the certificate bound to SMTP has a private key the service can read."),
+            ),
+        ];
+        for (line, want) in cases {
+            for sw in [
+                ServerSoftware::Postfix,
+                ServerSoftware::Exim,
+                ServerSoftware::Sendmail,
+            ] {
+                let got = fit_line(line, sw);
+                assert_eq!(got.as_deref(), *want, "{sw:?}: {line}");
+                if let Some(g) = got {
+                    assert!(!windows_specific(&g), "{g}");
+                }
+            }
+            // Exchange and unknown servers keep every word.
+            for sw in [ServerSoftware::Exchange, ServerSoftware::Other] {
+                assert_eq!(fit_line(line, sw).as_deref(), Some(*line));
+            }
+        }
+        assert_eq!(
+            fit_fix_short(
+                "enable TLS 1.2 (SCHANNEL TLS 1.2 Server and Client keys) and restart",
+                ServerSoftware::Postfix
+            ),
+            "enable TLS 1.2 for receiving and sending, then reload the mail service"
+        );
+        assert_eq!(
+            fit_fix_short(
+                "enable TLS 1.2 (SCHANNEL TLS 1.2 Server and Client keys) and restart",
+                ServerSoftware::Exchange
+            ),
+            "enable TLS 1.2 (SCHANNEL TLS 1.2 Server and Client keys) and restart"
+        );
+        // Unbalanced or odd text does not panic.
+        for odd in ["(", " (windows", "a (b) (c", "é (Windows é) é", ". ; , ."] {
+            let _ = fit_line(odd, ServerSoftware::Postfix);
+        }
+    }
+
     #[test]
     fn every_remediation_has_a_title_and_steps() {
         let all = [
@@ -805,6 +1141,7 @@ mod tests {
             disable_legacy,
             enable_starttls,
             repair_starttls,
+            enable_modern_ciphers,
         ];
         for make in all {
             for sw in ALL {

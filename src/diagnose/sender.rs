@@ -273,7 +273,10 @@ fn handshake_failed(
     } else {
         (
             "offer ECDHE cipher suites with AES-GCM for TLS 1.2",
-            "tlscheck finishes TLS 1.2 only with ECDHE and AES-GCM or ChaCha20-Poly1305, the suites Office 365 prefers; compare the sender's cipher suites below with Microsoft's list for Office 365 and enable the ECDHE AES-GCM suites on the sender.",
+            // Office 365's TLS 1.2 suites: ECDHE_RSA with AES-GCM or AES-CBC,
+            // RSA with AES-GCM; no ChaCha20, no ECDSA. See:
+            // https://learn.microsoft.com/en-us/purview/technical-reference-details-about-encryption
+            "tlscheck's own listener finishes TLS 1.2 only with ECDHE and AES-GCM or ChaCha20-Poly1305 (a limit of tlscheck, not of Office 365). Office 365 lists for TLS 1.2: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, _AES_128_GCM_SHA256, _AES_256_CBC_SHA384, _AES_128_CBC_SHA256, _AES_256_CBC_SHA, _AES_128_CBC_SHA, and TLS_RSA_WITH_AES_256_GCM_SHA384, _AES_128_GCM_SHA256; compare the sender's cipher suites below with that list and enable the ECDHE_RSA AES-GCM suites on the sender.",
         )
     };
     Finding {

@@ -45,6 +45,11 @@ fn lines(d: &DnsSection) -> Vec<Line<'_>> {
             if let Some(a) = &h.alias_target {
                 v.push(Line::Say(format!("{} is an alias of {a}", d.query), false));
             }
+            for w in &h.warnings {
+                if matches!(w, DnsWarning::FilteredOut { .. }) {
+                    v.push(Line::Say(format!("warning: {w}"), true));
+                }
+            }
             if let Some(e) = &h.error {
                 v.push(Line::Say(format!("error: {e}"), true));
             }
@@ -57,6 +62,8 @@ fn lines(d: &DnsSection) -> Vec<Line<'_>> {
             MailRouting::ImplicitMx {
                 addresses: a,
                 error,
+                warnings: w,
+                ..
             } => {
                 v.push(Line::Say(
                     format!(
@@ -68,6 +75,9 @@ fn lines(d: &DnsSection) -> Vec<Line<'_>> {
                 ));
                 if let Some(e) = error {
                     v.push(Line::Say(format!("error: {e}"), true));
+                }
+                for w in w {
+                    v.push(Line::Say(format!("warning: {w}"), true));
                 }
             }
             MailRouting::NullMx => v.push(Line::Say(
@@ -285,10 +295,16 @@ pub fn json(d: &DnsSection) -> DnsDto<'_> {
                         })
                         .collect();
                 }
-                MailRouting::ImplicitMx { addresses, error } => {
+                MailRouting::ImplicitMx {
+                    addresses,
+                    error,
+                    warnings: w,
+                    ..
+                } => {
                     dto.implicit_mx = true;
                     dto.addresses = Some(strings(addresses));
                     dto.error = error.as_ref().map(ErrorDto::new);
+                    dto.warnings = warnings(w);
                 }
                 MailRouting::Failed(e) => dto.error = Some(ErrorDto::new(e)),
                 MailRouting::NullMx | MailRouting::NxDomain | MailRouting::NoMailRecords => {}

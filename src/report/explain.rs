@@ -7,26 +7,31 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::cli::Format;
-use crate::diagnose::catalogue::{Signature, CATALOGUE};
-use crate::diagnose::explain::ExplainMatch;
+use crate::diagnose::catalogue::CATALOGUE;
+use crate::diagnose::explain::{Context, ExplainMatch};
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
 
-/// Renders explain results in `format`.
-pub fn render(matches: &[ExplainMatch], format: Format, p: &Palette) -> String {
+/// Renders explain results in `format`; `ctx` is what the text says about
+/// the sending and the receiving side (`diagnose::explain::context`).
+pub fn render(matches: &[ExplainMatch], ctx: &Context, format: Format, p: &Palette) -> String {
     match format {
-        Format::Text => text(matches, p),
-        Format::Markdown => markdown(matches),
-        Format::Json | Format::Ndjson => json(matches),
+        Format::Text => text(matches, ctx, p),
+        Format::Markdown => markdown(matches, ctx),
+        Format::Json | Format::Ndjson => json(matches, ctx),
     }
 }
 
-fn next_step(sig: &Signature) -> String {
-    sig.next_step.replace("{target}", "YOUR-DOMAIN")
-}
-
-fn text(matches: &[ExplainMatch], p: &Palette) -> String {
+fn text(matches: &[ExplainMatch], ctx: &Context, p: &Palette) -> String {
     let mut out = String::new();
+    if let Some(advice) = ctx.advice() {
+        let _ = writeln!(
+            out,
+            "{} {}\n",
+            p.paint("Which side:", Tone::Strong),
+            for_terminal(&advice, MAX_SHOWN * 4)
+        );
+    }
     if matches.is_empty() {
         let _ = writeln!(
             out,
@@ -73,7 +78,7 @@ fn text(matches: &[ExplainMatch], p: &Palette) -> String {
             out,
             "  {} {}",
             p.paint("next   ", Tone::Dim),
-            p.paint(&next_step(s), Tone::Good)
+            p.paint(&for_terminal(&ctx.next_step(s), MAX_SHOWN), Tone::Good)
         );
         let _ = writeln!(
             out,
@@ -85,12 +90,28 @@ fn text(matches: &[ExplainMatch], p: &Palette) -> String {
                 .map(|u| format!(" <{u}>"))
                 .unwrap_or_default()
         );
+        for r in s.see_also {
+            let _ = writeln!(
+                out,
+                "  {} {}{}",
+                p.paint("also   ", Tone::Dim),
+                r.title,
+                r.url.map(|u| format!(" <{u}>")).unwrap_or_default()
+            );
+        }
     }
     out
 }
 
-fn markdown(matches: &[ExplainMatch]) -> String {
+fn markdown(matches: &[ExplainMatch], ctx: &Context) -> String {
     let mut out = String::new();
+    if let Some(advice) = ctx.advice() {
+        let _ = writeln!(
+            out,
+            "**Which side:** {}\n",
+            for_markdown(&advice, MAX_SHOWN * 4)
+        );
+    }
     if matches.is_empty() {
         let _ = writeln!(
             out,
@@ -119,13 +140,23 @@ fn markdown(matches: &[ExplainMatch]) -> String {
         for f in s.fix {
             let _ = writeln!(out, "- fix: {f}");
         }
-        let _ = writeln!(out, "- next: `{}`", next_step(s));
+        let _ = writeln!(out, "- next: `{}`", ctx.next_step(s).replace('`', "'"));
         match s.reference.url {
             Some(u) => {
                 let _ = writeln!(out, "- read: [{}]({u})", s.reference.title);
             }
             None => {
                 let _ = writeln!(out, "- read: {}", s.reference.title);
+            }
+        }
+        for r in s.see_also {
+            match r.url {
+                Some(u) => {
+                    let _ = writeln!(out, "- also: [{}]({u})", r.title);
+                }
+                None => {
+                    let _ = writeln!(out, "- also: {}", r.title);
+                }
             }
         }
         let _ = writeln!(out);
@@ -137,7 +168,18 @@ fn markdown(matches: &[ExplainMatch]) -> String {
 struct ExplainDto<'a> {
     schema_version: u32,
     kind: &'static str,
+    context: ContextDto,
     matches: Vec<MatchDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct ContextDto {
+    direction: &'static str,
+    receiver_host: Option<String>,
+    receiver_ip: Option<String>,
+    generating_server: Option<String>,
+    sender: Option<String>,
+    advice: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -152,12 +194,27 @@ struct MatchDto<'a> {
     next_step: String,
     reference: &'static str,
     reference_url: Option<&'static str>,
+    see_also: Vec<SourceDto>,
 }
 
-fn json(matches: &[ExplainMatch]) -> String {
+#[derive(Serialize)]
+struct SourceDto {
+    title: &'static str,
+    url: Option<&'static str>,
+}
+
+fn json(matches: &[ExplainMatch], ctx: &Context) -> String {
     let dto = ExplainDto {
         schema_version: crate::report::json::SCHEMA_VERSION,
         kind: "explain",
+        context: ContextDto {
+            direction: ctx.direction.label(),
+            receiver_host: ctx.receiver_host.clone(),
+            receiver_ip: ctx.receiver_ip.map(|ip| ip.to_string()),
+            generating_server: ctx.generating_server.clone(),
+            sender: ctx.sender_peer.clone(),
+            advice: ctx.advice(),
+        },
         matches: matches
             .iter()
             .map(|m| MatchDto {
@@ -168,9 +225,18 @@ fn json(matches: &[ExplainMatch]) -> String {
                 meaning: m.signature.meaning,
                 causes: m.signature.causes,
                 fix: m.signature.fix,
-                next_step: next_step(m.signature),
+                next_step: ctx.next_step(m.signature),
                 reference: m.signature.reference.title,
                 reference_url: m.signature.reference.url,
+                see_also: m
+                    .signature
+                    .see_also
+                    .iter()
+                    .map(|r| SourceDto {
+                        title: r.title,
+                        url: r.url,
+                    })
+                    .collect(),
             })
             .collect(),
     };

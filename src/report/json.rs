@@ -143,9 +143,30 @@ struct FindingDto<'a> {
     severity: &'static str,
     title: &'a str,
     evidence: &'a [String],
-    signatures: &'a [&'static str],
+    signatures: Vec<SignatureDto>,
     remediation: &'a [String],
     fix: Option<FixDto>,
+}
+
+/// A catalogue signature a finding predicts: its id and the text as admins
+/// see it, so a dashboard can show the text without the catalogue.
+#[derive(Serialize)]
+pub(crate) struct SignatureDto {
+    id: &'static str,
+    text: &'static str,
+}
+
+/// The id and text of each catalogue id (an id missing from the catalogue
+/// keeps an empty text rather than disappearing).
+pub(crate) fn signature_dtos(ids: &[&'static str]) -> Vec<SignatureDto> {
+    ids.iter()
+        .map(|id| SignatureDto {
+            id,
+            text: crate::diagnose::catalogue::by_id(id)
+                .map(|s| s.text)
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -341,7 +362,7 @@ fn finding_dto(f: &Finding) -> FindingDto<'_> {
         severity: f.severity.label(),
         title: &f.title,
         evidence: &f.evidence,
-        signatures: &f.signatures,
+        signatures: signature_dtos(&f.signatures),
         remediation: &f.remediation,
         fix: f.fix.map(|x| FixDto {
             software: x.software.label(),

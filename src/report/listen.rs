@@ -495,7 +495,7 @@ struct FindingDto<'a> {
     severity: &'static str,
     title: &'a str,
     evidence: &'a [String],
-    signatures: &'a [&'static str],
+    signatures: Vec<crate::report::json::SignatureDto>,
     remediation: &'a [String],
 }
 
@@ -626,7 +626,7 @@ fn dto<'a>(s: &'a SenderSession, j: &'a SenderJudgement, transcript: bool) -> Li
                 severity: f.severity.label(),
                 title: &f.title,
                 evidence: &f.evidence,
-                signatures: &f.signatures,
+                signatures: crate::report::json::signature_dtos(&f.signatures),
                 remediation: &f.remediation,
             })
             .collect(),

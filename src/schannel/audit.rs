@@ -303,14 +303,17 @@ impl OsDefault {
             // supported" from Windows 10 1607/Server 2016 on.
             (Protocol::Ssl2, Ws2012R2) => Disabled,
             (Protocol::Ssl2, _) => NotSupported,
-            // SSL 3.0 is on in 2012 R2 and off from 2016 on. Server 2025 is
-            // not in the table; no release since 2016 turned it back on.
+            // SSL 3.0 is on in 2012 R2 and off from 2016 on, Server 2025
+            // included (pre-TLS table).
             (Protocol::Ssl3, Ws2012R2) => Enabled,
             (Protocol::Ssl3, _) => Disabled,
-            // TLS 1.0/1.1 are on from 2012 R2 through 2022. Microsoft
-            // announced they would be off by default in Windows releases
-            // after September 2023, but the table does not list Server 2025,
-            // so tlscheck does not claim either way.
+            // TLS 1.0/1.1 are on from 2012 R2 through 2022. For Server 2025
+            // Microsoft's two pages disagree: the Schannel table (updated
+            // 2025-03-20) lists TLS 1.0 to 1.3 Enabled and SSL 3.0
+            // Disabled, while the same page and the deprecated-features
+            // page say TLS 1.0/1.1 are disabled by default from the 2024
+            // Windows 11 Insider releases on. tlscheck does not pick one:
+            // Unknown, and the export decides.
             // See: https://learn.microsoft.com/windows/whats-new/deprecated-features-resources
             (Protocol::Tls10 | Protocol::Tls11, Ws2025) => Unknown,
             (Protocol::Tls10 | Protocol::Tls11, _) => Enabled,
@@ -647,6 +650,7 @@ pub fn audit(export: &RegistryExport, os: Option<WindowsVersion>) -> Audit {
     protocol_tree_findings(&reg, &mut findings);
     tls12_findings(&protocols, &mut findings);
     legacy_findings(&protocols, &mut findings);
+    legacy_default_unknown_finding(&protocols, os, &mut findings);
     tls13_findings(&protocols, &mut findings);
     if !reg.has_under(SCHANNEL_KEY) {
         findings.push(schannel_not_in_export());
@@ -1071,6 +1075,41 @@ fn legacy_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
     }
 }
 
+/// TLS 1.0/1.1 left to the OS default on a Windows version whose default
+/// Microsoft documents two ways (Server 2025): say why tlscheck does not
+/// pick one.
+fn legacy_default_unknown_finding(
+    protocols: &[ProtocolSetting],
+    os: Option<WindowsVersion>,
+    findings: &mut Vec<Finding>,
+) {
+    let unknown: Vec<&ProtocolSetting> = protocols
+        .iter()
+        .filter(|s| matches!(s.protocol, Protocol::Tls10 | Protocol::Tls11))
+        .filter(|s| s.state == ProtocolState::OsDefault(OsDefault::Unknown))
+        .collect();
+    if unknown.is_empty() || os != Some(WindowsVersion::Ws2025) {
+        return;
+    }
+    // See: https://learn.microsoft.com/windows/win32/secauthn/protocols-in-tls-ssl--schannel-ssp-
+    // and https://learn.microsoft.com/windows/whats-new/deprecated-features-resources
+    findings.push(Finding {
+        id: "legacy-default-unknown-on-2025",
+        severity: Severity::Info,
+        summary:
+            "TLS 1.0/1.1 are not set: their default on Windows Server 2025 is documented two ways"
+                .to_owned(),
+        detail: "Microsoft's Schannel protocol table lists TLS 1.0 and 1.1 as Enabled on \
+                 Windows Server 2025, while the same page and Windows' deprecated-features \
+                 page say TLS 1.0 and 1.1 are disabled by default from the 2024 Windows 11 \
+                 Insider releases on. tlscheck does not guess: set the TLS 1.0 and TLS 1.1 \
+                 keys explicitly (Enabled=0, DisabledByDefault=1 once TLS 1.2 works)."
+            .to_owned(),
+        lines: Vec::new(),
+        fix: None,
+    });
+}
+
 fn tls13_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
     let tls13 = || protocols.iter().filter(|s| s.protocol == Protocol::Tls13);
     let unsupported: Vec<&ProtocolSetting> = tls13()
@@ -1079,11 +1118,13 @@ fn tls13_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
     if !unsupported.is_empty() {
         findings.push(Finding {
             id: "tls13-not-supported-on-os",
-            severity: Severity::Info,
-            summary: "TLS 1.3 is set to Enabled, but this Windows version has no TLS 1.3"
+            severity: Severity::Warning,
+            summary: "TLS 1.3 is set to Enabled on a Windows version without TLS 1.3 support"
                 .to_owned(),
-            detail: "Schannel implements TLS 1.3 from Windows Server 2022 on; on older \
-                     versions the TLS 1.3 keys have no effect."
+            // See: https://learn.microsoft.com/windows/win32/secauthn/protocols-in-tls-ssl--schannel-ssp-
+            detail: "Microsoft: \"TLS 1.3 is supported starting in Windows 11 and Windows \
+                     Server 2022. Enabling TLS 1.3 on earlier versions of Windows is not a \
+                     safe system configuration.\" Remove the TLS 1.3 keys or set Enabled=0."
                 .to_owned(),
             lines: Vec::new(),
             fix: None,
@@ -1091,12 +1132,19 @@ fn tls13_findings(protocols: &[ProtocolSetting], findings: &mut Vec<Finding>) {
     }
     if tls13().any(|s| s.is_usable() == Some(true)) {
         // See: https://learn.microsoft.com/exchange/exchange-tls-configuration
+        // and Microsoft's Exchange HealthChecker (github.com/microsoft/CSS-Exchange,
+        // Invoke-AnalyzerSecuritySettings), which reports this state in red.
         findings.push(Finding {
             id: "tls13-not-used-by-exchange-smtp",
-            severity: Severity::Info,
-            summary: "TLS 1.3 is on, but Exchange does not use it for SMTP".to_owned(),
+            severity: Severity::Warning,
+            summary: "TLS 1.3 is not disabled: on an Exchange server, Microsoft's Health Checker reports this as an error".to_owned(),
             detail: "Exchange Server does not use TLS 1.3 for SMTP, so mail to and from \
-                     Office 365 runs on TLS 1.2: TLS 1.3 does not stand in for TLS 1.2."
+                     Office 365 runs on TLS 1.2: TLS 1.3 does not stand in for TLS 1.2. \
+                     On an Exchange server, Microsoft's Exchange Health Checker says: \
+                     \"TLS 1.3 is not disabled and not supported currently on Exchange and \
+                     is known to cause issues within the cluster.\" Follow Microsoft's \
+                     Exchange TLS configuration guide (https://aka.ms/HC-TLSConfigDocs) \
+                     before turning it on."
                 .to_owned(),
             lines: Vec::new(),
             fix: None,
@@ -1205,10 +1253,11 @@ fn comma_typo(root: &str, mut lines: Vec<usize>) -> Finding {
         severity: Severity::Warning,
         summary: "Key 'TLS 1,2' (comma) is ignored by Windows: TLS 1.2 is NOT configured by it"
             .to_owned(),
-        detail: "The source article prints the key as 'TLS 1,2'. Schannel reads only \
+        detail:
+            "Translations of the source article print the key as 'TLS 1,2'. Schannel reads only \
                  'TLS 1.2' (with a dot), so the 'TLS 1,2' key and everything under it have no \
                  effect. What applies to TLS 1.2 is the 'TLS 1.2' row of the table."
-            .to_owned(),
+                .to_owned(),
         lines,
         fix: Some(Fix {
             advice: format!("Delete the comma key and set the correct one. {RESTART}"),
@@ -1267,8 +1316,9 @@ fn overlong_dword_findings(export: &RegistryExport, findings: &mut Vec<Finding>)
             ),
             detail: "A dword in a .reg file has exactly eight hex digits (dword:00000000). \
                      regedit rejects a longer one when the file is imported, so the value is \
-                     not written and tlscheck treats it as absent. The source article has \
-                     this typo in its TLS 1.2 Server block (DisabledByDefault=dword:000000000)."
+                     not written and tlscheck treats it as absent. An older version of the \
+                     source article had this typo in its TLS 1.2 Server block \
+                     (DisabledByDefault=dword:000000000); some translations still show it."
                 .to_owned(),
             lines: values.iter().map(|(_, v)| v.line).collect(),
             fix: Some(Fix {
@@ -1489,6 +1539,24 @@ mod tests {
         assert_eq!(d(Protocol::Tls12, WindowsVersion::Ws2012R2), Enabled);
         assert_eq!(d(Protocol::Tls10, WindowsVersion::Ws2022), Enabled);
         assert_eq!(d(Protocol::Tls10, WindowsVersion::Ws2025), Unknown);
+        // The user is told why (Microsoft documents the default two ways).
+        let export = crate::schannel::parse::parse(
+            "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL]\r\n".as_bytes(),
+        )
+        .unwrap();
+        let a = audit(&export, Some(WindowsVersion::Ws2025));
+        let f = a
+            .findings
+            .iter()
+            .find(|f| f.id == "legacy-default-unknown-on-2025")
+            .unwrap();
+        assert!(f.detail.contains("documented") || f.summary.contains("documented two ways"));
+        assert!(f.detail.contains("Enabled on Windows Server 2025"));
+        let a = audit(&export, Some(WindowsVersion::Ws2022));
+        assert!(!a
+            .findings
+            .iter()
+            .any(|f| f.id == "legacy-default-unknown-on-2025"));
         assert_eq!(d(Protocol::Tls13, WindowsVersion::Ws2019), NotSupported);
         assert_eq!(d(Protocol::Tls13, WindowsVersion::Ws2022), Enabled);
         assert_eq!(d(Protocol::Ssl3, WindowsVersion::Ws2012R2), Enabled);
@@ -1660,7 +1728,10 @@ mod tests {
         let s = a.setting(Protocol::Tls13, Side::Client).unwrap();
         assert_eq!(s.state, ProtocolState::Enabled);
         assert_eq!(s.is_usable(), Some(false));
-        assert!(a.finding("tls13-not-supported-on-os").is_some());
+        let f = a.finding("tls13-not-supported-on-os").unwrap();
+        // Microsoft: "not a safe system configuration" - a warning.
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.detail.contains("not a safe system configuration"));
         assert!(a.finding("tls13-not-used-by-exchange-smtp").is_none());
     }
 

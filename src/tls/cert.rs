@@ -1,8 +1,10 @@
 //! Certificate verdicts and summaries. Verification never aborts a probe:
 //! whatever the chain, tlscheck records a [`CertVerdict`] and carries on,
 //! because opportunistic TLS between MTAs works with any certificate while
-//! certificate-validating connectors (Exchange Online partner connectors,
-//! DANE, MTA-STS) do not. No IO here.
+//! certificate-validating senders do not: Exchange Online connectors that
+//! validate certificates and MTA-STS need a publicly trusted certificate
+//! naming the host; DANE matches the TLSA record instead (a DANE-EE(3)
+//! record needs no public CA, RFC 7672 §3.1.1). No IO here.
 
 use std::sync::Arc;
 

@@ -166,14 +166,22 @@ fn legacy_only_server_fails_with_exit_1_and_the_seed_signatures() {
     let f = &t["findings"][0];
     assert_eq!(f["id"], "legacy-tls-only");
     assert_eq!(f["severity"], "error");
-    let sigs: Vec<&str> = f["signatures"]
+    // Each signature carries its id and its text, so a dashboard can show
+    // the text without the catalogue.
+    let sigs: Vec<(&str, &str)> = f["signatures"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s.as_str().unwrap())
+        .map(|s| (s["id"].as_str().unwrap(), s["text"].as_str().unwrap()))
         .collect();
-    assert!(sigs.contains(&"socket-error-421-4-4-2"));
-    assert!(sigs.contains(&"tls-negotiation-failed-socketerror"));
+    assert!(sigs.contains(&(
+        "socket-error-421-4-4-2",
+        "421 4.4.2 Connection dropped due to SocketError"
+    )));
+    assert!(sigs.contains(&(
+        "tls-negotiation-failed-socketerror",
+        "TLS negotiation failed with error SocketError"
+    )));
     assert!(t["summary"].as_str().unwrap().starts_with("FAIL "));
 }
 
@@ -191,7 +199,7 @@ fn no_starttls_server_fails_and_names_451_5_7_3() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|s| s == "starttls-required-451-5-7-3"));
+        .any(|s| s["id"] == "starttls-required-451-5-7-3"));
     assert_eq!(
         v["targets"][0]["servers"][0]["versions"]["1.2"]["reason"],
         "no_starttls"
@@ -214,7 +222,7 @@ fn drop_after_starttls_220_fails_as_socket_error() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|s| s == "socket-error-421-4-4-2"));
+        .any(|s| s["id"] == "socket-error-421-4-4-2"));
 }
 
 #[test]
@@ -285,6 +293,43 @@ fn explain_recognises_a_pasted_ndr_and_says_so_for_unknown_text() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("No known mail-flow TLS error"));
     assert!(stdout(&o).contains("starttls-required-451-5-7-3"));
+}
+
+#[test]
+fn piped_text_is_explained_without_a_dash_and_names_the_side_to_fix() {
+    // `… | tlscheck explain`: no TEXT argument, standard input is a pipe.
+    let ndr = "Generating server: AM0PR01MB1234.eurprd01.prod.exchangelabs.com\n\
+               Remote Server returned '550 4.4.7 QUEUE.Expired; message expired \
+               [Message=450 4.4.318 Connection was closed abruptly] \
+               [LastAttemptedServerName=mail.fabrikam.com] [LastAttemptedIP=198.51.100.7:25]'\n";
+    let o = tlscheck_stdin(&["explain"], Some(ndr));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("exo-connection-closed-450-4-4-318"), "{out}");
+    assert!(
+        out.contains("the receiving server is mail.fabrikam.com [198.51.100.7]: run `tlscheck mail.fabrikam.com`"),
+        "{out}"
+    );
+    assert!(out.contains("next    tlscheck mail.fabrikam.com"), "{out}");
+    assert!(!out.contains("YOUR-DOMAIN"), "{out}");
+
+    // A queue on the on-premises server sending to Office 365: fix the sender.
+    let queue = "NextHopDomain : contoso-com.mail.protection.outlook.com\n\
+                 LastError : 451 4.4.0 Primary target IP address responded with: \"421 4.4.2 Connection dropped due \
+                 to SocketError.\" Attempted failover to alternate host, but that did not succeed. The last endpoint \
+                 attempted was 104.47.1.1:25";
+    let o = tlscheck_stdin(&["explain", "--format", "json"], Some(queue));
+    let v = json(&o);
+    assert_eq!(v["context"]["direction"], "to_office365");
+    assert!(v["context"]["advice"]
+        .as_str()
+        .unwrap()
+        .contains("You are the sender: check your sending side"));
+
+    // Nothing piped and no argument: a usage error, not "nothing found".
+    let o = tlscheck_stdin(&["explain"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("explain"), "{}", stderr(&o));
 }
 
 #[test]

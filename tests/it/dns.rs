@@ -87,6 +87,9 @@ async fn uses_the_domains_own_addresses_when_it_has_no_mx() {
         MailRouting::ImplicitMx {
             addresses: vec![ip("127.0.0.20"), ip("::1")],
             error: None,
+            warnings: vec![],
+            // implicit.example.test is a host inside example.test.
+            zone_apex: Some(false),
         }
     );
 }
@@ -156,6 +159,18 @@ async fn resolves_an_exchange_to_both_its_a_and_aaaa_records() {
 }
 
 #[tokio::test]
+async fn a_name_without_any_address_stays_no_addresses_under_a_filter() {
+    let server = example_test().await;
+    let v4 = dns(&[server.addr()], IpFamilies::V4_ONLY);
+    let host = v4.resolve_host("mx-none.example.test").await;
+    assert_eq!(host.warnings, vec![DnsWarning::NoAddresses]);
+    assert_eq!(host.filtered_out, 0);
+    let host = v4.resolve_host("implicit.example.test").await;
+    assert_eq!(host.addresses, vec![ip("127.0.0.20")]);
+    assert!(host.warnings.is_empty());
+}
+
+#[tokio::test]
 async fn looks_up_only_the_families_asked_for() {
     let server = example_test().await;
     let only = |families| dns(&[server.addr()], families);
@@ -175,7 +190,8 @@ async fn looks_up_only_the_families_asked_for() {
             exchanges: vec![exchange(10, "mx-dual.example.test", false, &["::1"])]
         }
     );
-    // mx1 has only an A record: asked for IPv6 only, it has no address.
+    // mx1 has only an A record: asked for IPv6 only, none is left, and the
+    // answer says what -6 removed rather than "no address" (issue 12 §4).
     assert_eq!(
         only(IpFamilies::V6_ONLY)
             .resolve_mail_domain("aliased.example.test")
@@ -186,7 +202,10 @@ async fn looks_up_only_the_families_asked_for() {
                     DnsWarning::MxIsCname {
                         target: "mx1.example.test".into()
                     },
-                    DnsWarning::NoAddresses
+                    DnsWarning::FilteredOut {
+                        count: 1,
+                        family: "IPv4"
+                    }
                 ],
                 ..exchange(10, "alias.example.test", false, &[])
             }]

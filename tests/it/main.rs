@@ -1,6 +1,7 @@
 //! The one integration-test binary: in-process servers on loopback and the
 //! probes and commands that run against them, one `mod` per area.
 
+mod advice;
 mod classes;
 mod cli;
 mod dns;

@@ -553,6 +553,10 @@ fn assert_schema_keys(doc: &str) -> Value {
                 ],
                 "finding",
             );
+            for sig in f["signatures"].as_array().unwrap() {
+                has(sig, &["id", "text"], "signature");
+                assert!(!sig["text"].as_str().unwrap().is_empty(), "{sig}");
+            }
         }
     }
     v
@@ -663,8 +667,46 @@ fn explain_text_for_a_known_ndr() {
     assert_eq!(matches[0].signature.id, "socket-error-421-4-4-2");
     insta::assert_snapshot!(
         "explain_known_text",
-        report::explain::render(&matches, Format::Text, &Palette::plain())
+        report::explain::render(
+            &matches,
+            &tlscheck::diagnose::explain::context(NDR),
+            Format::Text,
+            &Palette::plain()
+        )
     );
+}
+
+/// An Exchange Online NDR that names the receiving server: the output says
+/// which side to fix, with the real host and never the placeholder.
+const EXO_NDR: &str = "Diagnostic information for administrators:\n\
+    Generating server: AM0PR01MB1234.eurprd01.prod.exchangelabs.com\n\
+    bob@fabrikam.com\n\
+    Remote Server returned '550 4.4.7 QUEUE.Expired; message expired [Message=450 4.4.318 Connection was closed abruptly] \
+    [LastAttemptedServerName=mail.fabrikam.com] [LastAttemptedIP=198.51.100.7:25] [AM0PR01MB1234.eurprd01.prod.exchangelabs.com]'";
+
+#[test]
+fn explain_text_names_the_receiving_server_of_an_exchange_online_ndr() {
+    let matches = tlscheck::diagnose::explain::explain(EXO_NDR);
+    let ctx = tlscheck::diagnose::explain::context(EXO_NDR);
+    let out = report::explain::render(&matches, &ctx, Format::Text, &Palette::plain());
+    assert!(
+        out.contains("the receiving server is mail.fabrikam.com"),
+        "{out}"
+    );
+    assert!(!out.contains("YOUR-DOMAIN"), "{out}");
+    insta::assert_snapshot!("explain_exo_ndr_text", out);
+}
+
+#[test]
+fn explain_json_carries_the_context() {
+    let matches = tlscheck::diagnose::explain::explain(EXO_NDR);
+    let ctx = tlscheck::diagnose::explain::context(EXO_NDR);
+    let doc = report::explain::render(&matches, &ctx, Format::Json, &Palette::plain());
+    let v: Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(v["context"]["direction"], "from_office365");
+    assert_eq!(v["context"]["receiver_host"], "mail.fabrikam.com");
+    assert_eq!(v["context"]["receiver_ip"], "198.51.100.7");
+    assert_eq!(v["matches"][0]["next_step"], "tlscheck mail.fabrikam.com");
 }
 
 #[test]
@@ -672,7 +714,12 @@ fn explain_markdown_for_a_known_ndr() {
     let matches = tlscheck::diagnose::explain::explain(NDR);
     insta::assert_snapshot!(
         "explain_known_markdown",
-        report::explain::render(&matches, Format::Markdown, &Palette::plain())
+        report::explain::render(
+            &matches,
+            &tlscheck::diagnose::explain::context(NDR),
+            Format::Markdown,
+            &Palette::plain()
+        )
     );
 }
 
@@ -682,6 +729,11 @@ fn explain_text_for_unknown_text_lists_what_it_knows() {
     assert!(matches.is_empty());
     insta::assert_snapshot!(
         "explain_unknown_text",
-        report::explain::render(&matches, Format::Text, &Palette::plain())
+        report::explain::render(
+            &matches,
+            &tlscheck::diagnose::explain::context("the printer is on fire"),
+            Format::Text,
+            &Palette::plain()
+        )
     );
 }
