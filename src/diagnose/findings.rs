@@ -393,7 +393,13 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
     let refused = |v: TlsVersion| s.version(v).is_some_and(|p| p.result.is_refused());
     let modern_refused = refused(TlsVersion::Tls12) && refused(TlsVersion::Tls13);
 
-    if accepted.is_empty() && !tested.is_empty() && tested.iter().all(|p| p.result.is_refused()) {
+    // Every version decided, and every tried one refused: a throttled or
+    // timed-out version could still be the one that works.
+    if accepted.is_empty()
+        && !tested.is_empty()
+        && tested.iter().all(|p| p.result.is_refused())
+        && s.undecided().is_empty()
+    {
         // Drops and alerts after the server's own Certificate are the
         // server failing its side (a key it cannot use, a middlebox), not
         // a version it lacks: lead with those causes.
@@ -1241,6 +1247,34 @@ mod tests {
                 vec![("tls-handshake-dropped", Severity::Error)],
             ),
             (
+                "1.0/1.1 refused, 1.2/1.3 throttled: undecided, not 'no TLS version'",
+                {
+                    let mut s = server(&[]);
+                    let r = reply(421, "4.7.0 too many connections");
+                    s.versions[2].result =
+                        VersionResult::NotTested(NotTested::Throttled(r.clone()));
+                    s.versions[3].result = VersionResult::NotTested(NotTested::Throttled(r));
+                    s
+                },
+                p,
+                vec![("tls-inconclusive", Severity::Warning)],
+            ),
+            (
+                "1.0/1.1 accepted, 1.2/1.3 timed out: not legacy-only",
+                {
+                    let mut s = server(&[Tls10, Tls11]);
+                    s.versions[2].result = VersionResult::Timeout {
+                        stage: Stage::Handshake,
+                    };
+                    s.versions[3].result = VersionResult::Timeout {
+                        stage: Stage::Handshake,
+                    };
+                    s
+                },
+                p,
+                vec![("tls-inconclusive", Severity::Warning)],
+            ),
+            (
                 "every version refused with an alert",
                 {
                     let mut s = server(&[]);
@@ -1362,6 +1396,97 @@ mod tests {
         for (name, s, policy, want) in cases {
             assert_eq!(ids(&[s], &policy), want, "{name}");
         }
+    }
+
+    /// Issue 11's property over every mix of result classes on the four
+    /// versions: PASS only with an established TLS 1.2+ session, and no
+    /// error finding about versions while any version is undecided.
+    #[test]
+    fn no_verdict_claims_more_than_was_seen_over_every_mix_of_results() {
+        let limited = VersionResult::Accepted(Accepted {
+            cipher: CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            group: None,
+            full_handshake: false,
+            legacy_cipher_only: false,
+            limited_by: Some(crate::model::Limit {
+                kind: LimitKind::Signature,
+                detail: "x".to_owned(),
+            }),
+        });
+        let classes = [
+            accepted(),
+            limited,
+            alert(),
+            VersionResult::Dropped {
+                stage: Stage::Handshake,
+                detail: "closed".to_owned(),
+            },
+            VersionResult::Timeout {
+                stage: Stage::Handshake,
+            },
+            VersionResult::Unknown {
+                stage: Stage::Handshake,
+                detail: "x".to_owned(),
+            },
+            VersionResult::NotTested(NotTested::Throttled(reply(421, "4.7.0 busy"))),
+            VersionResult::NotTested(NotTested::Deadline {
+                stage: Stage::Handshake,
+            }),
+        ];
+        let n = classes.len();
+        let mut passes = 0;
+        for code in 0..n.pow(4) {
+            let mut s = server(&[]);
+            for (i, p) in s.versions.iter_mut().enumerate() {
+                p.result = classes[(code / n.pow(i as u32)) % n].clone();
+            }
+            let d = crate::diagnose::target(
+                "x",
+                None,
+                std::slice::from_ref(&s),
+                &CheckPolicy::default(),
+            );
+            if d.verdict == crate::diagnose::verdict::Verdict::Pass {
+                passes += 1;
+                assert!(s.establishes_modern(), "PASS without a session: {s:#?}");
+            }
+            // Each claim about versions rests only on versions the server
+            // was seen to refuse.
+            let refused = |v: TlsVersion| s.version(v).is_some_and(|p| p.result.is_refused());
+            for f in &d.findings {
+                let grounded = match f.id {
+                    "legacy-tls-only" => refused(Tls12) && refused(Tls13),
+                    "no-tls-version-accepted" | "tls-handshake-dropped" => {
+                        TlsVersion::ALL.iter().all(|v| refused(*v))
+                    }
+                    "no-tls13" => refused(Tls13),
+                    "tls13-only" => refused(Tls12),
+                    _ => true,
+                };
+                assert!(
+                    grounded,
+                    "{} claimed on {:?}",
+                    f.id,
+                    s.versions
+                        .iter()
+                        .map(|p| p.result.to_string())
+                        .collect::<Vec<_>>()
+                );
+            }
+            if s.was_interrupted() {
+                // A cut run is never PASS or WARN, whatever else was seen.
+                assert!(
+                    matches!(
+                        d.verdict,
+                        crate::diagnose::verdict::Verdict::Inconclusive
+                            | crate::diagnose::verdict::Verdict::Fail
+                    ),
+                    "{:?}",
+                    d.verdict
+                );
+            }
+        }
+        assert!(passes > 0, "the property must not be vacuous");
     }
 
     #[test]
