@@ -415,6 +415,9 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
             sig::TLS_NEGOTIATION_SOCKET_ERROR,
             sig::CLOSED_ABRUPTLY_450,
         ];
+        let by_address = s.sni.is_none().then(|| {
+            "tlscheck probed by address and sent no SNI: probe by host name too (tlscheck --host NAME), in case the server needs the name to pick its certificate.".to_owned()
+        });
         acc.add(if server_fails {
             Finding {
                 id: "tls-handshake-dropped",
@@ -427,7 +430,10 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
                     "Most likely the certificate bound to SMTP has no private key the service can use: a missing or non-exportable key, no permission to read it, or a key type the TLS stack refuses. Exchange logs this as \"TLS negotiation failed with error NoCredentials\" or \"UnknownCredentials\" in its Receive connector protocol log.".to_owned(),
                     "Next: a firewall or SMTP proxy that cuts TLS (ESMTP inspection), or an IPS resetting connections.".to_owned(),
                     "Only then: every TLS version switched off on the server side.".to_owned(),
-                ],
+                ]
+                .into_iter()
+                .chain(by_address.clone())
+                .collect(),
                 fix: None,
             }
         } else {
@@ -441,7 +447,10 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
                 remediation: vec![
                     "Enable TLS 1.2 for the server side and restart the service.".to_owned(),
                     "Check that the certificate bound to SMTP has a private key the service can read.".to_owned(),
-                ],
+                ]
+                .into_iter()
+                .chain(by_address)
+                .collect(),
                 fix: None,
             }
         });
@@ -1000,7 +1009,15 @@ fn cert_findings(
         }
         CertVerdict::Expired => (
             "certificate-expired",
-            format!("The certificate expired {} days ago", -c.days_left),
+            format!(
+                "The certificate expired on {} ({})",
+                c.not_after.get(..10).unwrap_or(&c.not_after),
+                match -c.days_left {
+                    d if d <= 0 => "today".to_owned(),
+                    1 => "1 day ago".to_owned(),
+                    d => format!("{d} days ago"),
+                }
+            ),
             "renew the certificate",
         ),
         CertVerdict::NotYetValid => (

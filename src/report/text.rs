@@ -107,6 +107,13 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
         let exts: Vec<String> = e.extensions.iter().map(|x| clean(x)).collect();
         let _ = writeln!(out, "    {} {}", label(verb), exts.join(", "));
     }
+    if s.sni.is_none() {
+        let _ = writeln!(
+            out,
+            "    {} none: probed by address (a server that needs the name may answer differently)",
+            label("SNI")
+        );
+    }
     match (&s.policy.mail_from, s.policy.requires_tls) {
         (Some(r), req) => {
             let _ = writeln!(

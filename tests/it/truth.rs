@@ -566,3 +566,135 @@ async fn no_server_of_the_battery_passes_without_a_completed_tls12_session() {
     // The property is not vacuous: the well-behaved servers do pass.
     assert!(passed >= 2, "{passed}");
 }
+
+// --- certificate verdicts in words (item 7) ---------------------------------
+
+mod cert_words {
+    use openssl::hash::MessageDigest;
+    use rustls::pki_types::{CertificateDer, UnixTime};
+    use tlscheck::model::CertVerdict;
+    use tlscheck::tls::cert::{root_store, ChainVerifier};
+
+    use crate::servers::tls::{make_cert, rsa, MadeCert};
+
+    fn verdict(root: &MadeCert, chain: &[&MadeCert]) -> CertVerdict {
+        let anchor = CertificateDer::from(root.cert.to_der().unwrap());
+        let v = ChainVerifier::new(root_store(&[anchor])).unwrap();
+        let ders: Vec<CertificateDer<'static>> = chain
+            .iter()
+            .map(|c| CertificateDer::from(c.cert.to_der().unwrap()))
+            .collect();
+        v.verdict(&ders, Some("mx.words.test"), UnixTime::now())
+    }
+
+    #[test]
+    fn an_expired_intermediate_is_named_with_its_date_never_negative_days() {
+        let sha256 = MessageDigest::sha256();
+        let root = make_cert("Words Root", rsa(2048), None, (-3650, 3650), sha256, true);
+        let inter = make_cert(
+            "Words Intermediate",
+            rsa(2048),
+            Some(&root),
+            (-800, -700),
+            sha256,
+            true,
+        );
+        let leaf = make_cert(
+            "mx.words.test",
+            rsa(2048),
+            Some(&inter),
+            (-10, 80),
+            sha256,
+            false,
+        );
+        match verdict(&root, &[&leaf, &inter]) {
+            CertVerdict::Invalid(words) => {
+                assert!(
+                    words.starts_with("intermediate CN=Words Intermediate expired on 20"),
+                    "{words}"
+                );
+                assert!(
+                    !words.contains('-') || words.contains("expired on"),
+                    "{words}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_sha1_signed_leaf_says_sha1_and_the_algorithm() {
+        let root = make_cert(
+            "Words Root",
+            rsa(2048),
+            None,
+            (-10, 3650),
+            MessageDigest::sha256(),
+            true,
+        );
+        let leaf = make_cert(
+            "mx.words.test",
+            rsa(2048),
+            Some(&root),
+            (-1, 80),
+            MessageDigest::sha1(),
+            false,
+        );
+        match verdict(&root, &[&leaf]) {
+            CertVerdict::Invalid(words) => {
+                assert_eq!(
+                    words,
+                    "the certificate is signed with SHA-1 (sha1WithRSAEncryption)"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_leaf_signed_by_a_1024_bit_key_names_the_key() {
+        let sha256 = MessageDigest::sha256();
+        let root = make_cert("Words Root", rsa(2048), None, (-10, 3650), sha256, true);
+        let small = make_cert(
+            "Small Intermediate",
+            rsa(1024),
+            Some(&root),
+            (-10, 3650),
+            sha256,
+            true,
+        );
+        let leaf = make_cert(
+            "mx.words.test",
+            rsa(2048),
+            Some(&small),
+            (-1, 80),
+            sha256,
+            false,
+        );
+        match verdict(&root, &[&leaf, &small]) {
+            CertVerdict::Invalid(words) => {
+                assert!(words.contains("RSA 1024-bit key"), "{words}");
+                assert!(words.contains("CN=Small Intermediate"), "{words}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn by_address_no_sni_is_sent_and_the_report_says_so() {
+    let server = spawn(modern());
+    let (cfg, _cancel) = config(STAGE);
+    let by_ip = probe_server(&cfg, None, server.addr, None).await;
+    assert_eq!(by_ip.sni, None);
+    let by_name = probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await;
+    assert_eq!(by_name.sni.as_deref(), Some("mx.example.test"));
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_tlscheck"))
+        .arg(server.addr.to_string())
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(out.contains("SNI       none: probed by address"), "{out}");
+}

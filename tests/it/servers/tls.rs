@@ -256,3 +256,74 @@ pub fn openssl_acceptor(min: SslVersion, max: SslVersion, id: &Identity) -> SslA
         .unwrap();
     b.build()
 }
+
+/// A certificate made with OpenSSL, for chains rcgen on ring cannot make
+/// (SHA-1 signatures, RSA 1024 issuers, expired intermediates).
+pub struct MadeCert {
+    /// The certificate.
+    pub cert: X509,
+    /// Its private key.
+    pub key: PKey<openssl::pkey::Private>,
+}
+
+/// Issues a certificate for `cn` with `key`, signed by `issuer` (or self-
+/// signed), valid from `from_days` to `to_days` relative to now (negative:
+/// in the past), signed with `digest`.
+pub fn make_cert(
+    cn: &str,
+    key: PKey<openssl::pkey::Private>,
+    issuer: Option<&MadeCert>,
+    (from_days, to_days): (i64, i64),
+    digest: openssl::hash::MessageDigest,
+    ca: bool,
+) -> MadeCert {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::BigNum;
+    use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
+    use openssl::x509::{X509Builder, X509NameBuilder};
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", cn).unwrap();
+    let name = name.build();
+    let mut b = X509Builder::new().unwrap();
+    b.set_version(2).unwrap();
+    let serial = BigNum::from_u32(rand_serial()).unwrap();
+    b.set_serial_number(&serial.to_asn1_integer().unwrap())
+        .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(issuer.map_or(&name, |i| i.cert.subject_name()))
+        .unwrap();
+    b.set_pubkey(&key).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    b.set_not_before(&Asn1Time::from_unix(now + from_days * 86_400).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::from_unix(now + to_days * 86_400).unwrap())
+        .unwrap();
+    if ca {
+        b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
+            .unwrap();
+    } else {
+        let san = SubjectAlternativeName::new()
+            .dns(cn)
+            .build(&b.x509v3_context(issuer.map(|i| i.cert.as_ref()), None))
+            .unwrap();
+        b.append_extension(san).unwrap();
+    }
+    b.sign(issuer.map_or(&key, |i| &i.key), digest).unwrap();
+    MadeCert {
+        cert: b.build(),
+        key,
+    }
+}
+
+fn rand_serial() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(100);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A fresh RSA key of `bits`.
+pub fn rsa(bits: u32) -> PKey<openssl::pkey::Private> {
+    PKey::from_rsa(openssl::rsa::Rsa::generate(bits).unwrap()).unwrap()
+}
