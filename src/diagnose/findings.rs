@@ -403,7 +403,10 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
         // Drops and alerts after the server's own Certificate are the
         // server failing its side (a key it cannot use, a middlebox), not
         // a version it lacks: lead with those causes.
-        let server_fails = tested.iter().all(|p| {
+        // A server that only says protocol_version (or answers another
+        // version) has the versions off; one that drops or starts and then
+        // fails has a TLS set-up problem.
+        let server_fails = tested.iter().any(|p| {
             matches!(
                 p.result,
                 VersionResult::Dropped { .. }
