@@ -499,15 +499,24 @@ where
             }
             Ok(Some(Item::Handshake(msg))) => {
                 format!(
-                    "expected a ClientHello, got handshake message {:?}",
-                    msg.typ
+                    "expected a ClientHello, got handshake message type {}",
+                    u8::from(msg.typ)
                 )
             }
             Ok(Some(Item::Alert(a))) => format!(
                 "the sender sent alert {} instead of a ClientHello",
                 crate::tls::alert_name(a.description)
             ),
-            Ok(Some(other)) => format!("expected a ClientHello, got {other:?}"),
+            Ok(Some(Item::ChangeCipherSpec)) => {
+                "expected a ClientHello, got a ChangeCipherSpec record".to_owned()
+            }
+            Ok(Some(Item::ApplicationData { len })) => {
+                format!("expected a ClientHello, got {len} bytes of encrypted application data")
+            }
+            Ok(Some(Item::Unexpected { content_type, len })) => format!(
+                "expected a ClientHello, got a record of content type {} ({len} bytes)",
+                u8::from(content_type)
+            ),
             Err(WireError::UnknownContentType(first)) => not_tls(first, &raw),
             Err(e) => format!("malformed TLS record: {e}"),
         };
