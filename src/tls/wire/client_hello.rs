@@ -360,6 +360,18 @@ fn non_empty_u16s(mut r: Reader<'_>, what: &'static str) -> Result<Vec<u16>> {
     Ok(list)
 }
 
+/// What a hello offers besides its version: the cipher suites, groups and
+/// signature schemes, each in the order of preference sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HelloShape<'a> {
+    /// `cipher_suites`, most preferred first.
+    pub cipher_suites: &'a [CipherSuite],
+    /// supported_groups (left out when empty).
+    pub groups: &'a [NamedGroup],
+    /// signature_algorithms for TLS 1.2+ (left out when empty).
+    pub signature_schemes: &'a [SignatureScheme],
+}
+
 /// A ClientHello body (RFC 5246 §7.4.1.2, RFC 8446 §4.1.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientHello {
@@ -398,15 +410,50 @@ impl ClientHello {
         random: [u8; RANDOM_LEN],
         key_share_x25519: [u8; 32],
     ) -> ClientHello {
-        let (client_version, cipher_suites) = match version {
-            TlsVersion::Tls10 | TlsVersion::Tls11 => {
-                (version.wire(), LEGACY_CIPHER_SUITES.to_vec())
-            }
-            TlsVersion::Tls12 => (
-                version.wire(),
-                [TLS12_ONLY_CIPHER_SUITES, LEGACY_CIPHER_SUITES].concat(),
-            ),
-            TlsVersion::Tls13 => (TLS13_LEGACY_VERSION, TLS13_CIPHER_SUITES.to_vec()),
+        let cipher_suites = match version {
+            TlsVersion::Tls10 | TlsVersion::Tls11 => LEGACY_CIPHER_SUITES.to_vec(),
+            TlsVersion::Tls12 => [TLS12_ONLY_CIPHER_SUITES, LEGACY_CIPHER_SUITES].concat(),
+            TlsVersion::Tls13 => TLS13_CIPHER_SUITES.to_vec(),
+        };
+        let groups = match version {
+            TlsVersion::Tls13 => TLS13_GROUPS,
+            _ => LEGACY_GROUPS,
+        };
+        Self::with_suites(
+            version,
+            server_name,
+            &HelloShape {
+                cipher_suites: &cipher_suites,
+                groups,
+                signature_schemes: SIGNATURE_SCHEMES,
+            },
+            random,
+            key_share_x25519,
+        )
+    }
+
+    /// A hello pinned to `version` that offers exactly `shape`'s suites,
+    /// groups and signature schemes, in that order: the building block of
+    /// suite enumeration and of sender profiles (tlscheck's own codec, so
+    /// any suite can be offered, including ones rustls does not implement).
+    ///
+    /// The rest is as in [`ClientHello::for_probe`]: no TLS_FALLBACK_SCSV,
+    /// signature_algorithms only from TLS 1.2 on (and left out when
+    /// `shape` lists none), SNI only for a DNS name, padding past the F5
+    /// range. A TLS 1.3 hello carries an x25519 key share only when
+    /// x25519 is among the groups; otherwise its key_share list is empty
+    /// and a TLS 1.3 server answers with a HelloRetryRequest naming its
+    /// group (RFC 8446 §4.2.8), which still shows the suite it chose.
+    pub fn with_suites(
+        version: TlsVersion,
+        server_name: Option<&str>,
+        shape: &HelloShape<'_>,
+        random: [u8; RANDOM_LEN],
+        key_share_x25519: [u8; 32],
+    ) -> ClientHello {
+        let client_version = match version {
+            TlsVersion::Tls13 => TLS13_LEGACY_VERSION,
+            other => other.wire(),
         };
         let mut extensions = Vec::new();
         if let Some(name) = server_name.and_then(sni_host_name) {
@@ -418,14 +465,12 @@ impl ClientHello {
         extensions.push(ClientExtension::EcPointFormats(vec![
             EcPointFormat::Uncompressed,
         ]));
-        let groups = match version {
-            TlsVersion::Tls13 => TLS13_GROUPS,
-            _ => LEGACY_GROUPS,
-        };
-        extensions.push(ClientExtension::SupportedGroups(groups.to_vec()));
-        if version >= TlsVersion::Tls12 {
+        if !shape.groups.is_empty() {
+            extensions.push(ClientExtension::SupportedGroups(shape.groups.to_vec()));
+        }
+        if version >= TlsVersion::Tls12 && !shape.signature_schemes.is_empty() {
             extensions.push(ClientExtension::SignatureAlgorithms(
-                SIGNATURE_SCHEMES.to_vec(),
+                shape.signature_schemes.to_vec(),
             ));
         }
         // RFC 7627: harmless to servers that ignore it; FIPS-mode servers
@@ -436,16 +481,21 @@ impl ClientHello {
             extensions.push(ClientExtension::SupportedVersions(vec![
                 TlsVersion::Tls13.wire()
             ]));
-            extensions.push(ClientExtension::KeyShare(vec![KeyShareEntry {
-                group: NamedGroup::X25519,
-                key_exchange: key_share_x25519.to_vec(),
-            }]));
+            let shares = if shape.groups.contains(&NamedGroup::X25519) {
+                vec![KeyShareEntry {
+                    group: NamedGroup::X25519,
+                    key_exchange: key_share_x25519.to_vec(),
+                }]
+            } else {
+                Vec::new()
+            };
+            extensions.push(ClientExtension::KeyShare(shares));
         }
         let mut hello = ClientHello {
             client_version,
             random,
             session_id: Vec::new(),
-            cipher_suites,
+            cipher_suites: shape.cipher_suites.to_vec(),
             compression_methods: vec![Compression::Null],
             extensions,
         };
