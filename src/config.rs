@@ -57,6 +57,9 @@ pub enum ConfigError {
         /// The option.
         option: &'static str,
     },
+    /// `--profile` names no known profile.
+    #[error("--profile {0:?}: no such sender profile; `tlscheck profiles` lists them (microsoft365, gmail)")]
+    Profile(String),
     /// `--resolver` is not IP or IP:PORT.
     #[error("--resolver {0:?}: give an IP address, IP:PORT or [IPv6]:PORT, e.g. 1.1.1.1 or 127.0.0.1:5353")]
     Resolver(String),
@@ -154,6 +157,8 @@ pub struct Config {
     pub fail_on: FailOn,
     /// What servers are judged against.
     pub policy: CheckPolicy,
+    /// Sender profiles and `--ciphers`.
+    pub suites: crate::probe_profile::SuiteOptions,
 }
 
 /// Decides colour once: `--color` beats `NO_COLOR`/`TERM=dumb`, which beat
@@ -405,7 +410,24 @@ pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> 
             forbid_legacy: args.forbid_legacy,
             ..CheckPolicy::default()
         },
+        suites: suite_options(args)?,
     })
+}
+
+/// `--ciphers` and `--profile`: Microsoft 365 always, then each named
+/// profile once.
+fn suite_options(args: &CheckArgs) -> Result<crate::probe_profile::SuiteOptions, ConfigError> {
+    let mut opts = crate::probe_profile::SuiteOptions {
+        scan: args.ciphers,
+        ..Default::default()
+    };
+    for name in &args.profile {
+        let p = crate::profiles::by_id(name).ok_or_else(|| ConfigError::Profile(name.clone()))?;
+        if !opts.profiles.iter().any(|q| q.id == p.id) {
+            opts.profiles.push(p);
+        }
+    }
+    Ok(opts)
 }
 
 #[cfg(test)]

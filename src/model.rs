@@ -446,6 +446,8 @@ pub struct ServerObservation {
     pub error: Option<ProbeFailure>,
     /// Wall time of the whole server check.
     pub elapsed: Duration,
+    /// Sender-profile checks and the `--ciphers` enumeration.
+    pub suites: crate::suites::SuiteObservation,
 }
 
 impl ServerObservation {

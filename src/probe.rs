@@ -53,11 +53,13 @@ pub struct ProbeConfig {
     pub throttle_retries: u32,
     /// Wait before the first retry (doubles each time).
     pub throttle_backoff: Duration,
+    /// Sender profiles and `--ciphers` (see `probe_profile`).
+    pub suites: crate::probe_profile::SuiteOptions,
 }
 
 /// Why a stage did not finish: the deadline passed or the user stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
+pub(crate) enum Stop {
     Deadline(Stage),
     Cancelled,
 }
@@ -72,7 +74,7 @@ impl Stop {
 }
 
 /// Per-connection context: limits, deadline and the connection's clock.
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     cfg: &'a ProbeConfig,
     addr: SocketAddr,
     host: Option<&'a str>,
@@ -81,7 +83,7 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    fn new(cfg: &'a ProbeConfig, addr: SocketAddr, host: Option<&'a str>) -> Self {
+    pub(crate) fn new(cfg: &'a ProbeConfig, addr: SocketAddr, host: Option<&'a str>) -> Self {
         Self {
             cfg,
             addr,
@@ -100,7 +102,11 @@ impl<'a> Session<'a> {
     }
 
     /// Runs `fut` unless the deadline passes or the run is cancelled first.
-    async fn stage<T>(&self, stage: Stage, fut: impl Future<Output = T>) -> Result<T, Stop> {
+    pub(crate) async fn stage<T>(
+        &self,
+        stage: Stage,
+        fut: impl Future<Output = T>,
+    ) -> Result<T, Stop> {
         let mut cancel = self.cfg.cancel.clone();
         if *cancel.borrow() {
             return Err(Stop::Cancelled);
@@ -137,7 +143,7 @@ struct SessionOutcome {
 
 /// How far the plain-text part of a session goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Upto {
+pub(crate) enum Upto {
     /// TCP only: implicit TLS starts right away.
     Connect,
     /// Greeting and EHLO: the policy session goes on in plain text.
@@ -147,7 +153,7 @@ enum Upto {
 }
 
 impl Upto {
-    fn for_tls(cfg: &ProbeConfig) -> Self {
+    pub(crate) fn for_tls(cfg: &ProbeConfig) -> Self {
         if cfg.implicit_tls {
             Self::Connect
         } else {
@@ -157,9 +163,9 @@ impl Upto {
 }
 
 /// A connection after the plain-text part.
-struct Ready {
+pub(crate) struct Ready {
     /// The socket, ready for a ClientHello (implicit TLS, STARTTLS).
-    stream: Option<TcpStream>,
+    pub(crate) stream: Option<TcpStream>,
     /// The dialogue, still open after EHLO (the policy session).
     client: Option<SmtpClient<TcpStream>>,
     banner: Option<Reply>,
@@ -168,8 +174,8 @@ struct Ready {
 }
 
 /// Why the SMTP part did not get to TLS.
-struct NotReady {
-    result: VersionResult,
+pub(crate) struct NotReady {
+    pub(crate) result: VersionResult,
     banner: Option<Reply>,
     ehlo: Option<Ehlo>,
     starttls_refused: Option<Reply>,
@@ -214,7 +220,7 @@ impl Session<'_> {
     /// Connect and, unless `upto` is [`Upto::Connect`], wait for the
     /// greeting (retrying while throttled), EHLO and, for
     /// [`Upto::Starttls`], STARTTLS.
-    async fn smtp_until_tls(&mut self, upto: Upto) -> Result<Ready, Box<NotReady>> {
+    pub(crate) async fn smtp_until_tls(&mut self, upto: Upto) -> Result<Ready, Box<NotReady>> {
         let cfg = self.cfg;
         let mut attempt = 0u32;
         loop {
@@ -388,7 +394,7 @@ fn merge_transcripts(mut a: Transcript, b: Transcript) -> Transcript {
     a
 }
 
-fn random_bytes() -> ([u8; 32], [u8; 32]) {
+pub(crate) fn random_bytes() -> ([u8; 32], [u8; 32]) {
     let rng = rustls::crypto::ring::default_provider().secure_random;
     let mut random = [0u8; 32];
     let mut share = [0u8; 32];
@@ -400,7 +406,7 @@ fn random_bytes() -> ([u8; 32], [u8; 32]) {
 }
 
 /// The name to send as SNI and to check the certificate against.
-fn sni(host: Option<&str>) -> Option<&str> {
+pub(crate) fn sni(host: Option<&str>) -> Option<&str> {
     host.filter(|h| h.parse::<std::net::IpAddr>().is_err())
 }
 
@@ -607,7 +613,7 @@ async fn wide_tls12(
     }
 }
 
-fn describe(r: &VersionResult) -> String {
+pub(crate) fn describe(r: &VersionResult) -> String {
     crate::diagnose::findings::describe_result(r)
 }
 
@@ -672,7 +678,7 @@ pub async fn probe_server(
     let per_server = Arc::new(Semaphore::new(cfg.per_server.max(1)));
     let host_ref = host.as_deref();
     let limited = |fut| limited(cfg, &per_server, fut);
-    let (policy, v10, v11, v12, v13) = tokio::join!(
+    let (policy, v10, v11, v12, v13, suites) = tokio::join!(
         limited(Box::pin(async {
             Either::Policy(policy_session(cfg, addr, host_ref).await)
         })),
@@ -688,6 +694,7 @@ pub async fn probe_server(
         limited(Box::pin(async {
             Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls13).await)
         })),
+        crate::probe_profile::suites(cfg, &per_server, addr, host_ref),
     );
     let sessions: Vec<SessionOutcome> = [v10, v11, v12, v13]
         .into_iter()
@@ -710,9 +717,11 @@ pub async fn probe_server(
             None,
         ),
     };
-    fold(
+    let mut observation = fold(
         cfg, host, addr, preference, started, policy, p_banner, p_ehlo, p_failure, sessions,
-    )
+    );
+    observation.suites = suites;
+    observation
 }
 
 enum Either {
@@ -785,6 +794,7 @@ fn fold(
         certificate,
         error,
         elapsed: started.elapsed(),
+        suites: Default::default(),
     }
 }
 

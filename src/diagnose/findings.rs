@@ -711,6 +711,7 @@ mod tests {
             certificate: None,
             error: None,
             elapsed: Duration::from_millis(20),
+            suites: Default::default(),
         }
     }
 

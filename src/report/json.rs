@@ -74,6 +74,7 @@ struct ServerDto<'a> {
     error: Option<ErrorDto<'a>>,
     elapsed_ms: u128,
     transcript: Option<BTreeMap<&'static str, Vec<EventDto<'a>>>>,
+    suites: crate::report::suites::SuitesDto,
 }
 
 #[derive(Serialize, Default)]
@@ -295,6 +296,7 @@ fn server_dto(s: &ServerObservation, transcript: bool) -> ServerDto<'_> {
         }),
         elapsed_ms: s.elapsed.as_millis(),
         transcript,
+        suites: crate::report::suites::dto(s),
     }
 }
 

@@ -37,6 +37,7 @@ pub fn config(stage: Duration) -> (ProbeConfig, watch::Sender<bool>) {
             cancel: rx,
             throttle_retries: 1,
             throttle_backoff: Duration::from_millis(100),
+            suites: Default::default(),
         },
         tx,
     )

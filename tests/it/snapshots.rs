@@ -151,6 +151,7 @@ fn legacy_only_server() -> ServerObservation {
         )),
         error: None,
         elapsed: ms(212),
+        suites: Default::default(),
     }
 }
 
@@ -208,6 +209,7 @@ fn modern_server(host: &str, address: &str, preference: Option<u16>) -> ServerOb
         )),
         error: None,
         elapsed: ms(131),
+        suites: Default::default(),
     }
 }
 
@@ -238,6 +240,7 @@ fn no_starttls_server() -> ServerObservation {
         certificate: None,
         error: None,
         elapsed: ms(27),
+        suites: Default::default(),
     }
 }
 
@@ -274,6 +277,7 @@ fn refused_server(host: &str, address: &str, preference: u16) -> ServerObservati
             timed_out: false,
         }),
         elapsed: ms(1),
+        suites: Default::default(),
     }
 }
 

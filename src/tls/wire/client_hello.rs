@@ -499,15 +499,51 @@ impl ClientHello {
             compression_methods: vec![Compression::Null],
             extensions,
         };
-        let len = HANDSHAKE_HEADER_LEN + hello.to_bytes().len();
+        hello.pad();
+        hello
+    }
+
+    /// A hello offering TLS 1.3 and TLS 1.2 at once, as a sender profile
+    /// does: `legacy_version` 0x0303, supported_versions `[1.3, 1.2]`, the
+    /// TLS 1.3 suites of `shape` first and then its TLS 1.2 suites
+    /// (`shape.cipher_suites` holds both). Otherwise as
+    /// [`ClientHello::with_suites`] for TLS 1.3.
+    pub fn with_suites_tls13_and_12(
+        server_name: Option<&str>,
+        shape: &HelloShape<'_>,
+        random: [u8; RANDOM_LEN],
+        key_share_x25519: [u8; 32],
+    ) -> ClientHello {
+        let mut hello = Self::with_suites(
+            TlsVersion::Tls13,
+            server_name,
+            shape,
+            random,
+            key_share_x25519,
+        );
+        hello
+            .extensions
+            .retain(|e| !matches!(e, ClientExtension::Padding(_)));
+        for e in &mut hello.extensions {
+            if let ClientExtension::SupportedVersions(v) = e {
+                *v = vec![TlsVersion::Tls13.wire(), TlsVersion::Tls12.wire()];
+            }
+        }
+        hello.pad();
+        hello
+    }
+
+    /// Adds an RFC 7685 padding extension when the handshake message
+    /// would fall in [`PADDING_BUG_RANGE`].
+    fn pad(&mut self) {
+        let len = HANDSHAKE_HEADER_LEN + self.to_bytes().len();
         if PADDING_BUG_RANGE.contains(&len) {
             let pad = PADDING_BUG_RANGE
                 .end
                 .saturating_sub(len + EXTENSION_HEADER_LEN)
                 .max(1);
-            hello.extensions.push(ClientExtension::Padding(pad));
+            self.extensions.push(ClientExtension::Padding(pad));
         }
-        hello
     }
 
     /// The hello as a handshake message in TLS records with record version
@@ -690,6 +726,66 @@ pub(super) fn read_session_id(r: &mut Reader<'_>, what: &'static str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_suites_offers_exactly_the_given_lists() {
+        let suites = [CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256];
+        let shape = HelloShape {
+            cipher_suites: &suites,
+            groups: &[NamedGroup::secp256r1],
+            signature_schemes: &[SignatureScheme::RSA_PKCS1_SHA256],
+        };
+        let hello = ClientHello::with_suites(
+            TlsVersion::Tls12,
+            Some("mx.example"),
+            &shape,
+            [1; 32],
+            [2; 32],
+        );
+        assert_eq!(hello.cipher_suites, suites);
+        assert_eq!(hello.client_version, 0x0303);
+        assert_eq!(hello.supported_groups(), Some(&[NamedGroup::secp256r1][..]));
+        assert_eq!(
+            hello.signature_algorithms(),
+            Some(&[SignatureScheme::RSA_PKCS1_SHA256][..])
+        );
+        let back = ClientHello::read_bytes(&hello.to_bytes()).unwrap();
+        assert_eq!(back, hello);
+        let len = HANDSHAKE_HEADER_LEN + hello.to_bytes().len();
+        assert!(!PADDING_BUG_RANGE.contains(&len));
+    }
+
+    #[test]
+    fn a_tls13_hello_without_x25519_sends_no_key_share() {
+        let suites = [CipherSuite::TLS13_AES_128_GCM_SHA256];
+        let shape = HelloShape {
+            cipher_suites: &suites,
+            groups: &[NamedGroup::secp384r1],
+            signature_schemes: SIGNATURE_SCHEMES,
+        };
+        let hello = ClientHello::with_suites(TlsVersion::Tls13, None, &shape, [1; 32], [2; 32]);
+        assert!(hello.key_share_groups().is_empty());
+        assert_eq!(hello.supported_versions(), Some(&[0x0304][..]));
+    }
+
+    #[test]
+    fn a_profile_hello_offers_tls13_and_tls12() {
+        let suites = [
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ];
+        let shape = HelloShape {
+            cipher_suites: &suites,
+            groups: LEGACY_GROUPS,
+            signature_schemes: SIGNATURE_SCHEMES,
+        };
+        let hello = ClientHello::with_suites_tls13_and_12(None, &shape, [1; 32], [2; 32]);
+        assert_eq!(hello.supported_versions(), Some(&[0x0304, 0x0303][..]));
+        assert_eq!(hello.cipher_suites, suites);
+        assert_eq!(hello.key_share_groups(), vec![NamedGroup::X25519]);
+        let len = HANDSHAKE_HEADER_LEN + hello.to_bytes().len();
+        assert!(!PADDING_BUG_RANGE.contains(&len));
+    }
 
     const RANDOM: [u8; 32] = [0x11; 32];
     const SHARE: [u8; 32] = [0x22; 32];

@@ -1,0 +1,257 @@
+//! The suite sessions of one server: one ClientHello per sender profile
+//! (Microsoft 365 always; others with `--profile`) and, with `--ciphers`,
+//! the enumeration of every version's suites. Each hello runs on its own
+//! connection (connect → greeting → EHLO → STARTTLS, as the version
+//! sessions do, through `probe::Session`), holding a per-server and a
+//! global permit, and stops at the server's first flight
+//! (`legacy::probe`): no handshake is completed, no mail is sent.
+//!
+//! What the server does is data ([`ProfileOutcome`], [`VersionSuites`]);
+//! nothing here prints or judges.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use rustls::CipherSuite;
+use tokio::sync::Semaphore;
+
+use crate::model::{Stage, TlsVersion};
+use crate::probe::{describe, random_bytes, sni, ProbeConfig, Session, Upto};
+use crate::profiles::{Profile, MICROSOFT365};
+use crate::suites::{
+    candidates, CipherScan, ProfileCheck, ProfileOutcome, SuiteObservation, VersionSuites,
+};
+use crate::tls::enumerate::{cert_key, enumerate_version, Answer, Limits};
+use crate::tls::legacy::{self, LegacyOutcome};
+use crate::tls::wire::client_hello::{
+    ClientHello, HelloShape, LEGACY_GROUPS, SIGNATURE_SCHEMES, TLS13_GROUPS,
+};
+use crate::tls::{alert_name, cipher_name};
+
+/// What the suite sessions do for every server of a run.
+#[derive(Clone, Debug)]
+pub struct SuiteOptions {
+    /// Profiles to try, one ClientHello each (Microsoft 365 by default).
+    pub profiles: Vec<&'static Profile>,
+    /// Enumerate every version's suites (`--ciphers`).
+    pub scan: bool,
+    /// Bounds of the enumeration.
+    pub limits: Limits,
+}
+
+impl Default for SuiteOptions {
+    fn default() -> Self {
+        Self {
+            profiles: vec![&MICROSOFT365],
+            scan: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Sends `hello` on a fresh connection to `addr` (after STARTTLS unless
+/// TLS is implicit), holding a per-server and a global permit.
+async fn send_hello(
+    cfg: &ProbeConfig,
+    per_server: &Semaphore,
+    addr: SocketAddr,
+    host: Option<&str>,
+    hello: &ClientHello,
+) -> Answer {
+    let Ok(_p) = per_server.acquire().await else {
+        return Answer::NotSent("interrupted".to_owned());
+    };
+    let Ok(_g) = cfg.global.acquire().await else {
+        return Answer::NotSent("interrupted".to_owned());
+    };
+    let mut session = Session::new(cfg, addr, host);
+    let ready = match session.smtp_until_tls(Upto::for_tls(cfg)).await {
+        Ok(r) => r,
+        Err(nr) => return Answer::NotSent(describe(&nr.result)),
+    };
+    let Some(mut stream) = ready.stream else {
+        return Answer::NotSent("internal: no socket after STARTTLS".to_owned());
+    };
+    match session
+        .stage(
+            Stage::Handshake,
+            legacy::probe(&mut stream, hello, cfg.timeouts.handshake),
+        )
+        .await
+    {
+        Ok(outcome) => Answer::Outcome(outcome),
+        Err(_) => Answer::NotSent("the run's deadline passed or it was interrupted".to_owned()),
+    }
+}
+
+/// The hello a profile sends.
+fn profile_hello(profile: &Profile, host: Option<&str>) -> ClientHello {
+    let (random, share) = random_bytes();
+    let tls13 = profile.suites(TlsVersion::Tls13);
+    let tls12 = profile.suites(TlsVersion::Tls12);
+    let suites: Vec<CipherSuite> = [tls13, tls12].concat();
+    let shape = HelloShape {
+        cipher_suites: &suites,
+        groups: profile.groups,
+        signature_schemes: profile.signature_schemes,
+    };
+    if !tls13.is_empty() && !tls12.is_empty() {
+        ClientHello::with_suites_tls13_and_12(sni(host), &shape, random, share)
+    } else if !tls13.is_empty() {
+        ClientHello::with_suites(TlsVersion::Tls13, sni(host), &shape, random, share)
+    } else {
+        ClientHello::with_suites(TlsVersion::Tls12, sni(host), &shape, random, share)
+    }
+}
+
+/// Maps the answer to a profile's hello onto a [`ProfileOutcome`].
+pub fn profile_outcome(profile: &Profile, hello: &ClientHello, answer: Answer) -> ProfileOutcome {
+    let outcome = match answer {
+        Answer::NotSent(detail) => return ProfileOutcome::Inconclusive { detail },
+        Answer::Outcome(o) => o,
+    };
+    match outcome {
+        LegacyOutcome::ServerHello {
+            version,
+            cipher,
+            group,
+            certificates,
+            dh_prime_bits,
+            ..
+        } => {
+            let Some(v) = TlsVersion::from_wire(version).filter(|v| profile.versions.contains(v))
+            else {
+                return ProfileOutcome::Refused {
+                    detail: format!(
+                        "answered with version 0x{version:04x}, which this sender does not offer"
+                    ),
+                };
+            };
+            if !hello.cipher_suites.contains(&cipher) {
+                return ProfileOutcome::Inconclusive {
+                    detail: format!(
+                        "the server chose {}, which the hello did not offer",
+                        cipher_name(cipher)
+                    ),
+                };
+            }
+            ProfileOutcome::Negotiated {
+                version: v,
+                suite: crate::suites::SuiteSeen {
+                    suite: cipher,
+                    group,
+                    dh_bits: dh_prime_bits,
+                    cert: cert_key(&certificates),
+                },
+            }
+        }
+        LegacyOutcome::Alert { description, .. } => ProfileOutcome::Refused {
+            detail: format!("alert {}", alert_name(description)),
+        },
+        LegacyOutcome::Closed { bytes_received: 0 } => ProfileOutcome::Refused {
+            detail: "closed the connection without a ServerHello".to_owned(),
+        },
+        LegacyOutcome::Reset(e) => ProfileOutcome::Refused {
+            detail: format!("reset the connection without a ServerHello ({e})"),
+        },
+        LegacyOutcome::Closed { bytes_received } => ProfileOutcome::Inconclusive {
+            detail: format!("closed after {bytes_received} bytes of an incomplete reply"),
+        },
+        LegacyOutcome::Timeout => ProfileOutcome::Inconclusive {
+            detail: "no answer to the ClientHello before the handshake timeout".to_owned(),
+        },
+        LegacyOutcome::Malformed(e) => ProfileOutcome::Inconclusive {
+            detail: format!("malformed reply: {e}"),
+        },
+        LegacyOutcome::Unexpected { message } => ProfileOutcome::Inconclusive { detail: message },
+        LegacyOutcome::NotTls { .. } => ProfileOutcome::Inconclusive {
+            detail: "the reply was not TLS".to_owned(),
+        },
+    }
+}
+
+/// One profile's ClientHello against one server.
+pub async fn check_profile(
+    cfg: &ProbeConfig,
+    per_server: &Semaphore,
+    addr: SocketAddr,
+    host: Option<&str>,
+    profile: &'static Profile,
+) -> ProfileCheck {
+    let hello = profile_hello(profile, host);
+    let answer = send_hello(cfg, per_server, addr, host, &hello).await;
+    ProfileCheck {
+        profile: profile.id,
+        outcome: profile_outcome(profile, &hello, answer),
+    }
+}
+
+/// The enumeration of every version's suites on one server.
+pub async fn scan(
+    cfg: &ProbeConfig,
+    per_server: &Semaphore,
+    addr: SocketAddr,
+    host: Option<&str>,
+    limits: Limits,
+) -> CipherScan {
+    let started = Instant::now();
+    let one = |version: TlsVersion| async move {
+        let list = candidates(version);
+        let groups = match version {
+            TlsVersion::Tls13 => TLS13_GROUPS,
+            _ => LEGACY_GROUPS,
+        };
+        enumerate_version(
+            version,
+            &list,
+            limits,
+            |offer: Vec<CipherSuite>| async move {
+                let (random, share) = random_bytes();
+                let shape = HelloShape {
+                    cipher_suites: &offer,
+                    groups,
+                    signature_schemes: SIGNATURE_SCHEMES,
+                };
+                let hello = ClientHello::with_suites(version, sni(host), &shape, random, share);
+                send_hello(cfg, per_server, addr, host, &hello).await
+            },
+        )
+        .await
+    };
+    let (v10, v11, v12, v13) = tokio::join!(
+        one(TlsVersion::Tls10),
+        one(TlsVersion::Tls11),
+        one(TlsVersion::Tls12),
+        one(TlsVersion::Tls13)
+    );
+    let versions: Vec<VersionSuites> = vec![v10, v11, v12, v13];
+    CipherScan {
+        versions,
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+/// Everything [`SuiteOptions`] asks for, on one server: the profiles and
+/// the enumeration at once, within `per_server`.
+pub async fn suites(
+    cfg: &ProbeConfig,
+    per_server: &Semaphore,
+    addr: SocketAddr,
+    host: Option<&str>,
+) -> SuiteObservation {
+    let opts = &cfg.suites;
+    let profiles = futures_util::future::join_all(
+        opts.profiles
+            .iter()
+            .map(|p| check_profile(cfg, per_server, addr, host, p)),
+    );
+    let scan = async {
+        if opts.scan {
+            Some(scan(cfg, per_server, addr, host, opts.limits).await)
+        } else {
+            None
+        }
+    };
+    let (profiles, scan) = tokio::join!(profiles, scan);
+    SuiteObservation { profiles, scan }
+}
