@@ -232,6 +232,8 @@ async fn check_target(
         };
     let servers = probe_all(probe_cfg, list).await;
     let mut findings: Vec<Finding> = server_findings(&servers, &cfg.policy);
+    findings.extend(crate::diagnose::profiles::findings(&servers));
+    crate::diagnose::findings::sort(&mut findings);
     let mut null_mx = false;
     if let Some(section) = &dns_section {
         let (dns_findings, is_null) = crate::diagnose::dns::findings(section);
@@ -241,7 +243,10 @@ async fn check_target(
     }
     let tested = servers.iter().any(ServerObservation::was_tested);
     let v = verdict(&findings, tested, null_mx);
-    let summary = summary_line(&input, v, &findings);
+    let mut summary = summary_line(&input, v, &findings);
+    if let Some(o365) = crate::diagnose::profiles::office365_sentence(&servers) {
+        summary = format!("{summary} {o365}.");
+    }
     TargetReport {
         input,
         mode,
