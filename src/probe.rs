@@ -694,7 +694,12 @@ pub async fn probe_server(
         limited(Box::pin(async {
             Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls13).await)
         })),
-        crate::probe_profile::suites(cfg, &per_server, addr, host_ref),
+        Box::pin(crate::probe_profile::suites(
+            cfg,
+            &per_server,
+            addr,
+            host_ref
+        )),
     );
     let sessions: Vec<SessionOutcome> = [v10, v11, v12, v13]
         .into_iter()

@@ -218,11 +218,13 @@ pub async fn scan(
         )
         .await
     };
+    // Boxed: four enumerations in one future would be too large for a
+    // thread's stack in debug builds.
     let (v10, v11, v12, v13) = tokio::join!(
-        one(TlsVersion::Tls10),
-        one(TlsVersion::Tls11),
-        one(TlsVersion::Tls12),
-        one(TlsVersion::Tls13)
+        Box::pin(one(TlsVersion::Tls10)),
+        Box::pin(one(TlsVersion::Tls11)),
+        Box::pin(one(TlsVersion::Tls12)),
+        Box::pin(one(TlsVersion::Tls13))
     );
     let versions: Vec<VersionSuites> = vec![v10, v11, v12, v13];
     CipherScan {
@@ -243,11 +245,11 @@ pub async fn suites(
     let profiles = futures_util::future::join_all(
         opts.profiles
             .iter()
-            .map(|p| check_profile(cfg, per_server, addr, host, p)),
+            .map(|p| Box::pin(check_profile(cfg, per_server, addr, host, p))),
     );
     let scan = async {
         if opts.scan {
-            Some(scan(cfg, per_server, addr, host, opts.limits).await)
+            Some(Box::pin(scan(cfg, per_server, addr, host, opts.limits)).await)
         } else {
             None
         }

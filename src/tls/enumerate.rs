@@ -164,7 +164,7 @@ where
                 refusal: None,
             };
         }
-        match step(version, &list, send(list.clone()).await) {
+        match step(version, &list, Box::pin(send(list.clone())).await) {
             Step::Chose(seen) => {
                 list.retain(|c| *c != seen.suite);
                 chosen.push(seen);
@@ -296,7 +296,10 @@ where
         result.end = worse(result.end.clone(), ScanEnd::Bound { hellos: budget.max });
         return;
     }
-    let (a, b) = futures_util::join!(send(forward.clone()), send(backward.clone()));
+    let (a, b) = futures_util::join!(
+        Box::pin(send(forward.clone())),
+        Box::pin(send(backward.clone()))
+    );
     let (first_fwd, first_back) = match (step(version, &forward, a), step(version, &backward, b)) {
         (Step::Chose(x), Step::Chose(y)) => (x.suite, y.suite),
         (Step::Stop(end), _) | (_, Step::Stop(end)) => {
@@ -353,7 +356,7 @@ where
             break;
         }
         let offer: Vec<CipherSuite> = rest.iter().map(|s| s.suite).collect();
-        match step(version, &offer, send(offer.clone()).await) {
+        match step(version, &offer, Box::pin(send(offer.clone())).await) {
             Step::Chose(s) => pick = Some(s.suite),
             Step::Refused(why) => {
                 result.end = worse(

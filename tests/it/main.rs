@@ -11,3 +11,4 @@ mod probe;
 mod schannel;
 mod servers;
 mod snapshots;
+mod suites;
