@@ -678,27 +678,45 @@ pub async fn probe_server(
     let per_server = Arc::new(Semaphore::new(cfg.per_server.max(1)));
     let host_ref = host.as_deref();
     let limited = |fut| limited(cfg, &per_server, fut);
-    let (policy, v10, v11, v12, v13, suites) = tokio::join!(
-        limited(Box::pin(async {
-            Either::Policy(policy_session(cfg, addr, host_ref).await)
-        })),
-        limited(Box::pin(async {
-            Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls10).await)
-        })),
-        limited(Box::pin(async {
-            Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls11).await)
-        })),
-        limited(Box::pin(async {
-            Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls12).await)
-        })),
-        limited(Box::pin(async {
-            Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls13).await)
-        })),
+    // The suite sessions (probe_profile) give up once these five are done
+    // without any greeting: a server that never greets would otherwise
+    // cost a second greeting timeout.
+    let (give_up, give_up_rx) = watch::channel(false);
+    let ((policy, v10, v11, v12, v13), suites) = tokio::join!(
+        async {
+            let five = tokio::join!(
+                limited(Box::pin(async {
+                    Either::Policy(policy_session(cfg, addr, host_ref).await)
+                })),
+                limited(Box::pin(async {
+                    Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls10).await)
+                })),
+                limited(Box::pin(async {
+                    Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls11).await)
+                })),
+                limited(Box::pin(async {
+                    Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls12).await)
+                })),
+                limited(Box::pin(async {
+                    Either::Version(version_session(cfg, addr, host_ref, TlsVersion::Tls13).await)
+                })),
+            );
+            let greeted = [&five.0, &five.1, &five.2, &five.3, &five.4]
+                .iter()
+                .any(|e| match e {
+                    Some(Either::Policy((_, banner, _, _))) => banner.is_some(),
+                    Some(Either::Version(s)) => s.banner.is_some(),
+                    None => false,
+                });
+            let _ = give_up.send(!greeted);
+            five
+        },
         Box::pin(crate::probe_profile::suites(
             cfg,
             &per_server,
             addr,
-            host_ref
+            host_ref,
+            give_up_rx
         )),
     );
     let sessions: Vec<SessionOutcome> = [v10, v11, v12, v13]

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use rustls::CipherSuite;
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 
 use crate::model::{Stage, TlsVersion};
 use crate::probe::{describe, random_bytes, sni, ProbeConfig, Session, Upto};
@@ -49,9 +49,36 @@ impl Default for SuiteOptions {
     }
 }
 
+/// Why a suite session was not tried: the server's other sessions all
+/// ended before any greeting.
+const GAVE_UP: &str = "not tried: no session of this server got a greeting";
+
 /// Sends `hello` on a fresh connection to `addr` (after STARTTLS unless
-/// TLS is implicit), holding a per-server and a global permit.
+/// TLS is implicit), holding a per-server and a global permit. Gives up
+/// (without a verdict) as soon as `give_up` turns true.
 async fn send_hello(
+    cfg: &ProbeConfig,
+    per_server: &Semaphore,
+    addr: SocketAddr,
+    host: Option<&str>,
+    hello: &ClientHello,
+    give_up: &watch::Receiver<bool>,
+) -> Answer {
+    let mut give_up = give_up.clone();
+    let stop = async move {
+        // A dropped sender means nobody will ask us to stop.
+        if give_up.wait_for(|g| *g).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        biased;
+        () = stop => Answer::NotSent(GAVE_UP.to_owned()),
+        a = send_hello_now(cfg, per_server, addr, host, hello) => a,
+    }
+}
+
+async fn send_hello_now(
     cfg: &ProbeConfig,
     per_server: &Semaphore,
     addr: SocketAddr,
@@ -177,9 +204,10 @@ pub async fn check_profile(
     addr: SocketAddr,
     host: Option<&str>,
     profile: &'static Profile,
+    give_up: &watch::Receiver<bool>,
 ) -> ProfileCheck {
     let hello = profile_hello(profile, host);
-    let answer = send_hello(cfg, per_server, addr, host, &hello).await;
+    let answer = send_hello(cfg, per_server, addr, host, &hello, give_up).await;
     ProfileCheck {
         profile: profile.id,
         outcome: profile_outcome(profile, &hello, answer),
@@ -193,6 +221,7 @@ pub async fn scan(
     addr: SocketAddr,
     host: Option<&str>,
     limits: Limits,
+    give_up: &watch::Receiver<bool>,
 ) -> CipherScan {
     let started = Instant::now();
     let one = |version: TlsVersion| async move {
@@ -213,7 +242,7 @@ pub async fn scan(
                     signature_schemes: SIGNATURE_SCHEMES,
                 };
                 let hello = ClientHello::with_suites(version, sni(host), &shape, random, share);
-                send_hello(cfg, per_server, addr, host, &hello).await
+                send_hello(cfg, per_server, addr, host, &hello, give_up).await
             },
         )
         .await
@@ -234,22 +263,26 @@ pub async fn scan(
 }
 
 /// Everything [`SuiteOptions`] asks for, on one server: the profiles and
-/// the enumeration at once, within `per_server`.
+/// the enumeration at once, within `per_server`. `give_up` turns true when
+/// the server's other sessions ended without a greeting: the sessions not
+/// yet done then end as "not tried".
 pub async fn suites(
     cfg: &ProbeConfig,
     per_server: &Semaphore,
     addr: SocketAddr,
     host: Option<&str>,
+    give_up: watch::Receiver<bool>,
 ) -> SuiteObservation {
+    let give_up = &give_up;
     let opts = &cfg.suites;
     let profiles = futures_util::future::join_all(
         opts.profiles
             .iter()
-            .map(|p| Box::pin(check_profile(cfg, per_server, addr, host, p))),
+            .map(|p| Box::pin(check_profile(cfg, per_server, addr, host, p, give_up))),
     );
     let scan = async {
         if opts.scan {
-            Some(Box::pin(scan(cfg, per_server, addr, host, opts.limits)).await)
+            Some(Box::pin(scan(cfg, per_server, addr, host, opts.limits, give_up)).await)
         } else {
             None
         }

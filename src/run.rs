@@ -243,10 +243,8 @@ async fn check_target(
     }
     let tested = servers.iter().any(ServerObservation::was_tested);
     let v = verdict(&findings, tested, null_mx);
-    let mut summary = summary_line(&input, v, &findings);
-    if let Some(o365) = crate::diagnose::profiles::office365_sentence(&servers) {
-        summary = format!("{summary} {o365}.");
-    }
+    let summary =
+        crate::diagnose::profiles::with_office365(summary_line(&input, v, &findings), &servers);
     TargetReport {
         input,
         mode,

@@ -457,6 +457,88 @@ fn weak(s: &ServerObservation, acc: &mut Accumulator) {
     }
 }
 
+/// The suites of Microsoft 365's documented TLS 1.2 list that `offered`
+/// holds, in Microsoft's order: what Office 365 could agree with a sender
+/// (inbound, the same documented list).
+pub fn office365_common_suites(offered: &[rustls::CipherSuite]) -> Vec<rustls::CipherSuite> {
+    MICROSOFT365
+        .tls12_suites
+        .iter()
+        .copied()
+        .filter(|c| offered.contains(c))
+        .collect()
+}
+
+/// One line for `tlscheck listen`: whether the sender's offered suites
+/// meet Office 365's documented list.
+pub fn sender_office365_words(o: &crate::listen::Offer) -> String {
+    let common = office365_common_suites(&o.cipher_suites);
+    let tls12 = o.versions.contains(&crate::model::TlsVersion::Tls12);
+    match (tls12, common.first()) {
+        (false, _) => {
+            "the sender offers no TLS 1.2, the only version Microsoft 365 documents".to_owned()
+        }
+        (true, Some(first)) => format!(
+            "{} of Microsoft 365's 8 documented TLS 1.2 suites offered (first: {})",
+            common.len(),
+            cipher_name(*first)
+        ),
+        (true, None) => "none of Microsoft 365's 8 documented TLS 1.2 suites offered".to_owned(),
+    }
+}
+
+/// The finding for a sender whose ClientHello offers TLS 1.2 but none of
+/// Microsoft 365's documented suites: Office 365 (receiving) cannot agree
+/// on a suite with it. `None` otherwise (or when no hello was read).
+pub fn sender_finding(s: &crate::listen::SenderSession) -> Option<Finding> {
+    let o = s.offer.as_ref()?;
+    if !o.versions.contains(&crate::model::TlsVersion::Tls12)
+        || !office365_common_suites(&o.cipher_suites).is_empty()
+    {
+        return None;
+    }
+    let tls13 = o.versions.contains(&crate::model::TlsVersion::Tls13);
+    // TLS 1.2 suites proper: no TLS 1.3 suite, no signalling value
+    // (TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV).
+    let tls12: Vec<rustls::CipherSuite> = o
+        .cipher_suites
+        .iter()
+        .copied()
+        .filter(|c| !crate::suites::is_tls13_suite(*c) && !cipher_name(*c).ends_with("_SCSV"))
+        .collect();
+    let ecdsa_only = !tls12.is_empty()
+        && tls12
+            .iter()
+            .all(|c| crate::suites::needs_ecdsa_certificate(*c));
+    let names: Vec<String> = tls12.iter().map(|c| cipher_name(*c)).collect();
+    Some(Finding {
+        id: "sender-no-office365-cipher-suite",
+        severity: if tls13 { Severity::Warning } else { Severity::Error },
+        title: "The sender offers none of Microsoft 365's documented TLS 1.2 cipher suites: Office 365 cannot agree on a suite with it".to_owned(),
+        evidence: vec![format!(
+            "ClientHello from {}: TLS 1.2 suites offered: {}",
+            s.peer,
+            names.join(", ")
+        )],
+        signatures: vec!["tls-negotiation-failed-algorithmmismatch", "postfix-tls-handshake-failure"],
+        fix_short: "offer an ECDHE_RSA AES-GCM suite (TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)",
+        remediation: vec![
+            "Microsoft 365 documents only TLS_ECDHE_RSA_* AES-GCM/CBC and TLS_RSA_WITH_AES_*_GCM suites for TLS 1.2 (Microsoft Purview, \"Technical reference details about encryption\", 2023-06-14).".to_owned(),
+            if ecdsa_only {
+                "The sender offers only ECDSA suites: let its TLS client offer ECDHE_RSA suites too (client cipher lists are independent of the sender's own certificate).".to_owned()
+            } else {
+                "Add TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 and TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 to the sender's client cipher list (Postfix smtp_tls_ciphers / smtp_tls_mandatory_ciphers and tls_*_cipherlist; Exim tls_require_ciphers on the smtp transport; Windows Enable-TlsCipherSuite or the SSL Cipher Suite Order policy).".to_owned()
+            },
+            if tls13 {
+                "The sender also offers TLS 1.3; whether Exchange Online accepts TLS 1.3 over SMTP is not documented, so do not rely on it.".to_owned()
+            } else {
+                "The sender offers no TLS 1.3, so the handshake with Office 365 fails.".to_owned()
+            },
+        ],
+        fix: None,
+    })
+}
+
 /// The sentence for the verdict line: whether Office 365 can negotiate
 /// TLS with the servers of a target, and with which suite. `None` when
 /// no Microsoft 365 check ran.
@@ -491,18 +573,46 @@ pub fn office365_sentence(servers: &[ServerObservation]) -> Option<String> {
     Some(if negotiated.len() == total {
         let mut uniq = negotiated.clone();
         uniq.dedup();
-        format!("Office 365 can negotiate TLS ({})", uniq.join("; "))
+        format!("Office 365 negotiates {}", uniq.join("; "))
     } else if refused == total {
-        "Office 365 cannot negotiate TLS: no cipher suite in common".to_owned()
+        let tls12 = checks.iter().any(|(s, _)| {
+            s.version(crate::model::TlsVersion::Tls12)
+                .is_some_and(|v| v.result.is_accepted())
+        });
+        if tls12 {
+            "Office 365 cannot negotiate TLS (no cipher suite in common)".to_owned()
+        } else {
+            "Office 365 cannot negotiate TLS (no TLS 1.2)".to_owned()
+        }
     } else if negotiated.is_empty() {
-        "Office 365 TLS negotiation: inconclusive".to_owned()
+        "Office 365 TLS negotiation inconclusive".to_owned()
     } else {
         format!(
-            "Office 365 can negotiate TLS with {} of {total} servers ({})",
+            "Office 365 negotiates TLS with {} of {total} servers ({})",
             negotiated.len(),
             negotiated.join("; ")
         )
     })
+}
+
+/// The summary line with the Office 365 sentence put right after
+/// `VERDICT target: `, where no width cap can cut it off. Unchanged when
+/// no Microsoft 365 check ran, or when the line already leads with the
+/// no-common-suite finding.
+pub fn with_office365(summary: String, servers: &[ServerObservation]) -> String {
+    let Some(sentence) = office365_sentence(servers) else {
+        return summary;
+    };
+    if summary.contains("Office 365 cannot negotiate TLS with this server") {
+        return summary;
+    }
+    match summary.find(": ") {
+        Some(i) => {
+            let (head, rest) = summary.split_at(i + 2);
+            format!("{head}{sentence}; {rest}")
+        }
+        None => format!("{summary} ({sentence})"),
+    }
 }
 
 #[cfg(test)]
@@ -591,7 +701,7 @@ mod tests {
         assert!(findings(std::slice::from_ref(&s)).is_empty());
         assert_eq!(
             office365_sentence(&[s]).as_deref(),
-            Some("Office 365 can negotiate TLS (TLS 1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)")
+            Some("Office 365 negotiates TLS 1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
         );
     }
 
@@ -603,7 +713,7 @@ mod tests {
         assert!(findings(std::slice::from_ref(&s)).is_empty());
         assert_eq!(
             office365_sentence(&[s]).as_deref(),
-            Some("Office 365 TLS negotiation: inconclusive")
+            Some("Office 365 TLS negotiation inconclusive")
         );
     }
 }

@@ -86,6 +86,7 @@ pub fn judge(s: &SenderSession) -> SenderJudgement {
     } else if s.plaintext_mail {
         findings.push(no_starttls(s));
     }
+    findings.extend(super::profiles::sender_finding(s));
     let v = verdict(&findings, s.was_tested(), false);
     let summary = summary(&who, v, s, &findings);
     SenderJudgement {

@@ -62,7 +62,7 @@ pub fn profile_line(c: &ProfileCheck) -> String {
             )
         }
         ProfileOutcome::Refused { detail } => {
-            format!("{name}: NO common cipher suite: the server refused its ClientHello ({detail})")
+            format!("{name}: cannot negotiate TLS: the server refused its documented ClientHello ({detail})")
         }
         ProfileOutcome::Inconclusive { detail } => {
             format!("{name}: inconclusive ({detail})")
@@ -130,7 +130,10 @@ pub fn lines(s: &ServerObservation) -> Vec<(String, String)> {
     }
     if let Some(scan) = &s.suites.scan {
         for v in &scan.versions {
-            out.push((format!("{} suites", v.version), version_line(v)));
+            out.push((
+                "suites".to_owned(),
+                format!("{}: {}", v.version, version_line(v)),
+            ));
             for seen in &v.accepted {
                 out.push((String::new(), format!("  {}", suite_detail(seen))));
             }

@@ -26,6 +26,10 @@ use tlscheck::model::{
 use tlscheck::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
 use tlscheck::report::{self, palette::Palette};
 use tlscheck::smtp::reply::Reply;
+use tlscheck::suites::{
+    CertKey, CipherScan, ProfileCheck, ProfileOutcome, ScanEnd, ServerOrder, SuiteObservation,
+    SuiteSeen, VersionSuites,
+};
 
 fn reply(code: u16, lines: &[&str]) -> Reply {
     Reply {
@@ -151,7 +155,16 @@ fn legacy_only_server() -> ServerObservation {
         )),
         error: None,
         elapsed: ms(212),
-        suites: Default::default(),
+        suites: SuiteObservation {
+            profiles: vec![ProfileCheck {
+                profile: "microsoft365",
+                outcome: ProfileOutcome::Refused {
+                    detail: "answered with version 0x0302, which this sender does not offer"
+                        .to_owned(),
+                },
+            }],
+            scan: None,
+        },
     }
 }
 
@@ -209,7 +222,70 @@ fn modern_server(host: &str, address: &str, preference: Option<u16>) -> ServerOb
         )),
         error: None,
         elapsed: ms(131),
-        suites: Default::default(),
+        suites: modern_suites(),
+    }
+}
+
+/// What the Microsoft 365 hello and `--ciphers` saw on the modern server.
+fn modern_suites() -> SuiteObservation {
+    let rsa = CertKey {
+        key_type: "RSA".to_owned(),
+        key_bits: Some(2048),
+        signature_algorithm: "sha256WithRSAEncryption".to_owned(),
+    };
+    let seen = |suite, group| SuiteSeen {
+        suite,
+        group,
+        dh_bits: None,
+        cert: Some(rsa.clone()),
+    };
+    let versions = vec![
+        VersionSuites {
+            version: TlsVersion::Tls10,
+            accepted: Vec::new(),
+            order: ServerOrder::Unknown,
+            end: ScanEnd::Complete,
+            refusal: Some("protocol_version".to_owned()),
+            hellos: 2,
+        },
+        VersionSuites {
+            version: TlsVersion::Tls12,
+            accepted: vec![
+                seen(
+                    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                    Some(NamedGroup::X25519),
+                ),
+                seen(
+                    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                    Some(NamedGroup::X25519),
+                ),
+                seen(
+                    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                    Some(NamedGroup::X25519),
+                ),
+                seen(CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256, None),
+            ],
+            order: ServerOrder::Enforced,
+            end: ScanEnd::Complete,
+            refusal: Some("handshake_failure".to_owned()),
+            hellos: 9,
+        },
+    ];
+    SuiteObservation {
+        profiles: vec![ProfileCheck {
+            profile: "microsoft365",
+            outcome: ProfileOutcome::Negotiated {
+                version: TlsVersion::Tls12,
+                suite: seen(
+                    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                    Some(NamedGroup::X25519),
+                ),
+            },
+        }],
+        scan: Some(CipherScan {
+            versions,
+            elapsed_ms: 412,
+        }),
     }
 }
 
@@ -290,6 +366,9 @@ fn target(
     servers: Vec<ServerObservation>,
 ) -> TargetReport {
     let mut findings = server_findings(&servers, &CheckPolicy::default());
+    // As run.rs does: the suite findings join the server findings.
+    findings.extend(tlscheck::diagnose::profiles::findings(&servers));
+    tlscheck::diagnose::findings::sort(&mut findings);
     let mut null_mx = false;
     if let Some(section) = &dns {
         let (more, is_null) = tlscheck::diagnose::dns::findings(section);
@@ -302,7 +381,10 @@ fn target(
     TargetReport {
         input: input.to_owned(),
         mode,
-        summary: summary_line(input, v, &findings),
+        summary: tlscheck::diagnose::profiles::with_office365(
+            summary_line(input, v, &findings),
+            &servers,
+        ),
         dns,
         servers,
         findings,

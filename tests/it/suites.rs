@@ -144,7 +144,7 @@ async fn ecdsa_only_certificate_has_no_suite_in_common_with_office365() {
     assert_eq!(f.fix_short, "add an RSA certificate next to the ECDSA one");
     assert_eq!(
         office365_sentence(std::slice::from_ref(&o)).as_deref(),
-        Some("Office 365 cannot negotiate TLS: no cipher suite in common")
+        Some("Office 365 cannot negotiate TLS (no cipher suite in common)")
     );
 }
 
