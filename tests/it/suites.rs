@@ -390,3 +390,59 @@ async fn the_gmail_profile_negotiates_with_an_ecdsa_only_server() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn profiles_command_lists_both_profiles_with_sources() {
+    let o = crate::cli::tlscheck(&["profiles"]);
+    assert!(o.status.success());
+    let text = crate::cli::stdout(&o);
+    assert!(
+        text.contains("Microsoft 365 (Exchange Online) (microsoft365)"),
+        "{text}"
+    );
+    assert!(text.contains("technical-reference-details-about-encryption"));
+    assert!(text.contains("support.google.com/a/answer/9795993"));
+    assert!(text.contains("TLS 1.3 for Exchange Online SMTP is not documented"));
+    let o = crate::cli::tlscheck(&["profiles", "--format", "json"]);
+    let v = crate::cli::json(&o);
+    let m365 = &v["profiles"][0];
+    assert_eq!(m365["id"], "microsoft365");
+    assert_eq!(m365["tls12_suites"].as_array().unwrap().len(), 8);
+    assert_eq!(m365["source_date"], "2023-06-14");
+}
+
+#[test]
+fn an_unknown_profile_is_a_usage_error() {
+    let o = crate::cli::tlscheck(&["--profile", "yahoo", "127.0.0.1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(crate::cli::stderr(&o).contains("tlscheck profiles"));
+}
+
+#[test]
+fn the_verdict_line_says_office365_cannot_negotiate_with_an_ecdsa_only_server() {
+    let server = Case::new(vec![cert(Key::EcP256, MessageDigest::sha256())], "DEFAULT").spawn();
+    let target = server.addr.to_string();
+    let o = crate::cli::tlscheck(&[&target, "--ciphers", "--format", "json"]);
+    let v = crate::cli::json(&o);
+    let t = &v["targets"][0];
+    let summary = t["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("Office 365 cannot negotiate TLS"),
+        "{summary}"
+    );
+    let s = &t["servers"][0]["suites"];
+    assert_eq!(s["profiles"][0]["result"], "refused");
+    assert_eq!(s["ciphers"]["versions"]["1.2"]["end"], "complete");
+    assert!(s["ciphers"]["versions"]["1.2"]["accepted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["cert_key_type"] == "EC P-256"));
+    assert_eq!(o.status.code(), Some(1));
+    let o = crate::cli::tlscheck(&[&target]);
+    let text = crate::cli::stdout(&o);
+    assert!(
+        text.contains("sender    Microsoft 365 (Exchange Online): cannot negotiate TLS"),
+        "{text}"
+    );
+}
