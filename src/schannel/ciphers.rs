@@ -120,6 +120,10 @@ fn disabled(
     }
 }
 
+/// A SCHANNEL key below the root, what disabling it turns off, and which
+/// suite names it hits.
+type KeyCheck = (&'static str, &'static str, fn(&str) -> bool);
+
 /// The findings about Microsoft 365's suites in this export.
 pub fn findings(export: &RegistryExport) -> Vec<Finding> {
     let reg = effective(export);
@@ -150,7 +154,7 @@ pub fn findings(export: &RegistryExport) -> Vec<Finding> {
             ));
         }
     }
-    let checks: [(&str, &str, fn(&str) -> bool); 7] = [
+    let checks: [KeyCheck; 7] = [
         ("Ciphers\\AES 128/128", "AES 128", |s| s.contains("AES_128")),
         ("Ciphers\\AES 256/256", "AES 256", |s| s.contains("AES_256")),
         ("Hashes\\SHA", "SHA-1 (the *_CBC_SHA suites)", |s| {
