@@ -170,7 +170,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", help_heading = "Connection")]
     pub max_connections: Option<usize>,
 
-    /// Most connections open at once to one server address [default: 5].
+    /// Most connections open at once to one server address [default: 6].
     #[arg(long, value_name = "N", help_heading = "Connection")]
     pub per_server: Option<usize>,
 
@@ -198,7 +198,7 @@ pub struct CheckArgs {
     pub forbid_legacy: bool,
 
     /// Enumerate every TLS version's accepted cipher suites, key exchange
-    /// and certificate key (more connections: up to 64 ClientHellos per
+    /// and certificate key (more connections: up to 128 ClientHellos per
     /// version, within --per-server).
     #[arg(long, help_heading = "Cipher suites")]
     pub ciphers: bool,

@@ -19,9 +19,11 @@ pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 /// Default limit of connections open at once in a run.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 /// Default limit of connections open at once to one address: the policy
-/// session and the four version probes all at once, which no MTA we know
-/// treats as abuse (Postfix allows 50 per client by default).
-pub const DEFAULT_PER_SERVER: usize = 5;
+/// session, the four version probes and the Microsoft 365 ClientHello
+/// (issue 14) all at once, which no MTA we know treats as abuse (Postfix
+/// allows 50 per client by default). With 5 the Microsoft 365 hello waited
+/// for a permit and added about 5 RTT to every server.
+pub const DEFAULT_PER_SERVER: usize = 6;
 /// Default per-stage timeout of `tlscheck listen`, seconds. Senders are
 /// MTAs with queues; RFC 5321 §4.5.3.2 gives them minutes per stage, and a
 /// slow one must not be cut off before it shows its ClientHello.
@@ -421,6 +423,10 @@ fn suite_options(args: &CheckArgs) -> Result<crate::probe_profile::SuiteOptions,
         scan: args.ciphers,
         ..Default::default()
     };
+    // As many lists per version as connections to the server may be open:
+    // the versions with few suites finish early and leave their permits to
+    // the one with many.
+    opts.limits.parallel = args.per_server.unwrap_or(DEFAULT_PER_SERVER).max(1);
     for name in &args.profile {
         let p = crate::profiles::by_id(name).ok_or_else(|| ConfigError::Profile(name.clone()))?;
         if !opts.profiles.iter().any(|q| q.id == p.id) {
