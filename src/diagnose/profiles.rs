@@ -565,32 +565,41 @@ pub fn office365_sentence(servers: &[ServerObservation]) -> Option<String> {
             _ => None,
         })
         .collect();
+    let mut suites = negotiated.clone();
+    suites.sort();
+    suites.dedup();
     let refused = checks
         .iter()
         .filter(|(_, o)| matches!(o, ProfileOutcome::Refused { .. }))
         .count();
-    let total = checks.len();
-    Some(if negotiated.len() == total {
-        let mut uniq = negotiated.clone();
-        uniq.dedup();
-        format!("Office 365 negotiates {}", uniq.join("; "))
-    } else if refused == total {
+    let untested = checks.len() - negotiated.len() - refused;
+    let conclusive = negotiated.len() + refused;
+    let untested_note = if untested > 0 {
+        format!(" ({untested} of {} servers not established)", checks.len())
+    } else {
+        String::new()
+    };
+    Some(if conclusive == 0 {
+        "Office 365 TLS negotiation inconclusive".to_owned()
+    } else if refused == 0 {
+        format!("Office 365 negotiates {}{untested_note}", suites.join("; "))
+    } else if negotiated.is_empty() {
         let tls12 = checks.iter().any(|(s, _)| {
             s.version(crate::model::TlsVersion::Tls12)
                 .is_some_and(|v| v.result.is_accepted())
         });
-        if tls12 {
-            "Office 365 cannot negotiate TLS (no cipher suite in common)".to_owned()
+        let why = if tls12 {
+            "no cipher suite in common"
         } else {
-            "Office 365 cannot negotiate TLS (no TLS 1.2)".to_owned()
-        }
-    } else if negotiated.is_empty() {
-        "Office 365 TLS negotiation inconclusive".to_owned()
+            "no TLS 1.2"
+        };
+        format!("Office 365 cannot negotiate TLS ({why}){untested_note}")
     } else {
         format!(
-            "Office 365 negotiates TLS with {} of {total} servers ({})",
+            "Office 365 negotiates TLS with {} of {} servers ({}){untested_note}",
             negotiated.len(),
-            negotiated.join("; ")
+            conclusive,
+            suites.join("; ")
         )
     })
 }
