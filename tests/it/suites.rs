@@ -446,3 +446,47 @@ fn the_verdict_line_says_office365_cannot_negotiate_with_an_ecdsa_only_server() 
         "{text}"
     );
 }
+
+/// A record of `content_type` around `body` (TLS 1.2 record version).
+fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut r = vec![content_type, 0x03, 0x03];
+    r.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+    r.extend_from_slice(body);
+    r
+}
+
+#[tokio::test]
+async fn a_server_answering_every_hello_with_the_same_suite_is_caught_and_claims_nothing_unseen() {
+    use crate::servers::smtp::{spawn, AfterStarttls, Behaviour, Tls};
+    // A TLS 1.2 ServerHello choosing TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+    // (0xc013) whatever was offered, then ServerHelloDone.
+    let mut body = vec![0x03, 0x03]; // server_version TLS 1.2
+    body.extend_from_slice(&[0x42; 32]); // random
+    body.push(0); // session_id: empty
+    body.extend_from_slice(&[0xc0, 0x13]); // cipher_suite
+    body.push(0); // compression_method: null
+    let mut msg = vec![0x02, 0x00, 0x00, u8::try_from(body.len()).unwrap()];
+    msg.extend_from_slice(&body);
+    let mut bytes = record(0x16, &msg);
+    bytes.extend(record(0x16, &[0x0e, 0, 0, 0])); // ServerHelloDone
+    let mut b = Behaviour::with_tls(Tls::None);
+    b.after_starttls = AfterStarttls::Raw(bytes);
+    let server = spawn(b);
+    let (mut cfg, _cancel) = config(STAGE);
+    cfg.suites.scan = true;
+    let o = probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await;
+    let v12 = version(&o, TlsVersion::Tls12);
+    assert!(matches!(v12.end, ScanEnd::Misbehaved(_)), "{:?}", v12.end);
+    assert!(
+        v12.accepted
+            .iter()
+            .all(|s| s.suite == CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA),
+        "{:?}",
+        v12.accepted
+    );
+    // A TLS 1.2 answer to a TLS 1.0 hello refuses TLS 1.0: nothing listed.
+    assert!(version(&o, TlsVersion::Tls10).accepted.is_empty());
+    assert!(version(&o, TlsVersion::Tls13).accepted.is_empty());
+    let text = tlscheck::report::suites::version_line(v12);
+    assert!(text.contains("enumeration stopped"), "{text}");
+}
