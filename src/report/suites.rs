@@ -147,6 +147,8 @@ pub fn lines(s: &ServerObservation) -> Vec<(String, String)> {
 pub struct ProfileCheckDto {
     profile: &'static str,
     name: &'static str,
+    source_url: Option<&'static str>,
+    source_date: Option<&'static str>,
     result: &'static str,
     version: Option<&'static str>,
     suite: Option<SuiteDto>,
@@ -221,9 +223,12 @@ pub fn dto(s: &ServerObservation) -> SuitesDto {
                     ProfileOutcome::Refused { detail }
                     | ProfileOutcome::Inconclusive { detail } => (None, None, Some(detail.clone())),
                 };
+                let source = profiles::by_id(c.profile);
                 ProfileCheckDto {
                     profile: c.profile,
                     name: profile_name(c.profile),
+                    source_url: source.map(|p| p.url),
+                    source_date: source.map(|p| p.source_date),
                     result: c.outcome.label(),
                     version,
                     suite,
