@@ -160,6 +160,12 @@ pub fn by_id(id: &str) -> Option<&'static Profile> {
     ALL.iter().copied().find(|p| p.id == id)
 }
 
+/// The display name of a profile id (`unknown profile` for an id no
+/// profile has).
+pub fn name_of(id: &str) -> &'static str {
+    by_id(id).map_or("unknown profile", |p| p.name)
+}
+
 impl Profile {
     /// The suites this profile offers at `version` (empty when it does not
     /// offer the version).

@@ -245,7 +245,7 @@ fn no_common_suite(s: &ServerObservation, acc: &mut Accumulator) {
         let mut evidence = vec![format!(
             "{}: the {} ClientHello (its documented suites) was refused: {detail}",
             label(s),
-            crate::report::suites::profile_name(c.profile)
+            crate::profiles::name_of(c.profile)
         )];
         if let Some(cert) = &s.certificate {
             evidence.push(format!(
@@ -279,7 +279,7 @@ fn no_common_suite(s: &ServerObservation, acc: &mut Accumulator) {
                 "sender-profile-no-common-cipher-suite",
                 format!(
                     "{} cannot negotiate TLS with this server: none of its documented cipher suites is accepted",
-                    crate::report::suites::profile_name(c.profile)
+                    crate::profiles::name_of(c.profile)
                 ),
                 Severity::Warning,
             )

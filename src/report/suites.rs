@@ -20,7 +20,7 @@ pub const COMPACT_SUITES: usize = 3;
 
 /// The display name of a profile id.
 pub fn profile_name(id: &str) -> &'static str {
-    profiles::by_id(id).map_or("unknown profile", |p| p.name)
+    profiles::name_of(id)
 }
 
 /// A suite with what came with it: `TLS_… (x25519; RSA 2048, sha256WithRSAEncryption)`.
