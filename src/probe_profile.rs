@@ -12,21 +12,54 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use rustls::CipherSuite;
+use rustls::{CipherSuite, NamedGroup};
 use tokio::sync::{watch, Semaphore};
 
 use crate::model::{Stage, TlsVersion};
 use crate::probe::{describe, random_bytes, sni, ProbeConfig, Session, Upto};
 use crate::profiles::{Profile, MICROSOFT365};
 use crate::suites::{
-    candidates, CipherScan, ProfileCheck, ProfileOutcome, SuiteObservation, VersionSuites,
+    candidates, key_exchange, CipherScan, GroupList, KeyExchange, ProfileCheck, ProfileOutcome,
+    SuiteObservation, VersionSuites,
 };
-use crate::tls::enumerate::{cert_key, enumerate_version, Answer, Limits};
+use crate::tls::enumerate::{cert_key, enumerate_groups, enumerate_version, Answer, Limits};
 use crate::tls::legacy::{self, LegacyOutcome};
 use crate::tls::wire::client_hello::{
     ClientHello, HelloShape, LEGACY_GROUPS, SIGNATURE_SCHEMES, TLS13_GROUPS,
 };
 use crate::tls::{alert_name, cipher_name};
+
+/// Groups tried at TLS 1.2 (for ECDHE): the curves of RFC 8422 and RFC
+/// 7748 that TLS 1.2 servers use.
+const SCAN_GROUPS_TLS12: &[NamedGroup] = &[
+    NamedGroup::X25519,
+    NamedGroup::secp256r1,
+    NamedGroup::secp384r1,
+    NamedGroup::secp521r1,
+    NamedGroup::X448,
+];
+
+/// Groups tried at TLS 1.3 (RFC 8446 §4.2.7): the curves, the RFC 7919
+/// FFDHE groups and the ML-KEM hybrids. tlscheck sends an x25519 key
+/// share only; a server preferring another group answers with a
+/// HelloRetryRequest naming it, which is enough.
+const SCAN_GROUPS_TLS13: &[NamedGroup] = &[
+    NamedGroup::X25519,
+    NamedGroup::secp256r1,
+    NamedGroup::secp384r1,
+    NamedGroup::secp521r1,
+    NamedGroup::X448,
+    NamedGroup::FFDHE2048,
+    NamedGroup::FFDHE3072,
+    NamedGroup::FFDHE4096,
+    NamedGroup::FFDHE6144,
+    NamedGroup::FFDHE8192,
+    NamedGroup::X25519MLKEM768,
+    NamedGroup::secp256r1MLKEM768,
+];
+
+/// Bound of ClientHellos for one version's groups.
+const MAX_GROUP_HELLOS: usize = 16;
 
 /// What the suite sessions do for every server of a run.
 #[derive(Clone, Debug)]
@@ -230,7 +263,7 @@ pub async fn scan(
             TlsVersion::Tls13 => TLS13_GROUPS,
             _ => LEGACY_GROUPS,
         };
-        enumerate_version(
+        let suites = enumerate_version(
             version,
             &list,
             limits,
@@ -244,8 +277,52 @@ pub async fn scan(
                 let hello = ClientHello::with_suites(version, sni(host), &shape, random, share);
                 send_hello(cfg, per_server, addr, host, &hello, give_up).await
             },
-        )
-        .await
+        );
+        // The groups at once, beside the suites: TLS 1.2 with every ECDHE
+        // suite (a curve is then the only way to agree), TLS 1.3 with its
+        // suites.
+        let group_suites: Vec<CipherSuite> = match version {
+            TlsVersion::Tls13 => list.clone(),
+            _ => list
+                .iter()
+                .copied()
+                .filter(|c| key_exchange(*c) == KeyExchange::Ecdhe)
+                .collect(),
+        };
+        let group_candidates = match version {
+            TlsVersion::Tls13 => SCAN_GROUPS_TLS13,
+            _ => SCAN_GROUPS_TLS12,
+        };
+        let group_suites = &group_suites;
+        let groups = async move {
+            if version < TlsVersion::Tls12 {
+                return None;
+            }
+            let g = enumerate_groups(
+                version,
+                group_candidates,
+                MAX_GROUP_HELLOS,
+                |offer| async move {
+                    let (random, share) = random_bytes();
+                    let shape = HelloShape {
+                        cipher_suites: group_suites,
+                        groups: &offer,
+                        signature_schemes: SIGNATURE_SCHEMES,
+                    };
+                    let hello = ClientHello::with_suites(version, sni(host), &shape, random, share);
+                    send_hello(cfg, per_server, addr, host, &hello, give_up).await
+                },
+            )
+            .await;
+            Some(GroupList {
+                accepted: g.accepted,
+                end: g.end,
+                hellos: g.hellos,
+            })
+        };
+        let (mut suites, groups) = tokio::join!(Box::pin(suites), Box::pin(groups));
+        suites.groups = groups;
+        suites
     };
     // Boxed: four enumerations in one future would be too large for a
     // thread's stack in debug builds.

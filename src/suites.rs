@@ -296,7 +296,21 @@ pub struct VersionSuites {
     /// What the server said to the hello that ended it (alert name,
     /// "closed", "answered TLS 1.2"), when it was a refusal.
     pub refusal: Option<String>,
-    /// ClientHellos sent for this version.
+    /// ClientHellos sent for this version (suites only).
+    pub hellos: usize,
+    /// The key-exchange groups the server accepts (TLS 1.2: for ECDHE;
+    /// TLS 1.3), when they were enumerated.
+    pub groups: Option<GroupList>,
+}
+
+/// The groups of one version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupList {
+    /// In the order the server chose them.
+    pub accepted: Vec<NamedGroup>,
+    /// How the group enumeration ended.
+    pub end: ScanEnd,
+    /// ClientHellos sent for it.
     pub hellos: usize,
 }
 

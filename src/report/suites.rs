@@ -118,7 +118,21 @@ pub fn version_line(v: &VersionSuites) -> String {
     if let Some(note) = end_note(v) {
         let _ = write!(line, "; {note}");
     }
-    let _ = write!(line, " [{} ClientHellos]", v.hellos);
+    let mut hellos = v.hellos;
+    if let Some(g) = &v.groups {
+        hellos += g.hellos;
+        let names: Vec<String> = g.accepted.iter().map(|n| group_name(*n)).collect();
+        let names = if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        };
+        let _ = write!(line, "; groups: {names}");
+        if !g.end.is_complete() {
+            let _ = write!(line, " ({})", g.end.label());
+        }
+    }
+    let _ = write!(line, " [{hellos} ClientHellos]");
     line
 }
 
@@ -177,6 +191,15 @@ pub struct VersionSuitesDto {
     end: &'static str,
     end_detail: Option<String>,
     refusal: Option<String>,
+    client_hellos: usize,
+    groups: Option<GroupsDto>,
+}
+
+/// JSON: one version's groups.
+#[derive(Serialize)]
+pub struct GroupsDto {
+    accepted: Vec<String>,
+    end: &'static str,
     client_hellos: usize,
 }
 
@@ -250,6 +273,11 @@ pub fn dto(s: &ServerObservation) -> SuitesDto {
                             end_detail: end_note(v),
                             refusal: v.refusal.clone(),
                             client_hellos: v.hellos,
+                            groups: v.groups.as_ref().map(|g| GroupsDto {
+                                accepted: g.accepted.iter().map(|n| group_name(*n)).collect(),
+                                end: g.end.label(),
+                                client_hellos: g.hellos,
+                            }),
                         },
                     )
                 })

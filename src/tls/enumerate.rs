@@ -277,6 +277,7 @@ where
         end,
         refusal,
         hellos: 0,
+        groups: None,
     };
     if result.accepted.len() >= 2 && !matches!(result.end, ScanEnd::Misbehaved(_)) {
         order(version, &mut result, &budget, &send).await;
@@ -380,6 +381,83 @@ where
         }
     }
     result.accepted = ordered;
+}
+
+/// The groups a server accepts for one version, in its order of choice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupScan {
+    /// Groups the server chose, one hello each, in the order it chose
+    /// them (its preference when it enforces one, else tlscheck's offer
+    /// order).
+    pub accepted: Vec<rustls::NamedGroup>,
+    /// How the group enumeration ended.
+    pub end: ScanEnd,
+    /// ClientHellos sent for it.
+    pub hellos: usize,
+}
+
+/// Enumerates the key-exchange groups the server accepts at `version`:
+/// `send` offers the given groups (with suites that need one: ECDHE for
+/// TLS 1.2, the TLS 1.3 suites) and reports the answer; the group the
+/// server chose (ServerKeyExchange curve, key_share or HelloRetryRequest
+/// group) is removed and the rest offered again until it refuses. Bounded
+/// by `max_hellos`; a group that was not offered, or no group at all in a
+/// ServerHello, ends it as [`ScanEnd::Misbehaved`].
+pub async fn enumerate_groups<F, Fut>(
+    version: TlsVersion,
+    candidates: &[rustls::NamedGroup],
+    max_hellos: usize,
+    send: F,
+) -> GroupScan
+where
+    F: Fn(Vec<rustls::NamedGroup>) -> Fut,
+    Fut: Future<Output = Answer>,
+{
+    let mut left = candidates.to_vec();
+    let mut accepted = Vec::new();
+    let mut hellos = 0;
+    let end = loop {
+        if left.is_empty() {
+            break ScanEnd::Exhausted;
+        }
+        if hellos >= max_hellos.max(1) {
+            break ScanEnd::Bound { hellos };
+        }
+        hellos += 1;
+        let answer = Box::pin(send(left.clone())).await;
+        let outcome = match answer {
+            Answer::NotSent(detail) => break ScanEnd::Incomplete(detail),
+            Answer::Outcome(o) => o,
+        };
+        match outcome {
+            LegacyOutcome::ServerHello { version: v, .. } if v != version.wire() => {
+                break ScanEnd::Complete
+            }
+            LegacyOutcome::ServerHello { group: Some(g), .. } if left.contains(&g) => {
+                left.retain(|x| *x != g);
+                accepted.push(g);
+            }
+            LegacyOutcome::ServerHello { group: Some(g), .. } => {
+                break ScanEnd::Misbehaved(format!(
+                    "chose group {}, which this ClientHello did not offer",
+                    crate::tls::group_name(g)
+                ))
+            }
+            LegacyOutcome::ServerHello { group: None, .. } => {
+                break ScanEnd::Misbehaved("answered without naming a group".to_owned())
+            }
+            other => match step(version, &[], Answer::Outcome(other)) {
+                Step::Refused(_) => break ScanEnd::Complete,
+                Step::Stop(end) => break end,
+                Step::Chose(_) => break ScanEnd::Misbehaved("unexpected answer".to_owned()),
+            },
+        }
+    };
+    GroupScan {
+        accepted,
+        end,
+        hellos,
+    }
 }
 
 #[cfg(test)]
@@ -537,5 +615,60 @@ mod tests {
         .await;
         assert!(matches!(r.end, ScanEnd::Incomplete(_)));
         assert!(r.refusal.is_none());
+    }
+
+    #[tokio::test]
+    async fn groups_are_listed_until_the_server_refuses() {
+        use rustls::NamedGroup as G;
+        let supported = [G::secp384r1, G::X25519];
+        let r = enumerate_groups(
+            TlsVersion::Tls12,
+            &[G::X25519, G::secp256r1, G::secp384r1],
+            16,
+            |offer| async move {
+                Answer::Outcome(match supported.iter().find(|g| offer.contains(g)) {
+                    Some(g) => LegacyOutcome::ServerHello {
+                        version: 0x0303,
+                        cipher: CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                        group: Some(*g),
+                        certificates: Vec::new(),
+                        dh_prime_bits: None,
+                        cipher_was_offered: true,
+                        hello_retry: false,
+                    },
+                    None => LegacyOutcome::Alert {
+                        level: AlertLevel::Fatal,
+                        description: AlertDescription::HandshakeFailure,
+                    },
+                })
+            },
+        )
+        .await;
+        assert_eq!(r.accepted, vec![G::secp384r1, G::X25519]);
+        assert_eq!(r.end, ScanEnd::Complete);
+        assert_eq!(r.hellos, 3);
+    }
+
+    #[tokio::test]
+    async fn a_group_never_offered_stops_the_group_scan() {
+        let r = enumerate_groups(
+            TlsVersion::Tls12,
+            &[rustls::NamedGroup::X25519],
+            16,
+            |_| async {
+                Answer::Outcome(LegacyOutcome::ServerHello {
+                    version: 0x0303,
+                    cipher: CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                    group: Some(rustls::NamedGroup::secp521r1),
+                    certificates: Vec::new(),
+                    dh_prime_bits: None,
+                    cipher_was_offered: true,
+                    hello_retry: false,
+                })
+            },
+        )
+        .await;
+        assert!(matches!(r.end, ScanEnd::Misbehaved(_)));
+        assert!(r.accepted.is_empty());
     }
 }

@@ -27,8 +27,8 @@ use tlscheck::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetRepo
 use tlscheck::report::{self, palette::Palette};
 use tlscheck::smtp::reply::Reply;
 use tlscheck::suites::{
-    CertKey, CipherScan, ProfileCheck, ProfileOutcome, ScanEnd, ServerOrder, SuiteObservation,
-    SuiteSeen, VersionSuites,
+    CertKey, CipherScan, GroupList, ProfileCheck, ProfileOutcome, ScanEnd, ServerOrder,
+    SuiteObservation, SuiteSeen, VersionSuites,
 };
 
 fn reply(code: u16, lines: &[&str]) -> Reply {
@@ -247,6 +247,7 @@ fn modern_suites() -> SuiteObservation {
             end: ScanEnd::Complete,
             refusal: Some("protocol_version".to_owned()),
             hellos: 2,
+            groups: None,
         },
         VersionSuites {
             version: TlsVersion::Tls12,
@@ -269,6 +270,11 @@ fn modern_suites() -> SuiteObservation {
             end: ScanEnd::Complete,
             refusal: Some("handshake_failure".to_owned()),
             hellos: 9,
+            groups: Some(GroupList {
+                accepted: vec![NamedGroup::X25519, NamedGroup::secp256r1],
+                end: ScanEnd::Complete,
+                hellos: 3,
+            }),
         },
     ];
     SuiteObservation {

@@ -16,7 +16,7 @@ use tlscheck::probe::probe_server;
 use tlscheck::suites::{ProfileOutcome, ScanEnd, ServerOrder, VersionSuites};
 
 use crate::probe::{config, STAGE};
-use crate::servers::suites::{cert, openssl_table, s_client, Case, Key};
+use crate::servers::suites::{cert, openssl_table, s_client, s_client_with, Case, Key};
 
 async fn scan(case: Case) -> (ServerObservation, u16) {
     let server = case.spawn();
@@ -489,4 +489,41 @@ async fn a_server_answering_every_hello_with_the_same_suite_is_caught_and_claims
     assert!(version(&o, TlsVersion::Tls13).accepted.is_empty());
     let text = tlscheck::report::suites::version_line(v12);
     assert!(text.contains("enumeration stopped"), "{text}");
+}
+
+#[tokio::test]
+async fn groups_are_enumerated_for_tls12_and_tls13() {
+    use rustls::NamedGroup as G;
+    let mut case = Case::new(
+        vec![cert(Key::Rsa(2048), MessageDigest::sha256())],
+        "DEFAULT",
+    );
+    case.max = SslVersion::TLS1_3;
+    case.groups = Some("P-384:X25519");
+    let (o, port) = scan(case).await;
+    for v in [TlsVersion::Tls12, TlsVersion::Tls13] {
+        let g = version(&o, v).groups.clone().expect("groups enumerated");
+        let mut got = g.accepted.clone();
+        got.sort_by_key(|n| u16::from(*n));
+        assert_eq!(got, vec![G::secp384r1, G::X25519], "{v}");
+        assert_eq!(g.end, ScanEnd::Complete, "{v}");
+    }
+    assert!(version(&o, TlsVersion::Tls10).groups.is_none());
+    // Ground truth: each listed group alone works, the others do not.
+    for (flag, cipher) in [
+        ("-tls1_2", "ECDHE-RSA-AES128-GCM-SHA256"),
+        ("-tls1_3", "TLS_AES_128_GCM_SHA256"),
+    ] {
+        for group in ["P-384", "X25519"] {
+            assert!(
+                s_client_with(port, flag, cipher, &["-groups", group]).is_some(),
+                "{flag} {group}"
+            );
+        }
+        assert_eq!(
+            s_client_with(port, flag, cipher, &["-groups", "P-256:P-521:X448"]),
+            None,
+            "{flag}"
+        );
+    }
 }

@@ -80,6 +80,8 @@ pub struct Case {
     pub server_order: bool,
     /// A fixed DH group (else OpenSSL's automatic choice).
     pub dh: Option<Dh<openssl::pkey::Params>>,
+    /// OpenSSL groups list (`P-384:X25519`), else the library default.
+    pub groups: Option<&'static str>,
 }
 
 impl Case {
@@ -93,6 +95,7 @@ impl Case {
             tls13: None,
             server_order: false,
             dh: None,
+            groups: None,
         }
     }
 
@@ -116,6 +119,9 @@ impl Case {
         }
         if let Some(dh) = &self.dh {
             b.set_tmp_dh(dh).unwrap();
+        }
+        if let Some(g) = self.groups {
+            b.set_groups_list(g).unwrap();
         }
         // OpenSSL keeps one certificate per key type: RSA and ECDSA side
         // by side, chosen by the negotiated suite.
@@ -159,6 +165,11 @@ pub fn openssl_table() -> Vec<(u16, String)> {
 /// names, or TLS 1.3 names with `-tls1_3`): the cipher's OpenSSL name, or
 /// `None` when the handshake failed.
 pub fn s_client(port: u16, version: &str, ciphers: &str) -> Option<String> {
+    s_client_with(port, version, ciphers, &[])
+}
+
+/// [`s_client`] with extra flags (`-groups P-384`).
+pub fn s_client_with(port: u16, version: &str, ciphers: &str, extra: &[&str]) -> Option<String> {
     let mut cmd = Command::new("openssl");
     cmd.args([
         "s_client",
@@ -173,6 +184,7 @@ pub fn s_client(port: u16, version: &str, ciphers: &str) -> Option<String> {
     } else {
         cmd.args(["-cipher", &format!("{ciphers}:@SECLEVEL=0")]);
     }
+    cmd.args(extra);
     let out = cmd
         .stdin(Stdio::null())
         .stderr(Stdio::null())
