@@ -33,12 +33,12 @@ pub fn suite_detail(s: &SuiteSeen) -> String {
         extra.push(format!("DHE {b} bits"));
     }
     if let Some(c) = &s.cert {
-        extra.push(format!(
-            "{}{}, {}",
-            c.key_type,
-            c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
-            c.signature_algorithm
-        ));
+        // "EC P-256" already says its size.
+        let bits = match c.key_bits {
+            Some(b) if !c.key_type.starts_with("EC P-") => format!(" {b}"),
+            _ => String::new(),
+        };
+        extra.push(format!("{}{bits}, {}", c.key_type, c.signature_algorithm));
     }
     let weak: Vec<&str> = weaknesses(s.suite).iter().map(|w| w.label()).collect();
     if !weak.is_empty() {
@@ -89,7 +89,9 @@ fn order_words(o: ServerOrder) -> &'static str {
     }
 }
 
-/// The compact line for one version: count, order, the first suites.
+/// The compact line for one version: count, order, groups, hellos, then
+/// the first suites (last, so a width cap cuts only names that the lines
+/// below list anyway).
 pub fn version_line(v: &VersionSuites) -> String {
     let mut line = if v.accepted.is_empty() {
         match (&v.refusal, v.end.is_complete()) {
@@ -97,23 +99,7 @@ pub fn version_line(v: &VersionSuites) -> String {
             _ => "none seen".to_owned(),
         }
     } else {
-        let first: Vec<String> = v
-            .accepted
-            .iter()
-            .take(COMPACT_SUITES)
-            .map(|s| cipher_name(s.suite))
-            .collect();
-        let more = v.accepted.len().saturating_sub(COMPACT_SUITES);
-        let mut l = format!(
-            "{} accepted ({}): {}",
-            v.accepted.len(),
-            order_words(v.order),
-            first.join(", ")
-        );
-        if more > 0 {
-            let _ = write!(l, ", +{more} more");
-        }
-        l
+        format!("{} accepted ({})", v.accepted.len(), order_words(v.order))
     };
     if let Some(note) = end_note(v) {
         let _ = write!(line, "; {note}");
@@ -127,12 +113,25 @@ pub fn version_line(v: &VersionSuites) -> String {
         } else {
             names.join(", ")
         };
-        let _ = write!(line, "; groups: {names}");
+        let _ = write!(line, "; groups {names}");
         if !g.end.is_complete() {
             let _ = write!(line, " ({})", g.end.label());
         }
     }
     let _ = write!(line, " [{hellos} ClientHellos]");
+    if !v.accepted.is_empty() {
+        let first: Vec<String> = v
+            .accepted
+            .iter()
+            .take(COMPACT_SUITES)
+            .map(|s| cipher_name(s.suite))
+            .collect();
+        let _ = write!(line, ": {}", first.join(", "));
+        let more = v.accepted.len().saturating_sub(COMPACT_SUITES);
+        if more > 0 {
+            let _ = write!(line, ", +{more} more");
+        }
+    }
     line
 }
 

@@ -410,13 +410,17 @@ fn bit_length(be: &[u8]) -> u32 {
 /// True for suites with finite-field DHE key exchange (their
 /// ServerKeyExchange carries the prime).
 pub fn is_dhe_suite(cs: CipherSuite) -> bool {
-    cs.as_str().is_some_and(|n| n.starts_with("TLS_DHE_"))
+    // Anonymous DH sends the same ServerDHParams, unsigned.
+    cs.as_str()
+        .is_some_and(|n| n.starts_with("TLS_DHE_") || n.starts_with("TLS_DH_anon_"))
 }
 
 /// True for suites with ECDHE key exchange (their ServerKeyExchange names
 /// the curve).
 pub fn is_ecdhe_suite(cs: CipherSuite) -> bool {
-    cs.as_str().is_some_and(|n| n.starts_with("TLS_ECDHE_"))
+    // Anonymous ECDH names its curve the same way, unsigned.
+    cs.as_str()
+        .is_some_and(|n| n.starts_with("TLS_ECDHE_") || n.starts_with("TLS_ECDH_anon_"))
 }
 
 /// One decoded item of a server's reply.
