@@ -579,6 +579,15 @@ pub fn office365_sentence(servers: &[ServerObservation]) -> Option<String> {
     } else {
         String::new()
     };
+    let tls12_somewhere = checks.iter().any(|(s, _)| {
+        s.version(crate::model::TlsVersion::Tls12)
+            .is_some_and(|v| v.result.is_accepted())
+    });
+    if conclusive == 0 && !tls12_somewhere {
+        // No answer to the hello and no TLS 1.2 either (no STARTTLS, down,
+        // …): the headline's own finding says why; nothing to add.
+        return None;
+    }
     Some(if conclusive == 0 {
         "Office 365 TLS negotiation inconclusive".to_owned()
     } else if refused == 0 {
@@ -712,6 +721,15 @@ mod tests {
             office365_sentence(&[s]).as_deref(),
             Some("Office 365 negotiates TLS 1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
         );
+    }
+
+    #[test]
+    fn no_sentence_when_the_hello_never_ran_and_no_tls12_was_seen() {
+        let mut s = with_profile(ProfileOutcome::Inconclusive {
+            detail: "not tested: STARTTLS not offered".to_owned(),
+        });
+        s.versions.clear();
+        assert_eq!(office365_sentence(&[s]), None);
     }
 
     #[test]
