@@ -496,6 +496,8 @@ CASE_ALL="1 server, TLS 1.0-1.3"
 CASE_MODERN="1 server, TLS 1.2-1.3"
 CASE_DNS_NEAR="domain, 3 MX, resolver near"
 CASE_DNS_FAR="domain, 3 MX, resolver 1 RTT"
+# Issue 14: every accepted cipher suite of every version (--ciphers).
+CASE_CIPHERS="suites, 1 server, TLS 1.0-1.3"
 
 log "tlscheck: $TLSCHECK ($RUNS runs + 1 warm-up each; dots are runs)"
 measure tlscheck "$CASE_ALL" "$NS_C" "$TLSCHECK" --host --format json --ca-file "$CA" "${ADDR[all]}"
@@ -506,6 +508,23 @@ measure tlscheck "$CASE_DNS_NEAR" "$NS_C" "$TLSCHECK" --resolver "$DNS_NEAR" --f
 tlscheck_summary "$LAST_DIR/out.1" | sed 's/^/      /'
 measure tlscheck "$CASE_DNS_FAR" "$NS_C" "$TLSCHECK" --resolver "$DNS_FAR" --format json --ca-file "$CA" "$DOMAIN"
 tlscheck_summary "$LAST_DIR/out.1" | sed 's/^/      /'
+
+# Cipher suite enumeration (issue 14): tlscheck --ciphers against sslscan's
+# and testssl.sh's own full suite scans of the same server.
+measure tlscheck "$CASE_CIPHERS" "$NS_C" "$TLSCHECK" --host --ciphers --format json --ca-file "$CA" "${ADDR[all]}"
+jq -r '.targets[0].servers[0].suites.ciphers.versions | to_entries[]
+    | "\(.key): \(.value.accepted | length) suites, \(.value.client_hellos) hellos, \(.value.end)"' \
+    "$LAST_DIR/out.1" 2>/dev/null | paste -sd';' - | sed 's/^/      /' || true
+if ((SKIP_OTHERS == 0)); then
+    # sslscan: its default scan lists every accepted suite per version;
+    # the other checks stay off as above.
+    measure sslscan "$CASE_CIPHERS" "$NS_C" sslscan --starttls-smtp --no-colour --no-fallback \
+        --no-renegotiation --no-compression --no-heartbleed --no-groups "${ADDR[all]}:25"
+    grep -cE '^(Preferred|Accepted) ' "$LAST_DIR/out.1" | sed 's/^/      suites listed: /' || true
+    # testssl.sh -e: each cipher suite, one connection per suite.
+    measure testssl "$CASE_CIPHERS" "$NS_C" testssl --starttls smtp -e --quiet --color 0 \
+        --nodns none --warnings off "${ADDR[all]}:25"
+fi
 
 # --- where tlscheck's time goes: --transcript ---------------------------------------
 
@@ -667,7 +686,7 @@ if ((SKIP_OTHERS == 0)); then
     echo
     echo "=== Ratios (median wall time, median CPU) against tlscheck on the same server"
     printf '%-30s %16s %16s %16s %16s\n' CASE "testssl/tlscheck" "(CPU)" "sslscan/tlscheck" "(CPU)"
-    for case_name in "$CASE_ALL" "$CASE_MODERN" "$CASE_DNS_NEAR"; do
+    for case_name in "$CASE_ALL" "$CASE_MODERN" "$CASE_DNS_NEAR" "$CASE_CIPHERS"; do
         awk -F'\t' -v c="$case_name" '$2 == c { w[$1] = $3; u[$1] = $5 } END {
             printf "%-30s %15.1fx %15.1fx %15.1fx %15.1fx\n", c,
                 w["testssl"] / w["tlscheck"], u["testssl"] / (u["tlscheck"] ? u["tlscheck"] : 1),

@@ -67,6 +67,9 @@ pub enum Command {
     /// sends); no mail is accepted.
     #[command(after_help = format!("{LISTEN_HELP}\n{LISTEN_EXIT_CODES_HELP}"))]
     Listen(ListenArgs),
+    /// List the sender profiles (documented ClientHellos of big senders)
+    /// with their sources.
+    Profiles(ProfilesArgs),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to standard output.
@@ -168,7 +171,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", help_heading = "Connection")]
     pub max_connections: Option<usize>,
 
-    /// Most connections open at once to one server address [default: 5].
+    /// Most connections open at once to one server address [default: 6].
     #[arg(long, value_name = "N", help_heading = "Connection")]
     pub per_server: Option<usize>,
 
@@ -194,6 +197,25 @@ pub struct CheckArgs {
     /// Fail when any server still accepts TLS 1.0 or 1.1.
     #[arg(long, help_heading = "Policy (exit code)")]
     pub forbid_legacy: bool,
+
+    /// Enumerate every TLS version's accepted cipher suites, key exchange
+    /// and certificate key (more connections: up to 128 ClientHellos per
+    /// version, within --per-server).
+    #[arg(long, help_heading = "Cipher suites")]
+    pub ciphers: bool,
+
+    /// Also try this sender's documented ClientHello (repeatable; see
+    /// `tlscheck profiles`). Microsoft 365 is always tried.
+    #[arg(long, value_name = "NAME", help_heading = "Cipher suites")]
+    pub profile: Vec<String>,
+}
+
+/// Arguments of `tlscheck profiles`.
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub format: Format,
 }
 
 /// Arguments of `tlscheck explain`.

@@ -19,9 +19,11 @@ pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 /// Default limit of connections open at once in a run.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 /// Default limit of connections open at once to one address: the policy
-/// session and the four version probes all at once, which no MTA we know
-/// treats as abuse (Postfix allows 50 per client by default).
-pub const DEFAULT_PER_SERVER: usize = 5;
+/// session, the four version probes and the Microsoft 365 ClientHello
+/// (issue 14) all at once, which no MTA we know treats as abuse (Postfix
+/// allows 50 per client by default). With 5 the Microsoft 365 hello waited
+/// for a permit and added about 5 RTT to every server.
+pub const DEFAULT_PER_SERVER: usize = 6;
 /// Default per-stage timeout of `tlscheck listen`, seconds. Senders are
 /// MTAs with queues; RFC 5321 §4.5.3.2 gives them minutes per stage, and a
 /// slow one must not be cut off before it shows its ClientHello.
@@ -57,6 +59,9 @@ pub enum ConfigError {
         /// The option.
         option: &'static str,
     },
+    /// `--profile` names no known profile.
+    #[error("--profile {0:?}: no such sender profile; `tlscheck profiles` lists them (microsoft365, gmail)")]
+    Profile(String),
     /// `--resolver` is not IP or IP:PORT.
     #[error("--resolver {0:?}: give an IP address, IP:PORT or [IPv6]:PORT, e.g. 1.1.1.1 or 127.0.0.1:5353")]
     Resolver(String),
@@ -154,6 +159,8 @@ pub struct Config {
     pub fail_on: FailOn,
     /// What servers are judged against.
     pub policy: CheckPolicy,
+    /// Sender profiles and `--ciphers`.
+    pub suites: crate::probe_profile::SuiteOptions,
 }
 
 /// Decides colour once: `--color` beats `NO_COLOR`/`TERM=dumb`, which beat
@@ -405,7 +412,28 @@ pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> 
             forbid_legacy: args.forbid_legacy,
             ..CheckPolicy::default()
         },
+        suites: suite_options(args)?,
     })
+}
+
+/// `--ciphers` and `--profile`: Microsoft 365 always, then each named
+/// profile once.
+fn suite_options(args: &CheckArgs) -> Result<crate::probe_profile::SuiteOptions, ConfigError> {
+    let mut opts = crate::probe_profile::SuiteOptions {
+        scan: args.ciphers,
+        ..Default::default()
+    };
+    // As many lists per version as connections to the server may be open:
+    // the versions with few suites finish early and leave their permits to
+    // the one with many.
+    opts.limits.parallel = args.per_server.unwrap_or(DEFAULT_PER_SERVER).max(1);
+    for name in &args.profile {
+        let p = crate::profiles::by_id(name).ok_or_else(|| ConfigError::Profile(name.clone()))?;
+        if !opts.profiles.iter().any(|q| q.id == p.id) {
+            opts.profiles.push(p);
+        }
+    }
+    Ok(opts)
 }
 
 #[cfg(test)]

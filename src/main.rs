@@ -32,6 +32,9 @@ fn main() -> ExitCode {
         Some(Command::Explain(args)) => explain(&args),
         Some(Command::Schannel(args)) => schannel(&args),
         Some(Command::Listen(args)) => listen(&args),
+        Some(Command::Profiles(args)) => {
+            emit(report::suites::render_profiles(args.format).as_bytes()).map(|()| ExitStatus::Pass)
+        }
         Some(Command::Completions(args)) => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();

@@ -611,6 +611,8 @@ pub struct ServerObservation {
     pub sni: Option<String>,
     /// Wall time of the whole server check.
     pub elapsed: Duration,
+    /// Sender-profile checks and the `--ciphers` enumeration.
+    pub suites: crate::suites::SuiteObservation,
 }
 
 impl ServerObservation {

@@ -53,11 +53,13 @@ pub struct ProbeConfig {
     pub throttle_retries: u32,
     /// Wait before the first retry (doubles each time).
     pub throttle_backoff: Duration,
+    /// Sender profiles and `--ciphers` (see `probe_profile`).
+    pub suites: crate::probe_profile::SuiteOptions,
 }
 
 /// Why a stage did not finish: the deadline passed or the user stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
+pub(crate) enum Stop {
     Deadline(Stage),
     Cancelled,
 }
@@ -77,12 +79,21 @@ impl Stop {
 /// at a time, so a server that limits connections per client sees fewer
 /// of them at once.
 #[derive(Default)]
-struct Shared {
+pub(crate) struct Shared {
     retry: tokio::sync::Mutex<()>,
 }
 
+/// An address's connection limit and shared state, for sessions started
+/// outside the version probes (the suite and profile hellos).
+pub(crate) struct AddressGate<'a> {
+    /// The per-server connection limit.
+    pub(crate) permits: &'a Semaphore,
+    /// Throttle retries one at a time.
+    pub(crate) shared: &'a Shared,
+}
+
 /// Per-connection context: limits, deadline and the connection's clock.
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     cfg: &'a ProbeConfig,
     addr: SocketAddr,
     host: Option<&'a str>,
@@ -92,7 +103,7 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    fn new(
+    pub(crate) fn new(
         cfg: &'a ProbeConfig,
         addr: SocketAddr,
         host: Option<&'a str>,
@@ -117,7 +128,11 @@ impl<'a> Session<'a> {
     }
 
     /// Runs `fut` unless the deadline passes or the run is cancelled first.
-    async fn stage<T>(&self, stage: Stage, fut: impl Future<Output = T>) -> Result<T, Stop> {
+    pub(crate) async fn stage<T>(
+        &self,
+        stage: Stage,
+        fut: impl Future<Output = T>,
+    ) -> Result<T, Stop> {
         let mut cancel = self.cfg.cancel.clone();
         if *cancel.borrow() {
             return Err(Stop::Cancelled);
@@ -154,7 +169,7 @@ struct SessionOutcome {
 
 /// How far the plain-text part of a session goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Upto {
+pub(crate) enum Upto {
     /// TCP only: implicit TLS starts right away.
     Connect,
     /// Greeting and EHLO: the policy session goes on in plain text.
@@ -164,7 +179,7 @@ enum Upto {
 }
 
 impl Upto {
-    fn for_tls(cfg: &ProbeConfig) -> Self {
+    pub(crate) fn for_tls(cfg: &ProbeConfig) -> Self {
         if cfg.implicit_tls {
             Self::Connect
         } else {
@@ -174,9 +189,9 @@ impl Upto {
 }
 
 /// A connection after the plain-text part.
-struct Ready {
+pub(crate) struct Ready {
     /// The socket, ready for a ClientHello (implicit TLS, STARTTLS).
-    stream: Option<TcpStream>,
+    pub(crate) stream: Option<TcpStream>,
     /// The dialogue, still open after EHLO (the policy session).
     client: Option<SmtpClient<TcpStream>>,
     banner: Option<Reply>,
@@ -185,8 +200,8 @@ struct Ready {
 }
 
 /// Why the SMTP part did not get to TLS.
-struct NotReady {
-    result: VersionResult,
+pub(crate) struct NotReady {
+    pub(crate) result: VersionResult,
     banner: Option<Reply>,
     ehlo: Option<Ehlo>,
     starttls_refused: Option<Reply>,
@@ -287,7 +302,7 @@ impl Session<'_> {
     /// Connect and, unless `upto` is [`Upto::Connect`], wait for the
     /// greeting (retrying while throttled), EHLO and, for
     /// [`Upto::Starttls`], STARTTLS.
-    async fn smtp_until_tls(&mut self, upto: Upto) -> Result<Ready, Box<NotReady>> {
+    pub(crate) async fn smtp_until_tls(&mut self, upto: Upto) -> Result<Ready, Box<NotReady>> {
         let mut attempt = 0u32;
         // Held from the first throttled reply on: retries of one address
         // go one at a time.
@@ -541,7 +556,7 @@ fn merge_transcripts(mut a: Transcript, b: Transcript) -> Transcript {
     a
 }
 
-fn random_bytes() -> ([u8; 32], [u8; 32]) {
+pub(crate) fn random_bytes() -> ([u8; 32], [u8; 32]) {
     let rng = rustls::crypto::ring::default_provider().secure_random;
     let mut random = [0u8; 32];
     let mut share = [0u8; 32];
@@ -553,7 +568,7 @@ fn random_bytes() -> ([u8; 32], [u8; 32]) {
 }
 
 /// The name to send as SNI and to check the certificate against.
-fn sni(host: Option<&str>) -> Option<&str> {
+pub(crate) fn sni(host: Option<&str>) -> Option<&str> {
     host.filter(|h| h.parse::<std::net::IpAddr>().is_err())
 }
 
@@ -922,6 +937,11 @@ fn refine(
     }
 }
 
+/// A result in a few words, for transcripts (the model's `Display`).
+pub(crate) fn describe(r: &VersionResult) -> String {
+    r.to_string()
+}
+
 /// The plain-text session: greeting, EHLO, `MAIL FROM:<>`, `RSET`, `QUIT`.
 /// Never RCPT, never DATA.
 async fn policy_session(
@@ -1024,16 +1044,37 @@ pub async fn probe_server_limited(
             Box::pin(version_session(cfg, addr, host_ref, &shared, v)),
         )
     };
-    let (policy, v10, v11, v12, v13) = tokio::join!(
-        limited(
-            cfg,
-            per_server,
-            Box::pin(policy_session(cfg, addr, host_ref, &shared))
-        ),
-        version(TlsVersion::Tls10),
-        version(TlsVersion::Tls11),
-        version(TlsVersion::Tls12),
-        version(TlsVersion::Tls13),
+    // The suite sessions (probe_profile) give up once these five are done
+    // without any greeting: a server that never greets would otherwise
+    // cost a second greeting timeout.
+    let (give_up, give_up_rx) = watch::channel(false);
+    let gate = AddressGate {
+        permits: per_server,
+        shared: &shared,
+    };
+    let ((policy, v10, v11, v12, v13), suites) = tokio::join!(
+        async {
+            let five = tokio::join!(
+                limited(
+                    cfg,
+                    per_server,
+                    Box::pin(policy_session(cfg, addr, host_ref, &shared))
+                ),
+                version(TlsVersion::Tls10),
+                version(TlsVersion::Tls11),
+                version(TlsVersion::Tls12),
+                version(TlsVersion::Tls13),
+            );
+            let greeted = five.0.as_ref().is_some_and(|p| p.banner.is_some())
+                || [&five.1, &five.2, &five.3, &five.4]
+                    .iter()
+                    .any(|s| s.as_ref().is_some_and(|s| s.banner.is_some()));
+            let _ = give_up.send(!greeted);
+            five
+        },
+        Box::pin(crate::probe_profile::suites(
+            cfg, &gate, addr, host_ref, give_up_rx
+        )),
     );
     let sessions: Vec<SessionOutcome> = [
         (TlsVersion::Tls10, v10),
@@ -1055,7 +1096,9 @@ pub async fn probe_server_limited(
         ehlo: None,
         failure: None,
     });
-    fold(cfg, host, addr, preference, started, policy, sessions)
+    let mut observation = fold(cfg, host, addr, preference, started, policy, sessions);
+    observation.suites = suites;
+    observation
 }
 
 /// Runs `fut` holding a per-server and a global permit. `None` when the
@@ -1148,6 +1191,7 @@ fn fold(
         error,
         sni,
         elapsed: started.elapsed(),
+        suites: Default::default(),
     }
 }
 

@@ -131,6 +131,7 @@ pub async fn run(
         cancel: cancel.clone(),
         throttle_retries: THROTTLE_RETRIES,
         throttle_backoff: THROTTLE_BACKOFF,
+        suites: cfg.suites.clone(),
     });
     let dns = Arc::new(Dns::new(&DnsOptions {
         resolver: if cfg.resolvers.is_empty() {

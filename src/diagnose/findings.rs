@@ -1142,6 +1142,7 @@ mod tests {
             error: None,
             sni: Some("mx.example.test".to_owned()),
             elapsed: Duration::from_millis(20),
+            suites: Default::default(),
         }
     }
 

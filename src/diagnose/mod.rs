@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod dns;
 pub mod explain;
 pub mod findings;
+pub mod profiles;
 pub mod remediation;
 pub mod sender;
 pub mod verdict;
@@ -48,6 +49,8 @@ pub fn target(
     policy: &CheckPolicy,
 ) -> Diagnosis {
     let mut found = findings::server_findings(servers, policy);
+    found.extend(profiles::findings(servers));
+    findings::sort(&mut found);
     let mut null_mx = false;
     if let Some(section) = dns {
         let (dns_findings, is_null) = dns::findings(section);
@@ -59,12 +62,14 @@ pub fn target(
     let server_verdicts = servers
         .iter()
         .map(|s| {
-            let own = findings::server_findings(std::slice::from_ref(s), policy);
+            let one = std::slice::from_ref(s);
+            let mut own = findings::server_findings(one, policy);
+            own.extend(profiles::findings(one));
             verdict::server_verdict(&own, s)
         })
         .collect();
     Diagnosis {
-        summary: verdict::summary_line(input, verdict, &found),
+        summary: profiles::with_office365(verdict::summary_line(input, verdict, &found), servers),
         findings: found,
         verdict,
         server_verdicts,

@@ -86,6 +86,7 @@ pub fn judge(s: &SenderSession) -> SenderJudgement {
     } else if s.plaintext_mail {
         findings.push(no_starttls(s));
     }
+    findings.extend(super::profiles::sender_finding(s));
     let v = verdict(&findings, s.was_tested(), false);
     let summary = summary(&who, v, s, &findings);
     SenderJudgement {
@@ -343,7 +344,11 @@ mod tests {
 
     #[test]
     fn each_kind_of_session_gets_its_verdict() {
-        let ecdhe = [CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256];
+        // A sender whose TLS 1.2 list meets Microsoft 365's (issue 14).
+        let ecdhe = [
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        ];
         let legacy = SenderSession {
             starttls: true,
             offer: Some(offer(
@@ -468,7 +473,7 @@ mod tests {
             offer: Some(offer(
                 &[TlsVersion::Tls12, TlsVersion::Tls13],
                 OfferSource::SupportedVersions,
-                &[],
+                &[CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
             )),
             handshake: Handshake::Completed(Negotiated {
                 version: TlsVersion::Tls13,

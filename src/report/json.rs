@@ -78,6 +78,7 @@ struct ServerDto<'a> {
     error: Option<ErrorDto<'a>>,
     elapsed_ms: u128,
     transcript: Option<BTreeMap<&'static str, Vec<EventDto<'a>>>>,
+    suites: crate::report::suites::SuitesDto,
 }
 
 #[derive(Serialize, Default)]
@@ -344,6 +345,7 @@ fn server_dto<'a>(s: &'a ServerObservation, verdict: Verdict, transcript: bool) 
         }),
         elapsed_ms: s.elapsed.as_millis(),
         transcript,
+        suites: crate::report::suites::dto(s),
     }
 }
 

@@ -167,6 +167,15 @@ fn rows(s: &SenderSession) -> Vec<Row> {
             ),
             Tone::Plain,
         ));
+        rows.push(row(
+            "Office 365 suites",
+            crate::diagnose::profiles::sender_office365_words(o),
+            if crate::diagnose::profiles::office365_common_suites(&o.cipher_suites).is_empty() {
+                Tone::Bad
+            } else {
+                Tone::Good
+            },
+        ));
         let groups: Vec<String> = o
             .groups
             .iter()
@@ -470,6 +479,7 @@ struct HelloDto<'a> {
     cipher_suites: Vec<String>,
     groups: Vec<String>,
     sni: Option<&'a str>,
+    office365_common_suites: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -541,6 +551,12 @@ fn hello_dto(o: &Offer) -> HelloDto<'_> {
             .map(|g| crate::tls::group_name(*g))
             .collect(),
         sni: o.sni.as_deref(),
+        office365_common_suites: crate::diagnose::profiles::office365_common_suites(
+            &o.cipher_suites,
+        )
+        .into_iter()
+        .map(crate::tls::cipher_name)
+        .collect(),
     }
 }
 

@@ -116,6 +116,13 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                     v.elapsed.as_millis()
                 );
             }
+            for (l, line) in crate::report::suites::lines(s) {
+                let line = md(&line);
+                let _ = match l.as_str() {
+                    "" => writeln!(out, "  - {}", line.trim_start()),
+                    _ => writeln!(out, "- {l}: {line}"),
+                };
+            }
             if let Some(c) = &s.certificate {
                 let _ = writeln!(
                     out,

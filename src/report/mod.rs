@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod palette;
 pub mod sanitize;
 pub mod schannel;
+pub mod suites;
 pub mod table;
 pub mod text;
 

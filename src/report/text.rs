@@ -160,6 +160,9 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
             );
         }
     }
+    for (l, line) in crate::report::suites::lines(s) {
+        let _ = writeln!(out, "    {} {}", label(&l), clean(&line));
+    }
     if let Some(c) = &s.certificate {
         let _ = writeln!(out, "    {} {}", label("cert"), clean(&c.subject));
         let _ = writeln!(out, "              issuer {}", clean(&c.issuer));

@@ -667,6 +667,7 @@ pub fn audit(export: &RegistryExport, os: Option<WindowsVersion>) -> Audit {
         None
     };
 
+    findings.extend(super::ciphers::findings(export));
     findings.sort_by_key(|f| f.severity);
     // TLS 1.2 must be known to work on both sides: an unknown OS default
     // is not good enough (Server 2008 R2 ships it off).

@@ -317,6 +317,19 @@ pub fn summarize(
     })
 }
 
+/// The key type, key size and signature algorithm of one DER
+/// certificate, as [`summarize`] names them; `None` if it does not parse.
+pub fn key_and_signature(der: &[u8]) -> Option<(String, Option<u32>, String)> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let (key_type, key_bits) = key_description(&cert);
+    let registry = x509_parser::objects::oid_registry();
+    let sig_oid = &cert.signature_algorithm.algorithm;
+    let sig = x509_parser::objects::oid2sn(sig_oid, registry)
+        .map(str::to_owned)
+        .unwrap_or_else(|_| sig_oid.to_id_string());
+    Some((key_type, key_bits, sig))
+}
+
 fn ip_from_bytes(b: &[u8]) -> Option<String> {
     if let Ok(v4) = <[u8; 4]>::try_from(b) {
         return Some(std::net::Ipv4Addr::from(v4).to_string());

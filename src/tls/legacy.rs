@@ -25,7 +25,7 @@ use tokio::time::{timeout_at, Instant};
 use crate::model::{Accepted, Rejection, Stage, TlsVersion, VersionResult};
 use crate::tls::wire::client_hello::RANDOM_LEN;
 use crate::tls::wire::enums::{cipher_suite_name, AlertLevel};
-use crate::tls::wire::server_msgs::is_ecdhe_suite;
+use crate::tls::wire::server_msgs::{is_dhe_suite, is_ecdhe_suite};
 use crate::tls::wire::{ClientHello, RecordReader, ServerHello, ServerMessage, WireError};
 
 /// The most bytes read from the server in one probe. A ServerHello, a
@@ -100,6 +100,9 @@ pub enum LegacyOutcome {
         group: Option<NamedGroup>,
         /// The DER chain of the TLS ≤ 1.2 Certificate message, if it came.
         certificates: Vec<Vec<u8>>,
+        /// The size in bits of the DHE prime from the ServerKeyExchange,
+        /// when the chosen suite is DHE and the message came and parsed.
+        dh_prime_bits: Option<u32>,
         /// False when the server chose a suite the hello did not offer.
         cipher_was_offered: bool,
         /// True for a TLS 1.3 HelloRetryRequest.
@@ -233,6 +236,7 @@ struct Flight<'h> {
     ske_group: Option<NamedGroup>,
     cert_request: bool,
     last_message: &'static str,
+    dh_prime_bits: Option<u32>,
 }
 
 impl<'h> Flight<'h> {
@@ -249,6 +253,7 @@ impl<'h> Flight<'h> {
             ske_group: None,
             cert_request: false,
             last_message: "ServerHello",
+            dh_prime_bits: None,
         }
     }
 
@@ -332,6 +337,13 @@ impl<'h> Flight<'h> {
                     self.ske_group = ske.ecdhe_named_group();
                 }
                 self.last_message = "ServerKeyExchange";
+                let dhe = self
+                    .server_hello
+                    .as_ref()
+                    .is_some_and(|sh| is_dhe_suite(sh.cipher_suite));
+                if dhe {
+                    self.dh_prime_bits = ske.dhe_params().ok().map(|p| p.prime_bits);
+                }
                 None
             }
             // The end of a TLS ≤ 1.2 flight; without a ServerHello, nonsense.
@@ -420,6 +432,7 @@ impl<'h> Flight<'h> {
             cipher: sh.cipher_suite,
             group: sh.key_share_group().or(self.ske_group),
             certificates: self.certificates.clone(),
+            dh_prime_bits: self.dh_prime_bits,
             cipher_was_offered: self.hello.cipher_suites.contains(&sh.cipher_suite),
             hello_retry: sh.is_hello_retry_request(),
             client_cert_requested: self.cert_request,
@@ -629,6 +642,7 @@ mod tests {
                 cipher,
                 group: Some(NamedGroup::secp256r1),
                 certificates: vec![vec![0x30, 0x01], vec![0x30, 0x02]],
+                dh_prime_bits: None,
                 cipher_was_offered: true,
                 hello_retry: false,
                 client_cert_requested: false,

@@ -4,6 +4,7 @@
 //! them the IANA way.
 
 pub mod cert;
+pub mod enumerate;
 pub mod legacy;
 pub mod modern;
 pub mod wire;

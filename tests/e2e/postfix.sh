@@ -18,7 +18,7 @@
 #   E2E_GROUND_TRUTH_ONLY=1  stop after the OpenSSL/SMTP ground truth
 #   E2E_KEEP=1               leave Postfix running and print how to stop it
 #                            (the next run stops it too)
-#   E2E_NET=127.0.0          the /24 the listeners live in (.11 to .20)
+#   E2E_NET=127.0.0          the /24 the listeners live in (.11 to .24)
 #   TLSCHECK_E2E_DNS=0       skip the domain run (by default each listener is also
 #                            checked as a domain through a
 #                            test DNS zone (dnsmasq on $E2E_NET.30:53)
@@ -77,9 +77,33 @@ LISTENERS=(
     "encrypt         18   1.2-1.3   1.2,1.3          encrypt -"
     "starttls_454    19   -         -                broken  -"
     "tls10_seclevel1 20   1.0-1.1   -                may     1"
+    # Restricted cipher lists (issue 14); extra options in CIPHER_OPTS.
+    "ciphers_ecdsa   21   1.2-1.3   1.2,1.3          may     -"
+    "ciphers_chacha  22   1.2-1.2   1.2              may     -"
+    "ciphers_rsa_cbc 23   1.2-1.2   1.2              may     -"
+    "ciphers_o365    24   1.2-1.2   1.2              may     -"
 )
 
-declare -A ADDR PROTOS ACCEPTS LEVEL SECLEVEL CONFIG
+# The cipher listeners: their extra smtpd options ($WORK expands later),
+# and whether Microsoft 365's documented suites can negotiate with them
+# (checked against s_client offering exactly those suites).
+declare -A CIPHER_OPTS=(
+    [ciphers_ecdsa]="smtpd_tls_cert_file=@WORK@/pki/ecdsa.crt smtpd_tls_key_file=@WORK@/pki/ecdsa.key"
+    [ciphers_chacha]="tls_medium_cipherlist=ECDHE-RSA-CHACHA20-POLY1305"
+    [ciphers_rsa_cbc]="tls_medium_cipherlist=AES128-SHA:AES256-SHA"
+    [ciphers_o365]="tls_medium_cipherlist=ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA"
+)
+declare -A CIPHER_M365=(
+    [ciphers_ecdsa]=refused
+    [ciphers_chacha]=refused
+    [ciphers_rsa_cbc]=refused
+    [ciphers_o365]=negotiated
+)
+CIPHER_NAMES=(ciphers_ecdsa ciphers_chacha ciphers_rsa_cbc ciphers_o365)
+# Microsoft 365's eight TLS 1.2 suites in OpenSSL's names (src/profiles.rs).
+M365_OPENSSL=ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-SHA:AES256-GCM-SHA384:AES128-GCM-SHA256
+
+declare -A ADDR PROTOS ACCEPTS LEVEL SECLEVEL CONFIG OSSL_ID
 NAMES=()
 for spec in "${LISTENERS[@]}"; do
     read -r name octet protos accepts level seclevel <<<"$spec"
@@ -179,6 +203,12 @@ log "test CA and server certificate in $WORK/pki"
     } >server.ext
     openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
         -sha256 -days 2 -extfile server.ext -out server.crt 2>/dev/null
+    # ECDSA P-256 only, for ciphers_ecdsa.
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+        -keyout ecdsa.key -out ecdsa.csr -subj "/CN=mx.e2e.test" 2>/dev/null
+    openssl x509 -req -in ecdsa.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+        -sha256 -days 2 -extfile server.ext -out ecdsa.crt 2>/dev/null
+    chmod 644 ecdsa.crt
     # Not a key at all: smtpd cannot set up TLS and answers STARTTLS with
     # "454 4.7.0 TLS not available due to local problem". (Mode 000 would not
     # do: smtpd reads its keys as root.)
@@ -237,6 +267,9 @@ EOF
         if [[ ${SECLEVEL[$name]} != - ]]; then
             opts+=(-o "tls_medium_cipherlist=$LEGACY_CIPHERS:@SECLEVEL=${SECLEVEL[$name]}")
         fi
+        for opt in ${CIPHER_OPTS[$name]:-}; do
+            opts+=(-o "${opt//@WORK@/$WORK}")
+        done
         echo "${ADDR[$name]}:25 inet n - n - - smtpd"
         printf '  %s %s\n' "${opts[@]}"
     done
@@ -568,9 +601,11 @@ check_target() {
     compare req-tls "$gt" "$mine" "$ok"
 
     # Exit code 0 when TLS 1.2 or 1.3 is accepted, 1 otherwise; the JSON's
-    # exit_code must say the same.
+    # exit_code must say the same. A cipher listener that Microsoft 365's
+    # suites cannot negotiate with is an error finding: exit 1 (issue 14).
     gt=1
     [[ ${GT[$name.TLS 1.2]} == accepted* || ${GT[$name.TLS 1.3]} == accepted* ]] && gt=0
+    [[ ${CIPHER_M365[$name]:-} == refused ]] && gt=1
     ok=0
     [[ $rc == "$gt" ]] && ok=1
     mine=$rc
@@ -589,6 +624,80 @@ log "tlscheck: $TLSCHECK ${TLSCHECK_ARGS[*]} ADDRESS"
 printf '%-22s %-8s %-36s %-42s %s\n' LISTENER CHECK OPENSSL/SMTP TLSCHECK RESULT
 for name in "${NAMES[@]}"; do
     check_target "$name" "${ADDR[$name]}" "$name"
+done
+
+# --- cipher suites (issue 14) ------------------------------------------------
+# For each restricted listener: tlscheck --ciphers lists the TLS 1.2 suites;
+# each must be negotiable with `s_client -cipher NAME`, and s_client offering
+# every other suite the local OpenSSL knows must fail. The Microsoft 365
+# verdict must match s_client offering exactly Microsoft 365's eight suites.
+
+# IANA name -> OpenSSL name, from `openssl ciphers -V` (TLS <= 1.2, no
+# PSK/SRP/GOST: tlscheck does not offer those).
+ALL_OSSL=()
+while read -r id _ oname proto _; do
+    [[ $proto == TLSv1.3 || $oname == *PSK* || $oname == *SRP* || $oname == *GOST* ]] && continue
+    ALL_OSSL+=("$oname")
+    OSSL_ID[$oname]=$id
+done < <(openssl ciphers -V 'ALL:COMPLEMENTOFALL:@SECLEVEL=0')
+
+# The OpenSSL name of IANA number $1 (e.g. 49200), or nothing.
+ossl_of_id() {
+    local hex n
+    hex=$(printf '0x%02X,0x%02X' $(($1 >> 8)) $(($1 & 255)))
+    for n in "${ALL_OSSL[@]}"; do
+        [[ ${OSSL_ID[$n]} == "$hex" ]] && { echo "$n"; return 0; }
+    done
+    return 1
+}
+
+# s_client pinned to TLS 1.2 against $1:25 offering cipher list $2: prints
+# the cipher negotiated, or nothing.
+s_client12() {
+    timeout "$PROBE_TIMEOUT" openssl s_client -starttls smtp -connect "$1:25" -tls1_2 \
+        -cipher "$2:@SECLEVEL=0" </dev/null 2>/dev/null |
+        awk '/^New, / { if ($NF != "(NONE)") print $NF; exit }' || true
+}
+
+log "cipher suites: $TLSCHECK --host --format json --ciphers ADDRESS vs openssl s_client -cipher"
+for name in "${CIPHER_NAMES[@]}"; do
+    addr=${ADDR[$name]}
+    label=$name
+    json="$WORK/out/tlscheck-ciphers-$name.json"
+    timeout "$TLSCHECK_TIMEOUT" "$TLSCHECK" --host --format json --timeout 5 --ciphers "$addr" \
+        >"$json" 2>"$WORK/out/tlscheck-ciphers-$name.err" </dev/null || true
+    mapfile -t ids < <(jq -r '.targets[0].servers[0].suites.ciphers.versions["1.2"].accepted[].id' "$json" 2>/dev/null)
+    m365=$(jq -r '.targets[0].servers[0].suites.profiles[] | select(.profile == "microsoft365") | .result' "$json" 2>/dev/null || echo "<no json>")
+    end=$(jq -r '.targets[0].servers[0].suites.ciphers.versions["1.2"].end' "$json" 2>/dev/null || echo "<no json>")
+    compare "1.2 end" complete "$end" "$([[ $end == complete ]] && echo 1 || echo 0)"
+    listed=()
+    for id in "${ids[@]}"; do
+        if n=$(ossl_of_id "$id"); then listed+=("$n"); else listed+=("0x$id?"); fi
+    done
+    compare "1.2 list" "(s_client)" "${listed[*]:-none}" "$(( ${#listed[@]} > 0 ? 1 : 0 ))"
+    for n in "${listed[@]}"; do
+        got=$(s_client12 "$addr" "$n")
+        compare "1.2 $n" "$n" "${got:-refused}" "$([[ $got == "$n" ]] && echo 1 || echo 0)"
+    done
+    others=()
+    for n in "${ALL_OSSL[@]}"; do
+        [[ " ${listed[*]} " == *" $n "* ]] || others+=("$n")
+    done
+    got=$(s_client12 "$addr" "$(IFS=:; echo "${others[*]}")")
+    compare "1.2 others" refused "${got:-refused}" "$([[ -z $got ]] && echo 1 || echo 0)"
+    # The same list plus one listed suite must work, or "refused" above
+    # proved nothing (an unusable cipher string fails too).
+    if ((${#listed[@]} > 0)); then
+        got=$(s_client12 "$addr" "$(IFS=:; echo "${others[*]}"):${listed[0]}")
+        compare "1.2 others+1" "${listed[0]}" "${got:-refused}" "$([[ -n $got ]] && echo 1 || echo 0)"
+    fi
+    # Microsoft 365: ground truth from s_client with exactly its suites.
+    gt=$(s_client12 "$addr" "$M365_OPENSSL")
+    gt=${gt:+negotiated}
+    gt=${gt:-refused}
+    ok=0
+    [[ $gt == "$m365" && $m365 == "${CIPHER_M365[$name]}" ]] && ok=1
+    compare m365 "$gt" "$m365" "$ok"
 done
 
 # --- domain run (TLSCHECK_E2E_DNS=1) -----------------------------------------

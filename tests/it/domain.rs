@@ -338,7 +338,11 @@ async fn exchanges_are_probed_by_preference_and_a_down_backup_only_warns() {
     ];
     let at: Vec<usize> = rows.iter().map(|row| position(&out, row)).collect();
     assert!(at[0] < at[1] && at[1] < at[2], "table out of order:\n{out}");
-    assert!(out.starts_with("WARN multi.domain.test: Nothing accepts connections on port"));
+    // Issue 14: the Office 365 sentence comes right after the target.
+    assert!(
+        out.starts_with("WARN multi.domain.test: Office 365 negotiates TLS 1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (1 of 3 servers not established); Nothing accepts connections on port"),
+        "{out}"
+    );
     assert!(out.contains(&format!(
         "30 mx-down.domain.test 127.0.0.29:{p}  connect failed"
     )));
@@ -769,7 +773,7 @@ async fn a_binary_run_reports_a_down_backup_mx_in_json_and_text() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.starts_with("WARN multi.domain.test: Nothing accepts connections on port"),
+        out.starts_with("WARN multi.domain.test: Office 365 negotiates TLS 1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (1 of 3 servers not established); Nothing accepts connections on port"),
         "{out}"
     );
     assert!(

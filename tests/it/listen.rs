@@ -415,3 +415,66 @@ fn binary_refuses_an_unreadable_certificate_with_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--cert"));
 }
+
+/// Asserts the sender finding about Office 365's suites, and that the
+/// offer (s_client's ClientHello, the ground truth) holds none of them.
+fn assert_no_office365_suite(s: &SenderSession, printed: &str) {
+    let offer = s.offer.as_ref().unwrap();
+    assert!(
+        tlscheck::diagnose::profiles::office365_common_suites(&offer.cipher_suites).is_empty(),
+        "{:?}",
+        offer.cipher_suites
+    );
+    let j = sender::judge(s);
+    let f = j
+        .findings
+        .iter()
+        .find(|f| f.id == "sender-no-office365-cipher-suite")
+        .unwrap_or_else(|| panic!("{:#?}\n{printed}", j.findings));
+    assert_eq!(f.severity, tlscheck::diagnose::findings::Severity::Error);
+    assert_eq!(j.verdict, Verdict::Fail);
+    assert!(tlscheck::diagnose::profiles::sender_office365_words(offer).starts_with("none of"));
+}
+
+#[tokio::test]
+async fn ecdsa_only_sender_has_no_suite_office365_accepts() {
+    let flags: &'static [&'static str] = &[
+        "-tls1_2",
+        "-cipher",
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384",
+    ];
+    let (s, printed) = openssl_session(flags).await;
+    let offer = s.offer.as_ref().unwrap();
+    assert!(offer
+        .cipher_suites
+        .contains(&CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256));
+    assert_no_office365_suite(&s, &printed);
+    let j = sender::judge(&s);
+    assert!(j.findings[0].remediation[1].contains("only ECDSA suites"));
+}
+
+#[tokio::test]
+async fn chacha20_only_sender_has_no_suite_office365_accepts() {
+    let flags: &'static [&'static str] = &[
+        "-tls1_2",
+        "-cipher",
+        "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-CHACHA20-POLY1305",
+    ];
+    let (s, printed) = openssl_session(flags).await;
+    assert_no_office365_suite(&s, &printed);
+}
+
+#[tokio::test]
+async fn default_openssl_sender_shares_suites_with_office365() {
+    let (s, _) = openssl_session(&["-tls1_2"]).await;
+    let offer = s.offer.as_ref().unwrap();
+    let common = tlscheck::diagnose::profiles::office365_common_suites(&offer.cipher_suites);
+    assert_eq!(
+        common.first(),
+        Some(&CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)
+    );
+    assert!(!sender::judge(&s)
+        .findings
+        .iter()
+        .any(|f| f.id == "sender-no-office365-cipher-suite"));
+}

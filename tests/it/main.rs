@@ -13,4 +13,5 @@ mod probe;
 mod schannel;
 mod servers;
 mod snapshots;
+mod suites;
 mod truth;

@@ -32,11 +32,12 @@ pub fn config(stage: Duration) -> (ProbeConfig, watch::Sender<bool>) {
             implicit_tls: false,
             verifier: ChainVerifier::new(root_store(&[ca])).unwrap(),
             global: Arc::new(Semaphore::new(32)),
-            per_server: 5,
+            per_server: 6,
             deadline: None,
             cancel: rx,
             throttle_retries: 1,
             throttle_backoff: Duration::from_millis(100),
+            suites: Default::default(),
         },
         tx,
     )

@@ -453,3 +453,15 @@ fn hostile_key_names_are_escaped_in_text_and_markdown_but_exact_in_json() {
     }
     assert!(render_json(&a).contains("\\u001b[2J\u{202e}"));
 }
+
+#[test]
+fn cipher_order_policy_without_office365_suites_is_a_problem() {
+    // A hardening guide's ECDSA-only suite order, set by group policy:
+    // TLS 1.2 is on, but no Microsoft 365 suite is left.
+    let a = audit_fixture("cipher-order-ecdsa-only.reg", Some(WindowsVersion::Ws2022));
+    let f = a.finding("no-office365-cipher-suite").expect("the finding");
+    assert_eq!(f.severity, tlscheck::schannel::Severity::Error);
+    assert_eq!(f.lines, vec![4]);
+    assert!(f.fix.as_ref().unwrap().reg.contains("00010002"));
+    assert_eq!(a.verdict, tlscheck::schannel::Verdict::Problem);
+}

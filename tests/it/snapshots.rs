@@ -25,6 +25,10 @@ use tlscheck::model::{
 use tlscheck::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
 use tlscheck::report::{self, palette::Palette};
 use tlscheck::smtp::reply::Reply;
+use tlscheck::suites::{
+    CertKey, CipherScan, GroupList, ProfileCheck, ProfileOutcome, ScanEnd, ServerOrder,
+    SuiteObservation, SuiteSeen, VersionSuites,
+};
 
 fn reply(code: u16, lines: &[&str]) -> Reply {
     Reply {
@@ -152,6 +156,16 @@ fn legacy_only_server() -> ServerObservation {
         error: None,
         sni: None,
         elapsed: ms(212),
+        suites: SuiteObservation {
+            profiles: vec![ProfileCheck {
+                profile: "microsoft365",
+                outcome: ProfileOutcome::Refused {
+                    detail: "answered with version 0x0302, which this sender does not offer"
+                        .to_owned(),
+                },
+            }],
+            scan: None,
+        },
     }
 }
 
@@ -210,6 +224,76 @@ fn modern_server(host: &str, address: &str, preference: Option<u16>) -> ServerOb
         error: None,
         sni: Some(host.to_owned()),
         elapsed: ms(131),
+        suites: modern_suites(),
+    }
+}
+
+/// What the Microsoft 365 hello and `--ciphers` saw on the modern server.
+fn modern_suites() -> SuiteObservation {
+    let rsa = CertKey {
+        key_type: "RSA".to_owned(),
+        key_bits: Some(2048),
+        signature_algorithm: "sha256WithRSAEncryption".to_owned(),
+    };
+    let seen = |suite, group| SuiteSeen {
+        suite,
+        group,
+        dh_bits: None,
+        cert: Some(rsa.clone()),
+    };
+    let versions = vec![
+        VersionSuites {
+            version: TlsVersion::Tls10,
+            accepted: Vec::new(),
+            order: ServerOrder::Unknown,
+            end: ScanEnd::Complete,
+            refusal: Some("protocol_version".to_owned()),
+            hellos: 2,
+            groups: None,
+        },
+        VersionSuites {
+            version: TlsVersion::Tls12,
+            accepted: vec![
+                seen(
+                    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                    Some(NamedGroup::X25519),
+                ),
+                seen(
+                    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                    Some(NamedGroup::X25519),
+                ),
+                seen(
+                    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                    Some(NamedGroup::X25519),
+                ),
+                seen(CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256, None),
+            ],
+            order: ServerOrder::Enforced,
+            end: ScanEnd::Complete,
+            refusal: Some("handshake_failure".to_owned()),
+            hellos: 9,
+            groups: Some(GroupList {
+                accepted: vec![NamedGroup::X25519, NamedGroup::secp256r1],
+                end: ScanEnd::Complete,
+                hellos: 3,
+            }),
+        },
+    ];
+    SuiteObservation {
+        profiles: vec![ProfileCheck {
+            profile: "microsoft365",
+            outcome: ProfileOutcome::Negotiated {
+                version: TlsVersion::Tls12,
+                suite: seen(
+                    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                    Some(NamedGroup::X25519),
+                ),
+            },
+        }],
+        scan: Some(CipherScan {
+            versions,
+            elapsed_ms: 412,
+        }),
     }
 }
 
@@ -241,6 +325,7 @@ fn no_starttls_server() -> ServerObservation {
         error: None,
         sni: None,
         elapsed: ms(27),
+        suites: Default::default(),
     }
 }
 
@@ -279,6 +364,7 @@ fn refused_server(host: &str, address: &str, preference: u16) -> ServerObservati
         }),
         sni: Some(host.to_owned()),
         elapsed: ms(1),
+        suites: Default::default(),
     }
 }
 

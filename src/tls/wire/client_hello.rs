@@ -360,6 +360,18 @@ fn non_empty_u16s(mut r: Reader<'_>, what: &'static str) -> Result<Vec<u16>> {
     Ok(list)
 }
 
+/// What a hello offers besides its version: the cipher suites, groups and
+/// signature schemes, each in the order of preference sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HelloShape<'a> {
+    /// `cipher_suites`, most preferred first.
+    pub cipher_suites: &'a [CipherSuite],
+    /// supported_groups (left out when empty).
+    pub groups: &'a [NamedGroup],
+    /// signature_algorithms for TLS 1.2+ (left out when empty).
+    pub signature_schemes: &'a [SignatureScheme],
+}
+
 /// A ClientHello body (RFC 5246 §7.4.1.2, RFC 8446 §4.1.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientHello {
@@ -398,15 +410,50 @@ impl ClientHello {
         random: [u8; RANDOM_LEN],
         key_share_x25519: [u8; 32],
     ) -> ClientHello {
-        let (client_version, cipher_suites) = match version {
-            TlsVersion::Tls10 | TlsVersion::Tls11 => {
-                (version.wire(), LEGACY_CIPHER_SUITES.to_vec())
-            }
-            TlsVersion::Tls12 => (
-                version.wire(),
-                [TLS12_ONLY_CIPHER_SUITES, LEGACY_CIPHER_SUITES].concat(),
-            ),
-            TlsVersion::Tls13 => (TLS13_LEGACY_VERSION, TLS13_CIPHER_SUITES.to_vec()),
+        let cipher_suites = match version {
+            TlsVersion::Tls10 | TlsVersion::Tls11 => LEGACY_CIPHER_SUITES.to_vec(),
+            TlsVersion::Tls12 => [TLS12_ONLY_CIPHER_SUITES, LEGACY_CIPHER_SUITES].concat(),
+            TlsVersion::Tls13 => TLS13_CIPHER_SUITES.to_vec(),
+        };
+        let groups = match version {
+            TlsVersion::Tls13 => TLS13_GROUPS,
+            _ => LEGACY_GROUPS,
+        };
+        Self::with_suites(
+            version,
+            server_name,
+            &HelloShape {
+                cipher_suites: &cipher_suites,
+                groups,
+                signature_schemes: SIGNATURE_SCHEMES,
+            },
+            random,
+            key_share_x25519,
+        )
+    }
+
+    /// A hello pinned to `version` that offers exactly `shape`'s suites,
+    /// groups and signature schemes, in that order: the building block of
+    /// suite enumeration and of sender profiles (tlscheck's own codec, so
+    /// any suite can be offered, including ones rustls does not implement).
+    ///
+    /// The rest is as in [`ClientHello::for_probe`]: no TLS_FALLBACK_SCSV,
+    /// signature_algorithms only from TLS 1.2 on (and left out when
+    /// `shape` lists none), SNI only for a DNS name, padding past the F5
+    /// range. A TLS 1.3 hello carries an x25519 key share only when
+    /// x25519 is among the groups; otherwise its key_share list is empty
+    /// and a TLS 1.3 server answers with a HelloRetryRequest naming its
+    /// group (RFC 8446 §4.2.8), which still shows the suite it chose.
+    pub fn with_suites(
+        version: TlsVersion,
+        server_name: Option<&str>,
+        shape: &HelloShape<'_>,
+        random: [u8; RANDOM_LEN],
+        key_share_x25519: [u8; 32],
+    ) -> ClientHello {
+        let client_version = match version {
+            TlsVersion::Tls13 => TLS13_LEGACY_VERSION,
+            other => other.wire(),
         };
         let mut extensions = Vec::new();
         if let Some(name) = server_name.and_then(sni_host_name) {
@@ -418,14 +465,12 @@ impl ClientHello {
         extensions.push(ClientExtension::EcPointFormats(vec![
             EcPointFormat::Uncompressed,
         ]));
-        let groups = match version {
-            TlsVersion::Tls13 => TLS13_GROUPS,
-            _ => LEGACY_GROUPS,
-        };
-        extensions.push(ClientExtension::SupportedGroups(groups.to_vec()));
-        if version >= TlsVersion::Tls12 {
+        if !shape.groups.is_empty() {
+            extensions.push(ClientExtension::SupportedGroups(shape.groups.to_vec()));
+        }
+        if version >= TlsVersion::Tls12 && !shape.signature_schemes.is_empty() {
             extensions.push(ClientExtension::SignatureAlgorithms(
-                SIGNATURE_SCHEMES.to_vec(),
+                shape.signature_schemes.to_vec(),
             ));
         }
         // RFC 7627: harmless to servers that ignore it; FIPS-mode servers
@@ -436,28 +481,69 @@ impl ClientHello {
             extensions.push(ClientExtension::SupportedVersions(vec![
                 TlsVersion::Tls13.wire()
             ]));
-            extensions.push(ClientExtension::KeyShare(vec![KeyShareEntry {
-                group: NamedGroup::X25519,
-                key_exchange: key_share_x25519.to_vec(),
-            }]));
+            let shares = if shape.groups.contains(&NamedGroup::X25519) {
+                vec![KeyShareEntry {
+                    group: NamedGroup::X25519,
+                    key_exchange: key_share_x25519.to_vec(),
+                }]
+            } else {
+                Vec::new()
+            };
+            extensions.push(ClientExtension::KeyShare(shares));
         }
         let mut hello = ClientHello {
             client_version,
             random,
             session_id: Vec::new(),
-            cipher_suites,
+            cipher_suites: shape.cipher_suites.to_vec(),
             compression_methods: vec![Compression::Null],
             extensions,
         };
-        let len = HANDSHAKE_HEADER_LEN + hello.to_bytes().len();
+        hello.pad();
+        hello
+    }
+
+    /// A hello offering TLS 1.3 and TLS 1.2 at once, as a sender profile
+    /// does: `legacy_version` 0x0303, supported_versions `[1.3, 1.2]`, the
+    /// TLS 1.3 suites of `shape` first and then its TLS 1.2 suites
+    /// (`shape.cipher_suites` holds both). Otherwise as
+    /// [`ClientHello::with_suites`] for TLS 1.3.
+    pub fn with_suites_tls13_and_12(
+        server_name: Option<&str>,
+        shape: &HelloShape<'_>,
+        random: [u8; RANDOM_LEN],
+        key_share_x25519: [u8; 32],
+    ) -> ClientHello {
+        let mut hello = Self::with_suites(
+            TlsVersion::Tls13,
+            server_name,
+            shape,
+            random,
+            key_share_x25519,
+        );
+        hello
+            .extensions
+            .retain(|e| !matches!(e, ClientExtension::Padding(_)));
+        for e in &mut hello.extensions {
+            if let ClientExtension::SupportedVersions(v) = e {
+                *v = vec![TlsVersion::Tls13.wire(), TlsVersion::Tls12.wire()];
+            }
+        }
+        hello.pad();
+        hello
+    }
+
+    /// Adds an RFC 7685 padding extension when the handshake message
+    /// would fall in [`PADDING_BUG_RANGE`].
+    fn pad(&mut self) {
+        let len = HANDSHAKE_HEADER_LEN + self.to_bytes().len();
         if PADDING_BUG_RANGE.contains(&len) {
             let pad = PADDING_BUG_RANGE
                 .end
                 .saturating_sub(len + EXTENSION_HEADER_LEN)
                 .max(1);
-            hello.extensions.push(ClientExtension::Padding(pad));
+            self.extensions.push(ClientExtension::Padding(pad));
         }
-        hello
     }
 
     /// The hello as a handshake message in TLS records with record version
@@ -640,6 +726,66 @@ pub(super) fn read_session_id(r: &mut Reader<'_>, what: &'static str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_suites_offers_exactly_the_given_lists() {
+        let suites = [CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256];
+        let shape = HelloShape {
+            cipher_suites: &suites,
+            groups: &[NamedGroup::secp256r1],
+            signature_schemes: &[SignatureScheme::RSA_PKCS1_SHA256],
+        };
+        let hello = ClientHello::with_suites(
+            TlsVersion::Tls12,
+            Some("mx.example"),
+            &shape,
+            [1; 32],
+            [2; 32],
+        );
+        assert_eq!(hello.cipher_suites, suites);
+        assert_eq!(hello.client_version, 0x0303);
+        assert_eq!(hello.supported_groups(), Some(&[NamedGroup::secp256r1][..]));
+        assert_eq!(
+            hello.signature_algorithms(),
+            Some(&[SignatureScheme::RSA_PKCS1_SHA256][..])
+        );
+        let back = ClientHello::read_bytes(&hello.to_bytes()).unwrap();
+        assert_eq!(back, hello);
+        let len = HANDSHAKE_HEADER_LEN + hello.to_bytes().len();
+        assert!(!PADDING_BUG_RANGE.contains(&len));
+    }
+
+    #[test]
+    fn a_tls13_hello_without_x25519_sends_no_key_share() {
+        let suites = [CipherSuite::TLS13_AES_128_GCM_SHA256];
+        let shape = HelloShape {
+            cipher_suites: &suites,
+            groups: &[NamedGroup::secp384r1],
+            signature_schemes: SIGNATURE_SCHEMES,
+        };
+        let hello = ClientHello::with_suites(TlsVersion::Tls13, None, &shape, [1; 32], [2; 32]);
+        assert!(hello.key_share_groups().is_empty());
+        assert_eq!(hello.supported_versions(), Some(&[0x0304][..]));
+    }
+
+    #[test]
+    fn a_profile_hello_offers_tls13_and_tls12() {
+        let suites = [
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ];
+        let shape = HelloShape {
+            cipher_suites: &suites,
+            groups: LEGACY_GROUPS,
+            signature_schemes: SIGNATURE_SCHEMES,
+        };
+        let hello = ClientHello::with_suites_tls13_and_12(None, &shape, [1; 32], [2; 32]);
+        assert_eq!(hello.supported_versions(), Some(&[0x0304, 0x0303][..]));
+        assert_eq!(hello.cipher_suites, suites);
+        assert_eq!(hello.key_share_groups(), vec![NamedGroup::X25519]);
+        let len = HANDSHAKE_HEADER_LEN + hello.to_bytes().len();
+        assert!(!PADDING_BUG_RANGE.contains(&len));
+    }
 
     const RANDOM: [u8; 32] = [0x11; 32];
     const SHARE: [u8; 32] = [0x22; 32];

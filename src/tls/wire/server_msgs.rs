@@ -344,10 +344,83 @@ impl ServerKeyExchange {
     }
 }
 
+/// The finite-field Diffie-Hellman parameters of a DHE ServerKeyExchange
+/// (RFC 5246 §7.4.3 `ServerDHParams`), as far as tlscheck judges them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DhParams {
+    /// Size of the prime `dh_p` in bits (leading zero bytes and bits not
+    /// counted): the figure that decides whether the group is weak.
+    pub prime_bits: u32,
+    /// The generator `dh_g` as sent.
+    pub generator: Vec<u8>,
+}
+
+impl ServerKeyExchange {
+    /// Reads the `ServerDHParams` that open a DHE ServerKeyExchange:
+    ///
+    /// ```text
+    /// struct {
+    ///     opaque dh_p<1..2^16-1>;
+    ///     opaque dh_g<1..2^16-1>;
+    ///     opaque dh_Ys<1..2^16-1>;
+    /// } ServerDHParams;
+    /// ```
+    ///
+    /// followed by the signature (not checked here: tlscheck never
+    /// completes the handshake). Meaningful only when the chosen suite is
+    /// DHE. Every length is checked against the bytes left; an empty or
+    /// all-zero prime is an error, not a 0-bit group.
+    pub fn dhe_params(&self) -> Result<DhParams> {
+        const WHAT: &str = "ServerDHParams";
+        let mut r = Reader::new(&self.body);
+        let p = r.sub_u16(WHAT)?.rest();
+        let g = r.sub_u16(WHAT)?.rest();
+        let ys = r.sub_u16(WHAT)?.rest();
+        if p.is_empty() {
+            return Err(WireError::Empty("dh_p"));
+        }
+        if g.is_empty() {
+            return Err(WireError::Empty("dh_g"));
+        }
+        if ys.is_empty() {
+            return Err(WireError::Empty("dh_Ys"));
+        }
+        let prime_bits = bit_length(p);
+        if prime_bits == 0 {
+            return Err(WireError::Empty("dh_p"));
+        }
+        Ok(DhParams {
+            prime_bits,
+            generator: g.to_vec(),
+        })
+    }
+}
+
+/// The number of significant bits of a big-endian unsigned integer.
+fn bit_length(be: &[u8]) -> u32 {
+    let mut bytes = be.iter().skip_while(|b| **b == 0);
+    let Some(first) = bytes.next() else {
+        return 0;
+    };
+    let rest = u32::try_from(bytes.count()).unwrap_or(u32::MAX / 16);
+    rest.saturating_mul(8)
+        .saturating_add(u8::BITS - first.leading_zeros())
+}
+
+/// True for suites with finite-field DHE key exchange (their
+/// ServerKeyExchange carries the prime).
+pub fn is_dhe_suite(cs: CipherSuite) -> bool {
+    // Anonymous DH sends the same ServerDHParams, unsigned.
+    cs.as_str()
+        .is_some_and(|n| n.starts_with("TLS_DHE_") || n.starts_with("TLS_DH_anon_"))
+}
+
 /// True for suites with ECDHE key exchange (their ServerKeyExchange names
 /// the curve).
 pub fn is_ecdhe_suite(cs: CipherSuite) -> bool {
-    cs.as_str().is_some_and(|n| n.starts_with("TLS_ECDHE_"))
+    // Anonymous ECDH names its curve the same way, unsigned.
+    cs.as_str()
+        .is_some_and(|n| n.starts_with("TLS_ECDHE_") || n.starts_with("TLS_ECDH_anon_"))
 }
 
 /// One decoded item of a server's reply.
@@ -478,6 +551,67 @@ mod tests {
         0x00, 0x00, 0x01, 0xaa, // cert 1: 1 byte
         0x00, 0x00, 0x01, 0xbb, // cert 2: 1 byte
     ];
+
+    /// A DHE ServerKeyExchange with a 9-bit prime 0x01 0xff, g = 2, a
+    /// one-byte Ys, then a signature tlscheck does not read.
+    const DHE_SKE: [u8; 13] = [
+        0x00, 0x02, 0x01, 0xff, // dh_p: 2 bytes, 9 significant bits
+        0x00, 0x01, 0x02, // dh_g: 2
+        0x00, 0x01, 0x07, // dh_Ys
+        0x04, 0x01, 0x00, // signature (hash, sig, …) left unread
+    ];
+
+    #[test]
+    fn reads_the_prime_size_of_a_dhe_server_key_exchange() {
+        let ske = ServerKeyExchange {
+            body: DHE_SKE.to_vec(),
+        };
+        let dh = ske.dhe_params().unwrap();
+        assert_eq!(dh.prime_bits, 9);
+        assert_eq!(dh.generator, vec![2]);
+    }
+
+    #[test]
+    fn counts_prime_bits_without_leading_zeros() {
+        assert_eq!(bit_length(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(bit_length(&[0xff; 256]), 2048);
+        assert_eq!(bit_length(&[0x00, 0x00]), 0);
+        assert_eq!(bit_length(&[]), 0);
+    }
+
+    #[test]
+    fn rejects_every_truncated_dhe_server_key_exchange() {
+        // Every prefix that cuts into dh_p, dh_g or dh_Ys is an error.
+        for n in 0..10 {
+            let ske = ServerKeyExchange {
+                body: DHE_SKE[..n].to_vec(),
+            };
+            assert!(ske.dhe_params().is_err(), "prefix of {n} bytes parsed");
+        }
+    }
+
+    #[test]
+    fn rejects_a_dhe_prime_length_that_lies() {
+        let ske = ServerKeyExchange {
+            body: vec![0xff, 0xff, 0x01, 0x02],
+        };
+        assert!(matches!(
+            ske.dhe_params(),
+            Err(WireError::LengthMismatch { .. } | WireError::Truncated(_))
+        ));
+    }
+
+    #[test]
+    fn rejects_an_empty_or_zero_dhe_prime() {
+        let empty = ServerKeyExchange {
+            body: vec![0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x01, 0x07],
+        };
+        assert_eq!(empty.dhe_params(), Err(WireError::Empty("dh_p")));
+        let zero = ServerKeyExchange {
+            body: vec![0x00, 0x01, 0x00, 0x00, 0x01, 0x02, 0x00, 0x01, 0x07],
+        };
+        assert_eq!(zero.dhe_params(), Err(WireError::Empty("dh_p")));
+    }
 
     #[test]
     fn reads_a_tls12_server_hello() {

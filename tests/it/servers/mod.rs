@@ -4,6 +4,7 @@
 
 pub mod dns;
 pub mod smtp;
+pub mod suites;
 pub mod tls;
 pub mod tls_raw;
 
