@@ -17,6 +17,8 @@ use crate::diagnose::verdict::{summary_line, verdict, Verdict};
 use crate::dns::{Dns, DnsOptions, IpFamilies, MailRouting, ResolverChoice};
 use crate::model::ServerObservation;
 use crate::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
+use crate::policy::dnssec::SecureResolver;
+use crate::policy::lookup::PolicyContext;
 use crate::probe::{probe_server, ProbeConfig};
 use crate::target::Target;
 use crate::tls::cert::{root_store, ChainVerifier};
@@ -67,7 +69,7 @@ pub async fn run(
         throttle_retries: THROTTLE_RETRIES,
         throttle_backoff: THROTTLE_BACKOFF,
     });
-    let dns = Arc::new(Dns::new(&DnsOptions {
+    let dns_options = DnsOptions {
         resolver: if cfg.resolvers.is_empty() {
             ResolverChoice::System
         } else {
@@ -79,7 +81,9 @@ pub async fn run(
             v4: cfg.ipv4,
             v6: cfg.ipv6,
         },
-    }));
+    };
+    let dns = Arc::new(Dns::new(&dns_options));
+    let policy_ctx = Arc::new(policy_context(&cfg, &dns_options).await);
     // Bound the targets in flight too, so a batch of thousands neither
     // starts thousands of DNS queries at once nor keeps thousands of
     // finished results waiting: a new target starts when one finishes.
@@ -97,6 +101,7 @@ pub async fn run(
                 report.servers = Vec::new();
                 report.findings = Vec::new();
                 report.dns = None;
+                report.policy = None;
             }
             done.push((i, report));
         }
@@ -107,8 +112,19 @@ pub async fn run(
                 finish(joined, &mut done);
             }
         }
-        let (cfg, probe_cfg, dns) = (cfg.clone(), probe_cfg.clone(), dns.clone());
-        set.spawn(async move { (i, check_target(&cfg, &probe_cfg, &dns, input, target).await) });
+        let (cfg, probe_cfg, dns, policy_ctx) = (
+            cfg.clone(),
+            probe_cfg.clone(),
+            dns.clone(),
+            policy_ctx.clone(),
+        );
+        set.spawn(async move {
+            let policy_ctx = policy_ctx.as_ref().as_ref();
+            (
+                i,
+                check_target(&cfg, &probe_cfg, &dns, policy_ctx, input, target).await,
+            )
+        });
     }
     while let Some(joined) = set.join_next().await {
         finish(joined, &mut done);
@@ -151,13 +167,73 @@ async fn probe_all(
     servers
 }
 
+/// The policy lookups' context, unless `--no-policy`.
+async fn policy_context(cfg: &Config, dns_options: &DnsOptions) -> Option<PolicyContext> {
+    if !cfg.mail_policy {
+        return None;
+    }
+    Some(PolicyContext {
+        resolver: SecureResolver::new(dns_options, &cfg.trust_anchor).await,
+        extra_roots: cfg.extra_roots.clone(),
+        timeout: cfg.timeouts.command,
+    })
+}
+
+/// The policy lookups of a mail domain, cut short by Ctrl-C or the
+/// deadline (then `None`: nothing half-looked-up is judged).
+async fn policy_lookup(
+    probe_cfg: &ProbeConfig,
+    ctx: Option<&PolicyContext>,
+    target: &Target,
+    host_mode: bool,
+) -> Option<crate::policy::PolicyObservation> {
+    let (Some(ctx), Target::Name { name, .. }, false) = (ctx, target, host_mode) else {
+        return None;
+    };
+    let mut cancel = probe_cfg.cancel.clone();
+    let cancelled = async move {
+        while !*cancel.borrow() {
+            if cancel.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    let deadline = async {
+        match probe_cfg.deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        obs = crate::policy::lookup::observe(ctx, name) => Some(obs),
+        () = cancelled => None,
+        () = deadline => None,
+    }
+}
+
 async fn check_target(
     cfg: &Config,
     probe_cfg: &ProbeConfig,
     dns: &Result<Dns, crate::dns::DnsError>,
+    policy_ctx: Option<&PolicyContext>,
     input: String,
     target: Target,
 ) -> TargetReport {
+    // The policy lookups (DNSSEC, TLSA, MTA-STS, TLS-RPT) run alongside
+    // the MX lookup and the probes; DANE is matched once both are done.
+    let policy = policy_lookup(probe_cfg, policy_ctx, &target, cfg.host_mode);
+    let probes = resolve_and_probe(cfg, probe_cfg, dns, &target);
+    let ((mode, dns_section, servers), policy) = tokio::join!(probes, policy);
+    finish_target(cfg, input, mode, dns_section, servers, policy)
+}
+
+/// Resolves the target and probes its servers.
+async fn resolve_and_probe(
+    cfg: &Config,
+    probe_cfg: &ProbeConfig,
+    dns: &Result<Dns, crate::dns::DnsError>,
+    target: &Target,
+) -> (TargetMode, Option<DnsSection>, Vec<ServerObservation>) {
     let port_of = |p: Option<u16>| cfg.port.or(p).unwrap_or(SMTP_PORT);
     let (mode, dns_section, list) = match &target {
         Target::Address { ip, port } => (
@@ -230,12 +306,29 @@ async fn check_target(
             probe_cfg
         };
     let servers = probe_all(probe_cfg, list).await;
+    (mode, dns_section, servers)
+}
+
+/// Findings, verdict and summary of a probed target.
+fn finish_target(
+    cfg: &Config,
+    input: String,
+    mode: TargetMode,
+    dns_section: Option<DnsSection>,
+    servers: Vec<ServerObservation>,
+    policy: Option<crate::policy::PolicyObservation>,
+) -> TargetReport {
     let mut findings: Vec<Finding> = server_findings(&servers, &cfg.policy);
     let mut null_mx = false;
     if let Some(section) = &dns_section {
         let (dns_findings, is_null) = crate::diagnose::dns::findings(section);
         null_mx = is_null;
         findings.extend(dns_findings);
+        crate::diagnose::findings::sort(&mut findings);
+    }
+    let policy = policy.map(|o| crate::diagnose::policy::judge(&o, &servers));
+    if let Some(p) = &policy {
+        findings.extend(p.findings.iter().cloned());
         crate::diagnose::findings::sort(&mut findings);
     }
     let tested = servers.iter().any(ServerObservation::was_tested);
@@ -249,6 +342,7 @@ async fn check_target(
         findings,
         verdict: v,
         summary,
+        policy,
     }
 }
 

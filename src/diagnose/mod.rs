@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod dns;
 pub mod explain;
 pub mod findings;
+pub mod policy;
 pub mod remediation;
 pub mod sender;
 pub mod verdict;

@@ -51,6 +51,7 @@ pub struct TargetDto<'a> {
     dns: Option<crate::report::dns::DnsDto<'a>>,
     servers: Vec<ServerDto<'a>>,
     findings: Vec<FindingDto<'a>>,
+    policy: Option<crate::report::policy::PolicyDto<'a>>,
 }
 
 #[derive(Serialize)]
@@ -349,6 +350,7 @@ pub fn target_dto<'a>(
             .map(|s| server_dto(s, transcript))
             .collect(),
         findings: t.findings.iter().map(finding_dto).collect(),
+        policy: t.policy.as_ref().map(crate::report::policy::json),
     }
 }
 

@@ -303,6 +303,7 @@ fn target(
         servers,
         findings,
         verdict: v,
+        policy: None,
     }
 }
 

@@ -1,0 +1,517 @@
+//! DNSSEC-validated lookups: tlscheck validates the answers itself with
+//! hickory's DNSSEC support (RFC 4033–4035), never trusting a resolver's
+//! AD bit. Each answer comes back with a [`DnssecStatus`].
+//!
+//! The trust anchor is the root's built-in KSKs, or the DS/DNSKEY records
+//! of `--trust-anchor FILE` (an island of security such as a private test
+//! zone). A DS anchor is turned into the zone's DNSKEY by fetching the
+//! DNSKEY set and keeping the keys whose digest matches. Network IO only;
+//! no printing, and a failure is an outcome.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError as HickoryDnsError, NetError, NoRecords};
+use hickory_resolver::proto::dnssec::rdata::{DNSSECRData, DNSKEY, DS};
+use hickory_resolver::proto::dnssec::{Proof, PublicKey, TrustAnchors};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{LowerName, Name, RData, Record, RecordType};
+use hickory_resolver::proto::serialize::txt::Parser;
+use hickory_resolver::TokioResolver;
+
+use super::{Answer, DnssecStatus, Validated};
+use crate::dns::{self, DnsOptions};
+
+/// Largest trust-anchor file read (a handful of records is normal).
+pub const MAX_ANCHOR_FILE: u64 = 64 * 1024;
+
+/// One entry of a `--trust-anchor` file.
+#[derive(Clone, Debug)]
+pub enum AnchorEntry {
+    /// A DNSKEY: trusted as is for its zone.
+    Dnskey {
+        /// The zone.
+        zone: Name,
+        /// The key.
+        key: DNSKEY,
+    },
+    /// A DS: trusted for the zone's DNSKEY whose digest it matches.
+    Ds {
+        /// The zone.
+        zone: Name,
+        /// The delegation signer.
+        ds: DS,
+    },
+}
+
+/// The trust anchor a run uses.
+#[derive(Clone, Debug, Default)]
+pub enum AnchorConfig {
+    /// The root zone's KSKs built into hickory (KSK-2017 and KSK-2024).
+    #[default]
+    BuiltIn,
+    /// Records from `--trust-anchor FILE`, replacing the root anchor.
+    File {
+        /// The path as given, for the report.
+        path: String,
+        /// The DS and DNSKEY records in it.
+        entries: Vec<AnchorEntry>,
+    },
+}
+
+/// Parses a trust-anchor file: DS or DNSKEY records in zone-file syntax
+/// (`zone. IN DS 12345 13 2 HEX…`, `zone. 3600 IN DNSKEY 257 3 13 B64…`),
+/// as `ldns-keygen` and `dnssec-keygen` write them. A TTL is optional.
+/// Anything but DS and DNSKEY is refused, so a wrong file is noticed.
+pub fn parse_anchor_file(text: &str) -> Result<Vec<AnchorEntry>, String> {
+    if text.contains("$INCLUDE") {
+        return Err("$INCLUDE is not allowed in a trust-anchor file".into());
+    }
+    let input = format!("$TTL 3600\n{text}");
+    let (_, sets) = Parser::new(input, None, Some(Name::root()))
+        .parse()
+        .map_err(|e| format!("not DS or DNSKEY records in zone-file syntax: {e}"))?;
+    let mut entries = Vec::new();
+    for (key, set) in sets {
+        for record in set.records_without_rrsigs() {
+            let zone = Name::from(key.name.clone());
+            match &record.data {
+                RData::DNSSEC(DNSSECRData::DNSKEY(k)) => entries.push(AnchorEntry::Dnskey {
+                    zone,
+                    key: k.clone(),
+                }),
+                RData::DNSSEC(DNSSECRData::DS(ds)) => entries.push(AnchorEntry::Ds {
+                    zone,
+                    ds: ds.clone(),
+                }),
+                other => {
+                    return Err(format!(
+                        "{} {} is neither DS nor DNSKEY",
+                        record.name,
+                        other.record_type()
+                    ))
+                }
+            }
+        }
+    }
+    if entries.is_empty() {
+        return Err("no DS or DNSKEY record found".into());
+    }
+    Ok(entries)
+}
+
+/// A DNSSEC-validating resolver for one run.
+#[derive(Clone)]
+pub struct SecureResolver {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Validates; `None` when the anchor could not be set up.
+    validating: Option<TokioResolver>,
+    bound: Duration,
+    anchor: String,
+    /// Why the anchor is unusable, when it is.
+    anchor_error: Option<String>,
+}
+
+impl std::fmt::Debug for SecureResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecureResolver")
+            .field("anchor", &self.inner.anchor)
+            .finish()
+    }
+}
+
+fn builder(
+    options: &DnsOptions,
+) -> Result<hickory_resolver::ResolverBuilder<TokioRuntimeProvider>, String> {
+    let (config, _) = dns::resolver_config(&options.resolver).map_err(|e| e.to_string())?;
+    let mut opts = dns::resolver_opts(options);
+    // Keep CNAMEs so the status of an alias chain can be judged.
+    opts.preserve_intermediates = true;
+    Ok(
+        TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
+            .with_options(opts),
+    )
+}
+
+impl SecureResolver {
+    /// Sets up validation with `anchor`. A DS anchor needs one DNSKEY
+    /// query (bounded like every query); when it matches no key, every
+    /// answer is indeterminate and the report says why.
+    pub async fn new(options: &DnsOptions, anchor: &AnchorConfig) -> SecureResolver {
+        let bound = dns::hard_bound(options.timeout, options.attempts);
+        let (anchors, anchor, anchor_error) = match anchor {
+            AnchorConfig::BuiltIn => (
+                TrustAnchors::default(),
+                "built-in root trust anchors (KSK-2017 key tag 20326, KSK-2024 key tag 38696)"
+                    .to_owned(),
+                None,
+            ),
+            AnchorConfig::File { path, entries } => {
+                let (anchors, described, error) = file_anchors(options, entries, bound).await;
+                (
+                    anchors,
+                    format!("--trust-anchor {path}: {described}"),
+                    error,
+                )
+            }
+        };
+        let validating = match builder(options) {
+            Ok(b) if anchor_error.is_none() => b
+                .with_trust_anchor(Arc::new(anchors))
+                .build()
+                .map_err(|e| e.to_string()),
+            Ok(_) => Err(String::new()),
+            Err(e) => Err(e),
+        };
+        let (validating, anchor_error) = match validating {
+            Ok(r) => (Some(r), anchor_error),
+            Err(e) if anchor_error.is_none() => (None, Some(format!("resolver set-up: {e}"))),
+            Err(_) => (None, anchor_error),
+        };
+        SecureResolver {
+            inner: Arc::new(Inner {
+                validating,
+                bound,
+                anchor,
+                anchor_error,
+            }),
+        }
+    }
+
+    /// The anchor in use, for the report.
+    pub fn anchor(&self) -> &str {
+        &self.inner.anchor
+    }
+
+    /// One validated question.
+    pub async fn lookup(&self, name: &str, record_type: RecordType) -> Validated<Record> {
+        let shown = name.trim_end_matches('.').to_ascii_lowercase();
+        let failed = |why: String, status: DnssecStatus| Validated {
+            name: shown.clone(),
+            answer: Answer::Failed(why),
+            status,
+        };
+        let Some(resolver) = &self.inner.validating else {
+            let why = self
+                .inner
+                .anchor_error
+                .clone()
+                .unwrap_or_else(|| "no validating resolver".into());
+            return failed(
+                format!("not looked up: {why}"),
+                DnssecStatus::Indeterminate(format!("the trust anchor is unusable: {why}")),
+            );
+        };
+        let fqdn = match dns::fqdn(name) {
+            Ok(n) => n,
+            Err(e) => return failed(e.to_string(), DnssecStatus::Indeterminate(e.to_string())),
+        };
+        let result =
+            tokio::time::timeout(self.inner.bound, resolver.lookup(fqdn, record_type)).await;
+        let (answer, status) = match result {
+            Err(_) => (
+                Answer::Failed("no answer from the DNS server in time".into()),
+                DnssecStatus::Indeterminate("the lookup timed out".into()),
+            ),
+            Ok(Ok(lookup)) => {
+                let wanted: Vec<Record> = lookup
+                    .answers()
+                    .iter()
+                    .filter(|r| r.record_type() == record_type)
+                    .cloned()
+                    .collect();
+                let status = combine(
+                    lookup
+                        .answers()
+                        .iter()
+                        .filter(|r| matches!(r.record_type(), t if t == record_type || t == RecordType::CNAME))
+                        .map(|r| r.proof),
+                );
+                if wanted.is_empty() {
+                    (Answer::NoData, status)
+                } else {
+                    (Answer::Records(wanted), status)
+                }
+            }
+            Ok(Err(e)) => classify(e),
+        };
+        Validated {
+            name: shown,
+            answer,
+            status,
+        }
+    }
+}
+
+/// The weakest proof of an RRset decides: one bogus record makes it bogus.
+fn combine(proofs: impl Iterator<Item = Proof>) -> DnssecStatus {
+    let mut worst: Option<Proof> = None;
+    for p in proofs {
+        worst = Some(match worst {
+            None => p,
+            Some(w) => rank_min(w, p),
+        });
+    }
+    match worst {
+        Some(Proof::Secure) => DnssecStatus::Secure,
+        Some(Proof::Insecure) => DnssecStatus::Insecure,
+        Some(Proof::Bogus) => DnssecStatus::Bogus(BOGUS_WHY.into()),
+        Some(Proof::Indeterminate) | None => {
+            DnssecStatus::Indeterminate("no DNSSEC proof came with the answer".into())
+        }
+    }
+}
+
+/// Orders Bogus below Indeterminate below Insecure below Secure.
+fn rank_min(a: Proof, b: Proof) -> Proof {
+    let rank = |p: Proof| match p {
+        Proof::Bogus => 0,
+        Proof::Indeterminate => 1,
+        Proof::Insecure => 2,
+        Proof::Secure => 3,
+    };
+    if rank(a) <= rank(b) {
+        a
+    } else {
+        b
+    }
+}
+
+/// hickory reports a bogus answer without its cause; tlscheck names the
+/// ways it happens so the admin knows where to look.
+const BOGUS_WHY: &str = "a signature did not validate: an RRSIG expired or not yet valid, \
+     a corrupted signature, or a DNSKEY that does not match the parent's DS";
+
+/// Maps a failed validated lookup by variant and rcode.
+fn classify<T>(error: NetError) -> (Answer<T>, DnssecStatus) {
+    match error {
+        NetError::Dns(HickoryDnsError::DnssecBogus) => (
+            Answer::Failed("the answer failed DNSSEC validation (bogus)".into()),
+            DnssecStatus::Bogus(BOGUS_WHY.into()),
+        ),
+        NetError::Dns(HickoryDnsError::NoRecordsFound(NoRecords {
+            response_code,
+            authorities,
+            ..
+        })) => {
+            let status = negative_status(authorities.as_deref().unwrap_or(&[]));
+            match response_code {
+                ResponseCode::NXDomain => (Answer::NxDomain, status),
+                ResponseCode::NoError => (Answer::NoData, status),
+                code => (
+                    Answer::Failed(format!("the DNS server answered {code}")),
+                    DnssecStatus::Indeterminate(format!("the DNS server answered {code}")),
+                ),
+            }
+        }
+        NetError::Dns(HickoryDnsError::Nsec {
+            response, proof, ..
+        }) => {
+            let status = match proof {
+                Proof::Secure => DnssecStatus::Secure,
+                Proof::Insecure => DnssecStatus::Insecure,
+                Proof::Bogus => DnssecStatus::Bogus(
+                    "the proof that the record does not exist (NSEC/NSEC3) did not validate".into(),
+                ),
+                Proof::Indeterminate => DnssecStatus::Indeterminate(
+                    "no valid proof that the record does not exist (NSEC/NSEC3)".into(),
+                ),
+            };
+            if response.response_code == ResponseCode::NXDomain {
+                (Answer::NxDomain, status)
+            } else {
+                (Answer::NoData, status)
+            }
+        }
+        NetError::Dns(HickoryDnsError::ResponseCode(code)) => {
+            let why = if code == ResponseCode::ServFail {
+                "the DNS server answered SERVFAIL (a validating resolver answers so for bogus \
+                 data; ask a non-validating one with --resolver to see why)"
+                    .to_owned()
+            } else {
+                format!("the DNS server answered {code}")
+            };
+            (
+                Answer::Failed(why.clone()),
+                DnssecStatus::Indeterminate(why),
+            )
+        }
+        NetError::Timeout => (
+            Answer::Failed("no answer from the DNS server in time".into()),
+            DnssecStatus::Indeterminate("the lookup timed out".into()),
+        ),
+        other => {
+            let why = other.to_string();
+            let why: String = why.chars().take(300).collect();
+            (
+                Answer::Failed(why.clone()),
+                DnssecStatus::Indeterminate(why),
+            )
+        }
+    }
+}
+
+/// The status of a negative answer: secure when a validated NSEC/NSEC3
+/// came with it, insecure when everything in it was provably unsigned.
+fn negative_status(authorities: &[Record]) -> DnssecStatus {
+    let denial = |r: &&Record| matches!(r.record_type(), RecordType::NSEC | RecordType::NSEC3);
+    if authorities
+        .iter()
+        .filter(denial)
+        .any(|r| r.proof == Proof::Secure)
+    {
+        return DnssecStatus::Secure;
+    }
+    if authorities.iter().any(|r| r.proof == Proof::Bogus) {
+        return DnssecStatus::Bogus(BOGUS_WHY.into());
+    }
+    if !authorities.is_empty() && authorities.iter().all(|r| r.proof == Proof::Insecure) {
+        return DnssecStatus::Insecure;
+    }
+    DnssecStatus::Indeterminate("no validated proof that the record does not exist".into())
+}
+
+/// Trust anchors from a file: DNSKEYs as given; each DS replaced by the
+/// zone's served DNSKEYs that it matches.
+async fn file_anchors(
+    options: &DnsOptions,
+    entries: &[AnchorEntry],
+    bound: Duration,
+) -> (TrustAnchors, String, Option<String>) {
+    let mut anchors = TrustAnchors::empty();
+    let mut described = Vec::new();
+    let mut errors = Vec::new();
+    let plain = builder(options).and_then(|b| b.build().map_err(|e| e.to_string()));
+    for entry in entries {
+        match entry {
+            AnchorEntry::Dnskey { zone, key } => {
+                let tag = key.calculate_key_tag().unwrap_or_default();
+                anchors.insert_with_name(key.public_key(), LowerName::from(zone));
+                described.push(format!(
+                    "{zone} DNSKEY key tag {tag} (algorithm {})",
+                    u8::from(key.public_key().algorithm())
+                ));
+            }
+            AnchorEntry::Ds { zone, ds } => {
+                let keys = match &plain {
+                    Ok(r) => {
+                        match tokio::time::timeout(
+                            bound,
+                            r.lookup(zone.clone(), RecordType::DNSKEY),
+                        )
+                        .await
+                        {
+                            Ok(Ok(l)) => l
+                                .answers()
+                                .iter()
+                                .filter_map(|r| match &r.data {
+                                    RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(k.clone()),
+                                    _ => None,
+                                })
+                                .collect(),
+                            Ok(Err(e)) => {
+                                errors.push(format!("DNSKEY {zone}: {e}"));
+                                Vec::new()
+                            }
+                            Err(_) => {
+                                errors.push(format!("DNSKEY {zone}: timed out"));
+                                Vec::new()
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        errors.push(e.clone());
+                        Vec::new()
+                    }
+                };
+                let matched: Vec<&DNSKEY> = keys
+                    .iter()
+                    .filter(|k| ds.covers(zone, k).unwrap_or(false))
+                    .collect();
+                let mut text = format!("{zone} DS key tag {}", ds.key_tag());
+                if matched.is_empty() {
+                    errors.push(format!(
+                        "the DS {zone} key tag {} matches none of the {} DNSKEY records the zone serves",
+                        ds.key_tag(),
+                        keys.len()
+                    ));
+                    text.push_str(" (matched no served DNSKEY)");
+                } else {
+                    let _ = write!(text, " (matched {} served DNSKEY)", matched.len());
+                }
+                for k in matched {
+                    anchors.insert_with_name(k.public_key(), LowerName::from(zone));
+                }
+                described.push(text);
+            }
+        }
+    }
+    let error =
+        (!errors.is_empty() && anchors_is_empty(entries, &errors)).then(|| errors.join("; "));
+    (anchors, described.join(", "), error)
+}
+
+/// True when no entry produced a key (every DS failed and there was no
+/// DNSKEY): the anchor cannot validate anything.
+fn anchors_is_empty(entries: &[AnchorEntry], errors: &[String]) -> bool {
+    let dnskeys = entries
+        .iter()
+        .filter(|e| matches!(e, AnchorEntry::Dnskey { .. }))
+        .count();
+    let ds = entries.len() - dnskeys;
+    dnskeys == 0 && errors.len() >= ds
+}
+
+/// The public key of a DNSKEY, for tests.
+#[cfg(test)]
+fn key_bytes(key: &DNSKEY) -> Vec<u8> {
+    key.public_key().public_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ldns_key_and_ds_files() {
+        let text = "example.test.\tIN\tDNSKEY\t257 3 13 \
+            kXKkvWU3vGYfTJGl3qBd4qhiWp5aRs7YtkCJxD2d+t7KXqwahww5IgJtxJT2yFItlggazyfXqJEVOmMJ3qT0tQ== ;{id = 1 (ksk)}\n\
+            example.test.\tIN\tDS\t12345 13 2 \
+            e9a9d2a9a5a4d1f7d0d2b7f2f2c9f3b9a1e2d3c4b5a69788796a5b4c3d2e1f00\n";
+        let entries = parse_anchor_file(text).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert!(entries
+            .iter()
+            .any(|e| matches!(e, AnchorEntry::Dnskey { key, .. } if key_bytes(key).len() == 64)));
+    }
+
+    #[test]
+    fn refuses_files_without_anchors_or_with_other_records() {
+        assert!(parse_anchor_file("").is_err());
+        assert!(parse_anchor_file("example.test. IN A 192.0.2.1\n").is_err());
+        assert!(parse_anchor_file("garbage garbage\n").is_err());
+        assert!(parse_anchor_file("$INCLUDE /etc/passwd\n").is_err());
+    }
+
+    #[test]
+    fn the_weakest_proof_decides() {
+        assert_eq!(
+            combine([Proof::Secure, Proof::Secure].into_iter()),
+            DnssecStatus::Secure
+        );
+        assert_eq!(
+            combine([Proof::Secure, Proof::Insecure].into_iter()),
+            DnssecStatus::Insecure
+        );
+        assert_eq!(
+            combine([Proof::Secure, Proof::Bogus].into_iter()).label(),
+            "bogus"
+        );
+        assert_eq!(combine(std::iter::empty()).label(), "indeterminate");
+    }
+}
