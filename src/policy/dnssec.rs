@@ -9,6 +9,7 @@
 //! no printing, and a failure is an outcome.
 
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,19 +70,47 @@ pub fn parse_anchor_file(text: &str) -> Result<Vec<AnchorEntry>, String> {
     if text.contains("$INCLUDE") {
         return Err("$INCLUDE is not allowed in a trust-anchor file".into());
     }
-    let input = format!("$TTL 3600\n{text}");
-    let (_, sets) = Parser::new(input, None, Some(Name::root()))
+    // hickory's zone parser refuses DNSKEY records and its trust-anchor
+    // parser takes only DNSKEY: each line goes to the parser of its type
+    // (key files hold one record per line).
+    let (mut keys, mut others) = (String::new(), String::from("$TTL 3600\n"));
+    for line in text.lines() {
+        let data = line.split(';').next().unwrap_or("");
+        if data
+            .split_whitespace()
+            .any(|t| t.eq_ignore_ascii_case("DNSKEY"))
+        {
+            keys.push_str(line);
+            keys.push('\n');
+        } else {
+            others.push_str(line);
+            others.push('\n');
+        }
+    }
+    let mut entries = Vec::new();
+    if !keys.is_empty() {
+        let parsed = hickory_resolver::proto::serialize::txt::trust_anchor::Parser::new(keys)
+            .parse()
+            .map_err(|e| format!("a DNSKEY line does not parse: {e}"))?;
+        for entry in parsed {
+            // The entry enum is non-exhaustive; DNSKEY is all it holds today.
+            if let hickory_resolver::proto::serialize::txt::trust_anchor::Entry::DNSKEY(record) =
+                entry
+            {
+                entries.push(AnchorEntry::Dnskey {
+                    zone: record.name().clone(),
+                    key: record.data().clone(),
+                });
+            }
+        }
+    }
+    let (_, sets) = Parser::new(others, None, Some(Name::root()))
         .parse()
         .map_err(|e| format!("not DS or DNSKEY records in zone-file syntax: {e}"))?;
-    let mut entries = Vec::new();
     for (key, set) in sets {
         for record in set.records_without_rrsigs() {
             let zone = Name::from(key.name.clone());
             match &record.data {
-                RData::DNSSEC(DNSSECRData::DNSKEY(k)) => entries.push(AnchorEntry::Dnskey {
-                    zone,
-                    key: k.clone(),
-                }),
                 RData::DNSSEC(DNSSECRData::DS(ds)) => entries.push(AnchorEntry::Ds {
                     zone,
                     ds: ds.clone(),
@@ -111,6 +140,14 @@ pub struct SecureResolver {
 struct Inner {
     /// Validates; `None` when the anchor could not be set up.
     validating: Option<TokioResolver>,
+    /// Does not validate: for MTA-STS and TLS-RPT, which senders look up
+    /// whether or not the zone is signed.
+    plain: Option<TokioResolver>,
+    /// The zones whose DNSKEY set must validate before any "bogus" counts.
+    anchor_zones: Vec<Name>,
+    /// Whether the anchor's own DNSKEY set validated through this
+    /// resolver, checked once at the first lookup.
+    anchor_check: tokio::sync::OnceCell<Result<(), String>>,
     bound: Duration,
     anchor: String,
     /// Why the anchor is unusable, when it is.
@@ -144,6 +181,21 @@ impl SecureResolver {
     /// answer is indeterminate and the report says why.
     pub async fn new(options: &DnsOptions, anchor: &AnchorConfig) -> SecureResolver {
         let bound = dns::hard_bound(options.timeout, options.attempts);
+        let anchor_zones = match anchor {
+            AnchorConfig::BuiltIn => vec![Name::root()],
+            AnchorConfig::File { entries, .. } => {
+                let mut zones: Vec<Name> = entries
+                    .iter()
+                    .map(|e| match e {
+                        AnchorEntry::Dnskey { zone, .. } | AnchorEntry::Ds { zone, .. } => {
+                            zone.clone()
+                        }
+                    })
+                    .collect();
+                zones.dedup();
+                zones
+            }
+        };
         let (anchors, anchor, anchor_error) = match anchor {
             AnchorConfig::BuiltIn => (
                 TrustAnchors::default(),
@@ -173,9 +225,13 @@ impl SecureResolver {
             Err(e) if anchor_error.is_none() => (None, Some(format!("resolver set-up: {e}"))),
             Err(_) => (None, anchor_error),
         };
+        let plain = builder(options).ok().and_then(|b| b.build().ok());
         SecureResolver {
             inner: Arc::new(Inner {
                 validating,
+                plain,
+                anchor_zones,
+                anchor_check: tokio::sync::OnceCell::new(),
                 bound,
                 anchor,
                 anchor_error,
@@ -188,24 +244,91 @@ impl SecureResolver {
         &self.inner.anchor
     }
 
+    /// One question without validation (MTA-STS and TLS-RPT records,
+    /// which do not depend on DNSSEC); the status is `Indeterminate`.
+    pub async fn lookup_plain(&self, name: &str, record_type: RecordType) -> Validated<Record> {
+        match &self.inner.plain {
+            Some(r) => self.ask(r, name, record_type).await.map_status(|_| {
+                DnssecStatus::Indeterminate("not validated (DNSSEC does not apply)".into())
+            }),
+            None => Validated {
+                name: name.trim_end_matches('.').to_ascii_lowercase(),
+                answer: Answer::Failed("no resolver".into()),
+                status: DnssecStatus::Indeterminate("no resolver".into()),
+            },
+        }
+    }
+
+    /// Whether the anchor's DNSKEY sets validate through this resolver.
+    /// Without that, a "bogus" answer says more about the resolver (one
+    /// that strips DNSSEC records, or cannot reach the anchor's zone) than
+    /// about the domain, and every answer is indeterminate instead.
+    async fn anchor_usable(&self, resolver: &TokioResolver) -> Result<(), String> {
+        self.inner
+            .anchor_check
+            .get_or_init(|| async {
+                for zone in &self.inner.anchor_zones {
+                    let shown = zone.to_ascii();
+                    let v = self.ask(resolver, &shown, RecordType::DNSKEY).await;
+                    if !v.status.is_secure() {
+                        return Err(format!(
+                            "the trust anchor's DNSKEY set for {shown} did not validate through \
+                             this resolver ({}: {}); it may not serve DNSSEC records",
+                            v.status.label(),
+                            match &v.answer {
+                                Answer::Failed(why) => why.as_str(),
+                                other => other.label(),
+                            }
+                        ));
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .clone()
+    }
+
     /// One validated question.
     pub async fn lookup(&self, name: &str, record_type: RecordType) -> Validated<Record> {
-        let shown = name.trim_end_matches('.').to_ascii_lowercase();
-        let failed = |why: String, status: DnssecStatus| Validated {
-            name: shown.clone(),
-            answer: Answer::Failed(why),
-            status,
-        };
         let Some(resolver) = &self.inner.validating else {
             let why = self
                 .inner
                 .anchor_error
                 .clone()
                 .unwrap_or_else(|| "no validating resolver".into());
-            return failed(
-                format!("not looked up: {why}"),
-                DnssecStatus::Indeterminate(format!("the trust anchor is unusable: {why}")),
-            );
+            return Validated {
+                name: name.trim_end_matches('.').to_ascii_lowercase(),
+                answer: Answer::Failed(format!("not looked up: {why}")),
+                status: DnssecStatus::Indeterminate(format!("the trust anchor is unusable: {why}")),
+            };
+        };
+        if let Err(why) = self.anchor_usable(resolver).await {
+            return Validated {
+                name: name.trim_end_matches('.').to_ascii_lowercase(),
+                answer: Answer::Failed(format!("not looked up: {why}")),
+                status: DnssecStatus::Indeterminate(why),
+            };
+        }
+        self.ask(resolver, name, record_type).await
+    }
+
+    /// One question to `resolver`, bounded and classified.
+    async fn ask(
+        &self,
+        resolver: &TokioResolver,
+        name: &str,
+        record_type: RecordType,
+    ) -> Validated<Record> {
+        let shown = name.trim_end_matches('.').to_ascii_lowercase();
+        let shown = if shown.is_empty() {
+            ".".to_owned()
+        } else {
+            shown
+        };
+        let failed = |why: String, status: DnssecStatus| Validated {
+            name: shown.clone(),
+            answer: Answer::Failed(why),
+            status,
         };
         let fqdn = match dns::fqdn(name) {
             Ok(n) => n,
@@ -386,12 +509,14 @@ async fn file_anchors(
     let mut anchors = TrustAnchors::empty();
     let mut described = Vec::new();
     let mut errors = Vec::new();
+    let mut trusted: Vec<(Name, DNSKEY)> = Vec::new();
     let plain = builder(options).and_then(|b| b.build().map_err(|e| e.to_string()));
     for entry in entries {
         match entry {
             AnchorEntry::Dnskey { zone, key } => {
                 let tag = key.calculate_key_tag().unwrap_or_default();
                 anchors.insert_with_name(key.public_key(), LowerName::from(zone));
+                trusted.push((zone.clone(), key.clone()));
                 described.push(format!(
                     "{zone} DNSKEY key tag {tag} (algorithm {})",
                     u8::from(key.public_key().algorithm())
@@ -446,14 +571,135 @@ async fn file_anchors(
                 }
                 for k in matched {
                     anchors.insert_with_name(k.public_key(), LowerName::from(zone));
+                    trusted.push((zone.clone(), k.clone()));
                 }
                 described.push(text);
             }
         }
     }
+    // The keys the anchors vouch for (the zones' ZSKs).
+    let now = u32::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(u32::MAX);
+    let mut zones: Vec<Name> = trusted.iter().map(|(z, _)| z.clone()).collect();
+    zones.dedup();
+    for zone in zones {
+        let keys: Vec<DNSKEY> = trusted
+            .iter()
+            .filter(|(z, _)| *z == zone)
+            .map(|(_, k)| k.clone())
+            .collect();
+        let Some(server) = first_server(options) else {
+            continue;
+        };
+        match anchored_keyset(server, &zone, &keys, now, bound).await {
+            Ok(set) => {
+                for k in &set {
+                    anchors.insert_with_name(k.public_key(), LowerName::from(&zone));
+                }
+            }
+            // Not fatal: the zone's answers then fail to validate and are
+            // reported as such; the reason is part of the anchor line.
+            Err(e) => described.push(format!("[{e}]")),
+        }
+    }
     let error =
         (!errors.is_empty() && anchors_is_empty(entries, &errors)).then(|| errors.join("; "));
     (anchors, described.join(", "), error)
+}
+
+/// The first server asked, for the raw DNSKEY query of [`anchored_keyset`].
+fn first_server(options: &DnsOptions) -> Option<SocketAddr> {
+    let (config, _) = dns::resolver_config(&options.resolver).ok()?;
+    let server = config.name_servers().first()?;
+    let port = server.connections.first().map_or(dns::DNS_PORT, |c| c.port);
+    Some(SocketAddr::new(server.ip, port))
+}
+
+/// Most bytes of one DNS message over TCP (RFC 1035 §4.2.2 length prefix).
+const MAX_TCP_MESSAGE: usize = 65_535;
+
+/// The zone's whole DNSKEY set, when an RRSIG over it by one of
+/// `trusted` verifies and is within its validity (RFC 4035 §5.2): the
+/// keys a trust anchor vouches for. hickory trusts a zone's other keys
+/// (the ZSK) only through a DS at the parent, which an island of security
+/// has not, so tlscheck does this step itself: one DNSKEY query with the
+/// DO bit over TCP, bounded by `bound`.
+async fn anchored_keyset(
+    server: SocketAddr,
+    zone: &Name,
+    trusted: &[DNSKEY],
+    now: u32,
+    bound: Duration,
+) -> Result<Vec<DNSKEY>, String> {
+    use hickory_resolver::proto::op::{Edns, Message, Query};
+    use hickory_resolver::proto::rr::DNSClass;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut query = Message::query();
+    query.add_query(Query::query(zone.clone(), RecordType::DNSKEY));
+    query.metadata.recursion_desired = true;
+    let mut edns = Edns::new();
+    edns.set_dnssec_ok(true);
+    edns.set_max_payload(4096);
+    query.set_edns(edns);
+    let bytes = query.to_vec().map_err(|e| e.to_string())?;
+    let exchange = async {
+        let mut tcp = tokio::net::TcpStream::connect(server).await?;
+        let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
+        tcp.write_all(&len.to_be_bytes()).await?;
+        tcp.write_all(&bytes).await?;
+        let mut len = [0u8; 2];
+        tcp.read_exact(&mut len).await?;
+        let len = usize::from(u16::from_be_bytes(len)).min(MAX_TCP_MESSAGE);
+        let mut buf = vec![0u8; len];
+        tcp.read_exact(&mut buf).await?;
+        Ok::<_, std::io::Error>(buf)
+    };
+    let answer = tokio::time::timeout(bound, exchange)
+        .await
+        .map_err(|_| format!("DNSKEY {zone}: no answer from {server} in time"))?
+        .map_err(|e| format!("DNSKEY {zone} over TCP to {server}: {e}"))?;
+    let message = Message::from_vec(&answer).map_err(|e| format!("DNSKEY {zone}: {e}"))?;
+    let keys: Vec<&Record> = message
+        .answers
+        .iter()
+        .filter(|r| r.record_type() == RecordType::DNSKEY && r.name == *zone)
+        .collect();
+    for sig in message.answers.iter().filter_map(|r| match &r.data {
+        RData::DNSSEC(DNSSECRData::RRSIG(sig)) if r.name == *zone => Some(sig),
+        _ => None,
+    }) {
+        let input = sig.input();
+        if input.type_covered != RecordType::DNSKEY
+            || input.sig_expiration.get() < now
+            || input.sig_inception.get() > now
+        {
+            continue;
+        }
+        let signed = trusted.iter().any(|k| {
+            k.calculate_key_tag().ok() == Some(input.key_tag)
+                && hickory_resolver::proto::dnssec::Verifier::verify_rrsig(
+                    k,
+                    zone,
+                    DNSClass::IN,
+                    sig,
+                    keys.iter().copied(),
+                )
+                .is_ok()
+        });
+        if signed {
+            return Ok(keys
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(k.clone()),
+                    _ => None,
+                })
+                .collect());
+        }
+    }
+    Err(format!(
+        "no valid RRSIG by the anchor over the DNSKEY set of {zone} (expired, not yet valid, \
+         or not signed by the anchor's key)"
+    ))
 }
 
 /// True when no entry produced a key (every DS failed and there was no

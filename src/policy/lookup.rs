@@ -149,7 +149,7 @@ fn weaker(a: DnssecStatus, b: DnssecStatus) -> DnssecStatus {
 /// concatenation, which RFC 8461 §3.1 and RFC 8460 §3 expect).
 async fn txt(ctx: &PolicyContext, name: &str) -> Answer<String> {
     map(
-        ctx.resolver.lookup(name, RecordType::TXT).await,
+        ctx.resolver.lookup_plain(name, RecordType::TXT).await,
         |r| match &r.data {
             RData::TXT(t) => Some(
                 t.txt_data
@@ -201,8 +201,8 @@ async fn mta_sts(ctx: &PolicyContext, domain: &str) -> MtaStsObservation {
     }
     let host = format!("mta-sts.{domain}");
     let (a, aaaa) = tokio::join!(
-        ctx.resolver.lookup(&host, RecordType::A),
-        ctx.resolver.lookup(&host, RecordType::AAAA),
+        ctx.resolver.lookup_plain(&host, RecordType::A),
+        ctx.resolver.lookup_plain(&host, RecordType::AAAA),
     );
     let mut addresses: Vec<IpAddr> = [a, aaaa]
         .iter()

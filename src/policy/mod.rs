@@ -103,6 +103,14 @@ pub struct Validated<T> {
     pub status: DnssecStatus,
 }
 
+impl<T> Validated<T> {
+    /// The same answer with another status.
+    pub fn map_status(self, f: impl FnOnce(&DnssecStatus) -> DnssecStatus) -> Self {
+        let status = f(&self.status);
+        Self { status, ..self }
+    }
+}
+
 /// The DANE view of one MX exchange.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExchangeDane {
