@@ -453,18 +453,16 @@ pub fn judge_session(
         }
         let r = &view.record;
         match TlsaUsage::from(r.usage) {
-            TlsaUsage::DaneEe => {
-                if chain.first().is_some_and(|leaf| cert_matches(r, leaf)) {
-                    // RFC 7672 §3.2.2: DANE-EE ignores names and dates.
-                    // Exchange Online still checks both.
-                    let exo = leaf_checks(exchange, chain.first().map(Vec::as_slice), now);
-                    matches.push(RecordMatch {
-                        record: i,
-                        certificate: 0,
-                        rfc: Ok(()),
-                        exo,
-                    });
-                }
+            TlsaUsage::DaneEe if chain.first().is_some_and(|leaf| cert_matches(r, leaf)) => {
+                // RFC 7672 §3.2.2: DANE-EE ignores names and dates.
+                // Exchange Online still checks both.
+                let exo = leaf_checks(exchange, chain.first().map(Vec::as_slice), now);
+                matches.push(RecordMatch {
+                    record: i,
+                    certificate: 0,
+                    rfc: Ok(()),
+                    exo,
+                });
             }
             TlsaUsage::DaneTa => {
                 for (c, cert) in chain.iter().enumerate().skip(1) {

@@ -166,6 +166,7 @@ pub fn parse_sts_policy(body: &str) -> Result<StsPolicy, RecordError> {
     let mut mx = Vec::new();
     let mut warnings = Vec::new();
     let mut saw_bare_lf = false;
+    let mut mx_cut = false;
     for raw in body.split('\n') {
         let line = match raw.strip_suffix('\r') {
             Some(l) => l,
@@ -186,43 +187,34 @@ pub fn parse_sts_policy(body: &str) -> Result<StsPolicy, RecordError> {
             });
         };
         let (key, value) = (key.trim(), value.trim());
-        let first = |slot: &Option<String>, warnings: &mut Vec<String>| {
+        let slot = match key {
+            "version" => Some(&mut version),
+            "mode" => Some(&mut mode),
+            "max_age" => Some(&mut max_age),
+            _ => None,
+        };
+        if let Some(slot) = slot {
             if slot.is_some() {
                 warnings.push(format!(
                     "field {key} appears more than once; tlscheck used the first"
                 ));
-                false
             } else {
-                true
+                *slot = Some(value.to_owned());
             }
-        };
-        match key {
-            "version" => {
-                if first(&version, &mut warnings) {
-                    version = Some(value.to_owned());
-                }
-            }
-            "mode" => {
-                if first(&mode, &mut warnings) {
-                    mode = Some(value.to_owned());
-                }
-            }
-            "max_age" => {
-                if first(&max_age, &mut warnings) {
-                    max_age = Some(value.to_owned());
-                }
-            }
-            "mx" => {
-                if mx.len() < MAX_MX_PATTERNS {
-                    mx.push(value.to_ascii_lowercase());
-                } else if mx.len() == MAX_MX_PATTERNS {
-                    warnings.push(format!(
-                        "more than {MAX_MX_PATTERNS} mx lines; tlscheck kept the first {MAX_MX_PATTERNS}"
-                    ));
-                }
-            }
-            _ => {}
+            continue;
         }
+        if key == "mx" {
+            if mx.len() < MAX_MX_PATTERNS {
+                mx.push(value.to_ascii_lowercase());
+            } else {
+                mx_cut = true;
+            }
+        }
+    }
+    if mx_cut {
+        warnings.push(format!(
+            "more than {MAX_MX_PATTERNS} mx lines; tlscheck kept the first {MAX_MX_PATTERNS}"
+        ));
     }
     if saw_bare_lf {
         warnings.push("lines end in LF, not CRLF as RFC 8461 §3.2 asks".into());
@@ -455,7 +447,7 @@ impl Tlsa {
     /// (RFC 7671 §4.1, RFC 7672 §3.1.3): unknown parameters or a digest
     /// of the wrong length.
     pub fn unusable_reason(&self) -> Option<String> {
-        if !(self.selector <= 1) {
+        if self.selector > 1 {
             return Some(format!("unknown selector {}", self.selector));
         }
         let expected = match self.matching {
