@@ -152,6 +152,8 @@ struct Inner {
     anchor: String,
     /// Why the anchor is unusable, when it is.
     anchor_error: Option<String>,
+    /// The first server, for the raw queries that explain a bogus answer.
+    server: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for SecureResolver {
@@ -232,6 +234,7 @@ impl SecureResolver {
                 plain,
                 anchor_zones,
                 anchor_check: tokio::sync::OnceCell::new(),
+                server: first_server(options),
                 bound,
                 anchor,
                 anchor_error,
@@ -309,7 +312,82 @@ impl SecureResolver {
                 status: DnssecStatus::Indeterminate(why),
             };
         }
-        self.ask(resolver, name, record_type).await
+        let mut v = self.ask(resolver, name, record_type).await;
+        if matches!(v.status, DnssecStatus::Bogus(_)) {
+            if let Some(why) = self.why_bogus(resolver, name, record_type).await {
+                v.status = DnssecStatus::Bogus(why);
+            }
+        }
+        v
+    }
+
+    /// Why `name type` is bogus, from its RRSIGs and the signer's key set:
+    /// no signature, expired, not yet valid, or one that does not verify.
+    /// `None` when the raw query itself fails (the generic reason stays).
+    async fn why_bogus(
+        &self,
+        resolver: &TokioResolver,
+        name: &str,
+        record_type: RecordType,
+    ) -> Option<String> {
+        let server = self.inner.server?;
+        let fqdn = dns::fqdn(name).ok()?;
+        let message = raw_query(server, &fqdn, record_type, self.inner.bound)
+            .await
+            .ok()?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let sigs: Vec<_> = message
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::DNSSEC(DNSSECRData::RRSIG(sig))
+                    if sig.input().type_covered == record_type =>
+                {
+                    Some(sig)
+                }
+                _ => None,
+            })
+            .collect();
+        let shown = format!("{} {record_type}", fqdn.to_ascii().trim_end_matches('.'));
+        let date = |t: u32| crate::tls::cert::rfc3339(i64::from(t));
+        let Some(sig) = sigs.first() else {
+            return Some(format!(
+                "no RRSIG over {shown}: the zone is signed (its parent has a DS) but this answer is not"
+            ));
+        };
+        if sigs
+            .iter()
+            .all(|s| i64::from(s.input().sig_expiration.get()) < now)
+        {
+            return Some(format!(
+                "the RRSIG over {shown} expired at {} (signer {}); re-sign the zone",
+                date(sig.input().sig_expiration.get()),
+                sig.input().signer_name
+            ));
+        }
+        if sigs
+            .iter()
+            .all(|s| i64::from(s.input().sig_inception.get()) > now)
+        {
+            return Some(format!(
+                "the RRSIG over {shown} is not valid before {} (check the signer's clock)",
+                date(sig.input().sig_inception.get())
+            ));
+        }
+        let signer = sig.input().signer_name.to_ascii();
+        let keys = self.ask(resolver, &signer, RecordType::DNSKEY).await;
+        Some(if keys.status.is_secure() {
+            format!(
+                "the RRSIG over {shown} does not verify with {signer}'s validated keys \
+                 (a corrupted signature, or signed by a key no longer published)"
+            )
+        } else {
+            format!(
+                "the DNSKEY set of {signer} does not validate ({}): the DS at the parent \
+                 does not match the zone's KSK, or the key set's signatures expired",
+                keys.status.label()
+            )
+        })
     }
 
     /// One question to `resolver`, bounded and classified.
@@ -614,28 +692,21 @@ fn first_server(options: &DnsOptions) -> Option<SocketAddr> {
     Some(SocketAddr::new(server.ip, port))
 }
 
-/// Most bytes of one DNS message over TCP (RFC 1035 §4.2.2 length prefix).
-const MAX_TCP_MESSAGE: usize = 65_535;
-
-/// The zone's whole DNSKEY set, when an RRSIG over it by one of
-/// `trusted` verifies and is within its validity (RFC 4035 §5.2): the
-/// keys a trust anchor vouches for. hickory trusts a zone's other keys
-/// (the ZSK) only through a DS at the parent, which an island of security
-/// has not, so tlscheck does this step itself: one DNSKEY query with the
-/// DO bit over TCP, bounded by `bound`.
-async fn anchored_keyset(
+/// One question with the DO bit set, over TCP to `server`, bounded by
+/// `bound`: the RRSIGs come with the answer, unvalidated. Used where
+/// hickory's resolver gives no access to them (the anchor's key set, the
+/// reason an answer is bogus).
+async fn raw_query(
     server: SocketAddr,
-    zone: &Name,
-    trusted: &[DNSKEY],
-    now: u32,
+    name: &Name,
+    record_type: RecordType,
     bound: Duration,
-) -> Result<Vec<DNSKEY>, String> {
+) -> Result<hickory_resolver::proto::op::Message, String> {
     use hickory_resolver::proto::op::{Edns, Message, Query};
-    use hickory_resolver::proto::rr::DNSClass;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let mut query = Message::query();
-    query.add_query(Query::query(zone.clone(), RecordType::DNSKEY));
+    query.add_query(Query::query(name.clone(), record_type));
     query.metadata.recursion_desired = true;
     let mut edns = Edns::new();
     edns.set_dnssec_ok(true);
@@ -656,9 +727,30 @@ async fn anchored_keyset(
     };
     let answer = tokio::time::timeout(bound, exchange)
         .await
-        .map_err(|_| format!("DNSKEY {zone}: no answer from {server} in time"))?
-        .map_err(|e| format!("DNSKEY {zone} over TCP to {server}: {e}"))?;
-    let message = Message::from_vec(&answer).map_err(|e| format!("DNSKEY {zone}: {e}"))?;
+        .map_err(|_| format!("{name} {record_type}: no answer from {server} in time"))?
+        .map_err(|e| format!("{name} {record_type} over TCP to {server}: {e}"))?;
+    Message::from_vec(&answer).map_err(|e| format!("{name} {record_type}: {e}"))
+}
+
+/// Most bytes of one DNS message over TCP (RFC 1035 §4.2.2 length prefix).
+const MAX_TCP_MESSAGE: usize = 65_535;
+
+/// The zone's whole DNSKEY set, when an RRSIG over it by one of
+/// `trusted` verifies and is within its validity (RFC 4035 §5.2): the
+/// keys a trust anchor vouches for. hickory trusts a zone's other keys
+/// (the ZSK) only through a DS at the parent, which an island of security
+/// has not, so tlscheck does this step itself: one DNSKEY query with the
+/// DO bit over TCP, bounded by `bound`.
+async fn anchored_keyset(
+    server: SocketAddr,
+    zone: &Name,
+    trusted: &[DNSKEY],
+    now: u32,
+    bound: Duration,
+) -> Result<Vec<DNSKEY>, String> {
+    use hickory_resolver::proto::rr::DNSClass;
+
+    let message = raw_query(server, zone, RecordType::DNSKEY, bound).await?;
     let keys: Vec<&Record> = message
         .answers
         .iter()
