@@ -672,6 +672,9 @@ fn server_detail(s: &ServerDane, records: &[RecordView]) -> String {
     parts.join(", ")
 }
 
+/// What an MTA-STS certificate check says about a server without TLS.
+const NO_STARTTLS: &str = "no STARTTLS";
+
 fn judge_mta_sts(
     obs: &PolicyObservation,
     servers: &[ServerObservation],
@@ -795,13 +798,15 @@ fn judge_mta_sts(
                     .is_some_and(|h| h.eq_ignore_ascii_case(exchange))
             })
             .map(|s| {
-                let verdict = s.certificate.as_ref().map(|c| {
-                    if c.verdict.is_trusted() {
-                        Ok(())
-                    } else {
-                        Err(c.verdict.label().to_owned())
+                let verdict = match (&s.certificate, &s.starttls) {
+                    (Some(c), _) if c.verdict.is_trusted() => Some(Ok(())),
+                    (Some(c), _) => Some(Err(c.verdict.label().to_owned())),
+                    // RFC 8461 §4.2: an MTA-STS sender requires TLS.
+                    (None, StarttlsStatus::NotOffered | StarttlsStatus::Refused(_)) => {
+                        Some(Err(NO_STARTTLS.to_owned()))
                     }
-                });
+                    (None, _) => None,
+                };
                 (s.address.to_string(), verdict)
             })
             .collect();
@@ -821,7 +826,22 @@ fn judge_mta_sts(
                 ));
             }
             for (address, cert) in &certificates {
-                if let Some(Err(why)) = cert {
+                if let Some(Err(why)) = cert
+                    .as_ref()
+                    .filter(|c| c.as_ref().err().is_some_and(|w| w == NO_STARTTLS))
+                {
+                    acc.add(finding(
+                        "mta-sts-no-starttls",
+                        severity,
+                        format!(
+                            "An MX host under an MTA-STS policy ({} mode) does not offer STARTTLS: senders that honour the policy do not deliver to it",
+                            policy.mode.label()
+                        ),
+                        vec![format!("{exchange} ({address}): {why}")],
+                        "enable STARTTLS with a trusted certificate for the MX host",
+                        vec!["RFC 8461 §4.2 and §5: a sender applying the policy delivers only over TLS with a valid certificate for the MX host.".to_owned()],
+                    ));
+                } else if let Some(Err(why)) = cert {
                     acc.add(finding(
                         "mta-sts-certificate-invalid",
                         severity,

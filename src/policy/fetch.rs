@@ -154,10 +154,16 @@ pub async fn fetch_policy(
 fn classify(host: &str, e: &reqwest::Error) -> PolicyFetch {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
-        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+        // hyper-rustls hands rustls' error up inside an io::Error, whose
+        // source() skips it: look inside too.
+        if let Some(tls) = rustls_error(s, 0) {
+            let detail: String = format!("TLS with {host} failed: {tls}")
+                .chars()
+                .take(400)
+                .collect();
             return PolicyFetch::Failed {
                 kind: "tls",
-                detail: format!("TLS with {host} failed: {tls}"),
+                detail,
             };
         }
         source = s.source();
@@ -173,6 +179,21 @@ fn classify(host: &str, e: &reqwest::Error) -> PolicyFetch {
         kind,
         detail: format!("HTTPS to {host}: {}", chain(e)),
     }
+}
+
+/// rustls' error inside `e`, through io::Errors nested up to 4 deep.
+fn rustls_error<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+    depth: usize,
+) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if depth >= 4 {
+        return None;
+    }
+    let inner = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    rustls_error(inner, depth + 1)
 }
 
 /// An error with its causes, `a: b: c`, bounded.

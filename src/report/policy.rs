@@ -116,7 +116,7 @@ fn lines(r: &PolicyReport) -> Vec<Line> {
                 Some(Ok(())) => format!("{addr} certificate valid"),
                 Some(Err(why)) => {
                     bad = true;
-                    format!("{addr} certificate {why}")
+                    format!("{addr} fails the policy: {why}")
                 }
                 None => format!("{addr} no certificate seen"),
             })

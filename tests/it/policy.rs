@@ -236,10 +236,19 @@ fn zones(sts_id: &str) -> Vec<Zone> {
          mixed MX 10 mx-good.dane.test.\n\
          hostile MX 10 mx.plain.dane.test.\n\
          _mta-sts.hostile TXT \"v=STSv1; id=\\000{}\" \"{}\"\n\
-         _smtp._tls.hostile CNAME _smtp._tls.hostile.plain.dane.test.\n",
+         _smtp._tls.hostile CNAME _smtp._tls.hostile.plain.dane.test.\n\
+         huge MX 10 mx.plain.dane.test.\n\
+         _mta-sts.huge TXT \"v=STSv1; id=1; x=\" {}\n\
+         sts-badcert MX 10 mx.plain.dane.test.\n\
+         _mta-sts.sts-badcert TXT \"v=STSv1; id=1\"\n\
+         mta-sts.sts-badcert A 127.0.0.70\n",
         s("mx.plain.dane.test"),
         "x".repeat(200),
         "y".repeat(250),
+        (0..16)
+            .map(|_| format!("\"{}\"", "z".repeat(250)))
+            .collect::<Vec<_>>()
+            .join(" "),
     );
     for c in STS_CASES {
         let id = if c == "sts-id" { sts_id } else { "1" };
@@ -720,6 +729,43 @@ async fn mta_sts_slow_body_times_out() {
 #[tokio::test(flavor = "multi_thread")]
 async fn mta_sts_txt_without_policy_host() {
     unusable_policy("sts-nohost", "resolve").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mta_sts_policy_host_with_a_certificate_for_other_names_is_a_tls_failure() {
+    // The HTTPS server's certificate does not name mta-sts.sts-badcert….
+    unusable_policy(
+        "sts-badcert",
+        "tls: TLS with mta-sts.sts-badcert.plain.dane.test failed",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_4000_byte_txt_record_over_tcp_is_read_whole() {
+    let (r, _nsd) = sts("huge").await;
+    let p = policy(&r.targets[0]);
+    let rec = p
+        .observation
+        .mta_sts
+        .record
+        .as_ref()
+        .unwrap()
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        rec.extensions[0].1.len(),
+        16 * 250,
+        "{:?}",
+        p.observation.mta_sts.txt
+    );
+    assert!(matches!(
+        p.observation.mta_sts.fetch,
+        tlscheck::policy::PolicyFetch::Failed {
+            kind: "resolve",
+            ..
+        }
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread")]
