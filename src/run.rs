@@ -17,7 +17,6 @@ use crate::diagnose::verdict::{summary_line, verdict, Verdict};
 use crate::dns::{Dns, DnsOptions, IpFamilies, MailRouting, ResolverChoice};
 use crate::model::ServerObservation;
 use crate::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
-use crate::policy::dnssec::SecureResolver;
 use crate::policy::lookup::PolicyContext;
 use crate::probe::{probe_server, ProbeConfig};
 use crate::target::Target;
@@ -83,7 +82,7 @@ pub async fn run(
         },
     };
     let dns = Arc::new(Dns::new(&dns_options));
-    let policy_ctx = Arc::new(policy_context(&cfg, &dns_options).await);
+    let policy_ctx = Arc::new(policy_context(&cfg, &dns_options));
     // Bound the targets in flight too, so a batch of thousands neither
     // starts thousands of DNS queries at once nor keeps thousands of
     // finished results waiting: a new target starts when one finishes.
@@ -168,14 +167,14 @@ async fn probe_all(
 }
 
 /// The policy lookups' context, unless `--no-policy`.
-async fn policy_context(cfg: &Config, dns_options: &DnsOptions) -> Option<PolicyContext> {
-    if !cfg.mail_policy {
-        return None;
-    }
-    Some(PolicyContext {
-        resolver: SecureResolver::new(dns_options, &cfg.trust_anchor).await,
-        extra_roots: cfg.extra_roots.clone(),
-        timeout: cfg.timeouts.command,
+fn policy_context(cfg: &Config, dns_options: &DnsOptions) -> Option<PolicyContext> {
+    cfg.mail_policy.then(|| {
+        PolicyContext::new(
+            dns_options.clone(),
+            cfg.trust_anchor.clone(),
+            cfg.extra_roots.clone(),
+            cfg.timeouts.command,
+        )
     })
 }
 

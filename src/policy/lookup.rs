@@ -10,32 +10,63 @@ use futures_util::future::join_all;
 use hickory_resolver::proto::rr::{RData, Record, RecordType};
 use rustls::pki_types::CertificateDer;
 
-use super::dnssec::SecureResolver;
+use super::dnssec::{AnchorConfig, SecureResolver};
 use super::fetch::{fetch_policy, policy_url};
 use super::record::{parse_sts_policy, parse_sts_record, parse_tlsrpt_record, Tlsa};
 use super::{
     Answer, DnssecStatus, ExchangeDane, MtaStsObservation, PolicyFetch, PolicyObservation,
     TlsRptObservation, Validated,
 };
+use crate::dns::DnsOptions;
 use crate::dns::MAX_EXCHANGES;
 
-/// What the policy lookups need.
-#[derive(Clone, Debug)]
+/// What the policy lookups need. The validating resolver is set up at
+/// the first lookup (a DS anchor costs a DNSKEY query, a file anchor one
+/// more), so the set-up runs alongside the first target's SMTP probes
+/// instead of before them.
+#[derive(Debug)]
 pub struct PolicyContext {
-    /// The validating resolver.
-    pub resolver: SecureResolver,
+    dns_options: DnsOptions,
+    anchor: AnchorConfig,
+    resolver: tokio::sync::OnceCell<SecureResolver>,
     /// `--ca-file` roots, trusted for the MTA-STS policy host too.
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// Bound of the HTTPS fetch (connection and headers; then the body).
     pub timeout: Duration,
 }
 
+impl PolicyContext {
+    /// A context; nothing is sent until the first lookup.
+    pub fn new(
+        dns_options: DnsOptions,
+        anchor: AnchorConfig,
+        extra_roots: Vec<CertificateDer<'static>>,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            dns_options,
+            anchor,
+            resolver: tokio::sync::OnceCell::new(),
+            extra_roots,
+            timeout,
+        }
+    }
+
+    /// The validating resolver, set up once.
+    async fn resolver(&self) -> &SecureResolver {
+        self.resolver
+            .get_or_init(|| SecureResolver::new(&self.dns_options, &self.anchor))
+            .await
+    }
+}
+
 /// Every policy lookup of `domain`, all at once.
 pub async fn observe(ctx: &PolicyContext, domain: &str) -> PolicyObservation {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
     let checked_at = time::OffsetDateTime::now_utc().unix_timestamp();
+    let resolver = ctx.resolver().await;
     let dane = async {
-        let mx = ctx.resolver.lookup(&domain, RecordType::MX).await;
+        let mx = resolver.lookup(&domain, RecordType::MX).await;
         let mx = map(mx, |r| match &r.data {
             RData::MX(m) => Some((
                 m.preference,
@@ -57,16 +88,19 @@ pub async fn observe(ctx: &PolicyContext, domain: &str) -> PolicyObservation {
                 .iter()
                 .filter(|(_, name)| !name.is_empty() && name != ".")
                 .take(MAX_EXCHANGES)
-                .map(|(preference, exchange)| exchange_dane(ctx, *preference, exchange)),
+                .map(|(preference, exchange)| exchange_dane(resolver, *preference, exchange)),
         )
         .await;
         (mx, exchanges)
     };
-    let ((mx, exchanges), mta_sts, tls_rpt) =
-        tokio::join!(dane, mta_sts(ctx, &domain), tls_rpt(ctx, &domain));
+    let ((mx, exchanges), mta_sts, tls_rpt) = tokio::join!(
+        dane,
+        mta_sts(ctx, resolver, &domain),
+        tls_rpt(resolver, &domain)
+    );
     PolicyObservation {
         domain,
-        anchor: ctx.resolver.anchor().to_owned(),
+        anchor: resolver.anchor().to_owned(),
         mx,
         exchanges,
         mta_sts,
@@ -98,12 +132,12 @@ fn map<T>(v: Validated<Record>, f: impl Fn(&Record) -> Option<T>) -> Validated<T
 }
 
 /// The TLSA and address lookups of one exchange, at once.
-async fn exchange_dane(ctx: &PolicyContext, preference: u16, exchange: &str) -> ExchangeDane {
+async fn exchange_dane(resolver: &SecureResolver, preference: u16, exchange: &str) -> ExchangeDane {
     let tlsa_name = format!("_25._tcp.{exchange}");
     let (tlsa, a, aaaa) = tokio::join!(
-        ctx.resolver.lookup(&tlsa_name, RecordType::TLSA),
-        ctx.resolver.lookup(exchange, RecordType::A),
-        ctx.resolver.lookup(exchange, RecordType::AAAA),
+        resolver.lookup(&tlsa_name, RecordType::TLSA),
+        resolver.lookup(exchange, RecordType::A),
+        resolver.lookup(exchange, RecordType::AAAA),
     );
     let tlsa = map(tlsa, |r| match &r.data {
         RData::TLSA(t) => Some(Tlsa {
@@ -147,9 +181,9 @@ fn weaker(a: DnssecStatus, b: DnssecStatus) -> DnssecStatus {
 
 /// TXT records of `name`, each record's strings joined (RFC 7208-style
 /// concatenation, which RFC 8461 §3.1 and RFC 8460 §3 expect).
-async fn txt(ctx: &PolicyContext, name: &str) -> Answer<String> {
+async fn txt(resolver: &SecureResolver, name: &str) -> Answer<String> {
     map(
-        ctx.resolver.lookup_plain(name, RecordType::TXT).await,
+        resolver.lookup_plain(name, RecordType::TXT).await,
         |r| match &r.data {
             RData::TXT(t) => Some(
                 t.txt_data
@@ -183,8 +217,12 @@ fn the_record<'a>(records: &'a [String], prefix: &str) -> Option<Result<&'a str,
     }
 }
 
-async fn mta_sts(ctx: &PolicyContext, domain: &str) -> MtaStsObservation {
-    let txt = txt(ctx, &format!("_mta-sts.{domain}")).await;
+async fn mta_sts(
+    ctx: &PolicyContext,
+    resolver: &SecureResolver,
+    domain: &str,
+) -> MtaStsObservation {
+    let txt = txt(resolver, &format!("_mta-sts.{domain}")).await;
     let record = the_record(txt.records(), "v=STSv1")
         .map(|r| r.and_then(|text| parse_sts_record(text).map_err(|e| e.to_string())));
     let url = policy_url(domain);
@@ -201,8 +239,8 @@ async fn mta_sts(ctx: &PolicyContext, domain: &str) -> MtaStsObservation {
     }
     let host = format!("mta-sts.{domain}");
     let (a, aaaa) = tokio::join!(
-        ctx.resolver.lookup_plain(&host, RecordType::A),
-        ctx.resolver.lookup_plain(&host, RecordType::AAAA),
+        resolver.lookup_plain(&host, RecordType::A),
+        resolver.lookup_plain(&host, RecordType::AAAA),
     );
     let mut addresses: Vec<IpAddr> = [a, aaaa]
         .iter()
@@ -233,8 +271,8 @@ async fn mta_sts(ctx: &PolicyContext, domain: &str) -> MtaStsObservation {
     obs
 }
 
-async fn tls_rpt(ctx: &PolicyContext, domain: &str) -> TlsRptObservation {
-    let txt = txt(ctx, &format!("_smtp._tls.{domain}")).await;
+async fn tls_rpt(resolver: &SecureResolver, domain: &str) -> TlsRptObservation {
+    let txt = txt(resolver, &format!("_smtp._tls.{domain}")).await;
     let record = the_record(txt.records(), "v=TLSRPTv1")
         .map(|r| r.and_then(|text| parse_tlsrpt_record(text).map_err(|e| e.to_string())));
     TlsRptObservation { txt, record }
