@@ -305,14 +305,27 @@ impl SecureResolver {
                 status: DnssecStatus::Indeterminate(format!("the trust anchor is unusable: {why}")),
             };
         };
-        if let Err(why) = self.anchor_usable(resolver).await {
-            return Validated {
-                name: name.trim_end_matches('.').to_ascii_lowercase(),
-                answer: Answer::Failed(format!("not looked up: {why}")),
-                status: DnssecStatus::Indeterminate(why),
-            };
-        }
-        let mut v = self.ask(resolver, name, record_type).await;
+        // The anchor check and the question at once (the check only
+        // decides how the answer is read); a failed check ends the lookup
+        // at once, without waiting for a validation that cannot succeed.
+        let unusable = |why: String| Validated {
+            name: name.trim_end_matches('.').to_ascii_lowercase(),
+            answer: Answer::Failed(format!("not looked up: {why}")),
+            status: DnssecStatus::Indeterminate(why),
+        };
+        let ask = self.ask(resolver, name, record_type);
+        let usable = self.anchor_usable(resolver);
+        tokio::pin!(ask, usable);
+        let mut v = tokio::select! {
+            u = &mut usable => match u {
+                Err(why) => return unusable(why),
+                Ok(()) => ask.await,
+            },
+            v = &mut ask => match usable.await {
+                Err(why) => return unusable(why),
+                Ok(()) => v,
+            },
+        };
         if matches!(v.status, DnssecStatus::Bogus(_)) {
             if let Some(why) = self.why_bogus(resolver, name, record_type).await {
                 v.status = DnssecStatus::Bogus(why);
@@ -712,7 +725,39 @@ async fn raw_query(
     edns.set_dnssec_ok(true);
     edns.set_max_payload(4096);
     query.set_edns(edns);
+    // A random id, so a stray datagram cannot pass for the answer.
+    query.metadata.id = u16::from_ne_bytes(
+        ring::rand::generate::<[u8; 2]>(&ring::rand::SystemRandom::new())
+            .map(|r| r.expose())
+            .unwrap_or([0x5a, 0xa5]),
+    );
     let bytes = query.to_vec().map_err(|e| e.to_string())?;
+    // UDP first (one round trip); TCP when the answer is truncated or UDP
+    // gets nothing usable.
+    let udp = async {
+        let local: SocketAddr = if server.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = tokio::net::UdpSocket::bind(local).await?;
+        socket.connect(server).await?;
+        socket.send(&bytes).await?;
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let n = socket.recv(&mut buf).await?;
+            if let Ok(m) = Message::from_vec(buf.get(..n).unwrap_or_default()) {
+                if m.metadata.id == query.metadata.id {
+                    return Ok::<_, std::io::Error>(m);
+                }
+            }
+        }
+    };
+    if let Ok(Ok(m)) = tokio::time::timeout(bound / 2, udp).await {
+        if !m.metadata.truncation {
+            return Ok(m);
+        }
+    }
     let exchange = async {
         let mut tcp = tokio::net::TcpStream::connect(server).await?;
         let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
