@@ -48,6 +48,11 @@ SERVER_IP=$NET.2
 # namespace (next to the client, as a site's own resolver would be).
 DNS_FAR=$NET.53
 DNS_NEAR=127.0.0.53
+# The DANE + MTA-STS case (issue #15): NSD serving $DOMAIN signed by
+# ldns-signzone (MX mx2, its TLSA, _mta-sts, _smtp._tls), one RTT away,
+# and the policy over HTTPS on $STS_IP:443 (Postfix's *.$DOMAIN certificate).
+DNS_SIGNED=$NET.54
+STS_IP=$NET.80
 DOMAIN=example.test
 LOCK_FILE=/run/lock/tlscheck-bench.lock
 TMP_PREFIX=/tmp/tlscheck-bench.
@@ -128,7 +133,7 @@ drop_ns() {
 cleanup() {
     local rc=$? pid
     trap - EXIT
-    for pid in ${SAMPLER_PID:-} ${DELAY_PID:-} ${DNS_FAR_PID:-} ${DNS_NEAR_PID:-}; do
+    for pid in ${SAMPLER_PID:-} ${DELAY_PID:-} ${DNS_FAR_PID:-} ${DNS_NEAR_PID:-} ${NSD_PID:-} ${STS_PID:-}; do
         kill "$pid" 2>/dev/null || true
     done
     [[ -n ${WORK:-} ]] && stop_postfix "$WORK/etc"
@@ -165,7 +170,7 @@ trap 'exit 129' HUP
 # --- packages and binary -----------------------------------------------------------
 
 debs_ensure postfix testssl.sh sslscan dnsmasq-base iproute2 iptables time jq \
-    openssl python3 bind9-dnsutils procps
+    openssl python3 bind9-dnsutils procps nsd ldnsutils curl
 PY=/usr/bin/python3
 
 if [[ -z ${TLSCHECK:-} ]]; then
@@ -209,6 +214,8 @@ for name in "${NAMES[@]}"; do
     [[ ${ADDR[$name]} == "$NET".* ]] && ip -n "$NS_S" addr add "${ADDR[$name]}/24" dev "$VETH_S"
 done
 ip -n "$NS_S" addr add "$DNS_FAR/24" dev "$VETH_S"
+ip -n "$NS_S" addr add "$DNS_SIGNED/24" dev "$VETH_S"
+ip -n "$NS_S" addr add "$STS_IP/24" dev "$VETH_S"
 for ns in "$NS_C" "$NS_S"; do
     ip -n "$ns" link set lo up
 done
@@ -400,6 +407,76 @@ fi
 mkdir -p "/etc/netns/$NS_C"
 echo "nameserver $DNS_NEAR" >"/etc/netns/$NS_C/resolv.conf"
 
+# --- DANE and MTA-STS: a signed zone and a policy server ----------------------------
+
+mkdir -p "$WORK/dane/www/.well-known"
+spki=$(openssl x509 -in "$WORK/pki/server.crt" -noout -pubkey | openssl pkey -pubin -outform DER |
+    openssl dgst -sha256 | awk '{ print $NF }')
+cat >"$WORK/dane/$DOMAIN.zone" <<EOF
+\$ORIGIN $DOMAIN.
+\$TTL 300
+@ IN SOA ns.$DOMAIN. hostmaster.$DOMAIN. 1 3600 600 86400 300
+@ IN NS ns.$DOMAIN.
+ns IN A $DNS_SIGNED
+@ IN MX 10 mx2.$DOMAIN.
+mx2 IN A ${ADDR[mx2]}
+_25._tcp.mx2 IN TLSA 3 1 1 $spki
+_mta-sts IN TXT "v=STSv1; id=1"
+mta-sts IN A $STS_IP
+_smtp._tls IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@$DOMAIN"
+EOF
+(
+    cd "$WORK/dane"
+    ksk=$(ldns-keygen -a ECDSAP256SHA256 -k "$DOMAIN")
+    zsk=$(ldns-keygen -a ECDSAP256SHA256 "$DOMAIN")
+    ldns-signzone -n -f "$DOMAIN.zone.signed" "$DOMAIN.zone" "$ksk" "$zsk"
+    cp "$ksk.key" anchor.key
+)
+ANCHOR=$WORK/dane/anchor.key
+cat >"$WORK/dane/nsd.conf" <<EOF
+server:
+  ip-address: $DNS_SIGNED
+  port: 53
+  zonesdir: $WORK/dane
+  pidfile: $WORK/dane/nsd.pid
+  database: ""
+  zonelistfile: $WORK/dane/zone.list
+  xfrdfile: $WORK/dane/xfrd.state
+  xfrdir: $WORK/dane
+  username: ""
+  chroot: ""
+  logfile: $WORK/log/nsd.log
+  server-count: 1
+remote-control:
+  control-enable: no
+zone:
+  name: $DOMAIN
+  zonefile: $DOMAIN.zone.signed
+EOF
+ip netns exec "$NS_S" nsd -d -c "$WORK/dane/nsd.conf" 9>&- &
+NSD_PID=$!
+printf 'version: STSv1\r\nmode: enforce\r\nmx: *.%s\r\nmax_age: 86400\r\n' "$DOMAIN" \
+    >"$WORK/dane/www/.well-known/mta-sts.txt"
+# shellcheck disable=SC2016 # python, not shell
+ip netns exec "$NS_S" "$PY" -c '
+import functools, http.server, ssl, sys
+ip, www, cert, key = sys.argv[1:5]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=www)
+srv = http.server.ThreadingHTTPServer((ip, 443), handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+' "$STS_IP" "$WORK/dane/www" "$WORK/pki/server.crt" "$WORK/pki/server.key" \
+    >"$WORK/log/mta-sts.log" 2>&1 9>&- &
+STS_PID=$!
+sleep 1
+soa=$(in_s dig +short +time=2 +tries=1 @"$DNS_SIGNED" "$DOMAIN" SOA)
+[[ -n $soa ]] || die "NSD at $DNS_SIGNED does not answer for $DOMAIN; see $WORK/log/nsd.log"
+in_s curl -sf --cacert "$CA" --resolve "mta-sts.$DOMAIN:443:$STS_IP" \
+    "https://mta-sts.$DOMAIN/.well-known/mta-sts.txt" >/dev/null ||
+    die "the MTA-STS policy server on $STS_IP:443 does not serve the policy; see $WORK/log/mta-sts.log"
+
 # --- the path's real RTT -----------------------------------------------------------
 
 log "measuring the path (TCP connect, then the 220 greeting) to ${ADDR[all]}:25"
@@ -498,6 +575,8 @@ CASE_DNS_NEAR="domain, 3 MX, resolver near"
 CASE_DNS_FAR="domain, 3 MX, resolver 1 RTT"
 # Issue 14: every accepted cipher suite of every version (--ciphers).
 CASE_CIPHERS="suites, 1 server, TLS 1.0-1.3"
+CASE_DANE="DANE+MTA-STS domain, resolver 1 RTT"
+CASE_DANE_OFF="same, --no-policy"
 
 log "tlscheck: $TLSCHECK ($RUNS runs + 1 warm-up each; dots are runs)"
 measure tlscheck "$CASE_ALL" "$NS_C" "$TLSCHECK" --host --format json --ca-file "$CA" "${ADDR[all]}"
@@ -508,6 +587,12 @@ measure tlscheck "$CASE_DNS_NEAR" "$NS_C" "$TLSCHECK" --resolver "$DNS_NEAR" --f
 tlscheck_summary "$LAST_DIR/out.1" | sed 's/^/      /'
 measure tlscheck "$CASE_DNS_FAR" "$NS_C" "$TLSCHECK" --resolver "$DNS_FAR" --format json --ca-file "$CA" "$DOMAIN"
 tlscheck_summary "$LAST_DIR/out.1" | sed 's/^/      /'
+measure tlscheck "$CASE_DANE" "$NS_C" "$TLSCHECK" --resolver "$DNS_SIGNED" --trust-anchor "$ANCHOR" \
+    --format json --ca-file "$CA" "$DOMAIN"
+jq -r '.targets[0].policy | "      MX \(.mx.dnssec.status); DANE \(.exchanges[0].dane) \(.exchanges[0].servers[0].exo // "-"); MTA-STS \(.mta_sts.fetch) \(.mta_sts.mode // "-")"' \
+    "$LAST_DIR/out.1" 2>/dev/null || echo "      unreadable JSON"
+measure tlscheck "$CASE_DANE_OFF" "$NS_C" "$TLSCHECK" --resolver "$DNS_SIGNED" --no-policy \
+    --format json --ca-file "$CA" "$DOMAIN"
 
 # Cipher suite enumeration (issue 14): tlscheck --ciphers against sslscan's
 # and testssl.sh's own full suite scans of the same server.

@@ -24,7 +24,7 @@ cd "$ROOT"
 # shellcheck source=scripts/lib/debs.sh
 source "$ROOT/scripts/lib/debs.sh"
 
-DEBS=(postfix openssl libssl-dev pkg-config jq gcc libc6-dev ca-certificates dnsmasq-base bind9-dnsutils)
+DEBS=(postfix openssl libssl-dev pkg-config jq gcc libc6-dev ca-certificates dnsmasq-base bind9-dnsutils nsd ldnsutils)
 
 STEP_NAMES=()
 STEP_RESULTS=()

@@ -120,6 +120,16 @@ pub struct CheckArgs {
     #[arg(short = 'r', long, value_name = "IP[:PORT]", help_heading = "DNS")]
     pub resolver: Vec<String>,
 
+    /// Validate DNSSEC from the DS or DNSKEY records in FILE (zone-file
+    /// syntax) instead of the root's built-in anchors: to test a private
+    /// signed zone (an island of security).
+    #[arg(long, value_name = "FILE", help_heading = "DNS")]
+    pub trust_anchor: Option<PathBuf>,
+
+    /// Skip the DNSSEC, DANE, MTA-STS and TLS-RPT lookups.
+    #[arg(long, help_heading = "DNS")]
+    pub no_policy: bool,
+
     /// Output format.
     #[arg(
         short = 'f',

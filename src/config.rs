@@ -80,6 +80,14 @@ pub enum ConfigError {
         /// The IO error.
         error: std::io::Error,
     },
+    /// `--trust-anchor` holds no usable DS or DNSKEY record.
+    #[error("--trust-anchor {path}: {why}; give DS or DNSKEY records in zone-file syntax (the .ds or .key file of ldns-keygen or dnssec-keygen)")]
+    TrustAnchor {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
     /// `--ca-file` holds no usable certificate.
     #[error("--ca-file {0}: no PEM certificate (-----BEGIN CERTIFICATE-----) found")]
     NoCertificates(PathBuf),
@@ -161,6 +169,10 @@ pub struct Config {
     pub policy: CheckPolicy,
     /// Sender profiles and `--ciphers`.
     pub suites: crate::probe_profile::SuiteOptions,
+    /// Look up DNSSEC, DANE, MTA-STS and TLS-RPT (not `--no-policy`).
+    pub mail_policy: bool,
+    /// The DNSSEC trust anchor (`--trust-anchor`).
+    pub trust_anchor: crate::policy::dnssec::AnchorConfig,
 }
 
 /// Decides colour once: `--color` beats `NO_COLOR`/`TERM=dumb`, which beat
@@ -211,6 +223,32 @@ fn read_file(what: &'static str, path: &Path) -> Result<String, ConfigError> {
         what,
         path: path.to_owned(),
         error,
+    })
+}
+
+/// Reads and parses `--trust-anchor FILE` (bounded: a few records).
+fn trust_anchor(path: &Path) -> Result<crate::policy::dnssec::AnchorConfig, ConfigError> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(crate::policy::dnssec::MAX_ANCHOR_FILE)
+                .read_to_string(&mut text)
+        })
+        .map_err(|error| ConfigError::File {
+            what: "--trust-anchor",
+            path: path.to_owned(),
+            error,
+        })?;
+    let entries = crate::policy::dnssec::parse_anchor_file(&text).map_err(|why| {
+        ConfigError::TrustAnchor {
+            path: path.to_owned(),
+            why,
+        }
+    })?;
+    Ok(crate::policy::dnssec::AnchorConfig::File {
+        path: path.display().to_string(),
+        entries,
     })
 }
 
@@ -386,6 +424,10 @@ pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> 
         Some(p) => ca_file(p)?,
         None => Vec::new(),
     };
+    let trust_anchor = match &args.trust_anchor {
+        Some(p) => trust_anchor(p)?,
+        None => crate::policy::dnssec::AnchorConfig::BuiltIn,
+    };
     Ok(Config {
         targets,
         host_mode: args.host,
@@ -413,6 +455,8 @@ pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> 
             ..CheckPolicy::default()
         },
         suites: suite_options(args)?,
+        mail_policy: !args.no_policy,
+        trust_anchor,
     })
 }
 

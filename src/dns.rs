@@ -412,38 +412,7 @@ impl Dns {
                 "at least one address family (IPv4 or IPv6) is needed".into(),
             ));
         }
-        let (config, description) = match &options.resolver {
-            ResolverChoice::System => {
-                let (config, _) = hickory_resolver::system_conf::read_system_conf()
-                    .map_err(|e| DnsError::SystemConfig(e.to_string()))?;
-                let description = describe_system(config.name_servers());
-                // Only the servers are taken: search domains and ndots do
-                // not apply because every query is fully qualified.
-                let config = ResolverConfig::from_name_servers(config.name_servers().to_vec());
-                (config, description)
-            }
-            ResolverChoice::Servers(servers) if servers.is_empty() => {
-                return Err(DnsError::Config("no resolver address given".into()));
-            }
-            ResolverChoice::Servers(servers) => {
-                let name_servers = servers
-                    .iter()
-                    .map(|addr| {
-                        let mut udp = ConnectionConfig::udp();
-                        udp.port = addr.port();
-                        let mut tcp = ConnectionConfig::tcp();
-                        tcp.port = addr.port();
-                        NameServerConfig::new(addr.ip(), true, vec![udp, tcp])
-                    })
-                    .collect();
-                let description = servers
-                    .iter()
-                    .map(SocketAddr::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                (ResolverConfig::from_name_servers(name_servers), description)
-            }
-        };
+        let (config, description) = resolver_config(&options.resolver)?;
         let resolver = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
             .with_options(resolver_opts(options))
             .build()
@@ -726,6 +695,43 @@ impl Inner {
     }
 }
 
+/// The servers to ask and their description for the report. Shared with
+/// the DNSSEC-validating resolver of `policy::dnssec`.
+pub(crate) fn resolver_config(resolver: &ResolverChoice) -> Result<(ResolverConfig, String)> {
+    Ok(match resolver {
+        ResolverChoice::System => {
+            let (config, _) = hickory_resolver::system_conf::read_system_conf()
+                .map_err(|e| DnsError::SystemConfig(e.to_string()))?;
+            let description = describe_system(config.name_servers());
+            // Only the servers are taken: search domains and ndots do
+            // not apply because every query is fully qualified.
+            let config = ResolverConfig::from_name_servers(config.name_servers().to_vec());
+            (config, description)
+        }
+        ResolverChoice::Servers(servers) if servers.is_empty() => {
+            return Err(DnsError::Config("no resolver address given".into()));
+        }
+        ResolverChoice::Servers(servers) => {
+            let name_servers = servers
+                .iter()
+                .map(|addr| {
+                    let mut udp = ConnectionConfig::udp();
+                    udp.port = addr.port();
+                    let mut tcp = ConnectionConfig::tcp();
+                    tcp.port = addr.port();
+                    NameServerConfig::new(addr.ip(), true, vec![udp, tcp])
+                })
+                .collect();
+            let description = servers
+                .iter()
+                .map(SocketAddr::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            (ResolverConfig::from_name_servers(name_servers), description)
+        }
+    })
+}
+
 /// Maps hickory's error at the point of failure, by variant and rcode.
 fn classify(error: NetError) -> Result<Answer> {
     match error {
@@ -763,7 +769,7 @@ fn from_response_code(code: ResponseCode) -> DnsError {
 }
 
 /// The name as sent: fully qualified, so search domains never apply.
-fn fqdn(name: &str) -> Result<Name> {
+pub(crate) fn fqdn(name: &str) -> Result<Name> {
     let parsed = if name.is_ascii() {
         Name::from_ascii(name)
     } else {
@@ -775,7 +781,7 @@ fn fqdn(name: &str) -> Result<Name> {
 }
 
 /// A-labels, lower case, no trailing dot; the root stays `.`.
-fn display_name(name: &Name) -> String {
+pub(crate) fn display_name(name: &Name) -> String {
     if name.is_root() {
         return ".".to_owned();
     }
@@ -814,7 +820,7 @@ fn alias_target(name: &Name, lookup: &Lookup) -> Option<String> {
 
 /// The resolver options: tlscheck's timeout and attempts, fresh answers,
 /// no hosts file.
-fn resolver_opts(options: &DnsOptions) -> ResolverOpts {
+pub(crate) fn resolver_opts(options: &DnsOptions) -> ResolverOpts {
     let mut opts = ResolverOpts::default();
     opts.timeout = options.timeout;
     // hickory counts retries after the first try.
@@ -836,7 +842,7 @@ fn resolver_opts(options: &DnsOptions) -> ResolverOpts {
 /// The latest a query may end: hickory gives up after `timeout ×
 /// attempts`; the quarter-timeout slack only catches a resolver that
 /// overruns its own timers.
-fn hard_bound(timeout: Duration, attempts: usize) -> Duration {
+pub(crate) fn hard_bound(timeout: Duration, attempts: usize) -> Duration {
     let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
     timeout.saturating_mul(attempts).saturating_add(timeout / 4)
 }

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod listen;
 pub mod model;
 pub mod outcome;
+pub mod policy;
 pub mod probe;
 pub mod probe_profile;
 pub mod profiles;

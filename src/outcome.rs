@@ -49,6 +49,9 @@ pub struct TargetReport {
     pub interrupted: bool,
     /// The one-line summary.
     pub summary: String,
+    /// DNSSEC, DANE, MTA-STS and TLS-RPT, judged (mail domains only;
+    /// `None` with `--no-policy` or when the lookups were cut short).
+    pub policy: Option<crate::diagnose::policy::PolicyReport>,
 }
 
 /// Everything one run produced.

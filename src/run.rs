@@ -21,6 +21,7 @@ use crate::diagnose::verdict::Verdict;
 use crate::dns::{Dns, DnsOptions, IpFamilies, MailRouting, ResolverChoice};
 use crate::model::ServerObservation;
 use crate::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
+use crate::policy::lookup::PolicyContext;
 use crate::probe::{probe_server_limited, ProbeConfig};
 use crate::target::Target;
 use crate::tls::cert::{root_store, ChainVerifier};
@@ -133,7 +134,7 @@ pub async fn run(
         throttle_backoff: THROTTLE_BACKOFF,
         suites: cfg.suites.clone(),
     });
-    let dns = Arc::new(Dns::new(&DnsOptions {
+    let dns_options = DnsOptions {
         resolver: if cfg.resolvers.is_empty() {
             ResolverChoice::System
         } else {
@@ -145,7 +146,9 @@ pub async fn run(
             v4: cfg.ipv4,
             v6: cfg.ipv6,
         },
-    }));
+    };
+    let dns = Arc::new(Dns::new(&dns_options));
+    let policy_ctx = Arc::new(policy_context(&cfg, &dns_options));
     // Bound the targets in flight too, so a batch of thousands neither
     // starts thousands of DNS queries at once nor keeps thousands of
     // finished results waiting: a new target starts when one finishes.
@@ -164,6 +167,7 @@ pub async fn run(
                 report.servers = Vec::new();
                 report.findings = Vec::new();
                 report.dns = None;
+                report.policy = None;
             }
             done.push((i, report));
         }
@@ -174,10 +178,17 @@ pub async fn run(
                 finish(joined, &mut done);
             }
         }
-        let (cfg, probe_cfg, dns) = (cfg.clone(), probe_cfg.clone(), dns.clone());
+        let (cfg, probe_cfg, dns, policy_ctx) = (
+            cfg.clone(),
+            probe_cfg.clone(),
+            dns.clone(),
+            policy_ctx.clone(),
+        );
         let probes = Arc::clone(&probes);
         set.spawn(async move {
-            let report = check_target(&cfg, &probe_cfg, &probes, &dns, input, target).await;
+            let policy_ctx = policy_ctx.as_ref().as_ref();
+            let report =
+                check_target(&cfg, &probe_cfg, &probes, &dns, policy_ctx, input, target).await;
             (i, report)
         });
     }
@@ -223,14 +234,75 @@ async fn probe_all(
     servers
 }
 
+/// The policy lookups' context, unless `--no-policy`.
+fn policy_context(cfg: &Config, dns_options: &DnsOptions) -> Option<PolicyContext> {
+    cfg.mail_policy.then(|| {
+        PolicyContext::new(
+            dns_options.clone(),
+            cfg.trust_anchor.clone(),
+            cfg.extra_roots.clone(),
+            cfg.timeouts.command,
+        )
+    })
+}
+
+/// The policy lookups of a mail domain, cut short by Ctrl-C or the
+/// deadline (then `None`: nothing half-looked-up is judged).
+async fn policy_lookup(
+    probe_cfg: &ProbeConfig,
+    ctx: Option<&PolicyContext>,
+    target: &Target,
+    host_mode: bool,
+) -> Option<crate::policy::PolicyObservation> {
+    let (Some(ctx), Target::Name { name, .. }, false) = (ctx, target, host_mode) else {
+        return None;
+    };
+    let mut cancel = probe_cfg.cancel.clone();
+    let cancelled = async move {
+        while !*cancel.borrow() {
+            if cancel.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    let deadline = async {
+        match probe_cfg.deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        obs = crate::policy::lookup::observe(ctx, name) => Some(obs),
+        () = cancelled => None,
+        () = deadline => None,
+    }
+}
+
 async fn check_target(
     cfg: &Config,
     probe_cfg: &Arc<ProbeConfig>,
     probes: &Probes,
     dns: &Result<Dns, crate::dns::DnsError>,
+    policy_ctx: Option<&PolicyContext>,
     input: String,
     target: Target,
 ) -> TargetReport {
+    // The policy lookups (DNSSEC, TLSA, MTA-STS, TLS-RPT) run alongside
+    // the MX lookup and the probes; DANE is matched once both are done.
+    let policy = policy_lookup(probe_cfg, policy_ctx, &target, cfg.host_mode);
+    let probed = resolve_and_probe(cfg, probe_cfg, probes, dns, &target);
+    let ((mode, dns_section, servers), policy) = tokio::join!(probed, policy);
+    finish_target(cfg, input, mode, dns_section, servers, policy)
+}
+
+/// Resolves the target and probes its servers.
+async fn resolve_and_probe(
+    cfg: &Config,
+    probe_cfg: &Arc<ProbeConfig>,
+    probes: &Probes,
+    dns: &Result<Dns, crate::dns::DnsError>,
+    target: &Target,
+) -> (TargetMode, Option<DnsSection>, Vec<ServerObservation>) {
     let port_of = |p: Option<u16>| cfg.port.or(p).unwrap_or(SMTP_PORT);
     let (mode, dns_section, list) = match &target {
         Target::Address { ip, port } => (
@@ -303,7 +375,25 @@ async fn check_target(
             probe_cfg
         };
     let servers = probe_all(probe_cfg, probes, list).await;
-    let d = crate::diagnose::target(&input, dns_section.as_ref(), &servers, &cfg.policy);
+    (mode, dns_section, servers)
+}
+
+/// Findings, verdict and summary of a probed target.
+fn finish_target(
+    cfg: &Config,
+    input: String,
+    mode: TargetMode,
+    dns_section: Option<DnsSection>,
+    servers: Vec<ServerObservation>,
+    policy: Option<crate::policy::PolicyObservation>,
+) -> TargetReport {
+    let d = crate::diagnose::target(
+        &input,
+        dns_section.as_ref(),
+        &servers,
+        &cfg.policy,
+        policy.as_ref(),
+    );
     TargetReport {
         input,
         mode,
@@ -314,6 +404,7 @@ async fn check_target(
         verdict: d.verdict,
         server_verdicts: d.server_verdicts,
         summary: d.summary,
+        policy: d.policy,
     }
 }
 

@@ -1466,6 +1466,7 @@ mod tests {
                 None,
                 std::slice::from_ref(&s),
                 &CheckPolicy::default(),
+                None,
             );
             if d.verdict == crate::diagnose::verdict::Verdict::Pass {
                 passes += 1;

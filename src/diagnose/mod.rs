@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod dns;
 pub mod explain;
 pub mod findings;
+pub mod policy;
 pub mod profiles;
 pub mod remediation;
 pub mod sender;
@@ -38,6 +39,8 @@ pub struct Diagnosis {
     pub server_verdicts: Vec<Verdict>,
     /// The one line a helpdesk reads aloud.
     pub summary: String,
+    /// The judged DNSSEC/DANE/MTA-STS/TLS-RPT section, when looked up.
+    pub policy: Option<policy::PolicyReport>,
 }
 
 /// The one entry into the diagnosis of a target: the check run and the
@@ -47,9 +50,14 @@ pub fn target(
     dns: Option<&DnsSection>,
     servers: &[ServerObservation],
     policy: &CheckPolicy,
+    mail_policy: Option<&crate::policy::PolicyObservation>,
 ) -> Diagnosis {
     let mut found = findings::server_findings(servers, policy);
     found.extend(profiles::findings(servers));
+    let judged = mail_policy.map(|o| self::policy::judge(o, servers));
+    if let Some(p) = &judged {
+        found.extend(p.findings.iter().cloned());
+    }
     findings::sort(&mut found);
     let mut null_mx = false;
     if let Some(section) = dns {
@@ -73,5 +81,6 @@ pub fn target(
         findings: found,
         verdict,
         server_verdicts,
+        policy: judged,
     }
 }

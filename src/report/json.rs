@@ -53,6 +53,7 @@ pub struct TargetDto<'a> {
     dns: Option<crate::report::dns::DnsDto<'a>>,
     servers: Vec<ServerDto<'a>>,
     findings: Vec<FindingDto<'a>>,
+    policy: Option<crate::report::policy::PolicyDto<'a>>,
 }
 
 #[derive(Serialize)]
@@ -405,6 +406,7 @@ pub fn target_dto<'a>(
             })
             .collect(),
         findings: t.findings.iter().map(finding_dto).collect(),
+        policy: t.policy.as_ref().map(crate::report::policy::json),
     }
 }
 

@@ -152,6 +152,10 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
             }
             let _ = writeln!(out);
         }
+        if let Some(policy) = &t.policy {
+            out.push_str(&crate::report::policy::markdown(policy));
+            let _ = writeln!(out);
+        }
         if !t.findings.is_empty() {
             let _ = writeln!(out, "#### Findings");
             let _ = writeln!(out);

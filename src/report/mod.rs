@@ -9,6 +9,7 @@ pub mod json;
 pub mod listen;
 pub mod markdown;
 pub mod palette;
+pub mod policy;
 pub mod sanitize;
 pub mod schannel;
 pub mod suites;

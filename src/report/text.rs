@@ -277,6 +277,9 @@ pub fn render(r: &RunReport, p: &Palette, with_transcript: bool) -> String {
                 }
             }
         }
+        if let Some(policy) = &t.policy {
+            out.push_str(&crate::report::policy::text(policy, p));
+        }
         if !t.findings.is_empty() {
             let _ = writeln!(out);
             let _ = writeln!(out, "{}", p.paint("Findings", Tone::Strong));

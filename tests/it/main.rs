@@ -9,6 +9,7 @@ mod domain;
 mod hostile;
 mod legacy;
 mod listen;
+mod policy;
 mod probe;
 mod schannel;
 mod servers;

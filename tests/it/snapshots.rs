@@ -375,7 +375,24 @@ fn target(
     dns: Option<DnsSection>,
     servers: Vec<ServerObservation>,
 ) -> TargetReport {
-    let d = tlscheck::diagnose::target(input, dns.as_ref(), &servers, &CheckPolicy::default());
+    target_with_policy(input, mode, dns, servers, None)
+}
+
+/// [`target`] with the DNSSEC/DANE/MTA-STS lookups' observation.
+fn target_with_policy(
+    input: &str,
+    mode: TargetMode,
+    dns: Option<DnsSection>,
+    servers: Vec<ServerObservation>,
+    mail_policy: Option<&tlscheck::policy::PolicyObservation>,
+) -> TargetReport {
+    let d = tlscheck::diagnose::target(
+        input,
+        dns.as_ref(),
+        &servers,
+        &CheckPolicy::default(),
+        mail_policy,
+    );
     TargetReport {
         input: input.to_owned(),
         mode,
@@ -386,6 +403,7 @@ fn target(
         findings: d.findings,
         verdict: d.verdict,
         server_verdicts: d.server_verdicts,
+        policy: d.policy,
     }
 }
 
@@ -521,10 +539,17 @@ fn assert_schema_keys(doc: &str) -> Value {
         has(
             t,
             &[
-                "input", "mode", "verdict", "summary", "dns", "servers", "findings",
+                "input", "mode", "verdict", "summary", "dns", "servers", "findings", "policy",
             ],
             "target",
         );
+        if !t["policy"].is_null() {
+            has(
+                &t["policy"],
+                &["trust_anchor", "mx", "exchanges", "mta_sts", "tls_rpt"],
+                "policy",
+            );
+        }
         if !t["dns"].is_null() {
             has(
                 &t["dns"],
@@ -742,6 +767,116 @@ fn domain_with_two_mx_json() {
     assert_eq!(t["servers"][2]["error"]["stage"], "connect");
     assert_eq!(t["servers"][2]["server_software"], Value::Null);
     insta::assert_snapshot!("domain_json", doc);
+}
+
+/// A DNSSEC-signed domain whose one exchange publishes TLSA but offers
+/// no STARTTLS, with an MTA-STS policy in enforce mode that does not list
+/// it and a TLS-RPT record: every part of the policy section at once.
+fn policy_domain() -> RunReport {
+    use tlscheck::policy::record::{StsMode, StsPolicy, StsRecord, TlsRptRecord, Tlsa};
+    use tlscheck::policy::{
+        Answer, DnssecStatus, ExchangeDane, MtaStsObservation, PolicyFetch, PolicyObservation,
+        TlsRptObservation, Validated,
+    };
+    let mut server = no_starttls_server();
+    server.host = Some("mx1.fabrikam.com".to_owned());
+    server.preference = Some(10);
+    let obs = PolicyObservation {
+        domain: "fabrikam.com".into(),
+        anchor: "built-in root trust anchors (KSK-2017 key tag 20326, KSK-2024 key tag 38696)"
+            .into(),
+        mx: Validated {
+            name: "fabrikam.com".into(),
+            answer: Answer::Records(vec![(10, "mx1.fabrikam.com".into())]),
+            status: DnssecStatus::Secure,
+        },
+        exchanges: vec![ExchangeDane {
+            exchange: "mx1.fabrikam.com".into(),
+            preference: 10,
+            address_status: DnssecStatus::Secure,
+            tlsa: Validated {
+                name: "_25._tcp.mx1.fabrikam.com".into(),
+                answer: Answer::Records(vec![
+                    Tlsa {
+                        usage: 3,
+                        selector: 1,
+                        matching: 1,
+                        data: vec![0xab; 32],
+                    },
+                    Tlsa {
+                        usage: 1,
+                        selector: 1,
+                        matching: 1,
+                        data: vec![0xcd; 32],
+                    },
+                ]),
+                status: DnssecStatus::Secure,
+            },
+        }],
+        mta_sts: MtaStsObservation {
+            txt: Answer::Records(vec!["v=STSv1; id=20261128".into()]),
+            record: Some(Ok(StsRecord {
+                id: "20261128".into(),
+                extensions: Vec::new(),
+            })),
+            url: "https://mta-sts.fabrikam.com/.well-known/mta-sts.txt".into(),
+            policy_addresses: vec!["192.0.2.80".parse().unwrap()],
+            fetch: PolicyFetch::Response {
+                status: 200,
+                content_type: Some("text/plain".into()),
+                location: None,
+                body: b"version: STSv1\r\nmode: enforce\r\nmx: mail.fabrikam.com\r\nmax_age: 604800\r\n".to_vec(),
+                oversized: false,
+                body_timed_out: false,
+            },
+            policy: Some(Ok(StsPolicy {
+                mode: StsMode::Enforce,
+                max_age: 604_800,
+                mx: vec!["mail.fabrikam.com".into()],
+                warnings: Vec::new(),
+            })),
+        },
+        tls_rpt: TlsRptObservation {
+            txt: Answer::Records(vec!["v=TLSRPTv1; rua=mailto:tlsrpt@fabrikam.com".into()]),
+            record: Some(Ok(TlsRptRecord {
+                rua: vec!["mailto:tlsrpt@fabrikam.com".into()],
+            })),
+        },
+        checked_at: 1_795_000_000,
+    };
+    run_report(vec![target_with_policy(
+        "fabrikam.com",
+        TargetMode::Domain,
+        None,
+        vec![server],
+        Some(&obs),
+    )])
+}
+
+#[test]
+fn policy_section_text() {
+    let r = policy_domain();
+    let out = text(&r);
+    assert!(out.contains("5.7.321 starttls-not-supported"), "{out}");
+    insta::assert_snapshot!("policy_text", out);
+}
+
+#[test]
+fn policy_section_markdown() {
+    insta::assert_snapshot!("policy_markdown", markdown(&policy_domain()));
+}
+
+#[test]
+fn policy_section_json() {
+    let doc = json(&policy_domain());
+    let v = assert_schema_keys(&doc);
+    let p = &v["targets"][0]["policy"];
+    assert_eq!(
+        p["exchanges"][0]["servers"][0]["exo_code"],
+        tlscheck::diagnose::policy::exo::STARTTLS_NOT_SUPPORTED
+    );
+    assert_eq!(p["mta_sts"]["exchanges"][0]["pattern"], Value::Null);
+    insta::assert_snapshot!("policy_json", doc);
 }
 
 const NDR: &str = "Remote Server returned '421 4.4.2 Connection dropped due to SocketError'\n\

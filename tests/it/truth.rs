@@ -31,6 +31,7 @@ fn verdict(o: &ServerObservation) -> Verdict {
         None,
         std::slice::from_ref(o),
         &CheckPolicy::default(),
+        None,
     );
     d.verdict
 }
@@ -42,6 +43,7 @@ fn ids(o: &ServerObservation) -> Vec<&'static str> {
         None,
         std::slice::from_ref(o),
         &CheckPolicy::default(),
+        None,
     )
     .findings
     .iter()
@@ -400,8 +402,13 @@ async fn handshake_slower_than_the_timeout_is_inconclusive_not_legacy_only() {
     }
     assert_eq!(verdict(&o), Verdict::Inconclusive);
     assert!(!ids(&o).contains(&"legacy-tls-only"));
-    let f =
-        tlscheck::diagnose::target("x", None, std::slice::from_ref(&o), &CheckPolicy::default());
+    let f = tlscheck::diagnose::target(
+        "x",
+        None,
+        std::slice::from_ref(&o),
+        &CheckPolicy::default(),
+        None,
+    );
     assert!(f.summary.starts_with("INCONCLUSIVE x:"), "{}", f.summary);
     assert!(f
         .findings

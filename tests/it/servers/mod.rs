@@ -3,6 +3,8 @@
 //! its port; dropping the handle stops accepting.
 
 pub mod dns;
+pub mod https;
+pub mod nsd;
 pub mod smtp;
 pub mod suites;
 pub mod tls;

@@ -1,0 +1,900 @@
+//! DNSSEC-validated lookups: tlscheck validates the answers itself with
+//! hickory's DNSSEC support (RFC 4033–4035), never trusting a resolver's
+//! AD bit. Each answer comes back with a [`DnssecStatus`].
+//!
+//! The trust anchor is the root's built-in KSKs, or the DS/DNSKEY records
+//! of `--trust-anchor FILE` (an island of security such as a private test
+//! zone). A DS anchor is turned into the zone's DNSKEY by fetching the
+//! DNSKEY set and keeping the keys whose digest matches. Network IO only;
+//! no printing, and a failure is an outcome.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError as HickoryDnsError, NetError, NoRecords};
+use hickory_resolver::proto::dnssec::rdata::{DNSSECRData, DNSKEY, DS};
+use hickory_resolver::proto::dnssec::{Proof, PublicKey, TrustAnchors};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{LowerName, Name, RData, Record, RecordType};
+use hickory_resolver::proto::serialize::txt::Parser;
+use hickory_resolver::TokioResolver;
+
+use super::{Answer, DnssecStatus, Validated};
+use crate::dns::{self, DnsOptions};
+
+/// Largest trust-anchor file read (a handful of records is normal).
+pub const MAX_ANCHOR_FILE: u64 = 64 * 1024;
+
+/// One entry of a `--trust-anchor` file.
+#[derive(Clone, Debug)]
+pub enum AnchorEntry {
+    /// A DNSKEY: trusted as is for its zone.
+    Dnskey {
+        /// The zone.
+        zone: Name,
+        /// The key.
+        key: DNSKEY,
+    },
+    /// A DS: trusted for the zone's DNSKEY whose digest it matches.
+    Ds {
+        /// The zone.
+        zone: Name,
+        /// The delegation signer.
+        ds: DS,
+    },
+}
+
+/// The trust anchor a run uses.
+#[derive(Clone, Debug, Default)]
+pub enum AnchorConfig {
+    /// The root zone's KSKs built into hickory (KSK-2017 and KSK-2024).
+    #[default]
+    BuiltIn,
+    /// Records from `--trust-anchor FILE`, replacing the root anchor.
+    File {
+        /// The path as given, for the report.
+        path: String,
+        /// The DS and DNSKEY records in it.
+        entries: Vec<AnchorEntry>,
+    },
+}
+
+/// Parses a trust-anchor file: DS or DNSKEY records in zone-file syntax
+/// (`zone. IN DS 12345 13 2 HEX…`, `zone. 3600 IN DNSKEY 257 3 13 B64…`),
+/// as `ldns-keygen` and `dnssec-keygen` write them. A TTL is optional.
+/// Anything but DS and DNSKEY is refused, so a wrong file is noticed.
+pub fn parse_anchor_file(text: &str) -> Result<Vec<AnchorEntry>, String> {
+    if text.contains("$INCLUDE") {
+        return Err("$INCLUDE is not allowed in a trust-anchor file".into());
+    }
+    // hickory's zone parser refuses DNSKEY records and its trust-anchor
+    // parser takes only DNSKEY: each line goes to the parser of its type
+    // (key files hold one record per line).
+    let (mut keys, mut others) = (String::new(), String::from("$TTL 3600\n"));
+    for line in text.lines() {
+        let data = line.split(';').next().unwrap_or("");
+        if data
+            .split_whitespace()
+            .any(|t| t.eq_ignore_ascii_case("DNSKEY"))
+        {
+            keys.push_str(line);
+            keys.push('\n');
+        } else {
+            others.push_str(line);
+            others.push('\n');
+        }
+    }
+    let mut entries = Vec::new();
+    if !keys.is_empty() {
+        let parsed = hickory_resolver::proto::serialize::txt::trust_anchor::Parser::new(keys)
+            .parse()
+            .map_err(|e| format!("a DNSKEY line does not parse: {e}"))?;
+        for entry in parsed {
+            // The entry enum is non-exhaustive; DNSKEY is all it holds today.
+            if let hickory_resolver::proto::serialize::txt::trust_anchor::Entry::DNSKEY(record) =
+                entry
+            {
+                entries.push(AnchorEntry::Dnskey {
+                    zone: record.name().clone(),
+                    key: record.data().clone(),
+                });
+            }
+        }
+    }
+    let (_, sets) = Parser::new(others, None, Some(Name::root()))
+        .parse()
+        .map_err(|e| format!("not DS or DNSKEY records in zone-file syntax: {e}"))?;
+    for (key, set) in sets {
+        for record in set.records_without_rrsigs() {
+            let zone = Name::from(key.name.clone());
+            match &record.data {
+                RData::DNSSEC(DNSSECRData::DS(ds)) => entries.push(AnchorEntry::Ds {
+                    zone,
+                    ds: ds.clone(),
+                }),
+                other => {
+                    return Err(format!(
+                        "{} {} is neither DS nor DNSKEY",
+                        record.name,
+                        other.record_type()
+                    ))
+                }
+            }
+        }
+    }
+    if entries.is_empty() {
+        return Err("no DS or DNSKEY record found".into());
+    }
+    Ok(entries)
+}
+
+/// A DNSSEC-validating resolver for one run.
+#[derive(Clone)]
+pub struct SecureResolver {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Validates; `None` when the anchor could not be set up.
+    validating: Option<TokioResolver>,
+    /// Does not validate: for MTA-STS and TLS-RPT, which senders look up
+    /// whether or not the zone is signed.
+    plain: Option<TokioResolver>,
+    /// The zones whose DNSKEY set must validate before any "bogus" counts.
+    anchor_zones: Vec<Name>,
+    /// Whether the anchor's own DNSKEY set validated through this
+    /// resolver, checked once at the first lookup.
+    anchor_check: tokio::sync::OnceCell<Result<(), String>>,
+    bound: Duration,
+    anchor: String,
+    /// Why the anchor is unusable, when it is.
+    anchor_error: Option<String>,
+    /// The first server, for the raw queries that explain a bogus answer.
+    server: Option<SocketAddr>,
+}
+
+impl std::fmt::Debug for SecureResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecureResolver")
+            .field("anchor", &self.inner.anchor)
+            .finish()
+    }
+}
+
+fn builder(
+    options: &DnsOptions,
+) -> Result<hickory_resolver::ResolverBuilder<TokioRuntimeProvider>, String> {
+    let (config, _) = dns::resolver_config(&options.resolver).map_err(|e| e.to_string())?;
+    let mut opts = dns::resolver_opts(options);
+    // Keep CNAMEs so the status of an alias chain can be judged.
+    opts.preserve_intermediates = true;
+    Ok(
+        TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
+            .with_options(opts),
+    )
+}
+
+impl SecureResolver {
+    /// Sets up validation with `anchor`. A DS anchor needs one DNSKEY
+    /// query (bounded like every query); when it matches no key, every
+    /// answer is indeterminate and the report says why.
+    pub async fn new(options: &DnsOptions, anchor: &AnchorConfig) -> SecureResolver {
+        let bound = dns::hard_bound(options.timeout, options.attempts);
+        let anchor_zones = match anchor {
+            AnchorConfig::BuiltIn => vec![Name::root()],
+            AnchorConfig::File { entries, .. } => {
+                let mut zones: Vec<Name> = entries
+                    .iter()
+                    .map(|e| match e {
+                        AnchorEntry::Dnskey { zone, .. } | AnchorEntry::Ds { zone, .. } => {
+                            zone.clone()
+                        }
+                    })
+                    .collect();
+                zones.dedup();
+                zones
+            }
+        };
+        let (anchors, anchor, anchor_error) = match anchor {
+            AnchorConfig::BuiltIn => (
+                TrustAnchors::default(),
+                "built-in root trust anchors (KSK-2017 key tag 20326, KSK-2024 key tag 38696)"
+                    .to_owned(),
+                None,
+            ),
+            AnchorConfig::File { path, entries } => {
+                let (anchors, described, error) = file_anchors(options, entries, bound).await;
+                (
+                    anchors,
+                    format!("--trust-anchor {path}: {described}"),
+                    error,
+                )
+            }
+        };
+        let validating = match builder(options) {
+            Ok(b) if anchor_error.is_none() => b
+                .with_trust_anchor(Arc::new(anchors))
+                .build()
+                .map_err(|e| e.to_string()),
+            Ok(_) => Err(String::new()),
+            Err(e) => Err(e),
+        };
+        let (validating, anchor_error) = match validating {
+            Ok(r) => (Some(r), anchor_error),
+            Err(e) if anchor_error.is_none() => (None, Some(format!("resolver set-up: {e}"))),
+            Err(_) => (None, anchor_error),
+        };
+        let plain = builder(options).ok().and_then(|b| b.build().ok());
+        SecureResolver {
+            inner: Arc::new(Inner {
+                validating,
+                plain,
+                anchor_zones,
+                anchor_check: tokio::sync::OnceCell::new(),
+                server: first_server(options),
+                bound,
+                anchor,
+                anchor_error,
+            }),
+        }
+    }
+
+    /// The anchor in use, for the report.
+    pub fn anchor(&self) -> &str {
+        &self.inner.anchor
+    }
+
+    /// One question without validation (MTA-STS and TLS-RPT records,
+    /// which do not depend on DNSSEC); the status is `Indeterminate`.
+    pub async fn lookup_plain(&self, name: &str, record_type: RecordType) -> Validated<Record> {
+        match &self.inner.plain {
+            Some(r) => self.ask(r, name, record_type).await.map_status(|_| {
+                DnssecStatus::Indeterminate("not validated (DNSSEC does not apply)".into())
+            }),
+            None => Validated {
+                name: name.trim_end_matches('.').to_ascii_lowercase(),
+                answer: Answer::Failed("no resolver".into()),
+                status: DnssecStatus::Indeterminate("no resolver".into()),
+            },
+        }
+    }
+
+    /// Whether the anchor's DNSKEY sets validate through this resolver.
+    /// Without that, a "bogus" answer says more about the resolver (one
+    /// that strips DNSSEC records, or cannot reach the anchor's zone) than
+    /// about the domain, and every answer is indeterminate instead.
+    async fn anchor_usable(&self, resolver: &TokioResolver) -> Result<(), String> {
+        self.inner
+            .anchor_check
+            .get_or_init(|| async {
+                for zone in &self.inner.anchor_zones {
+                    let shown = zone.to_ascii();
+                    let v = self.ask(resolver, &shown, RecordType::DNSKEY).await;
+                    if !v.status.is_secure() {
+                        return Err(format!(
+                            "the trust anchor's DNSKEY set for {shown} did not validate through \
+                             this resolver ({}: {}); it may not serve DNSSEC records",
+                            v.status.label(),
+                            match &v.answer {
+                                Answer::Failed(why) => why.as_str(),
+                                other => other.label(),
+                            }
+                        ));
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .clone()
+    }
+
+    /// One validated question.
+    pub async fn lookup(&self, name: &str, record_type: RecordType) -> Validated<Record> {
+        let Some(resolver) = &self.inner.validating else {
+            let why = self
+                .inner
+                .anchor_error
+                .clone()
+                .unwrap_or_else(|| "no validating resolver".into());
+            return Validated {
+                name: name.trim_end_matches('.').to_ascii_lowercase(),
+                answer: Answer::Failed(format!("not looked up: {why}")),
+                status: DnssecStatus::Indeterminate(format!("the trust anchor is unusable: {why}")),
+            };
+        };
+        // The anchor check and the question at once (the check only
+        // decides how the answer is read); a failed check ends the lookup
+        // at once, without waiting for a validation that cannot succeed.
+        let unusable = |why: String| Validated {
+            name: name.trim_end_matches('.').to_ascii_lowercase(),
+            answer: Answer::Failed(format!("not looked up: {why}")),
+            status: DnssecStatus::Indeterminate(why),
+        };
+        let ask = self.ask(resolver, name, record_type);
+        let usable = self.anchor_usable(resolver);
+        tokio::pin!(ask, usable);
+        let mut v = tokio::select! {
+            u = &mut usable => match u {
+                Err(why) => return unusable(why),
+                Ok(()) => ask.await,
+            },
+            v = &mut ask => match usable.await {
+                Err(why) => return unusable(why),
+                Ok(()) => v,
+            },
+        };
+        if matches!(v.status, DnssecStatus::Bogus(_)) {
+            if let Some(why) = self.why_bogus(resolver, name, record_type).await {
+                v.status = DnssecStatus::Bogus(why);
+            }
+        }
+        v
+    }
+
+    /// Why `name type` is bogus, from its RRSIGs and the signer's key set:
+    /// no signature, expired, not yet valid, or one that does not verify.
+    /// `None` when the raw query itself fails (the generic reason stays).
+    async fn why_bogus(
+        &self,
+        resolver: &TokioResolver,
+        name: &str,
+        record_type: RecordType,
+    ) -> Option<String> {
+        let server = self.inner.server?;
+        let fqdn = dns::fqdn(name).ok()?;
+        let message = raw_query(server, &fqdn, record_type, self.inner.bound)
+            .await
+            .ok()?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let sigs: Vec<_> = message
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::DNSSEC(DNSSECRData::RRSIG(sig))
+                    if sig.input().type_covered == record_type =>
+                {
+                    Some(sig)
+                }
+                _ => None,
+            })
+            .collect();
+        let shown = format!("{} {record_type}", fqdn.to_ascii().trim_end_matches('.'));
+        let date = |t: u32| crate::tls::cert::rfc3339(i64::from(t));
+        let Some(sig) = sigs.first() else {
+            return Some(format!(
+                "no RRSIG over {shown}: the zone is signed (its parent has a DS) but this answer is not"
+            ));
+        };
+        if sigs
+            .iter()
+            .all(|s| i64::from(s.input().sig_expiration.get()) < now)
+        {
+            return Some(format!(
+                "the RRSIG over {shown} expired at {} (signer {}); re-sign the zone",
+                date(sig.input().sig_expiration.get()),
+                sig.input().signer_name
+            ));
+        }
+        if sigs
+            .iter()
+            .all(|s| i64::from(s.input().sig_inception.get()) > now)
+        {
+            return Some(format!(
+                "the RRSIG over {shown} is not valid before {} (check the signer's clock)",
+                date(sig.input().sig_inception.get())
+            ));
+        }
+        let signer = sig.input().signer_name.to_ascii();
+        let keys = self.ask(resolver, &signer, RecordType::DNSKEY).await;
+        Some(if keys.status.is_secure() {
+            format!(
+                "the RRSIG over {shown} does not verify with {signer}'s validated keys \
+                 (a corrupted signature, or signed by a key no longer published)"
+            )
+        } else {
+            format!(
+                "the DNSKEY set of {signer} does not validate ({}): the DS at the parent \
+                 does not match the zone's KSK, or the key set's signatures expired",
+                keys.status.label()
+            )
+        })
+    }
+
+    /// One question to `resolver`, bounded and classified.
+    async fn ask(
+        &self,
+        resolver: &TokioResolver,
+        name: &str,
+        record_type: RecordType,
+    ) -> Validated<Record> {
+        let shown = name.trim_end_matches('.').to_ascii_lowercase();
+        let shown = if shown.is_empty() {
+            ".".to_owned()
+        } else {
+            shown
+        };
+        let failed = |why: String, status: DnssecStatus| Validated {
+            name: shown.clone(),
+            answer: Answer::Failed(why),
+            status,
+        };
+        let fqdn = match dns::fqdn(name) {
+            Ok(n) => n,
+            Err(e) => return failed(e.to_string(), DnssecStatus::Indeterminate(e.to_string())),
+        };
+        let result =
+            tokio::time::timeout(self.inner.bound, resolver.lookup(fqdn, record_type)).await;
+        let (answer, status) = match result {
+            Err(_) => (
+                Answer::Failed("no answer from the DNS server in time".into()),
+                DnssecStatus::Indeterminate("the lookup timed out".into()),
+            ),
+            Ok(Ok(lookup)) => {
+                let wanted: Vec<Record> = lookup
+                    .answers()
+                    .iter()
+                    .filter(|r| r.record_type() == record_type)
+                    .cloned()
+                    .collect();
+                let status = combine(
+                    lookup
+                        .answers()
+                        .iter()
+                        .filter(|r| matches!(r.record_type(), t if t == record_type || t == RecordType::CNAME))
+                        .map(|r| r.proof),
+                );
+                if wanted.is_empty() {
+                    (Answer::NoData, status)
+                } else {
+                    (Answer::Records(wanted), status)
+                }
+            }
+            Ok(Err(e)) => classify(e),
+        };
+        Validated {
+            name: shown,
+            answer,
+            status,
+        }
+    }
+}
+
+/// The weakest proof of an RRset decides: one bogus record makes it bogus.
+fn combine(proofs: impl Iterator<Item = Proof>) -> DnssecStatus {
+    let mut worst: Option<Proof> = None;
+    for p in proofs {
+        worst = Some(match worst {
+            None => p,
+            Some(w) => rank_min(w, p),
+        });
+    }
+    match worst {
+        Some(Proof::Secure) => DnssecStatus::Secure,
+        Some(Proof::Insecure) => DnssecStatus::Insecure,
+        Some(Proof::Bogus) => DnssecStatus::Bogus(BOGUS_WHY.into()),
+        Some(Proof::Indeterminate) | None => {
+            DnssecStatus::Indeterminate("no DNSSEC proof came with the answer".into())
+        }
+    }
+}
+
+/// Orders Bogus below Indeterminate below Insecure below Secure.
+fn rank_min(a: Proof, b: Proof) -> Proof {
+    let rank = |p: Proof| match p {
+        Proof::Bogus => 0,
+        Proof::Indeterminate => 1,
+        Proof::Insecure => 2,
+        Proof::Secure => 3,
+    };
+    if rank(a) <= rank(b) {
+        a
+    } else {
+        b
+    }
+}
+
+/// hickory reports a bogus answer without its cause; tlscheck names the
+/// ways it happens so the admin knows where to look.
+const BOGUS_WHY: &str = "a signature did not validate: an RRSIG expired or not yet valid, \
+     a corrupted signature, or a DNSKEY that does not match the parent's DS";
+
+/// Maps a failed validated lookup by variant and rcode.
+fn classify<T>(error: NetError) -> (Answer<T>, DnssecStatus) {
+    match error {
+        NetError::Dns(HickoryDnsError::DnssecBogus) => (
+            Answer::Failed("the answer failed DNSSEC validation (bogus)".into()),
+            DnssecStatus::Bogus(BOGUS_WHY.into()),
+        ),
+        NetError::Dns(HickoryDnsError::NoRecordsFound(NoRecords {
+            response_code,
+            authorities,
+            ..
+        })) => {
+            let status = negative_status(authorities.as_deref().unwrap_or(&[]));
+            match response_code {
+                ResponseCode::NXDomain => (Answer::NxDomain, status),
+                ResponseCode::NoError => (Answer::NoData, status),
+                code => (
+                    Answer::Failed(format!("the DNS server answered {code}")),
+                    DnssecStatus::Indeterminate(format!("the DNS server answered {code}")),
+                ),
+            }
+        }
+        NetError::Dns(HickoryDnsError::Nsec {
+            response, proof, ..
+        }) => {
+            let status = match proof {
+                Proof::Secure => DnssecStatus::Secure,
+                Proof::Insecure => DnssecStatus::Insecure,
+                Proof::Bogus => DnssecStatus::Bogus(
+                    "the proof that the record does not exist (NSEC/NSEC3) did not validate".into(),
+                ),
+                Proof::Indeterminate => DnssecStatus::Indeterminate(
+                    "no valid proof that the record does not exist (NSEC/NSEC3)".into(),
+                ),
+            };
+            if response.response_code == ResponseCode::NXDomain {
+                (Answer::NxDomain, status)
+            } else {
+                (Answer::NoData, status)
+            }
+        }
+        NetError::Dns(HickoryDnsError::ResponseCode(code)) => {
+            let why = if code == ResponseCode::ServFail {
+                "the DNS server answered SERVFAIL (a validating resolver answers so for bogus \
+                 data; ask a non-validating one with --resolver to see why)"
+                    .to_owned()
+            } else {
+                format!("the DNS server answered {code}")
+            };
+            (
+                Answer::Failed(why.clone()),
+                DnssecStatus::Indeterminate(why),
+            )
+        }
+        NetError::Timeout => (
+            Answer::Failed("no answer from the DNS server in time".into()),
+            DnssecStatus::Indeterminate("the lookup timed out".into()),
+        ),
+        other => {
+            let why = other.to_string();
+            let why: String = why.chars().take(300).collect();
+            (
+                Answer::Failed(why.clone()),
+                DnssecStatus::Indeterminate(why),
+            )
+        }
+    }
+}
+
+/// The status of a negative answer: secure when a validated NSEC/NSEC3
+/// came with it, insecure when everything in it was provably unsigned.
+fn negative_status(authorities: &[Record]) -> DnssecStatus {
+    let denial = |r: &&Record| matches!(r.record_type(), RecordType::NSEC | RecordType::NSEC3);
+    if authorities
+        .iter()
+        .filter(denial)
+        .any(|r| r.proof == Proof::Secure)
+    {
+        return DnssecStatus::Secure;
+    }
+    if authorities.iter().any(|r| r.proof == Proof::Bogus) {
+        return DnssecStatus::Bogus(BOGUS_WHY.into());
+    }
+    if !authorities.is_empty() && authorities.iter().all(|r| r.proof == Proof::Insecure) {
+        return DnssecStatus::Insecure;
+    }
+    DnssecStatus::Indeterminate("no validated proof that the record does not exist".into())
+}
+
+/// Trust anchors from a file: DNSKEYs as given; each DS replaced by the
+/// zone's served DNSKEYs that it matches.
+async fn file_anchors(
+    options: &DnsOptions,
+    entries: &[AnchorEntry],
+    bound: Duration,
+) -> (TrustAnchors, String, Option<String>) {
+    let mut anchors = TrustAnchors::empty();
+    let mut described = Vec::new();
+    let mut errors = Vec::new();
+    let mut trusted: Vec<(Name, DNSKEY)> = Vec::new();
+    let plain = builder(options).and_then(|b| b.build().map_err(|e| e.to_string()));
+    for entry in entries {
+        match entry {
+            AnchorEntry::Dnskey { zone, key } => {
+                let tag = key.calculate_key_tag().unwrap_or_default();
+                anchors.insert_with_name(key.public_key(), LowerName::from(zone));
+                trusted.push((zone.clone(), key.clone()));
+                described.push(format!(
+                    "{zone} DNSKEY key tag {tag} (algorithm {})",
+                    u8::from(key.public_key().algorithm())
+                ));
+            }
+            AnchorEntry::Ds { zone, ds } => {
+                let keys = match &plain {
+                    Ok(r) => {
+                        match tokio::time::timeout(
+                            bound,
+                            r.lookup(zone.clone(), RecordType::DNSKEY),
+                        )
+                        .await
+                        {
+                            Ok(Ok(l)) => l
+                                .answers()
+                                .iter()
+                                .filter_map(|r| match &r.data {
+                                    RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(k.clone()),
+                                    _ => None,
+                                })
+                                .collect(),
+                            Ok(Err(e)) => {
+                                errors.push(format!("DNSKEY {zone}: {e}"));
+                                Vec::new()
+                            }
+                            Err(_) => {
+                                errors.push(format!("DNSKEY {zone}: timed out"));
+                                Vec::new()
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        errors.push(e.clone());
+                        Vec::new()
+                    }
+                };
+                let matched: Vec<&DNSKEY> = keys
+                    .iter()
+                    .filter(|k| ds.covers(zone, k).unwrap_or(false))
+                    .collect();
+                let mut text = format!("{zone} DS key tag {}", ds.key_tag());
+                if matched.is_empty() {
+                    errors.push(format!(
+                        "the DS {zone} key tag {} matches none of the {} DNSKEY records the zone serves",
+                        ds.key_tag(),
+                        keys.len()
+                    ));
+                    text.push_str(" (matched no served DNSKEY)");
+                } else {
+                    let _ = write!(text, " (matched {} served DNSKEY)", matched.len());
+                }
+                for k in matched {
+                    anchors.insert_with_name(k.public_key(), LowerName::from(zone));
+                    trusted.push((zone.clone(), k.clone()));
+                }
+                described.push(text);
+            }
+        }
+    }
+    // The keys the anchors vouch for (the zones' ZSKs).
+    let now = u32::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(u32::MAX);
+    let mut zones: Vec<Name> = trusted.iter().map(|(z, _)| z.clone()).collect();
+    zones.dedup();
+    for zone in zones {
+        let keys: Vec<DNSKEY> = trusted
+            .iter()
+            .filter(|(z, _)| *z == zone)
+            .map(|(_, k)| k.clone())
+            .collect();
+        let Some(server) = first_server(options) else {
+            continue;
+        };
+        match anchored_keyset(server, &zone, &keys, now, bound).await {
+            Ok(set) => {
+                for k in &set {
+                    anchors.insert_with_name(k.public_key(), LowerName::from(&zone));
+                }
+            }
+            // Not fatal: the zone's answers then fail to validate and are
+            // reported as such; the reason is part of the anchor line.
+            Err(e) => described.push(format!("[{e}]")),
+        }
+    }
+    let error =
+        (!errors.is_empty() && anchors_is_empty(entries, &errors)).then(|| errors.join("; "));
+    (anchors, described.join(", "), error)
+}
+
+/// The first server asked, for the raw DNSKEY query of [`anchored_keyset`].
+fn first_server(options: &DnsOptions) -> Option<SocketAddr> {
+    let (config, _) = dns::resolver_config(&options.resolver).ok()?;
+    let server = config.name_servers().first()?;
+    let port = server.connections.first().map_or(dns::DNS_PORT, |c| c.port);
+    Some(SocketAddr::new(server.ip, port))
+}
+
+/// One question with the DO bit set, over TCP to `server`, bounded by
+/// `bound`: the RRSIGs come with the answer, unvalidated. Used where
+/// hickory's resolver gives no access to them (the anchor's key set, the
+/// reason an answer is bogus).
+async fn raw_query(
+    server: SocketAddr,
+    name: &Name,
+    record_type: RecordType,
+    bound: Duration,
+) -> Result<hickory_resolver::proto::op::Message, String> {
+    use hickory_resolver::proto::op::{Edns, Message, Query};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut query = Message::query();
+    query.add_query(Query::query(name.clone(), record_type));
+    query.metadata.recursion_desired = true;
+    let mut edns = Edns::new();
+    edns.set_dnssec_ok(true);
+    edns.set_max_payload(4096);
+    query.set_edns(edns);
+    // A random id, so a stray datagram cannot pass for the answer.
+    query.metadata.id = u16::from_ne_bytes(
+        ring::rand::generate::<[u8; 2]>(&ring::rand::SystemRandom::new())
+            .map(|r| r.expose())
+            .unwrap_or([0x5a, 0xa5]),
+    );
+    let bytes = query.to_vec().map_err(|e| e.to_string())?;
+    // UDP first (one round trip); TCP when the answer is truncated or UDP
+    // gets nothing usable.
+    let udp = async {
+        let local: SocketAddr = if server.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = tokio::net::UdpSocket::bind(local).await?;
+        socket.connect(server).await?;
+        socket.send(&bytes).await?;
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let n = socket.recv(&mut buf).await?;
+            if let Ok(m) = Message::from_vec(buf.get(..n).unwrap_or_default()) {
+                if m.metadata.id == query.metadata.id {
+                    return Ok::<_, std::io::Error>(m);
+                }
+            }
+        }
+    };
+    if let Ok(Ok(m)) = tokio::time::timeout(bound / 2, udp).await {
+        if !m.metadata.truncation {
+            return Ok(m);
+        }
+    }
+    let exchange = async {
+        let mut tcp = tokio::net::TcpStream::connect(server).await?;
+        let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
+        tcp.write_all(&len.to_be_bytes()).await?;
+        tcp.write_all(&bytes).await?;
+        let mut len = [0u8; 2];
+        tcp.read_exact(&mut len).await?;
+        let len = usize::from(u16::from_be_bytes(len)).min(MAX_TCP_MESSAGE);
+        let mut buf = vec![0u8; len];
+        tcp.read_exact(&mut buf).await?;
+        Ok::<_, std::io::Error>(buf)
+    };
+    let answer = tokio::time::timeout(bound, exchange)
+        .await
+        .map_err(|_| format!("{name} {record_type}: no answer from {server} in time"))?
+        .map_err(|e| format!("{name} {record_type} over TCP to {server}: {e}"))?;
+    Message::from_vec(&answer).map_err(|e| format!("{name} {record_type}: {e}"))
+}
+
+/// Most bytes of one DNS message over TCP (RFC 1035 §4.2.2 length prefix).
+const MAX_TCP_MESSAGE: usize = 65_535;
+
+/// The zone's whole DNSKEY set, when an RRSIG over it by one of
+/// `trusted` verifies and is within its validity (RFC 4035 §5.2): the
+/// keys a trust anchor vouches for. hickory trusts a zone's other keys
+/// (the ZSK) only through a DS at the parent, which an island of security
+/// has not, so tlscheck does this step itself: one DNSKEY query with the
+/// DO bit over TCP, bounded by `bound`.
+async fn anchored_keyset(
+    server: SocketAddr,
+    zone: &Name,
+    trusted: &[DNSKEY],
+    now: u32,
+    bound: Duration,
+) -> Result<Vec<DNSKEY>, String> {
+    use hickory_resolver::proto::rr::DNSClass;
+
+    let message = raw_query(server, zone, RecordType::DNSKEY, bound).await?;
+    let keys: Vec<&Record> = message
+        .answers
+        .iter()
+        .filter(|r| r.record_type() == RecordType::DNSKEY && r.name == *zone)
+        .collect();
+    for sig in message.answers.iter().filter_map(|r| match &r.data {
+        RData::DNSSEC(DNSSECRData::RRSIG(sig)) if r.name == *zone => Some(sig),
+        _ => None,
+    }) {
+        let input = sig.input();
+        if input.type_covered != RecordType::DNSKEY
+            || input.sig_expiration.get() < now
+            || input.sig_inception.get() > now
+        {
+            continue;
+        }
+        let signed = trusted.iter().any(|k| {
+            k.calculate_key_tag().ok() == Some(input.key_tag)
+                && hickory_resolver::proto::dnssec::Verifier::verify_rrsig(
+                    k,
+                    zone,
+                    DNSClass::IN,
+                    sig,
+                    keys.iter().copied(),
+                )
+                .is_ok()
+        });
+        if signed {
+            return Ok(keys
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(k.clone()),
+                    _ => None,
+                })
+                .collect());
+        }
+    }
+    Err(format!(
+        "no valid RRSIG by the anchor over the DNSKEY set of {zone} (expired, not yet valid, \
+         or not signed by the anchor's key)"
+    ))
+}
+
+/// True when no entry produced a key (every DS failed and there was no
+/// DNSKEY): the anchor cannot validate anything.
+fn anchors_is_empty(entries: &[AnchorEntry], errors: &[String]) -> bool {
+    let dnskeys = entries
+        .iter()
+        .filter(|e| matches!(e, AnchorEntry::Dnskey { .. }))
+        .count();
+    let ds = entries.len() - dnskeys;
+    dnskeys == 0 && errors.len() >= ds
+}
+
+/// The public key of a DNSKEY, for tests.
+#[cfg(test)]
+fn key_bytes(key: &DNSKEY) -> Vec<u8> {
+    key.public_key().public_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ldns_key_and_ds_files() {
+        let text = "example.test.\tIN\tDNSKEY\t257 3 13 \
+            kXKkvWU3vGYfTJGl3qBd4qhiWp5aRs7YtkCJxD2d+t7KXqwahww5IgJtxJT2yFItlggazyfXqJEVOmMJ3qT0tQ== ;{id = 1 (ksk)}\n\
+            example.test.\tIN\tDS\t12345 13 2 \
+            e9a9d2a9a5a4d1f7d0d2b7f2f2c9f3b9a1e2d3c4b5a69788796a5b4c3d2e1f00\n";
+        let entries = parse_anchor_file(text).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert!(entries
+            .iter()
+            .any(|e| matches!(e, AnchorEntry::Dnskey { key, .. } if key_bytes(key).len() == 64)));
+    }
+
+    #[test]
+    fn refuses_files_without_anchors_or_with_other_records() {
+        assert!(parse_anchor_file("").is_err());
+        assert!(parse_anchor_file("example.test. IN A 192.0.2.1\n").is_err());
+        assert!(parse_anchor_file("garbage garbage\n").is_err());
+        assert!(parse_anchor_file("$INCLUDE /etc/passwd\n").is_err());
+    }
+
+    #[test]
+    fn the_weakest_proof_decides() {
+        assert_eq!(
+            combine([Proof::Secure, Proof::Secure].into_iter()),
+            DnssecStatus::Secure
+        );
+        assert_eq!(
+            combine([Proof::Secure, Proof::Insecure].into_iter()),
+            DnssecStatus::Insecure
+        );
+        assert_eq!(
+            combine([Proof::Secure, Proof::Bogus].into_iter()).label(),
+            "bogus"
+        );
+        assert_eq!(combine(std::iter::empty()).label(), "indeterminate");
+    }
+}
