@@ -21,3 +21,5 @@ pub mod schannel;
 pub mod smtp;
 pub mod target;
 pub mod tls;
+#[cfg(windows)]
+pub mod windows;

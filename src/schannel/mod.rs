@@ -10,6 +10,7 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod audit;
+pub mod live;
 pub mod parse;
 
 pub use audit::{
