@@ -38,7 +38,7 @@ TRIPLE_ENV=${TRIPLE//-/_}
 TARGET_DIR=${WIN_TARGET_DIR:-$ROOT/target/windows}
 EXE=$TARGET_DIR/$TRIPLE/release/tlscheck.exe
 BUILD_DEBS=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64)
-TEST_DEBS=(wine wine64 postfix openssl jq dnsmasq-base bind9-dnsutils)
+TEST_DEBS=(wine wine64 postfix openssl jq dnsmasq-base bind9-dnsutils python3 iproute2 util-linux)
 
 usage() {
     echo "usage: scripts/windows.sh build|test" >&2

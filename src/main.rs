@@ -200,7 +200,11 @@ fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
         args.text.join(" ")
     };
     let env = Env::from_process();
-    let color = terminal_color(tlscheck::config::decide_color(args.color, args.format, &env));
+    let color = terminal_color(tlscheck::config::decide_color(
+        args.color,
+        args.format,
+        &env,
+    ));
     colored::control::set_override(color);
     let palette = if color {
         Palette::ansi()
@@ -266,7 +270,11 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
         schannel::audit(&export, args.os)
     };
     let env = Env::from_process();
-    let color = terminal_color(tlscheck::config::decide_color(args.color, args.format, &env));
+    let color = terminal_color(tlscheck::config::decide_color(
+        args.color,
+        args.format,
+        &env,
+    ));
     let out = match args.format {
         Format::Text => report::schannel::render_text(&audit, color),
         Format::Markdown => report::schannel::render_markdown(&audit),

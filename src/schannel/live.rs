@@ -119,7 +119,10 @@ pub struct OsInfo {
 
 impl fmt::Display for OsInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.product_name.as_deref().unwrap_or("Windows (no ProductName)");
+        let name = self
+            .product_name
+            .as_deref()
+            .unwrap_or("Windows (no ProductName)");
         write!(f, "{name}")?;
         if let Some(build) = &self.build {
             write!(f, ", build {build}")?;
@@ -212,7 +215,12 @@ fn binary(type_code: u32, bytes: &[u8]) -> RegData {
 pub fn utf16_text(bytes: &[u8]) -> String {
     let units: Vec<u16> = bytes
         .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]))
+        .map(|c| {
+            u16::from_le_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ])
+        })
         .take_while(|&u| u != 0)
         .collect();
     String::from_utf16_lossy(&units)
@@ -395,7 +403,11 @@ mod tests {
         assert!(live.finding_ids().contains(&"tls12-client-disabled"));
         assert!(live.findings.iter().all(|f| f.lines.is_empty()));
         let dotnet = live.finding("dotnet-not-in-export").unwrap();
-        assert!(dotnet.summary.contains("no .NET Framework key"), "{}", dotnet.summary);
+        assert!(
+            dotnet.summary.contains("no .NET Framework key"),
+            "{}",
+            dotnet.summary
+        );
     }
 
     #[test]

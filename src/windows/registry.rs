@@ -70,7 +70,9 @@ fn open(path: &str) -> Result<Option<Key>, LiveError> {
 
 /// The key's values, at most [`MAX_VALUES`], as raw type code and bytes.
 fn values(key: &Key, path: &str) -> Result<Vec<(String, u32, Vec<u8>)>, LiveError> {
-    let iter = key.values().map_err(|e| error(path, e.code().0, e.message()))?;
+    let iter = key
+        .values()
+        .map_err(|e| error(path, e.code().0, e.message()))?;
     Ok(iter
         .take(MAX_VALUES)
         .map(|(name, value)| (name, u32::from(value.ty()), value.to_vec()))
@@ -92,7 +94,10 @@ fn walk(key: &Key, path: String, depth: usize, out: &mut Vec<LiveKey>) -> Result
     if depth >= MAX_DEPTH {
         return Ok(());
     }
-    let names: Vec<String> = key.keys().map_err(|e| error(&path, e.code().0, e.message()))?.collect();
+    let names: Vec<String> = key
+        .keys()
+        .map_err(|e| error(&path, e.code().0, e.message()))?
+        .collect();
     for name in names {
         let sub_path = format!("{path}\\{name}");
         match key.options().read().open(&name) {
