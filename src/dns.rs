@@ -392,10 +392,20 @@ impl Dns {
             ResolverChoice::System => {
                 let (config, _) = hickory_resolver::system_conf::read_system_conf()
                     .map_err(|e| DnsError::SystemConfig(e.to_string()))?;
-                let description = describe_system(config.name_servers());
+                // Windows lists a server once per adapter that has it; ask
+                // (and name) each server once, in order.
+                let mut servers = config.name_servers().to_vec();
+                let mut seen = Vec::new();
+                servers.retain(|s| {
+                    let key = (s.ip, s.connections.first().map(|c| c.port));
+                    let new = !seen.contains(&key);
+                    seen.push(key);
+                    new
+                });
+                let description = describe_system(&servers);
                 // Only the servers are taken: search domains and ndots do
                 // not apply because every query is fully qualified.
-                let config = ResolverConfig::from_name_servers(config.name_servers().to_vec());
+                let config = ResolverConfig::from_name_servers(servers);
                 (config, description)
             }
             ResolverChoice::Servers(servers) if servers.is_empty() => {

@@ -99,7 +99,7 @@ winpath() { local p=${1//\//\\}; printf 'Z:%s' "$p"; }
 
 # Times and other run-dependent figures, masked for comparison.
 mask() {
-    sed -E -e 's/\r$//' \
+    sed -E -e 's/\r$//' -e 's/^Usage: tlscheck\.exe /Usage: tlscheck /' \
         -e 's/[0-9]+(\.[0-9]+)? ?ms\b/N ms/g' \
         -e 's/"([a-z_]*_ms)": ?[0-9]+/"\1": 0/g' \
         -e 's/"(started_at|finished_at|generated_at)": ?"[^"]*"/"\1": ""/g' \
