@@ -67,9 +67,10 @@ pub enum LiveError {
     NotWindows,
     /// Windows refused to open or read a key.
     #[error(
-        "access denied reading HKLM\\{path}: run PowerShell as Administrator (Run as \
-         administrator), or export the keys with an account that can read them:\n\
-         {EXPORT_COMMANDS}"
+        "access denied reading HKLM\\{path}: the key's permissions do not let this account \
+         read it. Run tlscheck from an elevated PowerShell (Run as administrator); if that is \
+         denied too, the key carries a deny entry: look at its Permissions in regedit, or \
+         export the keys with an account that can read them:\n{EXPORT_COMMANDS}"
     )]
     AccessDenied {
         /// The key, below HKLM.
@@ -408,6 +409,19 @@ mod tests {
             "{}",
             dotnet.summary
         );
+    }
+
+    #[test]
+    fn access_denied_names_the_key_and_what_to_try() {
+        let text = LiveError::AccessDenied {
+            path: format!(r"{SCHANNEL_PATH}\Protocols\TLS 1.2\Client"),
+        }
+        .to_string();
+        assert!(text.starts_with(
+            "access denied reading HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client: "
+        ), "{text}");
+        assert!(text.contains("Run as administrator"), "{text}");
+        assert!(text.contains("reg export"), "{text}");
     }
 
     #[test]

@@ -327,6 +327,21 @@ if has local; then
     "$LINUX" schannel --local >/dev/null 2>"$WORK/out/local-linux.err" || rc=$?
     expect "Linux: schannel --local exits 2 and names reg export" \
         bash -c "[[ $rc == 2 ]] && grep -q 'reg export' '$WORK/out/local-linux.err'"
+
+    # Last: Wine cannot delete the denied key afterwards.
+    log "access denied: a DACL that denies everyone on TLS 1.2\\Client (tests/e2e/deny_read.c)"
+    reset_registry
+    x86_64-w64-mingw32-gcc -municode -O2 -o "$WORK/deny_read.exe" "$ROOT/tests/e2e/deny_read.c" -ladvapi32
+    K='SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\Client'
+    wine reg add "HKLM\$K" /v Enabled /t REG_DWORD /d 1 /f >/dev/null
+    wine "$WORK/deny_read.exe" "$K"
+    rc=0
+    win schannel --local --os 2022 >"$WORK/out/local-denied.wine" 2>"$WORK/out/local-denied.wine.err" || rc=$?
+    sed 's/^/    /' "$WORK/out/local-denied.wine.err"
+    expect "access denied: exit 2, nothing on stdout" \
+        bash -c "[[ $rc == 2 && ! -s '$WORK/out/local-denied.wine' ]]"
+    expect "access denied: names the key" \
+        grep -qF "access denied reading HKLM\\$K:" "$WORK/out/local-denied.wine.err"
 fi
 
 # --- Exchange-style OpenSSL servers ------------------------------------------
