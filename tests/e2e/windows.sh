@@ -73,6 +73,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# A set-up step that fails ends the suite (set -e): say which.
+trap 'echo "error: tests/e2e/windows.sh line $LINENO failed: $BASH_COMMAND" >&2' ERR
 mkdir -p "$WORK/out"
 
 export WINEPREFIX=$WORK/wine WINEDEBUG=-all
@@ -333,7 +335,7 @@ if has local; then
     reset_registry
     x86_64-w64-mingw32-gcc -municode -O2 -o "$WORK/deny_read.exe" "$ROOT/tests/e2e/deny_read.c" -ladvapi32
     K='SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\Client'
-    wine reg add "HKLM\$K" /v Enabled /t REG_DWORD /d 1 /f >/dev/null
+    wine reg add "HKLM\\$K" /v Enabled /t REG_DWORD /d 1 /f >/dev/null
     wine "$WORK/deny_read.exe" "$K"
     rc=0
     win schannel --local --os 2022 >"$WORK/out/local-denied.wine" 2>"$WORK/out/local-denied.wine.err" || rc=$?
