@@ -242,8 +242,9 @@ local_vs_file() {
     local base=$WORK/out/local-${name//[^A-Za-z0-9._-]/_}-$format
     "$LINUX" schannel --format "$format" --os "$os" "$reg" >"$base.linux" 2>"$base.linux.err" || rl=$?
     win schannel --local --format "$format" --os "$os" >"$base.wine" 2>"$base.wine.err" || rw=$?
-    # dotnet-not-in-export: a file without .NET keys was not exported with
-    # them; a live registry without them has no .NET Framework, and says so.
+    # dotnet-not-in-export (and the ".NET Framework:" line): a file without
+    # .NET keys was not exported with them; a live registry without them has
+    # no .NET Framework, and says so.
     # nine-digit-dword is about a line of a file, which regedit (Wine's too)
     # refuses to import: the live registry never has it, so it is left out
     # of the file's side, with the findings count it changes.
@@ -255,7 +256,7 @@ local_vs_file() {
                 | .findings |= map(select(.id != "nine-digit-dword"))' \
                 "$f" >"$f.cmp" 2>&1 || cp "$f" "$f.cmp"
         else
-            grep -vE '^(File: |- \*\*File:\*\*|  Lines: |Findings \()' "$f" |
+            grep -vE '^(File: |- \*\*File:\*\*|  Lines: |Findings \(|\.NET Framework: (not in|no key))' "$f" |
                 awk '/^(ERROR|WARNING|INFO) |^Verdict/ { skip = 0 }
                      /^(INFO dotnet-not-in-export|WARNING nine-digit-dword)/ { skip = 1 }
                      !skip' >"$f.cmp" || true
