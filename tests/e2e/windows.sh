@@ -43,7 +43,7 @@ source "$ROOT/scripts/lib/postfix.sh"
 [[ -n ${WIN_EXE:-} && -f $WIN_EXE ]] || die "WIN_EXE must name the tlscheck.exe to test"
 ((EUID == 0)) || die "run as root (Postfix, network namespaces)"
 SECTIONS=${WIN_SECTIONS:-basics explain schannel local exchange listen console resolver postfix}
-# Exchange-style servers on 127.0.0.51-53, listen on .54, silent server .55.
+# Exchange-style servers on 127.0.0.51-53, listen on .54, Ctrl-C servers .55-.56.
 NET=127.0.0
 FIXTURES=$ROOT/tests/fixtures/schannel
 SCHANNEL_KEY='HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL'
@@ -158,7 +158,8 @@ expect() {
 }
 
 start_server() { # NAME ADDR:PORT MODE
-    python3 "$ROOT/tests/e2e/exchange_smtp.py" --bind "$2" --tls "$3" \
+    # Debian's python3 (a pyenv shim would fork, and $! would not be the server).
+    /usr/bin/python3 "$ROOT/tests/e2e/exchange_smtp.py" --bind "$2" --tls "$3" \
         --cert "$WORK/pki/server.crt" --key "$WORK/pki/server.key" \
         >"$WORK/out/server-$1.log" 2>&1 &
     PIDS+=($!)
@@ -171,6 +172,15 @@ start_server() { # NAME ADDR:PORT MODE
 }
 
 has() { [[ $SECTIONS == *"$1"* ]]; }
+
+# Every process below $1, by id.
+descendants() {
+    local c
+    for c in $(pgrep -P "$1" || true); do
+        echo "$c"
+        descendants "$c"
+    done
+}
 
 log "test CA and certificates in $WORK/pki"
 mkdir -p "$WORK/pki"
@@ -421,18 +431,40 @@ if has console; then
     expect "NO_COLOR=1 on a console: no colour" \
         bash -c "! grep -q $'\\e\\[1m\\|\\e\\[3[0-9]m' '$WORK/out/color-nocolor'"
 
+    # Ctrl-C: one server answers at once (TLS 1.0 only), one accepts and
+    # never greets; after 4 s both builds get SIGINT (Wine turns it into
+    # CTRL_C_EVENT) and must print the partial report and exit 130.
     start_server silent "$NET.55:2525" silent
-    rc=0
-    win --host --timeout 20 "$NET.55:2525" "$NET.51:2525" >"$WORK/out/ctrlc.wine" \
-        2>"$WORK/out/ctrlc.wine.err" &
-    pid=$!
-    sleep 4
-    # The Windows process is a child of the wine loader: signal the one
-    # running the exe.
-    for p in $(pgrep -f 'tlscheck.exe' || true); do kill -INT "$p" 2>/dev/null || true; done
-    wait "$pid" || rc=$?
-    expect "Ctrl-C: exit 130" test "$rc" = 130
-    expect "Ctrl-C: the partial report is printed" grep -q "$NET.51:2525" "$WORK/out/ctrlc.wine"
+    start_server ctrlc-tls10 "$NET.56:2525" tls10
+    for side in linux wine; do
+        rc=0
+        if [[ $side == linux ]]; then
+            "$LINUX" --host --timeout 30 "$NET.56:2525" "$NET.55:2525" \
+                >"$WORK/out/ctrlc.$side" 2>"$WORK/out/ctrlc.$side.err" &
+        else
+            win --host --timeout 30 "$NET.56:2525" "$NET.55:2525" \
+                >"$WORK/out/ctrlc.$side" 2>"$WORK/out/ctrlc.$side.err" &
+        fi
+        pid=$!
+        sleep 4
+        # The process running tlscheck is the job itself (Linux) or a
+        # descendant of it (Wine's loader): signal it by id, nothing else.
+        for p in "$pid" $(descendants "$pid"); do
+            if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qE 'tlscheck(\.exe)? '; then
+                kill -INT "$p" 2>/dev/null || true
+            fi
+        done
+        wait "$pid" || rc=$?
+        echo "$rc" >"$WORK/out/ctrlc.$side.rc"
+    done
+    expect "Ctrl-C: exit 130 (wine)" test "$(cat "$WORK/out/ctrlc.wine.rc")" = 130
+    expect "Ctrl-C: exit 130 (linux)" test "$(cat "$WORK/out/ctrlc.linux.rc")" = 130
+    expect "Ctrl-C: the finished server's verdict is in the report" \
+        grep -q "^FAIL $NET.56:2525: The server accepts only TLS 1.0/1.1" "$WORK/out/ctrlc.wine"
+    expect "Ctrl-C: the silent server is reported as interrupted" \
+        grep -q "interrupted" "$WORK/out/ctrlc.wine"
+    compare_files "Ctrl-C partial report" "$WORK/out/ctrlc.linux" "$(cat "$WORK/out/ctrlc.linux.rc")" \
+        "$WORK/out/ctrlc.wine" "$(cat "$WORK/out/ctrlc.wine.rc")"
 fi
 
 # --- the system resolver, described from Wine's adapters ---------------------
