@@ -31,6 +31,7 @@
 #   TLSCHECK=PATH       the Linux build [default: target/debug/tlscheck, built if missing]
 #   WIN_SECTIONS="..."  only these sections [default: all]
 #   WIN_KEEP=1          keep the work directory (outputs, Wine prefix)
+#   WIN_NET=127.0.16    the loopback /24 of the test servers (.51 to .56, port 2525)
 # Ends with "N passed, M failed"; exits 1 on any failure.
 set -euo pipefail
 
@@ -43,8 +44,9 @@ source "$ROOT/scripts/lib/postfix.sh"
 [[ -n ${WIN_EXE:-} && -f $WIN_EXE ]] || die "WIN_EXE must name the tlscheck.exe to test"
 ((EUID == 0)) || die "run as root (Postfix, network namespaces)"
 SECTIONS=${WIN_SECTIONS:-basics explain schannel local exchange listen console resolver postfix}
-# Exchange-style servers on 127.0.0.51-53, listen on .54, Ctrl-C servers .55-.56.
-NET=127.0.0
+# Exchange-style servers on $NET.51-53, listen on .54, Ctrl-C servers .55-.56,
+# port 2525; a /24 of loopback of its own, apart from other test servers.
+NET=${WIN_NET:-127.0.16}
 FIXTURES=$ROOT/tests/fixtures/schannel
 SCHANNEL_KEY='HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL'
 
@@ -158,6 +160,10 @@ expect() {
 }
 
 start_server() { # NAME ADDR:PORT MODE
+    # shellcheck disable=SC2016 # $1 expands in the inner bash.
+    if timeout 3 bash -c 'exec 3<>"/dev/tcp/${1%:*}/${1##*:}"' _ "$2" 2>/dev/null; then
+        die "$2 already accepts connections (another test's server?); set WIN_NET to a free 127.x.y"
+    fi
     # Debian's python3 (a pyenv shim would fork, and $! would not be the server).
     /usr/bin/python3 "$ROOT/tests/e2e/exchange_smtp.py" --bind "$2" --tls "$3" \
         --cert "$WORK/pki/server.crt" --key "$WORK/pki/server.key" \
@@ -165,7 +171,7 @@ start_server() { # NAME ADDR:PORT MODE
     PIDS+=($!)
     local i
     for ((i = 0; i < 50; i++)); do
-        grep -q ready "$WORK/out/server-$1.log" 2>/dev/null && return 0
+        grep -qx ready "$WORK/out/server-$1.log" 2>/dev/null && return 0
         sleep 0.1
     done
     die "server $1 on $2 did not start: $(cat "$WORK/out/server-$1.log")"
