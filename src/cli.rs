@@ -246,7 +246,10 @@ pub struct ExplainArgs {
 }
 
 const SCHANNEL_HELP: &str = "\
-Make the export on the Windows server with:
+On the Windows server itself, read the live registry:
+  tlscheck.exe schannel --local
+
+Or make an export there with:
   reg export \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\" schannel.reg
   reg export \"HKLM\\SOFTWARE\\Microsoft\\.NETFramework\" dotnet.reg
   copy /b schannel.reg+dotnet.reg export.reg
@@ -254,15 +257,21 @@ Make the export on the Windows server with:
 Exit codes:
   0  TLS 1.2 is usable on both sides (Client: sending, Server: receiving)
   1  a problem was found (see the findings and the .reg blocks that fix it)
-  2  the file is not a registry export tlscheck can read";
+  2  the file is not a registry export tlscheck can read (--local: the
+     registry could not be read, or this is not Windows)";
 
 /// Arguments of `tlscheck schannel`.
 #[derive(Debug, Args)]
 pub struct SchannelArgs {
     /// The export: a .reg file (UTF-16 or ANSI) or `reg query /s` output;
     /// `-` reads standard input.
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(value_name = "FILE", required_unless_present = "local")]
+    pub file: Option<PathBuf>,
+
+    /// Read this machine's live registry instead of a file (Windows only;
+    /// the Windows version is taken from the registry unless --os is given).
+    #[arg(long, conflicts_with = "file")]
+    pub local: bool,
 
     /// The server's Windows version, which decides the defaults of keys
     /// that are absent: 2012r2, 2016, 2019, 2022 or 2025.

@@ -31,6 +31,16 @@ use crate::target::{self, Target};
 /// The port of `--resolver IP` when none is given (RFC 1035 §4.2).
 pub const DNS_PORT: u16 = 53;
 
+/// Where hickory takes the system's resolvers from, for reports and errors.
+#[cfg(not(windows))]
+pub const SYSTEM_SOURCE: &str = "/etc/resolv.conf";
+/// Where hickory takes the system's resolvers from, for reports and errors.
+/// On Windows its system configuration lists the DNS servers of every
+/// network adapter whose status is up (GetAdaptersAddresses, through the
+/// `ipconfig` crate); there is no resolv.conf.
+#[cfg(windows)]
+pub const SYSTEM_SOURCE: &str = "DNS servers of the network adapters that are up";
+
 /// How many MX exchanges are resolved at most. An MX RRset is controlled by
 /// the domain's owner; past this many, exchanges are listed but not
 /// resolved (each carries [`DnsWarning::NotResolved`]).
@@ -43,7 +53,8 @@ const MAX_CNAME_CHAIN: usize = 16;
 /// Which resolver answers tlscheck's questions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResolverChoice {
-    /// The system's resolvers, from `/etc/resolv.conf`.
+    /// The system's resolvers: `/etc/resolv.conf`, or on Windows the DNS
+    /// servers of the network adapters that are up ([`SYSTEM_SOURCE`]).
     System,
     /// These servers (`--resolver IP[:PORT]`, repeatable), in this order.
     Servers(Vec<SocketAddr>),
@@ -152,8 +163,9 @@ pub enum DnsError {
     Other(String),
     /// The system configuration could not be used.
     #[error(
-        "cannot use the system resolver configuration (/etc/resolv.conf): {0}; \
-         name a resolver explicitly"
+        "cannot use the system resolver configuration ({source}): {0}; \
+         name a resolver explicitly",
+        source = SYSTEM_SOURCE
     )]
     SystemConfig(String),
     /// The options make no sense (no server, zero attempts, …).
@@ -702,10 +714,20 @@ pub(crate) fn resolver_config(resolver: &ResolverChoice) -> Result<(ResolverConf
         ResolverChoice::System => {
             let (config, _) = hickory_resolver::system_conf::read_system_conf()
                 .map_err(|e| DnsError::SystemConfig(e.to_string()))?;
-            let description = describe_system(config.name_servers());
+            // Windows lists a server once per adapter that has it; ask
+            // (and name) each server once, in order.
+            let mut servers = config.name_servers().to_vec();
+            let mut seen = Vec::new();
+            servers.retain(|s| {
+                let key = (s.ip, s.connections.first().map(|c| c.port));
+                let new = !seen.contains(&key);
+                seen.push(key);
+                new
+            });
+            let description = describe_system(&servers);
             // Only the servers are taken: search domains and ndots do
             // not apply because every query is fully qualified.
-            let config = ResolverConfig::from_name_servers(config.name_servers().to_vec());
+            let config = ResolverConfig::from_name_servers(servers);
             (config, description)
         }
         ResolverChoice::Servers(servers) if servers.is_empty() => {
@@ -857,7 +879,7 @@ fn describe_system(servers: &[NameServerConfig]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    format!("system (/etc/resolv.conf: {list})")
+    format!("system ({SYSTEM_SOURCE}: {list})")
 }
 
 #[cfg(test)]

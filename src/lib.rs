@@ -25,3 +25,5 @@ pub mod smtp;
 pub mod suites;
 pub mod target;
 pub mod tls;
+#[cfg(windows)]
+pub mod windows;

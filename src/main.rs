@@ -39,6 +39,9 @@ fn main() -> ExitCode {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();
             clap_complete::generate(args.shell, &mut cmd, "tlscheck", &mut buf);
+            if args.shell == clap_complete::Shell::PowerShell {
+                buf = powershell_both_names(&buf);
+            }
             emit(&buf).map(|()| ExitStatus::Pass)
         }
         Some(Command::Man) => {
@@ -59,6 +62,35 @@ fn main() -> ExitCode {
             ExitStatus::Usage.into()
         }
     }
+}
+
+/// Colour as decided, where the terminal can show it: a Windows console
+/// interprets escape codes only with virtual terminal processing on, and
+/// one that refuses it (Server 2012 R2's conhost) gets plain text rather
+/// than raw escapes. Redirected output is left as decided (`--color always`
+/// into a file writes escapes, as on other systems).
+fn terminal_color(color: bool) -> bool {
+    #[cfg(windows)]
+    {
+        use std::io::IsTerminal;
+        if color && std::io::stdout().is_terminal() {
+            return tlscheck::windows::console::enable_ansi();
+        }
+    }
+    color
+}
+
+/// PowerShell looks a native completer up by the name typed: on Windows
+/// that is `tlscheck.exe` as often as `tlscheck` (`.\tlscheck.exe …`), so
+/// the completer is registered under both.
+fn powershell_both_names(script: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(script)
+        .replacen(
+            "-CommandName 'tlscheck' ",
+            "-CommandName 'tlscheck', 'tlscheck.exe' ",
+            1,
+        )
+        .into_bytes()
 }
 
 /// A closed stdout (`tlscheck … | head`) ends the program quietly.
@@ -85,8 +117,9 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::Usage);
         }
     };
-    colored::control::set_override(cfg.color);
-    let palette = if cfg.color {
+    let color = terminal_color(cfg.color);
+    colored::control::set_override(color);
+    let palette = if color {
         Palette::ansi()
     } else {
         Palette::plain()
@@ -195,7 +228,11 @@ fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Usage);
     }
     let env = Env::from_process();
-    let color = tlscheck::config::decide_color(args.color, args.format, &env);
+    let color = terminal_color(tlscheck::config::decide_color(
+        args.color,
+        args.format,
+        &env,
+    ));
     colored::control::set_override(color);
     let palette = if color {
         Palette::ansi()
@@ -216,28 +253,57 @@ fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
 fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
     use std::io::Read;
     use tlscheck::schannel;
-    // Read one byte more than the parser accepts, so it can say "too large".
-    let limit = u64::try_from(schannel::parse::MAX_EXPORT_BYTES).unwrap_or(u64::MAX) + 1;
-    let mut bytes = Vec::new();
-    let read = if args.file.as_os_str() == "-" {
-        std::io::stdin().take(limit).read_to_end(&mut bytes)
+    let audit = if args.local {
+        let local = match schannel::live::read_local() {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("tlscheck: {e}");
+                return Ok(ExitStatus::Usage);
+            }
+        };
+        let os = args.os.or_else(|| schannel::live::detect_os(&local.os));
+        eprintln!(
+            "tlscheck: reading the live registry of this machine ({}); defaults: {}",
+            local.os,
+            match (args.os, os) {
+                (Some(_), _) => "from --os",
+                (None, Some(_)) => "detected from the build number",
+                (None, None) => "not a Windows Server release tlscheck knows, pass --os",
+            }
+        );
+        schannel::live::audit_local(&local, os)
     } else {
-        std::fs::File::open(&args.file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
-    };
-    if let Err(e) = read {
-        eprintln!("tlscheck: reading {}: {e}", args.file.display());
-        return Ok(ExitStatus::Usage);
-    }
-    let export = match schannel::parse(&bytes) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("tlscheck: {}: {e}", args.file.display());
+        let Some(file) = &args.file else {
+            eprintln!("tlscheck: schannel needs a FILE or --local");
+            return Ok(ExitStatus::Usage);
+        };
+        // Read one byte more than the parser accepts, so it can say "too large".
+        let limit = u64::try_from(schannel::parse::MAX_EXPORT_BYTES).unwrap_or(u64::MAX) + 1;
+        let mut bytes = Vec::new();
+        let read = if file.as_os_str() == "-" {
+            std::io::stdin().take(limit).read_to_end(&mut bytes)
+        } else {
+            std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+        };
+        if let Err(e) = read {
+            eprintln!("tlscheck: reading {}: {e}", file.display());
             return Ok(ExitStatus::Usage);
         }
+        let export = match schannel::parse(&bytes) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("tlscheck: {}: {e}", file.display());
+                return Ok(ExitStatus::Usage);
+            }
+        };
+        schannel::audit(&export, args.os)
     };
-    let audit = schannel::audit(&export, args.os);
     let env = Env::from_process();
-    let color = tlscheck::config::decide_color(args.color, args.format, &env);
+    let color = terminal_color(tlscheck::config::decide_color(
+        args.color,
+        args.format,
+        &env,
+    ));
     let out = match args.format {
         Format::Text => report::schannel::render_text(&audit, color),
         Format::Markdown => report::schannel::render_markdown(&audit),
@@ -262,8 +328,9 @@ fn listen(args: &tlscheck::cli::ListenArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::Usage);
         }
     };
-    colored::control::set_override(cfg.color);
-    let palette = if cfg.color {
+    let color = terminal_color(cfg.color);
+    colored::control::set_override(color);
+    let palette = if color {
         Palette::ansi()
     } else {
         Palette::plain()

@@ -212,6 +212,9 @@ pub fn render_text(audit: &Audit, color: bool) -> String {
             out.push_str(&dotnet_text(settings, &paint));
             out.push('\n');
         }
+        None if audit.format == crate::schannel::ExportFormat::LiveRegistry => {
+            out.push_str(".NET Framework: no key in this machine's registry (not installed)\n\n");
+        }
         None => out.push_str(".NET Framework: not in this export\n\n"),
     }
 

@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod ciphers;
+pub mod live;
 pub mod parse;
 
 pub use audit::{

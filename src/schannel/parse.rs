@@ -163,6 +163,9 @@ pub enum ExportFormat {
     Regedit4,
     /// `reg query … /s` text output.
     RegQuery,
+    /// Not a file: `schannel --local` read this machine's registry
+    /// (see `schannel::live`).
+    LiveRegistry,
 }
 
 impl ExportFormat {
@@ -172,6 +175,7 @@ impl ExportFormat {
             Self::Regedit5 => "regedit5",
             Self::Regedit4 => "regedit4",
             Self::RegQuery => "reg_query",
+            Self::LiveRegistry => "live_registry",
         }
     }
 
@@ -181,6 +185,7 @@ impl ExportFormat {
             Self::Regedit5 => ".reg export (Windows Registry Editor Version 5.00)",
             Self::Regedit4 => ".reg export (REGEDIT4)",
             Self::RegQuery => "reg query /s output",
+            Self::LiveRegistry => "the live registry of this machine (schannel --local)",
         }
     }
 }
@@ -197,6 +202,8 @@ pub enum TextEncoding {
     Utf8,
     /// Not UTF-8: read as Windows-1252 (`REGEDIT4`, `cmd` redirection).
     Ansi,
+    /// No text at all: values read through the Windows registry API.
+    Native,
 }
 
 impl TextEncoding {
@@ -207,6 +214,7 @@ impl TextEncoding {
             Self::Utf16Be => "UTF-16BE",
             Self::Utf8 => "UTF-8",
             Self::Ansi => "ANSI (read as Windows-1252)",
+            Self::Native => "read through the Windows registry API",
         }
     }
 
@@ -217,6 +225,7 @@ impl TextEncoding {
             Self::Utf16Be => "utf16be",
             Self::Utf8 => "utf8",
             Self::Ansi => "ansi",
+            Self::Native => "native",
         }
     }
 }
@@ -350,7 +359,8 @@ pub fn parse(bytes: &[u8]) -> Result<RegistryExport> {
     let body = lines.get(first_idx..).unwrap_or_default();
     let keys = match format {
         ExportFormat::Regedit5 | ExportFormat::Regedit4 => parse_reg(body, first_idx + 1)?,
-        ExportFormat::RegQuery => parse_query(body, first_idx)?,
+        // Never detected from a file: only schannel::live makes it.
+        ExportFormat::RegQuery | ExportFormat::LiveRegistry => parse_query(body, first_idx)?,
     };
     Ok(RegistryExport {
         format,

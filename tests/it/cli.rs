@@ -383,3 +383,43 @@ fn schannel_exit_codes_follow_the_audit() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("registry export"), "{}", stderr(&o));
 }
+
+#[test]
+fn powershell_completions_register_tlscheck_and_tlscheck_exe() {
+    let o = tlscheck(&["completions", "powershell"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains(
+            "Register-ArgumentCompleter -Native -CommandName 'tlscheck', 'tlscheck.exe' -ScriptBlock"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[cfg(not(windows))]
+#[test]
+fn schannel_local_outside_windows_is_a_usage_error_naming_reg_export() {
+    let o = tlscheck(&["schannel", "--local"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).is_empty());
+    let err = stderr(&o);
+    assert!(err.contains("this is not Windows"), "{err}");
+    assert!(
+        err.contains(
+            "  reg export \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\" schannel.reg\n"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("tlscheck schannel export.reg"), "{err}");
+}
+
+#[test]
+fn schannel_wants_a_file_or_local_but_not_both() {
+    let o = tlscheck(&["schannel"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("<FILE>"), "{}", stderr(&o));
+    let o = tlscheck(&["schannel", "--local", "export.reg"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}
