@@ -92,7 +92,8 @@ Exit codes:
 /// The exit codes, as printed under `--help`.
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
-  0    pass: every server offers STARTTLS and accepts TLS 1.2 or newer
+  0    PASS or WARN: a TLS 1.2+ session was completed with every server that
+       answered (WARN: with something to fix)
   1    policy failed: a server needs fixing (see the findings)
   2    usage error, or an input file could not be read
   3    could not test, or INCONCLUSIVE: nothing answered (refused, no DNS

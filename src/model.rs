@@ -415,6 +415,9 @@ pub enum NotTested {
     StarttlsRefused(Reply),
     /// The greeting was not 220 (e.g. `554` policy block).
     GreetingRejected(Reply),
+    /// EHLO was refused for good (5yz; often the EHLO name tlscheck sent),
+    /// so whether STARTTLS is offered could not be seen.
+    EhloRefused(Reply),
     /// The server kept throttling (`421 … too many connections`) until the
     /// time budget ran out.
     Throttled(Reply),
@@ -441,6 +444,7 @@ impl NotTested {
             Self::NoStarttls => "no_starttls",
             Self::StarttlsRefused(_) => "starttls_refused",
             Self::GreetingRejected(_) => "greeting_rejected",
+            Self::EhloRefused(_) => "ehlo_refused",
             Self::Throttled(_) => "throttled",
             Self::EarlierStage { .. } => "earlier_stage_failed",
             Self::Interrupted => "interrupted",
@@ -452,8 +456,12 @@ impl NotTested {
     /// session was throttled, cut short, or failed before STARTTLS.
     pub fn is_undecided(&self) -> bool {
         match self {
-            Self::NoStarttls | Self::StarttlsRefused(_) | Self::GreetingRejected(_) => false,
-            Self::Throttled(_)
+            Self::NoStarttls | Self::GreetingRejected(_) => false,
+            // 4yz to STARTTLS is temporary (RFC 3207 §4: 454 "TLS not
+            // available due to temporary reason"), a 5yz is not.
+            Self::StarttlsRefused(r) => r.code / 100 == 4,
+            Self::EhloRefused(_)
+            | Self::Throttled(_)
             | Self::EarlierStage { .. }
             | Self::Interrupted
             | Self::Deadline { .. } => true,
@@ -564,6 +572,8 @@ pub struct Ehlo {
     pub reply: Reply,
     /// True when EHLO was refused and HELO was used instead.
     pub used_helo: bool,
+    /// The refusal of EHLO itself (5yz) when HELO was used instead.
+    pub refused_ehlo: Option<Reply>,
     /// Extension keywords with their parameters (`SIZE 35882577`,
     /// `STARTTLS`, …), upper-cased keyword first.
     pub extensions: Vec<String>,

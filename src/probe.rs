@@ -81,6 +81,10 @@ impl Stop {
 #[derive(Default)]
 pub(crate) struct Shared {
     retry: tokio::sync::Mutex<()>,
+    /// Set when one session spent its retries: the others then report at
+    /// once instead of waiting their own turns out (a server that defers
+    /// every connection would otherwise cost five times the backoff).
+    gave_up: std::sync::atomic::AtomicBool,
 }
 
 /// An address's connection limit and shared state, for sessions started
@@ -165,6 +169,9 @@ struct SessionOutcome {
     starttls_refused: Option<Reply>,
     failure: Option<ProbeFailure>,
     verdict: Option<CertVerdict>,
+    /// True when this session got past the plain-text part (220 to
+    /// STARTTLS, or TLS on connect).
+    passed_starttls: bool,
 }
 
 /// How far the plain-text part of a session goes.
@@ -309,24 +316,26 @@ impl Session<'_> {
         let mut _retry_turn = None;
         loop {
             match self.smtp_attempt(upto).await {
-                Attempt::Throttled {
-                    reply,
-                    mut client,
-                    stage,
-                    ..
-                } if attempt < self.cfg.throttle_retries => {
+                Attempt::Deferred {
+                    why, client, stage, ..
+                } if attempt < self.cfg.throttle_retries
+                    && !self
+                        .shared
+                        .gave_up
+                        .load(std::sync::atomic::Ordering::SeqCst) =>
+                {
                     let wait = self
                         .cfg
                         .throttle_backoff
                         .saturating_mul(1 << attempt.min(8));
                     attempt += 1;
                     self.note(format!(
-                        "{stage} reply {} looks like throttling; retry {attempt} in {} ms",
-                        reply.code,
+                        "{why}: looks like a per-client limit; retry {attempt} in {} ms",
                         wait.as_millis()
                     ));
-                    let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
-                    drop(client);
+                    if let Some(mut client) = client {
+                        let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
+                    }
                     if _retry_turn.is_none() {
                         match self.stage(stage, self.shared.retry.lock()).await {
                             Ok(guard) => _retry_turn = Some(guard),
@@ -339,23 +348,20 @@ impl Session<'_> {
                         return Err(Box::new(NotReady::from_result(stop.result())));
                     }
                 }
-                Attempt::Throttled {
-                    reply,
-                    mut client,
-                    stage,
-                    banner,
+                Attempt::Deferred {
+                    client, mut last, ..
                 } => {
-                    let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
-                    let mut nr = NotReady::from_result(VersionResult::NotTested(
-                        NotTested::Throttled(reply.clone()),
-                    ));
-                    nr.transcript = client.take_transcript();
-                    nr.banner = if stage == Stage::Greeting {
-                        Some(reply)
-                    } else {
-                        banner
-                    };
-                    return Err(Box::new(nr));
+                    self.shared
+                        .gave_up
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                    if let Some(mut client) = client {
+                        let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
+                        last.transcript = merge_transcripts(
+                            std::mem::take(&mut last.transcript),
+                            client.take_transcript(),
+                        );
+                    }
+                    return Err(last);
                 }
                 Attempt::Done(r) => return r.map(|b| *b),
             }
@@ -398,6 +404,20 @@ impl Session<'_> {
         let mut client = SmtpClient::new(stream, cfg.timeouts, self.started.into_std());
         let greeting = match self.stage(Stage::Greeting, client.read_greeting()).await {
             Err(stop) => return not_ready(stop.result(), None, client.take_transcript()),
+            // A close or reset before the greeting, as servers with a
+            // per-client connection limit do to the extra connections:
+            // retried like a deferral; reported as such if it persists.
+            Ok(Err(e)) if e.is_dropped() => {
+                let mut last = NotReady::from_result(earlier(&e));
+                last.failure = Some(failure_of(&e));
+                last.transcript = client.take_transcript();
+                return Attempt::Deferred {
+                    why: "closed before the greeting".to_owned(),
+                    client: None,
+                    stage: Stage::Greeting,
+                    last: Box::new(last),
+                };
+            }
             Ok(Err(e)) => {
                 return not_ready(earlier(&e), Some(failure_of(&e)), client.take_transcript())
             }
@@ -405,11 +425,15 @@ impl Session<'_> {
         };
         if !greeting.is_positive_completion() {
             if is_throttle(&greeting) {
-                return Attempt::Throttled {
-                    reply: greeting,
-                    client: Box::new(client),
+                let mut last = NotReady::from_result(VersionResult::NotTested(
+                    NotTested::Throttled(greeting.clone()),
+                ));
+                last.banner = Some(greeting.clone());
+                return Attempt::Deferred {
+                    why: format!("greeting {}", greeting.code),
+                    client: Some(Box::new(client)),
                     stage: Stage::Greeting,
-                    banner: None,
+                    last: Box::new(last),
                 };
             }
             let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
@@ -436,19 +460,30 @@ impl Session<'_> {
         // the server deferring this connection, not an answer about
         // STARTTLS: retry it like a throttled greeting.
         if ehlo.reply.code / 100 == 4 {
-            return Attempt::Throttled {
-                reply: ehlo.reply,
-                client: Box::new(client),
+            let mut last = NotReady::from_result(VersionResult::NotTested(NotTested::Throttled(
+                ehlo.reply.clone(),
+            )));
+            last.banner = Some(greeting);
+            return Attempt::Deferred {
+                why: format!("EHLO reply {}", ehlo.reply.code),
+                client: Some(Box::new(client)),
                 stage: Stage::Ehlo,
-                banner: Some(greeting),
+                last: Box::new(last),
             };
         }
-        if !ehlo.reply.is_positive_completion() {
-            // EHLO and HELO both refused for good: a policy block.
+        // EHLO refused for good (often the name tlscheck sent): HELO has no
+        // extensions, so STARTTLS can be neither seen nor tried. The plain
+        // policy session goes on if HELO worked.
+        let ehlo_refused = ehlo
+            .refused_ehlo
+            .clone()
+            .filter(|_| upto == Upto::Starttls || !ehlo.reply.is_positive_completion());
+        if let Some(refusal) = ehlo_refused
+            .or_else(|| (!ehlo.reply.is_positive_completion()).then(|| ehlo.reply.clone()))
+        {
             let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
-            let reply = ehlo.reply.clone();
             let mut nr =
-                NotReady::from_result(VersionResult::NotTested(NotTested::GreetingRejected(reply)));
+                NotReady::from_result(VersionResult::NotTested(NotTested::EhloRefused(refusal)));
             nr.transcript = client.take_transcript();
             nr.banner = Some(greeting);
             nr.ehlo = Some(ehlo);
@@ -487,6 +522,23 @@ impl Session<'_> {
             Ok(Err(e)) => return fail(session_error(&e), &mut client, None),
             Ok(Ok(r)) => r,
         };
+        if reply.code / 100 == 4 {
+            // 421/454 to STARTTLS may be a limit on connections at once
+            // (another session of this run got 220): retried like a
+            // deferral; reported as a refusal if it persists.
+            let mut last = NotReady::from_result(VersionResult::NotTested(
+                NotTested::StarttlsRefused(reply.clone()),
+            ));
+            last.banner = Some(greeting.clone());
+            last.ehlo = Some(ehlo.clone());
+            last.starttls_refused = Some(reply.clone());
+            return Attempt::Deferred {
+                why: format!("STARTTLS reply {}", reply.code),
+                client: Some(Box::new(client)),
+                stage: Stage::Starttls,
+                last: Box::new(last),
+            };
+        }
         if reply.code != 220 {
             let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
             return fail(
@@ -519,16 +571,18 @@ impl Session<'_> {
 enum Attempt {
     /// Ready for TLS, or a result that ends the session.
     Done(Result<Box<Ready>, Box<NotReady>>),
-    /// The greeting or EHLO was a deferral (421, 4yz "try again").
-    Throttled {
-        /// The deferral.
-        reply: Reply,
+    /// The server deferred this connection (a 421/4yz greeting, EHLO or
+    /// STARTTLS reply, or a close before the greeting): retry it later,
+    /// or report `last` when the retries are spent.
+    Deferred {
+        /// What happened, for the transcript.
+        why: String,
         /// The still-open dialogue, to QUIT.
-        client: Box<SmtpClient<TcpStream>>,
-        /// Greeting or EHLO.
+        client: Option<Box<SmtpClient<TcpStream>>>,
+        /// Where.
         stage: Stage,
-        /// The greeting, when EHLO was deferred.
-        banner: Option<Reply>,
+        /// The result if it keeps happening.
+        last: Box<NotReady>,
     },
 }
 
@@ -618,6 +672,7 @@ fn blank_outcome(version: TlsVersion) -> SessionOutcome {
         starttls_refused: None,
         failure: None,
         verdict: None,
+        passed_starttls: false,
     }
 }
 
@@ -647,6 +702,7 @@ async fn version_session(
     };
     out.banner = ready.banner;
     out.ehlo = ready.ehlo;
+    out.passed_starttls = true;
     let mut transcript = ready.transcript;
     let Some(mut stream) = ready.stream else {
         out.probe.result = VersionResult::Unknown {
@@ -924,7 +980,13 @@ fn refine(
                 ),
             )
         }
-        refused @ VersionResult::Rejected(_) if limit.is_none() => refused,
+        // The wide hello's refusal names the version answered or the stage
+        // (after its Certificate): more than rustls' words.
+        refused @ (VersionResult::Rejected(_) | VersionResult::Dropped { .. })
+            if limit.is_none() =>
+        {
+            refused
+        }
         other => match limit {
             // rustls stopped on its own side and the wide hello could not
             // show what the server chose: nothing is decided.
@@ -1125,13 +1187,22 @@ fn starttls_state(
     if cfg.implicit_tls {
         return StarttlsStatus::Implicit;
     }
-    if let Some(r) = sessions.iter().find_map(|s| s.starttls_refused.clone()) {
+    // A refusal counts only when no session got past STARTTLS: a 454 on
+    // one connection while another got 220 is a limit, not the answer.
+    let passed = sessions.iter().any(|s| s.passed_starttls);
+    if let Some(r) = sessions
+        .iter()
+        .find_map(|s| s.starttls_refused.clone())
+        .filter(|_| !passed)
+    {
         return StarttlsStatus::Refused(r);
     }
+    // Only a positive EHLO shows extensions (HELO after a refused EHLO
+    // shows none, which says nothing about STARTTLS).
     let positive: Vec<&Ehlo> = std::iter::once(policy.ehlo.as_ref())
         .chain(sessions.iter().map(|s| s.ehlo.as_ref()))
         .flatten()
-        .filter(|e| e.reply.is_positive_completion())
+        .filter(|e| e.reply.is_positive_completion() && !e.used_helo)
         .collect();
     if positive
         .iter()
@@ -1164,7 +1235,7 @@ fn fold(
     let ehlo = std::iter::once(policy.ehlo.clone())
         .chain(sessions.iter().map(|s| s.ehlo.clone()))
         .flatten()
-        .find(|e| e.reply.is_positive_completion())
+        .find(|e| e.reply.is_positive_completion() && !e.used_helo)
         .or_else(|| policy.ehlo.clone());
     let reached = banner.is_some();
     // A stop by the run (Ctrl-C, --deadline) is not a failure of the
@@ -1178,6 +1249,24 @@ fn fold(
     };
     let certificate = certificate(cfg, host.as_deref(), &sessions);
     let sni = sni(host.as_deref()).map(str::to_owned);
+    let mut sessions = sessions;
+    if sni.is_none() {
+        // RFC 6066 §3: unrecognized_name is about the SNI; without one the
+        // server could not pick its certificate. That says nothing about
+        // the version.
+        for s in &mut sessions {
+            if s.probe.result
+                == VersionResult::Rejected(Rejection::Alert(
+                    rustls::AlertDescription::UnrecognisedName,
+                ))
+            {
+                s.probe.result = VersionResult::Unknown {
+                    stage: Stage::Handshake,
+                    detail: "alert unrecognized_name: the server wants a host name (SNI), and tlscheck probed by address".to_owned(),
+                };
+            }
+        }
+    }
     ServerObservation {
         host,
         address: addr,

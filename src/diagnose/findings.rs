@@ -406,13 +406,7 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
         // A server that only says protocol_version (or answers another
         // version) has the versions off; one that drops or starts and then
         // fails has a TLS set-up problem.
-        let server_fails = tested.iter().any(|p| {
-            matches!(
-                p.result,
-                VersionResult::Dropped { .. }
-                    | VersionResult::Rejected(Rejection::AlertAfter { .. })
-            )
-        });
+        let server_fails = tested.iter().any(|p| !is_version_refusal(&p.result));
         let signatures = vec![
             sig::SOCKET_ERROR_421,
             sig::TLS_NEGOTIATION_SOCKET_ERROR,
@@ -425,12 +419,13 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
             Finding {
                 id: "tls-handshake-dropped",
                 severity: Severity::Error,
-                title: "STARTTLS is offered but the server ends every TLS handshake (the SocketError pattern)".to_owned(),
+                title: "STARTTLS is offered but every TLS handshake fails on the server's side (the SocketError pattern)".to_owned(),
                 evidence: vec![version_evidence(s)],
                 signatures,
                 fix_short: "make the SMTP certificate's private key usable by the TLS stack",
                 remediation: vec![
                     "Most likely the certificate bound to SMTP has no private key the service can use: a missing or non-exportable key, no permission to read it, or a key type the TLS stack refuses. Exchange logs this as \"TLS negotiation failed with error NoCredentials\" or \"UnknownCredentials\" in its Receive connector protocol log.".to_owned(),
+                    "Or no cipher suite the server can use with its key: an alert handshake_failure to every version while none says protocol_version (DHE suites without DH parameters, an ECDSA-only suite list with an RSA key).".to_owned(),
                     "Next: a firewall or SMTP proxy that cuts TLS (ESMTP inspection), or an IPS resetting connections.".to_owned(),
                     "Only then: every TLS version switched off on the server side.".to_owned(),
                 ]
@@ -474,7 +469,7 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
             ],
             fix: None,
         });
-    } else if legacy && modern {
+    } else if legacy && (modern || policy.forbid_legacy) {
         acc.add(Finding {
             id: "legacy-tls-enabled",
             severity: if policy.forbid_legacy {
@@ -555,7 +550,7 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
             fix: None,
         });
     }
-    if requires_tls && modern {
+    if requires_tls && modern && refused(TlsVersion::Tls10) && refused(TlsVersion::Tls11) {
         acc.add(Finding {
             id: "requires-tls",
             severity: Severity::Info,
@@ -591,11 +586,48 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
         });
     }
     client_certificate(s, &who, acc);
-    undecided(s, &who, acc);
+    ehlo_refused(s, &who, acc);
+    undecided(s, &who, policy, acc);
 
     if let Some(c) = &s.certificate {
         cert_findings(&who, c, policy, acc);
     }
+}
+
+/// True for a refusal that is about the version itself: protocol_version,
+/// or an answer with another version. Anything else (drops, other alerts,
+/// an alert after the server's Certificate) points at the server's TLS set-up.
+fn is_version_refusal(r: &VersionResult) -> bool {
+    matches!(
+        r,
+        VersionResult::Rejected(
+            Rejection::Alert(rustls::AlertDescription::ProtocolVersion)
+                | Rejection::OtherVersion { .. }
+                | Rejection::Handshake(_)
+        )
+    )
+}
+
+/// EHLO refused for good: nothing about STARTTLS could be seen.
+fn ehlo_refused(s: &ServerObservation, who: &str, acc: &mut Accumulator) {
+    let Some(r) = s.versions.iter().find_map(|p| match &p.result {
+        VersionResult::NotTested(NotTested::EhloRefused(r)) => Some(r),
+        _ => None,
+    }) else {
+        return;
+    };
+    acc.add(Finding {
+        id: "ehlo-refused",
+        severity: Severity::Warning,
+        title: "The server refused tlscheck's EHLO, so STARTTLS could not be checked".to_owned(),
+        evidence: vec![format!("{who}: EHLO answered \"{} {}\"", r.code, r.text())],
+        signatures: Vec::new(),
+        fix_short: "run again with --ehlo set to a real host name",
+        remediation: vec![
+            "Servers that check the EHLO name (Postfix smtpd_helo_restrictions, for one) refuse tlscheck's default name, tlscheck.invalid; real senders use their own host name. Run again with --ehlo mail.yourdomain.example.".to_owned(),
+        ],
+        fix: None,
+    });
 }
 
 /// From how long a greeting counts as slow enough to mention.
@@ -649,7 +681,13 @@ fn starttls_refused(who: &str, reply: &crate::smtp::reply::Reply) -> Finding {
         ),
     };
     Finding {
-        id: "starttls-refused",
+        // Only a 454 is the server's TLS set-up failing: the software fix
+        // for the certificate and key is attached to that id alone.
+        id: if reply.code == 454 {
+            "starttls-refused"
+        } else {
+            "starttls-rejected"
+        },
         severity: Severity::Error,
         title: title.to_owned(),
         evidence: vec![seen],
@@ -764,7 +802,7 @@ fn client_certificate(s: &ServerObservation, who: &str, acc: &mut Accumulator) {
 /// no completed TLS 1.2+ session and nothing decided fails it, this is a
 /// warning that makes the verdict INCONCLUSIVE; next to a working TLS
 /// 1.2+ session it is a note.
-fn undecided(s: &ServerObservation, who: &str, acc: &mut Accumulator) {
+fn undecided(s: &ServerObservation, who: &str, policy: &CheckPolicy, acc: &mut Accumulator) {
     let open: Vec<&crate::model::VersionProbe> = s
         .versions
         .iter()
@@ -788,9 +826,20 @@ fn undecided(s: &ServerObservation, who: &str, acc: &mut Accumulator) {
             VersionResult::Timeout { stage } => step(format!(
                 "Run again with a longer --timeout: the server did not finish the {stage} stage in time (slow link, tarpit or a server under load)."
             )),
-            VersionResult::NotTested(NotTested::Throttled(_)) => step(
-                "Run again later or with --per-server 1: the server deferred tlscheck's connections (too many at once).".to_owned(),
-            ),
+            VersionResult::NotTested(NotTested::Throttled(r)) => step(format!(
+                "Run again later or with --per-server 1: the server deferred tlscheck's connections ({} {}), even when retried one at a time.",
+                r.code,
+                r.text()
+            )),
+            VersionResult::NotTested(NotTested::StarttlsRefused(r)) => step(format!(
+                "Run again with --per-server 1: the server answered STARTTLS with {} on some connections while it accepted it on others (a limit on connections at once, or servers of different configuration behind one address).",
+                r.code
+            )),
+            VersionResult::NotTested(NotTested::EhloRefused(r)) => step(format!(
+                "Run again with --ehlo set to a real host name of yours: the server refused EHLO ({} {}), and the name tlscheck sends by default, tlscheck.invalid, is refused by servers that check it.",
+                r.code,
+                r.text()
+            )),
             VersionResult::NotTested(NotTested::Deadline { .. }) => step(
                 "Run again with a longer --deadline (or none): the run stopped before these versions were decided.".to_owned(),
             ),
@@ -811,29 +860,60 @@ fn undecided(s: &ServerObservation, who: &str, acc: &mut Accumulator) {
         }
     }
     let nothing_accepted = !s.versions.iter().any(|p| p.result.is_accepted());
-    if s.sni.is_none() && nothing_accepted {
+    // Only where TLS was reached: SNI is a handshake matter.
+    let reached_tls = s.versions.iter().any(|p| {
+        matches!(
+            &p.result,
+            VersionResult::Rejected(_)
+                | VersionResult::Dropped {
+                    stage: Stage::Handshake,
+                    ..
+                }
+                | VersionResult::Timeout {
+                    stage: Stage::Handshake
+                }
+                | VersionResult::Unknown {
+                    stage: Stage::Handshake,
+                    ..
+                }
+        )
+    });
+    if s.sni.is_none() && nothing_accepted && reached_tls {
         step("Probe by host name (tlscheck --host NAME): tlscheck sent no SNI because the target was an address, and some servers need it.".to_owned());
     }
     let list: Vec<String> = open.iter().map(|p| p.version.to_string()).collect();
     let legacy_cipher_only = s.versions.iter().any(
         |p| matches!(&p.result, VersionResult::Accepted(a) if a.legacy_cipher_only && a.limited_by.is_none()),
     );
+    // Under --forbid-legacy an undecided TLS 1.0/1.1 is the policy's
+    // question left open, whatever TLS 1.2 did.
+    let policy_open = policy.forbid_legacy
+        && !s.accepts_legacy()
+        && open
+            .iter()
+            .any(|p| p.version.is_legacy() && p.result.is_undecided());
+    let note_only = (established || legacy_cipher_only) && !policy_open;
     acc.add(Finding {
-        id: if established || legacy_cipher_only {
+        id: if note_only {
             "versions-undecided"
         } else {
             "tls-inconclusive"
         },
-        severity: if established || legacy_cipher_only {
+        severity: if note_only {
             Severity::Info
         } else {
             Severity::Warning
         },
-        title: if established || legacy_cipher_only {
+        title: if note_only {
             format!("Not decided: {} (the verdict does not rest on them)", list.join(", "))
+        } else if policy_open {
+            format!(
+                "Whether {who} still accepts TLS 1.0/1.1 (--forbid-legacy) could not be decided: {}",
+                list.join(", ")
+            )
         } else {
             format!(
-                "INCONCLUSIVE: no TLS 1.2 or newer session was completed, and {} could not be decided",
+                "No TLS 1.2 or newer session was completed with {who}, and {} could not be decided",
                 list.join(", ")
             )
         },
@@ -1324,7 +1404,7 @@ mod tests {
                     s
                 },
                 p,
-                vec![("starttls-refused", Severity::Error)],
+                vec![("starttls-rejected", Severity::Error)],
             ),
             (
                 "closed when STARTTLS is sent",

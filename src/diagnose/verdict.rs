@@ -94,7 +94,10 @@ pub fn target_verdict(
     if v == Verdict::Fail {
         return v;
     }
-    if interrupted || servers.iter().any(is_open) {
+    if interrupted
+        || servers.iter().any(is_open)
+        || findings.iter().any(|f| f.id == "tls-inconclusive")
+    {
         return Verdict::Inconclusive;
     }
     if v == Verdict::Pass && !servers.iter().any(ServerObservation::establishes_modern) {
@@ -159,7 +162,7 @@ pub fn summary_line(target: &str, verdict: Verdict, findings: &[Finding]) -> Str
             format!("{} {target}: {} — fix: {fix}", v.word(), f.title)
         }
         (Verdict::Inconclusive, None) => format!(
-            "INCONCLUSIVE {target}: the run was cut short before TLS 1.2 or newer was decided — next: run again without --deadline / Ctrl-C"
+            "INCONCLUSIVE {target}: no TLS 1.2 or newer session was completed and nothing seen fails it — see the details"
         ),
         (v, None) => format!("{} {target}: nothing could be tested", v.word()),
     }

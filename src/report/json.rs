@@ -251,6 +251,7 @@ fn version_dto(p: &VersionProbe) -> VersionDto {
             match n {
                 NotTested::StarttlsRefused(r)
                 | NotTested::GreetingRejected(r)
+                | NotTested::EhloRefused(r)
                 | NotTested::Throttled(r) => d.reply = Some(reply_text(r)),
                 NotTested::EarlierStage { stage, error } => {
                     d.stage = Some(stage.label());

@@ -133,7 +133,10 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
                     md(&c.not_after),
                     crate::report::table::days(c.days_left),
                     md(&c.key_type),
-                    c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
+                    c.key_bits
+                    .filter(|_| !c.key_type.starts_with("EC P-"))
+                    .map(|b| format!(" {b}"))
+                    .unwrap_or_default(),
                     cert_words(&c.verdict)
                 );
             }

@@ -100,6 +100,13 @@ pub fn not_tested_words(n: &NotTested) -> String {
                 r.text()
             )
         }
+        NotTested::EhloRefused(r) => {
+            format!(
+                "the server refused EHLO ({} {}), so STARTTLS could not be seen",
+                r.code,
+                r.text()
+            )
+        }
         NotTested::Throttled(r) => {
             format!(
                 "the server kept throttling the connections ({} {})",
@@ -121,6 +128,8 @@ pub fn not_tested_words(n: &NotTested) -> String {
 pub fn version_cell(version: TlsVersion, r: &VersionResult) -> Cell {
     let words = match r {
         VersionResult::NotTested(_) => "not tested".to_owned(),
+        // The server completed its side; tlscheck could not finish it.
+        VersionResult::Accepted(a) if a.limited_by.is_some() => "offered".to_owned(),
         other => other.label().to_owned(),
     };
     let tone = match (version.is_legacy(), r) {

@@ -175,7 +175,10 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
             clean(&c.not_after),
             crate::report::table::days(c.days_left),
             clean(&c.key_type),
-            c.key_bits.map(|b| format!(" {b}")).unwrap_or_default(),
+            c.key_bits
+                .filter(|_| !c.key_type.starts_with("EC P-"))
+                .map(|b| format!(" {b}"))
+                .unwrap_or_default(),
             clean(&c.signature_algorithm)
         );
         let tone = if c.verdict.is_trusted() {

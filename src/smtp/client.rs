@@ -378,10 +378,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
         };
         let reply = self.command(stage, &format!("EHLO {name}")).await?;
         if reply.is_permanent() {
-            let reply = self.command(Stage::Helo, &format!("HELO {name}")).await?;
+            let helo = self.command(Stage::Helo, &format!("HELO {name}")).await?;
             return Ok(Ehlo {
-                reply,
+                reply: helo,
                 used_helo: true,
+                refused_ehlo: Some(reply),
                 extensions: Vec::new(),
             });
         }
@@ -389,6 +390,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             extensions: ehlo_extensions(&reply),
             reply,
             used_helo: false,
+            refused_ehlo: None,
         })
     }
 

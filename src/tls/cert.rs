@@ -345,12 +345,13 @@ fn key_description(cert: &X509Certificate<'_>) -> (String, Option<u32>) {
     match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => ("RSA".to_owned(), bits(rsa.key_size())),
         Ok(PublicKey::EC(ec)) => {
-            let size = bits(ec.key_size());
-            let name = match size {
-                Some(256) => "EC P-256",
-                Some(384) => "EC P-384",
-                Some(521) => "EC P-521",
-                _ => "EC",
+            // The parser counts the point's bytes: P-521's 66-byte
+            // coordinates come out as 528 bits.
+            let (name, size) = match bits(ec.key_size()) {
+                Some(256) => ("EC P-256", Some(256)),
+                Some(384) => ("EC P-384", Some(384)),
+                Some(521 | 528) => ("EC P-521", Some(521)),
+                other => ("EC", other),
             };
             (name.to_owned(), size)
         }

@@ -220,7 +220,14 @@ where
 /// The socket errors of a dropped connection. Every IO error ends the
 /// probe the same way; only the text differs.
 fn io_outcome(e: &io::Error) -> LegacyOutcome {
-    LegacyOutcome::Reset(e.to_string())
+    LegacyOutcome::Reset(match e.kind() {
+        io::ErrorKind::ConnectionReset => "connection reset by the server".to_owned(),
+        io::ErrorKind::ConnectionAborted => "connection aborted".to_owned(),
+        io::ErrorKind::BrokenPipe => {
+            "connection closed by the server while tlscheck was writing".to_owned()
+        }
+        _ => e.to_string(),
+    })
 }
 
 /// The state of one read: what has arrived so far.

@@ -314,11 +314,27 @@ fn limit_of(
             let (scheme, why) = signature_failure
                 .map(|(s, w)| (crate::tls::scheme_name(s), w))
                 .unwrap_or_else(|| ("its".to_owned(), "verification failed".to_owned()));
-            Some(Limit {
-                kind: LimitKind::Signature,
-                detail: format!(
+            let key_words = chain.first().and_then(|leaf| crate::tls::cert::key_words(leaf));
+            // ring/webpki verify RSA from 2048 bits and ECDSA on P-256 and
+            // P-384 only: with such a key the signature was not judged at
+            // all, so say that rather than "does not verify".
+            let unsupported = key_words.as_deref().is_some_and(|k| {
+                k == "EC P-521"
+                    || k.strip_prefix("RSA ")
+                        .and_then(|b| b.parse::<u32>().ok())
+                        .is_some_and(|b| b < 2048)
+            });
+            let detail = match (unsupported, key_words) {
+                (true, Some(k)) => format!(
+                    "tlscheck's TLS library (ring/webpki) does not verify {scheme} signatures made with {k} keys, so it could not finish the handshake; the signature itself was not judged"
+                ),
+                _ => format!(
                     "tlscheck could not verify the server's {scheme} signature{key}: {why}"
                 ),
+            };
+            Some(Limit {
+                kind: LimitKind::Signature,
+                detail,
             })
         }
         Some(TlsError::PeerIncompatible(

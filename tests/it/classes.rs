@@ -197,7 +197,9 @@ fn only_454_gets_the_certificate_or_key_text() {
     ] {
         let t = starttls_answered(reply);
         let f = &t["findings"][0];
-        assert_eq!(f["id"], "starttls-refused");
+        // Not "refused" (454 only): no certificate/key fix attached.
+        assert_eq!(f["id"], "starttls-rejected", "{f}");
+        assert!(f["fix"].is_null(), "{f}");
         assert!(
             !f["remediation"][0]
                 .as_str()

@@ -72,6 +72,7 @@ fn ehlo(host: &str, extensions: &[&str]) -> Ehlo {
     Ehlo {
         reply: Reply { code: 250, lines },
         used_helo: false,
+        refused_ehlo: None,
         extensions: extensions.iter().map(|e| (*e).to_owned()).collect(),
     }
 }

@@ -153,7 +153,7 @@ async fn ehlo_deferred_on_parallel_connections_is_retried_one_at_a_time() {
     assert!(o.versions.iter().any(|p| p
         .transcript
         .iter()
-        .any(|e| e.text.contains("looks like throttling"))));
+        .any(|e| e.text.contains("per-client limit"))));
 }
 
 #[tokio::test]
@@ -827,5 +827,181 @@ fn before_after_table() {
     println!(
         "| same target twice | connections: {} (one probe: {ONE_PROBE}) | | | |",
         server.accepted.load(Ordering::SeqCst)
+    );
+}
+
+// --- the tryout's cases (a new user's own imperfect servers) ---------------
+
+#[tokio::test]
+async fn starttls_454_only_on_parallel_connections_is_retried_not_a_key_problem() {
+    let mut b = modern();
+    b.starttls_deferral =
+        EhloDeferral::WhenBusy(b"454 4.7.0 TLS not available due to local problem\r\n".to_vec());
+    let server = spawn(b);
+    let o = probe(&server).await;
+    assert_eq!(o.starttls, tlscheck::model::StarttlsStatus::Offered);
+    assert!(o.establishes_modern(), "{:?}", table(&o));
+    assert!(!ids(&o).contains(&"starttls-refused"), "{:?}", ids(&o));
+    assert_ne!(verdict(&o), Verdict::Fail);
+}
+
+#[tokio::test]
+async fn starttls_454_always_is_still_the_key_problem() {
+    let mut b = modern();
+    b.starttls_deferral =
+        EhloDeferral::Always(b"454 4.7.0 TLS not available due to local problem\r\n".to_vec());
+    let server = spawn(b);
+    let o = probe(&server).await;
+    assert!(matches!(o.starttls, tlscheck::model::StarttlsStatus::Refused(ref r) if r.code == 454));
+    assert!(ids(&o).contains(&"starttls-refused"), "{:?}", ids(&o));
+    assert_eq!(verdict(&o), Verdict::Fail);
+}
+
+#[tokio::test]
+async fn connections_closed_at_connect_while_busy_are_retried() {
+    let mut b = openssl_server(
+        SslVersion::TLS1,
+        SslVersion::TLS1_3,
+        &identity(Leaf::Good),
+        |_| {},
+    );
+    b.close_when_busy = true;
+    let server = spawn(b);
+    let (mut cfg, _cancel) = config(STAGE);
+    cfg.throttle_retries = 6;
+    let o = probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await;
+    // Ground truth: every version is offered (s_client, one at a time).
+    assert_eq!(
+        table(&o),
+        ["accepted", "accepted", "accepted", "accepted"],
+        "{o:#?}"
+    );
+    // With --forbid-legacy the established policy failure is a FAIL.
+    let d = tlscheck::diagnose::target(
+        "x",
+        None,
+        std::slice::from_ref(&o),
+        &CheckPolicy {
+            forbid_legacy: true,
+            ..CheckPolicy::default()
+        },
+        None,
+    );
+    assert_eq!(d.verdict, Verdict::Fail);
+}
+
+#[test]
+fn forbid_legacy_with_legacy_undecided_is_never_pass() {
+    use tlscheck::model::NotTested;
+    let server = spawn(modern());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut o = rt.block_on(probe(&server));
+    for v in [TlsVersion::Tls10, TlsVersion::Tls11] {
+        if let Some(p) = o.versions.iter_mut().find(|p| p.version == v) {
+            p.result = VersionResult::NotTested(NotTested::EarlierStage {
+                stage: tlscheck::model::Stage::Greeting,
+                error: "greeting: connection closed by server".to_owned(),
+            });
+        }
+    }
+    let policy = CheckPolicy {
+        forbid_legacy: true,
+        ..CheckPolicy::default()
+    };
+    let d = tlscheck::diagnose::target("x", None, std::slice::from_ref(&o), &policy, None);
+    assert_eq!(d.verdict, Verdict::Inconclusive, "{:?}", d.findings);
+    // Without the policy the same observation passes: 1.2 was established.
+    let d = tlscheck::diagnose::target(
+        "x",
+        None,
+        std::slice::from_ref(&o),
+        &CheckPolicy::default(),
+        None,
+    );
+    assert_eq!(d.verdict, Verdict::Pass);
+}
+
+#[tokio::test]
+async fn a_server_that_needs_sni_probed_by_address_is_inconclusive_with_the_hint() {
+    use openssl::ssl::{NameType, SniError, SslAlert};
+    let b = openssl_server(
+        SslVersion::TLS1,
+        SslVersion::TLS1_3,
+        &identity(Leaf::Good),
+        |b| {
+            b.set_servername_callback(|ssl, alert| {
+                if ssl.servername(NameType::HOST_NAME).is_none() {
+                    *alert = SslAlert::UNRECOGNIZED_NAME;
+                    return Err(SniError::ALERT_FATAL);
+                }
+                Ok(())
+            })
+        },
+    );
+    let server = spawn(b);
+    let (cfg, _cancel) = config(STAGE);
+    let by_ip = probe_server(&cfg, None, server.addr, None).await;
+    assert_eq!(
+        verdict(&by_ip),
+        Verdict::Inconclusive,
+        "{:?}",
+        table(&by_ip)
+    );
+    let d = tlscheck::diagnose::target(
+        "x",
+        None,
+        std::slice::from_ref(&by_ip),
+        &CheckPolicy::default(),
+        None,
+    );
+    assert!(
+        d.findings.iter().any(|f| f
+            .remediation
+            .iter()
+            .any(|r| r.contains("Probe by host name"))),
+        "{:?}",
+        d.findings
+    );
+    // By name (SNI sent) it works: the ground truth.
+    let by_name = probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await;
+    assert!(by_name.establishes_modern(), "{:?}", table(&by_name));
+}
+
+#[tokio::test]
+async fn requires_tls_note_only_when_legacy_senders_really_fail() {
+    let mut b = openssl_server(
+        SslVersion::TLS1,
+        SslVersion::TLS1_3,
+        &identity(Leaf::Good),
+        |_| {},
+    );
+    b.mail_from_reply = b"530 5.7.0 Must issue a STARTTLS command first\r\n".to_vec();
+    let server = spawn(b);
+    let o = probe(&server).await;
+    assert!(o.accepts_legacy());
+    assert!(!ids(&o).contains(&"requires-tls"), "{:?}", ids(&o));
+}
+
+#[tokio::test]
+async fn an_inconclusive_title_names_its_server_not_the_domain() {
+    let server = spawn(ehlo_always_deferred());
+    let o = probe(&server).await;
+    let d = tlscheck::diagnose::target(
+        "x",
+        None,
+        std::slice::from_ref(&o),
+        &CheckPolicy::default(),
+        None,
+    );
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.id == "tls-inconclusive")
+        .unwrap();
+    assert!(f.title.contains("mx.example.test"), "{}", f.title);
+    assert!(
+        !d.summary.contains("INCONCLUSIVE x: INCONCLUSIVE"),
+        "{}",
+        d.summary
     );
 }

@@ -103,6 +103,12 @@ pub struct Behaviour {
     pub post_tls: PostTls,
     /// Deferring EHLO (421/450) before TLS.
     pub ehlo_deferral: EhloDeferral,
+    /// Answering STARTTLS with another reply than `starttls_reply` (421,
+    /// 454) while other connections are open, or always.
+    pub starttls_deferral: EhloDeferral,
+    /// Close a connection right after accepting it while another is open
+    /// (a per-client connection limit enforced at connect).
+    pub close_when_busy: bool,
 }
 
 impl Behaviour {
@@ -122,6 +128,8 @@ impl Behaviour {
             tls,
             post_tls: PostTls::Normal,
             ehlo_deferral: EhloDeferral::Never,
+            starttls_deferral: EhloDeferral::Never,
+            close_when_busy: false,
         }
     }
 }
@@ -226,6 +234,9 @@ fn answer(b: &Behaviour, line: &str, tls: bool, busy: bool) -> Option<Vec<u8>> {
 
 fn serve(mut conn: TcpStream, b: &Behaviour, busy: &Busy) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(60)))?;
+    if b.close_when_busy && busy.0.load(std::sync::atomic::Ordering::SeqCst) > 1 {
+        return Ok(());
+    }
     if b.implicit_tls {
         return tls_then_smtp(conn, b, true);
     }
@@ -261,8 +272,14 @@ fn serve(mut conn: TcpStream, b: &Behaviour, busy: &Busy) -> std::io::Result<()>
         }
         let line = line.trim_end().to_owned();
         if line.eq_ignore_ascii_case("STARTTLS") {
-            conn.write_all(&b.starttls_reply)?;
-            if !b.starttls_reply.starts_with(b"220") {
+            let others = busy.0.load(std::sync::atomic::Ordering::SeqCst) > 1;
+            let reply = match &b.starttls_deferral {
+                EhloDeferral::Always(r) => r,
+                EhloDeferral::WhenBusy(r) if others => r,
+                _ => &b.starttls_reply,
+            };
+            conn.write_all(reply)?;
+            if !reply.starts_with(b"220") {
                 continue;
             }
             return after_starttls(conn, b);
