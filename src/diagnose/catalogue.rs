@@ -1323,6 +1323,135 @@ pub static CATALOGUE: &[Signature] = &[
             url: None,
         },
     },
+    // ---- Exchange Online's DANE and MTA-STS failures (sending to you) --------
+    // Texts as the Exchange Online NDR table gives them (5.x in the final
+    // NDR; 4.x while Exchange Online retries: 15 min, 15 min, then hourly
+    // for 24 h, per "How SMTP DANE works").
+    Signature {
+        id: "exo-dane-starttls-not-supported-5-7-321",
+        text: "5.7.321 starttls-not-supported: Destination mail server must support TLS to receive mail.",
+        matchers: &[
+            coded("5.7.321", &["starttls-not-supported"]),
+            coded("4.7.321", &["starttls-not-supported"]),
+            words(&["destination mail server must support tls to receive mail"]),
+        ],
+        appears_in: &[at(Ndr, Sender), at(MessageTrace, Sender)],
+        meaning: "Exchange Online found valid DNSSEC-signed TLSA records for the destination (DANE), and the destination server did not let it use TLS: it does not answer STARTTLS, or the TLS handshake after STARTTLS fails. Under DANE Exchange Online does not fall back to plain text.",
+        causes: &[
+            "DNSSEC checks passed, yet the destination mail server does not respond to the STARTTLS command.",
+            "The destination server responds to STARTTLS, but the TLS handshake fails (no TLS 1.2, no common cipher suite: tlscheck's version table and Office 365 line say which).",
+        ],
+        fix: &[
+            "Offer STARTTLS with TLS 1.2 and a suite Office 365 supports on every MX host that has TLSA records, or remove the TLSA records until it does.",
+        ],
+        next_step: "tlscheck {target}",
+        see_also: &[MS_DANE],
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-dane-certificate-expired-5-7-322",
+        text: "5.7.322 certificate-expired: Destination mail server's certificate is expired.",
+        matchers: &[
+            coded("5.7.322", &["certificate-expired"]),
+            coded("4.7.322", &["certificate-expired"]),
+            words(&["destination mail server's certificate is expired"]),
+        ],
+        appears_in: &[at(Ndr, Sender), at(MessageTrace, Sender)],
+        meaning: "DNSSEC checks passed, but the destination server presented an expired certificate. RFC 7672 §3.1.1 lets a DANE-EE (3 x x) match ignore expiry; Exchange Online does not.",
+        causes: &["The certificate on the destination mail server has expired."],
+        fix: &[
+            "Renew the certificate; publish the new key's TLSA record (\"3 1 1\") next to the current one before switching, then remove the old record.",
+        ],
+        next_step: "tlscheck {target}",
+        see_also: &[MS_DANE],
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-dane-tlsa-invalid-5-7-323",
+        text: "5.7.323 tlsa-invalid: The domain failed DANE validation.",
+        matchers: &[
+            coded("5.7.323", &["tlsa-invalid"]),
+            coded("4.7.323", &["tlsa-invalid"]),
+            words(&["the domain failed dane validation"]),
+        ],
+        appears_in: &[at(Ndr, Sender), at(MessageTrace, Sender)],
+        meaning: "The TLSA records are DNSSEC-authentic, but no usable record matches the certificate the destination server presented (or the records are misconfigured).",
+        causes: &[
+            "The destination server's certificate does not match what the authentic TLSA record expects (a certificate or key changed without a TLSA rollover).",
+            "The authentic TLSA record is misconfigured (Exchange Online treats usages 0 and 1, PKIX-TA/PKIX-EE, as unusable).",
+            "The certificate start date is in the future.",
+        ],
+        fix: &[
+            "Publish a TLSA record for the key the server presents (\"3 1 1\" is the usual choice), keep the old record until senders' caches expire, and roll over before every certificate change.",
+        ],
+        next_step: "tlscheck {target}",
+        see_also: &[MS_DANE],
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-dane-dnssec-invalid-5-7-324",
+        text: "5.7.324 dnssec-invalid: Destination domain returned invalid DNSSEC records",
+        matchers: &[
+            coded("5.7.324", &["dnssec-invalid"]),
+            coded("4.7.324", &["dnssec-invalid"]),
+            words(&["destination domain returned invalid dnssec records"]),
+        ],
+        appears_in: &[at(Ndr, Sender), at(MessageTrace, Sender)],
+        meaning: "The destination domain indicated it was DNSSEC-authentic, but Exchange Online could not verify it as such (expired or broken signatures, a DS without matching keys).",
+        causes: &["Expired RRSIGs, a key rollover without a matching DS at the parent, or records changed without re-signing."],
+        fix: &["Re-sign the zone and check the chain from the parent's DS (tlscheck --trust-anchor for a private zone; delv for an independent view)."],
+        next_step: "tlscheck {target}",
+        see_also: &[MS_DANE],
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-dane-certificate-host-mismatch-5-7-325",
+        text: "5.7.325 certificate-host-mismatch: Remote certificate MUST have a common name or subject alternative name matching the hostname (DANE)",
+        matchers: &[
+            coded("5.7.325", &["certificate-host-mismatch"]),
+            coded("4.7.325", &["certificate-host-mismatch"]),
+            words(&["remote certificate must have a common name or subject alternative name matching the hostname"]),
+        ],
+        appears_in: &[at(Ndr, Sender), at(MessageTrace, Sender)],
+        meaning: "The identities in the destination server's certificate (CN and SAN) match none of the domains or the MX host.",
+        causes: &["The certificate on the MX host names another host (a default or shared certificate)."],
+        fix: &["Use a certificate whose SAN lists the MX host name."],
+        next_step: "tlscheck {target}",
+        see_also: &[MS_DANE],
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-mta-sts-mx-5-4-8",
+        text: "5.4.8 MX hosts of <domain> failed MTA-STS validation",
+        matchers: &[
+            coded("5.4.8", &["failed mta-sts validation"]),
+            coded("4.4.8", &["failed mta-sts validation"]),
+        ],
+        appears_in: &[at(Ndr, Sender), at(MessageTrace, Sender)],
+        meaning: "The destination MX host was not a host the domain's MTA-STS policy expects.",
+        causes: &["The policy's mx: lines do not include every MX host (an MX changed without updating the policy)."],
+        fix: &["Add the MX host to the policy file's mx: lines, publish it and change the id in the _mta-sts TXT record so senders fetch it again."],
+        next_step: "tlscheck {target}",
+        see_also: &[],
+        reference: MS_EXO_NDR,
+    },
+    Signature {
+        id: "exo-mta-sts-certificate-5-7-5",
+        text: "5.7.5 Remote certificate failed MTA-STS validation. Reason: <validityStatus>",
+        matchers: &[
+            coded("5.7.5", &["failed mta-sts validation"]),
+            coded("4.7.5", &["failed mta-sts validation"]),
+        ],
+        appears_in: &[at(Ndr, Sender), at(MessageTrace, Sender)],
+        meaning: "Under the domain's MTA-STS policy, the destination server's certificate must chain to a trusted root CA and name a host of the policy; it did not.",
+        causes: &[
+            "A self-signed or private-CA certificate, a missing intermediate, or a certificate whose CN/SAN does not contain the MX host named in the policy.",
+        ],
+        fix: &["Use a publicly trusted certificate naming the MX host, sent with its full chain."],
+        next_step: "tlscheck {target}",
+        see_also: &[],
+        reference: MS_EXO_NDR,
+    },
 ];
 
 #[cfg(test)]

@@ -751,6 +751,34 @@ mod tests {
     /// admins find it (with its surrounding words).
     const SAMPLES: &[(&str, &str)] = &[
         (
+            "exo-dane-starttls-not-supported-5-7-321",
+            "Remote server returned '550 5.7.321 starttls-not-supported: Destination mail server must support TLS to receive mail.'",
+        ),
+        (
+            "exo-dane-certificate-expired-5-7-322",
+            "550 5.7.322 certificate-expired: Destination mail server's certificate is expired.",
+        ),
+        (
+            "exo-dane-tlsa-invalid-5-7-323",
+            "Reason: [{LED=450 4.7.323 tlsa-invalid: The domain failed DANE validation.};{MSG=};{FQDN=mx.fabrikam.com}]",
+        ),
+        (
+            "exo-dane-dnssec-invalid-5-7-324",
+            "550 5.7.324 dnssec-invalid: Destination domain returned invalid DNSSEC records",
+        ),
+        (
+            "exo-dane-certificate-host-mismatch-5-7-325",
+            "550 5.7.325 certificate-host-mismatch: Remote certificate MUST have a common name or subject alternative name matching the hostname (DANE)",
+        ),
+        (
+            "exo-mta-sts-mx-5-4-8",
+            "550 5.4.8 MX hosts of fabrikam.com failed MTA-STS validation",
+        ),
+        (
+            "exo-mta-sts-certificate-5-7-5",
+            "451 4.7.5 Remote certificate failed MTA-STS validation. Reason: <validityStatus>",
+        ),
+        (
             "socket-error-421-4-4-2",
             "Remote Server returned '421 4.4.2 Connection dropped due to SocketError'",
         ),

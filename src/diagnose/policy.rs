@@ -194,6 +194,24 @@ fn finding(
     }
 }
 
+/// The catalogue ids of the Exchange Online codes a policy finding names.
+fn signatures_of(f: &Finding) -> Vec<&'static str> {
+    let text = format!("{} {}", f.title, f.remediation.join(" "));
+    [
+        ("5.7.321", "exo-dane-starttls-not-supported-5-7-321"),
+        ("5.7.322", "exo-dane-certificate-expired-5-7-322"),
+        ("5.7.323", "exo-dane-tlsa-invalid-5-7-323"),
+        ("5.7.324", "exo-dane-dnssec-invalid-5-7-324"),
+        ("5.7.325", "exo-dane-certificate-host-mismatch-5-7-325"),
+        ("5.4.8", "exo-mta-sts-mx-5-4-8"),
+        ("5.7.5 ", "exo-mta-sts-certificate-5-7-5"),
+    ]
+    .into_iter()
+    .filter(|(code, _)| text.contains(code))
+    .map(|(_, id)| id)
+    .collect()
+}
+
 /// Judges the observation against the servers probed for the domain.
 pub fn judge(obs: &PolicyObservation, servers: &[ServerObservation]) -> PolicyReport {
     let mut acc = Accumulator::default();
@@ -227,7 +245,14 @@ pub fn judge(obs: &PolicyObservation, servers: &[ServerObservation]) -> PolicyRe
         observation: obs.clone(),
         dane,
         mta_sts,
-        findings: acc.finish(),
+        findings: acc
+            .finish()
+            .into_iter()
+            .map(|mut f| {
+                f.signatures = signatures_of(&f);
+                f
+            })
+            .collect(),
     }
 }
 
