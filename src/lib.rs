@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod dns;
 pub mod exit;
 pub mod listen;
+pub mod manpage;
 pub mod model;
 pub mod outcome;
 pub mod probe;

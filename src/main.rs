@@ -13,6 +13,16 @@ use tlscheck::exit::ExitStatus;
 use tlscheck::report::{self, palette::Palette};
 
 fn main() -> ExitCode {
+    // `tlscheck chek x` would otherwise look up a host named "chek".
+    if let Some(first) = std::env::args().nth(1) {
+        if let Some(meant) = tlscheck::cli::mistyped_subcommand(&first) {
+            eprintln!(
+                "tlscheck: {first:?} is not a subcommand; did you mean `tlscheck {meant}`? \
+                 (to check a host named {first}, write `tlscheck check {first}`)"
+            );
+            return ExitStatus::Usage.into();
+        }
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -38,13 +48,14 @@ fn main() -> ExitCode {
             clap_complete::generate(args.shell, &mut cmd, "tlscheck", &mut buf);
             emit(&buf).map(|()| ExitStatus::Pass)
         }
-        Some(Command::Man) => {
-            let mut buf = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
-                Ok(()) => emit(&buf).map(|()| ExitStatus::Pass),
-                Err(e) => Err(anyhow::Error::new(e).context("rendering the man page")),
+        Some(Command::Man(args)) => match tlscheck::manpage::render(args.subcommand.as_deref()) {
+            Ok(buf) => emit(&buf).map(|()| ExitStatus::Pass),
+            Err(e @ tlscheck::manpage::ManError::NoSuchSubcommand(..)) => {
+                eprintln!("tlscheck man: {e}");
+                Ok(ExitStatus::Usage)
             }
-        }
+            Err(e) => Err(anyhow::Error::new(e)),
+        },
     };
     match outcome {
         Ok(status) => status.into(),
@@ -82,6 +93,11 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::Usage);
         }
     };
+    // A bad line of the target list is said where it is, and the rest is
+    // still checked (exit 2 at the end).
+    for bad in &cfg.invalid {
+        eprintln!("{bad}");
+    }
     colored::control::set_override(cfg.color);
     let palette = if cfg.color {
         Palette::ansi()
@@ -128,7 +144,17 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
     }
     let report = report?;
     let text = match cfg.format {
-        Format::Ndjson => String::new(),
+        // The targets are out already; then the invalid lines and the
+        // summary record that tells a complete stream from a cut one.
+        Format::Ndjson => {
+            let mut s: String = report
+                .invalid
+                .iter()
+                .map(report::json::render_invalid_line)
+                .collect();
+            s.push_str(&report::json::render_summary_line(&report));
+            s
+        }
         f => report::render(&report, f, &palette, cfg.transcript),
     };
     emit(text.as_bytes())?;
@@ -238,7 +264,8 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
     let out = match args.format {
         Format::Text => report::schannel::render_text(&audit, color),
         Format::Markdown => report::schannel::render_markdown(&audit),
-        Format::Json | Format::Ndjson => report::schannel::render_json(&audit),
+        Format::Json => report::schannel::render_json(&audit),
+        Format::Ndjson => report::schannel::render_json_line(&audit),
     };
     emit(out.as_bytes())?;
     Ok(match audit.verdict {

@@ -45,6 +45,9 @@ pub struct TargetReport {
     pub verdict: Verdict,
     /// The verdict of each server, in the order of `servers`.
     pub server_verdicts: Vec<Verdict>,
+    /// The finding ids each server gives on its own, in the order of
+    /// `servers`.
+    pub server_findings: Vec<Vec<&'static str>>,
     /// True when Ctrl-C or `--deadline` cut any of its sessions.
     pub interrupted: bool,
     /// The one-line summary.
@@ -66,6 +69,8 @@ pub struct RunReport {
     pub exit: crate::exit::ExitStatus,
     /// One entry per target, in command-line order.
     pub targets: Vec<TargetReport>,
+    /// Lines of the target list that are not targets (exit 2).
+    pub invalid: Vec<crate::config::InvalidLine>,
 }
 
 /// What DNS said about a name target.

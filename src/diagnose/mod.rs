@@ -35,6 +35,9 @@ pub struct Diagnosis {
     pub verdict: Verdict,
     /// Each server's verdict, in the order of the servers given.
     pub server_verdicts: Vec<Verdict>,
+    /// The ids of the findings each server gives on its own, in the order
+    /// of the servers given (JSON links findings to servers with them).
+    pub server_findings: Vec<Vec<&'static str>>,
     /// The one line a helpdesk reads aloud.
     pub summary: String,
 }
@@ -56,17 +59,19 @@ pub fn target(
         findings::sort(&mut found);
     }
     let verdict = verdict::target_verdict(&found, servers, null_mx);
-    let server_verdicts = servers
+    let (server_verdicts, server_findings) = servers
         .iter()
         .map(|s| {
             let own = findings::server_findings(std::slice::from_ref(s), policy);
-            verdict::server_verdict(&own, s)
+            let ids = own.iter().map(|f| f.id).collect::<Vec<_>>();
+            (verdict::server_verdict(&own, s), ids)
         })
-        .collect();
+        .unzip();
     Diagnosis {
         summary: verdict::summary_line(input, verdict, &found),
         findings: found,
         verdict,
         server_verdicts,
+        server_findings,
     }
 }

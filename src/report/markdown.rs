@@ -64,6 +64,16 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
         let _ = writeln!(out, "**{}**", md(&t.summary));
         let _ = writeln!(out);
     }
+    for bad in &r.invalid {
+        let _ = writeln!(
+            out,
+            "**INVALID** `{}:{}`: {}",
+            bad.file.replace('`', "'"),
+            bad.line,
+            md(&bad.error)
+        );
+        let _ = writeln!(out);
+    }
     for t in &r.targets {
         let _ = writeln!(out, "### {} ({})", md(&t.input), t.mode.label());
         let _ = writeln!(out);

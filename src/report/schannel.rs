@@ -547,6 +547,7 @@ pub fn render_markdown(audit: &Audit) -> String {
 struct SchannelReportDto {
     schema_version: u32,
     kind: &'static str,
+    tool: crate::report::json::ToolDto,
     source: SourceDto,
     os: Option<&'static str>,
     verdict: &'static str,
@@ -613,6 +614,7 @@ impl From<&Audit> for SchannelReportDto {
         Self {
             schema_version: SCHEMA_VERSION,
             kind: "schannel",
+            tool: crate::report::json::tool(),
             source: SourceDto {
                 format: a.format.label(),
                 encoding: a.encoding.label(),
@@ -676,10 +678,24 @@ impl From<&Audit> for SchannelReportDto {
 
 /// Renders the audit as pretty-printed JSON with a trailing newline.
 pub fn render_json(audit: &Audit) -> String {
+    json(audit, true)
+}
+
+/// Renders the audit as one line of JSON (`--format ndjson`).
+pub fn render_json_line(audit: &Audit) -> String {
+    json(audit, false)
+}
+
+fn json(audit: &Audit, pretty: bool) -> String {
     let dto = SchannelReportDto::from(audit);
     // Plain structs with string keys: serialisation cannot fail; if it
     // ever did, say so in JSON rather than panic.
-    match serde_json::to_string_pretty(&dto) {
+    let s = if pretty {
+        serde_json::to_string_pretty(&dto)
+    } else {
+        serde_json::to_string(&dto)
+    };
+    match s {
         Ok(mut s) => {
             s.push('\n');
             s

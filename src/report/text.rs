@@ -242,6 +242,14 @@ pub fn render(r: &RunReport, p: &Palette, with_transcript: bool) -> String {
     for t in &r.targets {
         let _ = writeln!(out, "{}", summary(t, p));
     }
+    for bad in &r.invalid {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            p.paint("INVALID", Tone::Bad),
+            clean(&bad.to_string())
+        );
+    }
     for t in &r.targets {
         let _ = writeln!(out);
         let _ = writeln!(

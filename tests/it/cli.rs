@@ -15,7 +15,7 @@ pub fn tlscheck(args: &[&str]) -> Output {
     tlscheck_stdin(args, None)
 }
 
-fn tlscheck_stdin(args: &[&str], stdin: Option<&str>) -> Output {
+pub fn tlscheck_stdin(args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tlscheck"));
     cmd.args(args)
         .env_clear()
@@ -355,8 +355,10 @@ fn targets_come_from_stdin_and_ndjson_has_one_line_each() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2);
-    for l in &lines {
+    // Two targets, then the summary record that ends every stream.
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["kind"], "summary");
+    for l in &lines[..2] {
         assert_eq!(l["schema_version"], 1);
         assert!(l["started_at"].is_string());
         assert_eq!(l["verdict"], "fail");

@@ -14,3 +14,4 @@ mod schannel;
 mod servers;
 mod snapshots;
 mod truth;
+mod ux;

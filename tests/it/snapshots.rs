@@ -300,6 +300,7 @@ fn target(
         findings: d.findings,
         verdict: d.verdict,
         server_verdicts: d.server_verdicts,
+        server_findings: d.server_findings,
     }
 }
 
@@ -312,6 +313,7 @@ fn run_report(targets: Vec<TargetReport>) -> RunReport {
         interrupted: false,
         exit: exit::for_run(&verdicts, false, false),
         targets,
+        invalid: Vec::new(),
     }
 }
 

@@ -1,0 +1,276 @@
+//! Issue 17, CI and scripts: bad lines of a target list, NDJSON summary,
+//! JSON keys for jq (server keys, accepted versions, version list), `kind`
+//! and `tool` on every document, mistyped subcommands and bad values as
+//! usage errors, the man pages. The built binary against in-process
+//! servers on loopback.
+
+use serde_json::Value;
+
+use crate::cli::{json, stderr, stdout, tlscheck, tlscheck_stdin};
+use crate::servers::smtp::{spawn, Behaviour, Tls};
+use crate::servers::tls::{identity, openssl_acceptor, rustls_config, Leaf};
+
+const SCHANNEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schannel/");
+
+fn no_starttls() -> crate::servers::smtp::SmtpServer {
+    let mut b = Behaviour::with_tls(Tls::None);
+    b.advertise_starttls = false;
+    spawn(b)
+}
+
+fn lines(o: &std::process::Output) -> Vec<Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn a_bad_line_of_the_target_list_is_reported_where_it_is_and_the_rest_is_checked() {
+    let (a, b) = (no_starttls(), no_starttls());
+    let list = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        list.path(),
+        format!(
+            "# servers\n{}\nhost:25:extra\n\n{}  # second\nfoo bar\n",
+            a.addr, b.addr
+        ),
+    )
+    .unwrap();
+    let path = list.path().to_str().unwrap();
+    // Text: both servers checked, each bad line as FILE:LINE on stderr and
+    // as INVALID in the report, exit 2 at the end.
+    let o = tlscheck(&["--input", path, "--timeout", "3"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("{path}:3: \"host:25:extra\" is not HOST:PORT")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{path}:6: \"foo bar\" contains spaces")),
+        "{err}"
+    );
+    let out = stdout(&o);
+    assert_eq!(out.matches("FAIL ").count(), 2, "{out}");
+    assert!(out.contains(&format!("INVALID {path}:3:")), "{out}");
+    // JSON: the targets and an invalid array, exit_code 2.
+    let o = tlscheck(&["--input", path, "--timeout", "3", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v = json(&o);
+    assert_eq!(v["kind"], "run");
+    assert_eq!(v["exit_code"], 2);
+    assert_eq!(v["targets"].as_array().unwrap().len(), 2);
+    let bad = v["invalid"].as_array().unwrap();
+    assert_eq!(bad.len(), 2);
+    assert_eq!(bad[0]["kind"], "invalid");
+    assert_eq!(bad[0]["file"], path);
+    assert_eq!(bad[0]["line"], 3);
+    assert_eq!(bad[0]["input"], "host:25:extra");
+    assert_eq!(bad[1]["line"], 6);
+    // NDJSON: targets, invalid lines, then the summary record.
+    let o = tlscheck(&["--input", path, "--timeout", "3", "--format", "ndjson"]);
+    assert_eq!(o.status.code(), Some(2));
+    let l = lines(&o);
+    let kinds: Vec<&str> = l.iter().map(|x| x["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["target", "target", "invalid", "invalid", "summary"]);
+    let s = &l[4];
+    assert_eq!(s["targets"], 2);
+    assert_eq!(s["verdicts"]["fail"], 2);
+    assert_eq!(s["invalid"], 2);
+    assert_eq!(s["exit_code"], 2);
+    assert_eq!(s["tool"]["name"], "tlscheck");
+    // Standard input names itself.
+    let o = tlscheck_stdin(
+        &["-", "--timeout", "3"],
+        Some(&format!("{}\nx y\n", a.addr)),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("standard input:2: \"x y\""),
+        "{}",
+        stderr(&o)
+    );
+    // A bad target on the command line is still a usage error at once.
+    let o = tlscheck(&["host:25:extra", &a.addr.to_string()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn ndjson_ends_with_a_summary_of_the_verdicts_and_the_exit_code() {
+    let a = no_starttls();
+    let good = spawn(Behaviour::with_tls(Tls::Rustls(rustls_config(
+        &[&rustls::version::TLS12, &rustls::version::TLS13],
+        &identity(Leaf::Good),
+    ))));
+    let ca = crate::cli::ca_file();
+    let o = tlscheck(&[
+        &a.addr.to_string(),
+        &good.addr.to_string(),
+        "--format",
+        "ndjson",
+        "--timeout",
+        "3",
+        "--ca-file",
+        ca.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let l = lines(&o);
+    assert_eq!(l.len(), 3);
+    assert!(l[..2].iter().all(|x| x["kind"] == "target"));
+    let last = &l[2];
+    assert_eq!(last["kind"], "summary");
+    assert_eq!(last["targets"], 2);
+    assert_eq!(last["verdicts"]["fail"], 1);
+    assert_eq!(last["verdicts"]["pass"], 1);
+    assert_eq!(last["invalid"], 0);
+    assert_eq!(last["exit_code"], 1);
+}
+
+#[test]
+fn json_links_findings_to_servers_and_lists_accepted_versions() {
+    let legacy = spawn(Behaviour::with_tls(Tls::OpenSsl(openssl_acceptor(
+        openssl::ssl::SslVersion::TLS1,
+        openssl::ssl::SslVersion::TLS1_1,
+        &identity(Leaf::Good),
+    ))));
+    let good = spawn(Behaviour::with_tls(Tls::Rustls(rustls_config(
+        &[&rustls::version::TLS12, &rustls::version::TLS13],
+        &identity(Leaf::Good),
+    ))));
+    let ca = crate::cli::ca_file();
+    let (lk, gk) = (legacy.addr.to_string(), good.addr.to_string());
+    let o = tlscheck(&[
+        &lk,
+        &gk,
+        "--format",
+        "json",
+        "--timeout",
+        "3",
+        "--ca-file",
+        ca.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v = json(&o);
+    let (lt, gt) = (&v["targets"][0], &v["targets"][1]);
+    let ls = &lt["servers"][0];
+    assert_eq!(ls["key"], lk.as_str());
+    assert_eq!(ls["accepted_versions"], serde_json::json!(["1.0", "1.1"]));
+    let gs = &gt["servers"][0];
+    assert_eq!(gs["key"], gk.as_str());
+    assert_eq!(gs["accepted_versions"], serde_json::json!(["1.2", "1.3"]));
+    // The array form holds the same objects as the map, in order.
+    let list = gs["version_list"].as_array().unwrap();
+    let names: Vec<&str> = list
+        .iter()
+        .map(|x| x["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["1.0", "1.1", "1.2", "1.3"]);
+    for x in list {
+        let k = x["version"].as_str().unwrap();
+        assert_eq!(x["result"], gs["versions"][k]["result"], "{k}");
+    }
+    // The legacy finding names the legacy server by its key.
+    let f = lt["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "legacy-tls-only")
+        .unwrap();
+    assert_eq!(f["servers"], serde_json::json!([lk]));
+    for f in gt["findings"].as_array().unwrap() {
+        let keys = f["servers"].as_array().unwrap();
+        assert!(keys.iter().all(|k| k == gk.as_str()), "{f}");
+    }
+}
+
+#[test]
+fn explain_and_schannel_json_carry_kind_and_tool_and_ndjson_is_one_line() {
+    let reg = format!("{SCHANNEL}tls12-client-disabled.reg");
+    for (args, kind) in [
+        (
+            vec!["explain", "421 4.4.2 Connection dropped due to SocketError"],
+            "explain",
+        ),
+        (vec!["schannel", reg.as_str(), "--os", "2019"], "schannel"),
+    ] {
+        let mut json_args = args.clone();
+        json_args.extend(["--format", "json"]);
+        let v = json(&tlscheck(&json_args));
+        assert_eq!(v["kind"], kind);
+        assert_eq!(v["tool"]["name"], "tlscheck");
+        assert!(v["tool"]["version"].is_string());
+        let mut nd = args.clone();
+        nd.extend(["--format", "ndjson"]);
+        let o = tlscheck(&nd);
+        let l = lines(&o);
+        assert_eq!(l.len(), 1, "{}", stdout(&o));
+        assert_eq!(l[0], v, "{kind}: ndjson is the same document on one line");
+    }
+}
+
+#[test]
+fn mistyped_subcommands_and_bad_values_are_usage_errors_that_say_what_to_write() {
+    let o = tlscheck(&["chek", "contoso.com"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `tlscheck check`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tlscheck(&["explian", "421"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `tlscheck explain`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tlscheck(&["host:25:extra"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not HOST:PORT"), "{}", stderr(&o));
+    let o = tlscheck(&["-p", "0", "127.0.0.1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--port"), "{}", stderr(&o));
+    let o = tlscheck(&["listen", "--bind", "127.0.0.99"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("a port is needed"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("127.0.0.99:25"), "{}", stderr(&o));
+    // The classic case: an Exchange 2010 host.
+    let reg = format!("{SCHANNEL}tls12-client-disabled.reg");
+    let o = tlscheck(&["schannel", &reg, "--os", "2008r2", "--format", "json"]);
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(json(&o)["os"], "2008r2");
+}
+
+#[test]
+fn man_documents_every_subcommand_without_an_extra_section() {
+    let main = stdout(&tlscheck(&["man"]));
+    assert!(!main.contains("EXTRA"), "{main}");
+    assert!(main.contains(".SH \"EXAMPLES\""));
+    assert!(main.contains(".SH \"EXIT STATUS\""));
+    for sub in [
+        "check",
+        "explain",
+        "schannel",
+        "listen",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            main.contains(&format!("tlscheck\\-{sub}(1)")),
+            "{sub} not listed"
+        );
+        let o = tlscheck(&["man", sub]);
+        assert_eq!(o.status.code(), Some(0), "{sub}");
+        let page = stdout(&o);
+        assert!(
+            page.contains(&format!(".TH tlscheck-{sub} ")),
+            "{sub}: {page}"
+        );
+        assert!(page.contains(".SH OPTIONS") || sub == "man", "{sub}");
+        assert!(!page.contains("EXTRA"), "{sub}");
+    }
+    let o = tlscheck(&["man", "lisen"]);
+    assert_eq!(o.status.code(), Some(2));
+}
