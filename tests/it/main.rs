@@ -10,6 +10,7 @@ mod hostile;
 mod legacy;
 mod listen;
 mod probe;
+mod readme;
 mod schannel;
 mod servers;
 mod snapshots;
