@@ -142,7 +142,8 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
     if let Some(e) = stream_err {
         return Err(e.into());
     }
-    let report = report?;
+    let mut report = report?;
+    report.origin = origin(&args, &report, &env);
     let text = match cfg.format {
         // The targets are out already; then the invalid lines and the
         // summary record that tells a complete stream from a cut one.
@@ -165,6 +166,79 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
     // Do not wait for probes the deadline abandoned.
     runtime.shutdown_background();
     Ok(report.exit)
+}
+
+/// Where the check ran from, for tickets: this machine's name, the source
+/// address the system picks towards the first server of each address
+/// family, and the options that change what tlscheck sees.
+fn origin(
+    args: &tlscheck::cli::CheckArgs,
+    report: &tlscheck::outcome::RunReport,
+    env: &Env,
+) -> tlscheck::outcome::Origin {
+    let mut sources: Vec<(std::net::IpAddr, std::net::IpAddr)> = Vec::new();
+    for s in report.targets.iter().flat_map(|t| &t.servers) {
+        let peer = s.address.ip();
+        if sources.iter().any(|(p, _)| p.is_ipv4() == peer.is_ipv4()) {
+            continue;
+        }
+        if let Some(src) = source_towards(peer) {
+            sources.push((peer, src));
+        }
+    }
+    let mut options = Vec::new();
+    if let Some(p) = &args.ca_file {
+        options.push(format!("--ca-file {}", p.display()));
+    }
+    options.extend(args.resolver.iter().map(|r| format!("--resolver {r}")));
+    for (on, name) in [
+        (args.host, "--host"),
+        (args.ipv4, "-4"),
+        (args.ipv6, "-6"),
+        (args.implicit_tls, "--implicit-tls"),
+        (args.forbid_legacy, "--forbid-legacy"),
+    ] {
+        if on {
+            options.push(name.to_owned());
+        }
+    }
+    if let Some(p) = args.port {
+        options.push(format!("--port {p}"));
+    }
+    if let Some(e) = &args.ehlo {
+        options.push(format!("--ehlo {e}"));
+    }
+    if let Some(t) = args.timeout {
+        options.push(format!("--timeout {t}"));
+    }
+    if let Some(d) = args.deadline {
+        options.push(format!("--deadline {d}"));
+    }
+    if args.require_tls == Some(tlscheck::cli::RequireTls::Tls13) {
+        options.push("--require-tls 1.3".to_owned());
+    }
+    if args.fail_on == tlscheck::cli::FailOn::Warning {
+        options.push("--fail-on warning".to_owned());
+    }
+    tlscheck::outcome::Origin {
+        hostname: env.hostname.clone(),
+        sources,
+        options,
+    }
+}
+
+/// The source address the system would use towards `peer`: a UDP socket
+/// "connected" to it (no packet is sent) reports the address the routing
+/// table chose.
+fn source_towards(peer: std::net::IpAddr) -> Option<std::net::IpAddr> {
+    let any: std::net::IpAddr = if peer.is_ipv4() {
+        std::net::Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        std::net::Ipv6Addr::UNSPECIFIED.into()
+    };
+    let socket = std::net::UdpSocket::bind((any, 0)).ok()?;
+    socket.connect((peer, 25)).ok()?;
+    socket.local_addr().ok().map(|a| a.ip())
 }
 
 /// A progress bar on stderr for runs of several targets, only when stderr

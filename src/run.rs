@@ -207,6 +207,7 @@ pub async fn run(
         exit,
         targets,
         invalid: cfg.invalid.clone(),
+        origin: crate::outcome::Origin::default(),
     })
 }
 

@@ -249,11 +249,12 @@ fn greeting_with_escape_sequences_is_sanitized_in_text_and_markdown_exact_in_jso
         assert!(!out.contains('\x1b'), "{format}: raw ESC in output");
         assert!(!out.contains('\x07'), "{format}: raw BEL in output");
         assert!(!out.contains('\u{202e}'), "{format}: raw bidi override");
-        // Markdown escapes the backslash and bracket of the visible form.
+        // Markdown puts the visible form in a code span (no backslash
+        // escapes a plain-text ticket field would show).
         let shown = if format == "text" {
             "\\x1b[2J"
         } else {
-            "\\\\x1b\\[2J"
+            "`evil\\x1b[2J"
         };
         assert!(out.contains(shown), "{format}: escape not shown: {out}");
     }

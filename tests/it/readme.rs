@@ -99,7 +99,12 @@ fn mask(text: &str) -> String {
 
 /// Runs tlscheck and masks its output.
 fn run(args: &[&str]) -> String {
-    mask(&stdout(&tlscheck(args)))
+    let mut out = stdout(&tlscheck(args));
+    // A ticket names the machine it ran on.
+    if let Ok(h) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+        out = out.replace(&format!("host {},", h.trim()), "host mailadmin-pc,");
+    }
+    mask(&out)
 }
 
 /// The JSON excerpt: the keys a CI job reads first.

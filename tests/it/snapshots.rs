@@ -314,6 +314,7 @@ fn run_report(targets: Vec<TargetReport>) -> RunReport {
         exit: exit::for_run(&verdicts, false, false),
         targets,
         invalid: Vec::new(),
+        origin: Default::default(),
     }
 }
 

@@ -274,3 +274,83 @@ fn man_documents_every_subcommand_without_an_extra_section() {
     let o = tlscheck(&["man", "lisen"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Text outside code spans and fenced blocks.
+fn running_text(md: &str) -> String {
+    let mut out = String::new();
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        // Drop `code spans` (single and double backticks).
+        let mut in_span = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '`' {
+                while chars.peek() == Some(&'`') {
+                    chars.next();
+                }
+                in_span = !in_span;
+            } else if !in_span {
+                out.push(c);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn a_ticket_starts_with_the_verdict_and_says_where_and_how_it_was_checked() {
+    let legacy = spawn(Behaviour::with_tls(Tls::OpenSsl(openssl_acceptor(
+        openssl::ssl::SslVersion::TLS1,
+        openssl::ssl::SslVersion::TLS1_1,
+        &identity(Leaf::Good),
+    ))));
+    let ca = crate::cli::ca_file();
+    let addr = legacy.addr.to_string();
+    let o = tlscheck(&[
+        &addr,
+        "--format",
+        "markdown",
+        "--timeout",
+        "3",
+        "-4",
+        "--ca-file",
+        ca.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let md = stdout(&o);
+    let first = md.lines().next().unwrap();
+    assert!(first.starts_with(&format!("## FAIL — {addr}: ")), "{first}");
+    // Never cut: the whole summary, fix included.
+    assert!(first.contains("— fix: "), "{first}");
+    assert!(!first.contains('…'), "{first}");
+    assert!(md.contains("- checked from: host "), "{md}");
+    assert!(
+        md.contains("source address 127.0.0.1 (towards 127.0.0.1)"),
+        "{md}"
+    );
+    assert!(md.contains("`-4`"), "{md}");
+    assert!(
+        md.contains(&format!("`--ca-file {}`", ca.path().display())),
+        "{md}"
+    );
+    assert!(md.contains("- tool: tlscheck "), "{md}");
+    assert!(md.contains("- time (UTC): 20"), "{md}");
+    assert!(
+        md.contains("- exit code: 1 (a server failed the policy)"),
+        "{md}"
+    );
+    // Cipher names and MAIL FROM:<> sit in code spans, not behind
+    // backslashes a plain-text ticket field would show.
+    assert!(md.contains("`TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA`"), "{md}");
+    assert!(md.contains("`MAIL FROM:<>`"), "{md}");
+    let text = running_text(&md);
+    assert!(!text.contains('\\'), "backslash in running text:\n{text}");
+}
