@@ -227,6 +227,12 @@ pub struct CheckArgs {
     /// Fail when any server still accepts TLS 1.0 or 1.1.
     #[arg(long, help_heading = "Policy (exit code)")]
     pub forbid_legacy: bool,
+
+    /// Write each fix snippet of the report as a file in DIR, ready to use
+    /// (tls12.reg with CRLF for regedit and `reg import`, main.cf.snippet,
+    /// …); the names are printed on standard error.
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    pub write_fix: Option<PathBuf>,
 }
 
 /// Arguments of `tlscheck explain`.
@@ -264,6 +270,11 @@ pub struct SchannelArgs {
     /// `-` reads standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+
+    /// Write the one .reg file that fixes every finding to
+    /// DIR/schannel-fix.reg (CRLF, for regedit and `reg import`).
+    #[arg(long, value_name = "DIR")]
+    pub write_fix: Option<PathBuf>,
 
     /// The server's Windows version, which decides the defaults of keys
     /// that are absent: 2008r2, 2012r2, 2016, 2019, 2022 or 2025.

@@ -159,6 +159,12 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
         f => report::render(&report, f, &palette, cfg.transcript),
     };
     emit(text.as_bytes())?;
+    if let Some(dir) = &args.write_fix {
+        if let Err(e) = write_fixes(dir, &report::fixfiles::for_run(&report)) {
+            eprintln!("tlscheck: --write-fix {}: {e}", dir.display());
+            return Ok(ExitStatus::Usage);
+        }
+    }
     if cfg.format == Format::Ndjson {
         let summary: Vec<String> = report.targets.iter().map(|t| t.summary.clone()).collect();
         eprintln!("{}", summary.join("\n"));
@@ -166,6 +172,22 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
     // Do not wait for probes the deadline abandoned.
     runtime.shutdown_background();
     Ok(report.exit)
+}
+
+/// Writes the fix files into `dir` (created if missing) and names each on
+/// standard error.
+fn write_fixes(dir: &std::path::Path, files: &[report::fixfiles::FixFile]) -> std::io::Result<()> {
+    if files.is_empty() {
+        eprintln!("tlscheck: --write-fix: no finding has a snippet to write");
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    for f in files {
+        let path = dir.join(&f.name);
+        std::fs::write(&path, &f.bytes)?;
+        eprintln!("tlscheck: wrote {} ({})", path.display(), f.what);
+    }
+    Ok(())
 }
 
 /// Where the check ran from, for tickets: this machine's name, the source
@@ -342,6 +364,13 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
         Format::Ndjson => report::schannel::render_json_line(&audit),
     };
     emit(out.as_bytes())?;
+    if let Some(dir) = &args.write_fix {
+        let files: Vec<_> = report::fixfiles::for_schannel(&audit).into_iter().collect();
+        if let Err(e) = write_fixes(dir, &files) {
+            eprintln!("tlscheck: --write-fix {}: {e}", dir.display());
+            return Ok(ExitStatus::Usage);
+        }
+    }
     Ok(match audit.verdict {
         schannel::Verdict::Ok => ExitStatus::Pass,
         schannel::Verdict::Problem => ExitStatus::PolicyFailed,

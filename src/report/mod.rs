@@ -5,6 +5,7 @@
 
 pub mod dns;
 pub mod explain;
+pub mod fixfiles;
 pub mod json;
 pub mod listen;
 pub mod markdown;

@@ -224,6 +224,14 @@ pub fn finding(f: &Finding, p: &Palette, sig_word: &str, out: &mut String) {
             for line in sn.text.lines() {
                 let _ = writeln!(out, "{}", format!("           {line}").trim_end());
             }
+            // The indented block cannot be copied as is (regedit wants the
+            // header at column 1): say where the raw file comes from.
+            if let Some(name) = crate::report::fixfiles::snippet_name(f) {
+                let _ = writeln!(
+                    out,
+                    "         file   {name}: add --write-fix DIR to write it, ready to use"
+                );
+            }
         }
     }
 }

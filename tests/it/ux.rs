@@ -354,3 +354,83 @@ fn a_ticket_starts_with_the_verdict_and_says_where_and_how_it_was_checked() {
     let text = running_text(&md);
     assert!(!text.contains('\\'), "backslash in running text:\n{text}");
 }
+
+fn exchange_legacy() -> crate::servers::smtp::SmtpServer {
+    let mut b = Behaviour::with_tls(Tls::OpenSsl(openssl_acceptor(
+        openssl::ssl::SslVersion::TLS1,
+        openssl::ssl::SslVersion::TLS1_1,
+        &identity(Leaf::Good),
+    )));
+    b.greeting = Some(b"220 mail.fabrikam.test Microsoft ESMTP MAIL Service ready\r\n".to_vec());
+    spawn(b)
+}
+
+#[test]
+fn write_fix_writes_a_reg_file_regedit_imports_and_the_text_says_so() {
+    let server = exchange_legacy();
+    let dir = tempfile::tempdir().unwrap();
+    let fixes = dir.path().join("fixes");
+    let o = tlscheck(&[
+        &server.addr.to_string(),
+        "--timeout",
+        "3",
+        "--write-fix",
+        fixes.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("file   tls12.reg: add --write-fix DIR"),
+        "{out}"
+    );
+    let reg_path = fixes.join("tls12.reg");
+    assert!(
+        stderr(&o).contains(&format!("wrote {}", reg_path.display())),
+        "{}",
+        stderr(&o)
+    );
+    let bytes = std::fs::read(&reg_path).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    // What `reg import` and regedit accept: the header on the first line,
+    // CRLF line ends and nothing else, keys at column 1.
+    assert!(
+        text.starts_with("Windows Registry Editor Version 5.00\r\n"),
+        "{text:?}"
+    );
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "bare LF in {text:?}"
+    );
+    assert!(text.contains("\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client]\r\n"));
+    assert!(text.contains("\r\n\"Enabled\"=dword:00000001\r\n"));
+}
+
+#[test]
+fn schannel_with_several_problems_gives_one_merged_reg_said_once() {
+    let reg = format!("{SCHANNEL}article-typo.reg");
+    let dir = tempfile::tempdir().unwrap();
+    let o = tlscheck(&[
+        "schannel",
+        &reg,
+        "--os",
+        "2019",
+        "--write-fix",
+        dir.path().to_str().unwrap(),
+    ]);
+    let out = stdout(&o);
+    let headers = out
+        .lines()
+        .filter(|l| *l == "Windows Registry Editor Version 5.00")
+        .count();
+    assert_eq!(headers, 1, "{out}");
+    assert_eq!(out.matches("Import it (").count(), 1, "{out}");
+    assert_eq!(out.matches("The fix: one .reg file").count(), 1, "{out}");
+    let file = std::fs::read_to_string(dir.path().join("schannel-fix.reg")).unwrap();
+    assert!(file.starts_with("Windows Registry Editor Version 5.00\r\n"));
+    assert_eq!(file.matches("Windows Registry Editor").count(), 1);
+    // Every key of every finding's fix, each once.
+    for key in ["TLS 1.2\\Client]", "TLS 1.0\\Server]", "TLS 1.1\\Client]"] {
+        assert_eq!(file.matches(key).count(), 1, "{key} in {file}");
+    }
+    assert!(file.contains("[-HKEY_LOCAL_MACHINE"), "{file}");
+}
