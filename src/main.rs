@@ -119,7 +119,7 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
         let transcript = cfg.transcript;
         let mut stream_err: Option<std::io::Error> = None;
         let started = tlscheck::run::now_rfc3339();
-        let progress = progress_bar(cfg.targets.len());
+        let progress = progress_bar(&cfg);
         let mut on_done = |t: &tlscheck::outcome::TargetReport| {
             if let Some(bar) = &progress {
                 bar.inc(1);
@@ -156,6 +156,7 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
             s.push_str(&report::json::render_summary_line(&report));
             s
         }
+        Format::Text => report::text::render_for(&report, &palette, cfg.transcript, term_width()),
         f => report::render(&report, f, &palette, cfg.transcript),
     };
     emit(text.as_bytes())?;
@@ -263,22 +264,54 @@ fn source_towards(peer: std::net::IpAddr) -> Option<std::net::IpAddr> {
     socket.local_addr().ok().map(|a| a.ip())
 }
 
-/// A progress bar on stderr for runs of several targets, only when stderr
-/// is a terminal (never in pipes, logs or CI).
-fn progress_bar(targets: usize) -> Option<indicatif::ProgressBar> {
+/// The width of the terminal standard output is, or `None` when it is not
+/// one (pipes and files get lines that are never wrapped or cut).
+fn term_width() -> Option<usize> {
     use std::io::IsTerminal;
-    if targets < 2 || !std::io::stderr().is_terminal() {
+    if !std::io::stdout().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(u64::try_from(targets).unwrap_or(u64::MAX)),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} targets, {elapsed} {msg}")
-    {
+    terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))
+}
+
+/// A progress bar on stderr for runs of several targets, only when stderr
+/// is a terminal (never in pipes, logs or CI).
+fn progress_bar(cfg: &tlscheck::config::Config) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    let targets = cfg.targets.len();
+    if targets == 0 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    // The budget a silent server can use up.
+    let stage = cfg.timeouts.command.as_secs_f64();
+    let greeting = cfg.timeouts.greeting.as_secs_f64();
+    let budget = match cfg.deadline {
+        Some(d) => format!(
+            "stage budget {stage:.0}s, greeting {greeting:.0}s, deadline {:.0}s",
+            d.as_secs_f64()
+        ),
+        None => format!("stage budget {stage:.0}s, greeting {greeting:.0}s"),
+    };
+    let (bar, template) = if targets < 2 {
+        let name = cfg.targets.first().map(|(i, _)| i.as_str()).unwrap_or("");
+        (
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr()),
+            format!("{{spinner}} checking {name}: {{elapsed}} waited ({budget})"),
+        )
+    } else {
+        (
+            indicatif::ProgressBar::with_draw_target(
+                Some(u64::try_from(targets).unwrap_or(u64::MAX)),
+                indicatif::ProgressDrawTarget::stderr(),
+            ),
+            format!("{{bar:40}} {{pos}}/{{len}} targets, {{elapsed}} ({budget})"),
+        )
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
+    // Redraw on a timer, so the seconds move while every server is silent.
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
     Some(bar)
 }
 

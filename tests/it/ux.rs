@@ -52,7 +52,11 @@ fn a_bad_line_of_the_target_list_is_reported_where_it_is_and_the_rest_is_checked
         "{err}"
     );
     let out = stdout(&o);
-    assert_eq!(out.matches("FAIL ").count(), 2, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("FAIL ")).count(),
+        2,
+        "{out}"
+    );
     assert!(out.contains(&format!("INVALID {path}:3:")), "{out}");
     // JSON: the targets and an invalid array, exit_code 2.
     let o = tlscheck(&["--input", path, "--timeout", "3", "--format", "json"]);
@@ -433,4 +437,84 @@ fn schannel_with_several_problems_gives_one_merged_reg_said_once() {
         assert_eq!(file.matches(key).count(), 1, "{key} in {file}");
     }
     assert!(file.contains("[-HKEY_LOCAL_MACHINE"), "{file}");
+}
+
+/// Runs `tlscheck ARGS` in a detached tmux session of `cols`×`rows` and
+/// returns (the visible screen, the whole scrollback) once it finished.
+fn in_tmux(args: &[&str], cols: u16, rows: u16) -> (String, String) {
+    use std::process::Command;
+    let socket = format!("tlscheck-ux-{}-{cols}x{rows}", std::process::id());
+    let tmux = |a: &[&str]| {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(a)
+            .output()
+            .expect("tmux is needed for the terminal tests (Debian: tmux)")
+    };
+    let bin = env!("CARGO_BIN_EXE_tlscheck");
+    let cmd = format!(
+        "TERM=xterm-256color {bin} {}; tmux -L {socket} wait-for -S done; sleep 60",
+        args.join(" ")
+    );
+    let (c, r) = (cols.to_string(), rows.to_string());
+    let o = tmux(&["new-session", "-d", "-x", &c, "-y", &r, "-s", "t", &cmd]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = tmux(&["set-option", "-t", "t", "history-limit", "5000"]);
+    let waited = tmux(&["wait-for", "done"]);
+    assert!(waited.status.success());
+    let screen =
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned();
+    let all = String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-S", "-", "-t", "t"]).stdout)
+        .into_owned();
+    let _ = tmux(&["kill-server"]);
+    (screen, all)
+}
+
+#[test]
+fn on_an_80x24_terminal_the_first_and_last_lines_carry_verdict_and_fix() {
+    let server = exchange_legacy();
+    let addr = server.addr.to_string();
+    let (screen, all) = in_tmux(&[&addr, "--timeout", "3"], 80, 24);
+    let lines: Vec<&str> = all.lines().filter(|l| !l.trim().is_empty()).collect();
+    // First lines: the headline, wrapped at 80 columns, never cut.
+    let first = lines.first().copied().unwrap_or_default();
+    assert!(first.starts_with(&format!("FAIL {addr}: ")), "{all}");
+    let head: String = lines
+        .iter()
+        .take(4)
+        .flat_map(|l| l.split_whitespace())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(head.contains("fix: Enable TLS 1.2 on Exchange"), "{all}");
+    assert!(
+        lines.iter().take(4).all(|l| l.chars().count() <= 80),
+        "{all}"
+    );
+    // Last lines on screen: the recap with the verdict and the fix.
+    let visible: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = visible[visible.len().saturating_sub(6)..].join("\n");
+    assert!(
+        tail.contains(&format!("FAIL {addr} — fix: Enable TLS 1.2 on Exchange")),
+        "{screen}"
+    );
+    assert!(tail.contains("--write-fix DIR"), "{screen}");
+    assert!(tail.contains("tls12.reg"), "{screen}");
+}
+
+#[test]
+fn piped_text_keeps_the_headline_whole_on_one_line() {
+    let server = exchange_legacy();
+    let o = tlscheck(&[&server.addr.to_string(), "--timeout", "3"]);
+    let out = stdout(&o);
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.ends_with(
+            "— fix: Enable TLS 1.2 on Exchange (SCHANNEL client and server, .NET Framework)"
+        ),
+        "{first}"
+    );
+    let last = out.lines().rev().find(|l| !l.is_empty()).unwrap();
+    assert!(last.contains("--write-fix DIR"), "{out}");
+    assert!(out.contains("\nSummary\n  FAIL "), "{out}");
 }
