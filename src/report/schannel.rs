@@ -573,13 +573,26 @@ pub fn render_markdown(audit: &Audit) -> String {
             out.push_str(&format!("\nLines: {}\n", join_lines(&f.lines)));
         }
         if let Some(fix) = &f.fix {
-            let reg = sanitize(&fix.reg);
-            let fence = fence_for(&reg);
+            let advice = advice_without_import(&fix.advice);
+            let advice = if advice.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", md_escape(&advice))
+            };
             out.push_str(&format!(
-                "\n**Fix:** {}\n\n{fence}reg\n{reg}{fence}\n",
-                md_escape(&fix.advice)
+                "\n**Fix** (in the .reg file under \"The fix\"):{advice}\n"
             ));
         }
+    }
+    // One .reg for every finding, and the import advice once.
+    if let Some(file) = crate::report::fixfiles::for_schannel(audit) {
+        let reg = sanitize(&String::from_utf8_lossy(&file.bytes).replace("\r\n", "\n"));
+        let fence = fence_for(&reg);
+        out.push_str(&format!(
+            "\n## The fix: one .reg file for every finding\n\n{} Save it as \
+             `schannel-fix.reg` (or use `--write-fix DIR`).\n\n{fence}reg\n{reg}{fence}\n",
+            md_escape(&import_advice(audit))
+        ));
     }
     out
 }
