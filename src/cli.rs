@@ -67,6 +67,11 @@ pub enum Command {
     /// sends); no mail is accepted.
     #[command(after_help = format!("{LISTEN_HELP}\n{LISTEN_EXIT_CODES_HELP}"))]
     Listen(ListenArgs),
+    /// Start demo mail servers on this machine (a TLS 1.0-only Exchange
+    /// 2010-style server, a modern one, one without STARTTLS, and a DNS
+    /// server whose MX records for fabrikam.test point at them) and run
+    /// the real check against them; works without any network.
+    Demo(DemoArgs),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
     /// Print the man page (roff) to standard output: tlscheck's, or with
@@ -361,6 +366,18 @@ pub struct ListenArgs {
     /// Also print the SMTP dialogue (`<-` the sender, `->` tlscheck).
     #[arg(short = 't', long)]
     pub transcript: bool,
+}
+
+/// Arguments of `tlscheck demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 }
 
 /// Arguments of `tlscheck completions`.

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod diagnose;
 pub mod dns;
 pub mod exit;

@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Some(Command::Explain(args)) => explain(&args),
         Some(Command::Schannel(args)) => schannel(&args),
         Some(Command::Listen(args)) => listen(&args),
+        Some(Command::Demo(args)) => demo(&args),
         Some(Command::Completions(args)) => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();
@@ -85,14 +86,55 @@ fn emit(bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
+    check_with(args, Vec::new())
+}
+
+/// `tlscheck demo`: starts the demo servers and runs the real check
+/// against them.
+fn demo(args: &tlscheck::cli::DemoArgs) -> anyhow::Result<ExitStatus> {
+    // The DNS server runs on its own runtime; the check uses another.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let demo = runtime.block_on(tlscheck::demo::start())?;
+    eprintln!(
+        "tlscheck demo: {} and its mail servers are local demo servers on 127.0.0.71-73 port {} \
+         (DNS {}), started by tlscheck; the check below is real.",
+        tlscheck::demo::DOMAIN,
+        demo.port,
+        demo.dns
+    );
+    let check_args = tlscheck::cli::CheckArgs {
+        targets: vec![tlscheck::demo::DOMAIN.to_owned()],
+        resolver: vec![demo.dns.to_string()],
+        port: Some(demo.port),
+        ipv4: true,
+        timeout: Some(5.0),
+        format: args.format,
+        color: args.color,
+        ..Default::default()
+    };
+    let roots = vec![rustls::pki_types::CertificateDer::from(demo.ca.clone())];
+    let status = check_with(check_args, roots);
+    drop(demo);
+    runtime.shutdown_background();
+    status
+}
+
+fn check_with(
+    args: tlscheck::cli::CheckArgs,
+    extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+) -> anyhow::Result<ExitStatus> {
     let env = Env::from_process();
-    let cfg = match check_config(&args, &env) {
+    let mut cfg = match check_config(&args, &env) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("tlscheck: {e}");
             return Ok(ExitStatus::Usage);
         }
     };
+    cfg.extra_roots.extend(extra_roots);
     // A bad line of the target list is said where it is, and the rest is
     // still checked (exit 2 at the end).
     for bad in &cfg.invalid {

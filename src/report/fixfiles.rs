@@ -30,9 +30,9 @@ pub fn snippet_name(f: &Finding) -> Option<String> {
     let name = match (fix.software, sn.language) {
         (_, "reg") if sn.text.contains("TLS 1.2\\Client]") => "tls12.reg".to_owned(),
         (_, "reg") => format!("{}.reg", f.id),
-        (ServerSoftware::Postfix, "conf") => format!("{}.main.cf.snippet", f.id),
-        (ServerSoftware::Exim, "conf") => format!("{}.exim.conf.snippet", f.id),
-        (_, "m4") => format!("{}.sendmail.mc.snippet", f.id),
+        (ServerSoftware::Postfix, "conf") => "main.cf.snippet".to_owned(),
+        (ServerSoftware::Exim, "conf") => "exim.conf.snippet".to_owned(),
+        (_, "m4") => "sendmail.mc.snippet".to_owned(),
         (_, "powershell") => format!("{}.ps1", f.id),
         (_, "sh") => format!("{}.sh", f.id),
         (_, other) => format!("{}.{other}.snippet", f.id),
@@ -54,8 +54,7 @@ fn file_bytes(language: &str, text: &str) -> Vec<u8> {
 
 /// Every snippet of a run, one file each (the same text under the same
 /// name once; a different text under a taken name gets the finding id
-/// in front). Postfix's `main.cf` lines also go into one
-/// `main.cf.snippet` when only one Postfix snippet exists.
+/// in front).
 pub fn for_run(r: &RunReport) -> Vec<FixFile> {
     let mut files: Vec<FixFile> = Vec::new();
     for f in r.targets.iter().flat_map(|t| &t.findings) {
@@ -77,18 +76,6 @@ pub fn for_run(r: &RunReport) -> Vec<FixFile> {
             what: fix.remediation.title.to_owned(),
             bytes,
         });
-    }
-    // One Postfix snippet: the name the issue and the docs use.
-    let postfix: Vec<usize> = files
-        .iter()
-        .enumerate()
-        .filter(|(_, x)| x.name.ends_with(".main.cf.snippet"))
-        .map(|(i, _)| i)
-        .collect();
-    if let [only] = postfix.as_slice() {
-        if let Some(x) = files.get_mut(*only) {
-            x.name = "main.cf.snippet".to_owned();
-        }
     }
     files
 }

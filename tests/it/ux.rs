@@ -258,6 +258,7 @@ fn man_documents_every_subcommand_without_an_extra_section() {
         "explain",
         "schannel",
         "listen",
+        "demo",
         "completions",
         "man",
     ] {
@@ -517,4 +518,81 @@ fn piped_text_keeps_the_headline_whole_on_one_line() {
     let last = out.lines().rev().find(|l| !l.is_empty()).unwrap();
     assert!(last.contains("--write-fix DIR"), "{out}");
     assert!(out.contains("\nSummary\n  FAIL "), "{out}");
+}
+
+/// Runs `tlscheck demo ARGS` with no network but loopback: in a new
+/// network namespace (`unshare -rn`, loopback brought up) where the
+/// machine allows it, else as is.
+fn demo(args: &[&str]) -> std::process::Output {
+    let bin = env!("CARGO_BIN_EXE_tlscheck");
+    let isolated = std::process::Command::new("unshare")
+        .args(["-rn", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut cmd = if isolated {
+        let mut c = std::process::Command::new("unshare");
+        c.args([
+            "-rn",
+            "sh",
+            "-c",
+            "ip link set lo up && exec \"$0\" demo \"$@\"",
+            bin,
+        ]);
+        c
+    } else {
+        let mut c = std::process::Command::new(bin);
+        c.arg("demo");
+        c
+    };
+    cmd.args(args)
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn demo_runs_the_real_check_against_local_servers_offline_and_fails_on_the_legacy_one() {
+    let o = demo(&["--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("local demo servers"), "{}", stderr(&o));
+    let v = json(&o);
+    let t = &v["targets"][0];
+    assert_eq!(t["input"], "fabrikam.test");
+    assert_eq!(t["verdict"], "fail");
+    let servers = t["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 3, "{t}");
+    let by_host = |h: &str| servers.iter().find(|s| s["host"] == h).unwrap();
+    let legacy = by_host("mail.fabrikam.test");
+    assert_eq!(legacy["accepted_versions"], serde_json::json!(["1.0"]));
+    assert_eq!(legacy["server_software"], "exchange");
+    assert_eq!(legacy["verdict"], "fail");
+    let modern = by_host("mx2.fabrikam.test");
+    assert_eq!(
+        modern["accepted_versions"],
+        serde_json::json!(["1.2", "1.3"])
+    );
+    assert_eq!(modern["verdict"], "pass");
+    assert_eq!(modern["certificate"]["verdict"], "trusted");
+    let plain = by_host("relay.fabrikam.test");
+    assert_eq!(plain["starttls"], "not_offered");
+    let ids: Vec<&str> = t["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"legacy-tls-only"), "{ids:?}");
+    assert!(ids.contains(&"no-starttls"), "{ids:?}");
+    // The text report is the usual one.
+    let o = demo(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.starts_with("FAIL fabrikam.test: "), "{out}");
+    assert!(
+        out.contains("Summary\n  FAIL fabrikam.test — fix: "),
+        "{out}"
+    );
 }
