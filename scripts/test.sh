@@ -38,7 +38,7 @@ fi
 # shellcheck source=scripts/lib/debs.sh
 source "$ROOT/scripts/lib/debs.sh"
 
-DEBS=(postfix openssl libssl-dev pkg-config jq gcc libc6-dev ca-certificates dnsmasq-base bind9-dnsutils tmux)
+DEBS=(postfix openssl libssl-dev pkg-config jq gcc libc6-dev ca-certificates dnsmasq-base bind9-dnsutils tmux perl make)
 
 STEP_NAMES=()
 STEP_RESULTS=()
