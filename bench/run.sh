@@ -715,7 +715,8 @@ batch() {
     cpu=$(awk -v u="$(time_field 'User time' "$tv")" -v y="$(time_field 'System time' "$tv")" \
         'BEGIN { printf "%.2f", u + y }')
     rss=$(time_field 'Maximum resident set size' "$tv")
-    lines=$(grep -c . "$out" || true)
+    # Target lines only: the stream ends with a summary record.
+    lines=$(grep -c '^{"kind":"target"' "$out" || true)
     # Targets where some session did not get an answer from the server.
     bad=$(jq -c 'select([.servers[]?.versions[]?.result] | any(. == "timeout" or . == "dropped" or . == "not_tested"))' "$out" 2>/dev/null | grep -c . || true)
     local rmin rmax rfirst rlast n

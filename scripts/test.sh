@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite in one command, set-up included:
 #
-#   sudo scripts/test.sh
+#   scripts/test.sh
+#
+# It needs root (Debian packages, end-to-end tests). Run by a normal user it
+# asks for root itself through sudo when sudo is installed; without sudo it
+# says how to run it as root and goes on without root (the end-to-end tests
+# are then skipped, or fail under CI=true). TEST_NO_SUDO=1 never asks.
 #
 # Installs the Debian packages the tests need if they are missing (root
 # only), then runs, timing each step:
@@ -21,10 +26,19 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+
+if ((EUID != 0)) && [[ ${TEST_NO_SUDO:-0} != 1 ]]; then
+    if command -v sudo >/dev/null; then
+        echo "scripts/test.sh: needs root for Debian packages and the end-to-end tests; asking sudo" >&2
+        exec sudo --preserve-env=CI,TEST_SKIP_E2E,CARGO_TARGET_DIR,TEST_NO_SUDO -- "$ROOT/scripts/test.sh" "$@"
+    fi
+    echo "scripts/test.sh: not root and no sudo: run it as root (su -c scripts/test.sh) for the" \
+        "Debian packages and the end-to-end tests; going on without root" >&2
+fi
 # shellcheck source=scripts/lib/debs.sh
 source "$ROOT/scripts/lib/debs.sh"
 
-DEBS=(postfix openssl libssl-dev pkg-config jq gcc libc6-dev ca-certificates dnsmasq-base bind9-dnsutils nsd ldnsutils)
+DEBS=(postfix openssl libssl-dev pkg-config jq gcc libc6-dev ca-certificates dnsmasq-base bind9-dnsutils nsd ldnsutils tmux perl make)
 
 STEP_NAMES=()
 STEP_RESULTS=()
@@ -99,7 +113,7 @@ setup() {
         local missing
         missing=$(debs_missing "${DEBS[@]}" | tr '\n' ' ')
         if [[ -n $missing ]]; then
-            echo "missing Debian packages: $missing(run as root: sudo scripts/test.sh)" >&2
+            echo "missing Debian packages: $missing(run scripts/test.sh as root)" >&2
             return 1
         fi
     fi
@@ -133,7 +147,7 @@ e2e() {
             step "$name" false || true
             echo "the end-to-end test $script needs root (CI=true)" >&2
         else
-            skip "$name" "needs root: sudo scripts/test.sh"
+            skip "$name" "needs root: run scripts/test.sh as root"
         fi
     elif ((build_ok == 0)); then
         skip "$name" "build failed"

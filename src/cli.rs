@@ -70,10 +70,42 @@ pub enum Command {
     /// List the sender profiles (documented ClientHellos of big senders)
     /// with their sources.
     Profiles(ProfilesArgs),
+    /// Start demo mail servers on this machine (a TLS 1.0-only Exchange
+    /// 2010-style server, a modern one, one without STARTTLS, and a DNS
+    /// server whose MX records for fabrikam.test point at them) and run
+    /// the real check against them; works without any network.
+    Demo(DemoArgs),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
-    /// Print the man page (roff) to standard output.
-    Man,
+    /// Print the man page (roff) to standard output: tlscheck's, or with
+    /// SUBCOMMAND that subcommand's (`tlscheck man listen`).
+    Man(ManArgs),
+}
+
+/// Arguments of `tlscheck man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print [default: tlscheck's own page].
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+}
+
+/// `listen --bind`: ADDR:PORT, with a message that says what is missing
+/// when only an address is given.
+fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Ok(sa);
+    }
+    let bare = s.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => Err(format!(
+            "a port is needed: give ADDR:PORT, e.g. {ip}:25 (or {ip}:2525 without root)"
+        )),
+        Ok(std::net::IpAddr::V6(ip)) => Err(format!(
+            "a port is needed: give [ADDR]:PORT, e.g. [{ip}]:25 (or [{ip}]:2525 without root)"
+        )),
+        Err(_) => Err("give ADDR:PORT, e.g. 0.0.0.0:25 or 127.0.0.1:2525".to_owned()),
+    }
 }
 
 /// Arguments of `tlscheck check` (and of plain `tlscheck`).
@@ -94,7 +126,13 @@ pub struct CheckArgs {
     pub host: bool,
 
     /// Port to connect to [default: 25, or the TARGET's :PORT].
-    #[arg(short = 'p', long, value_name = "PORT", help_heading = "Targets")]
+    #[arg(
+        short = 'p',
+        long,
+        value_name = "PORT",
+        value_parser = clap::value_parser!(u16).range(1..),
+        help_heading = "Targets"
+    )]
     pub port: Option<u16>,
 
     /// Start TLS on connect (SMTPS) instead of STARTTLS [default: on for
@@ -208,6 +246,12 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Policy (exit code)")]
     pub forbid_legacy: bool,
 
+    /// Write each fix snippet of the report as a file in DIR, ready to use
+    /// (tls12.reg with CRLF for regedit and `reg import`, main.cf.snippet,
+    /// …); the names are printed on standard error.
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    pub write_fix: Option<PathBuf>,
+
     /// Enumerate every TLS version's accepted cipher suites, key exchange
     /// and certificate key (more connections: up to 128 ClientHellos per
     /// version, within --per-server).
@@ -273,8 +317,13 @@ pub struct SchannelArgs {
     #[arg(long, conflicts_with = "file")]
     pub local: bool,
 
+    /// Write the one .reg file that fixes every finding to
+    /// DIR/schannel-fix.reg (CRLF, for regedit and `reg import`).
+    #[arg(long, value_name = "DIR")]
+    pub write_fix: Option<PathBuf>,
+
     /// The server's Windows version, which decides the defaults of keys
-    /// that are absent: 2012r2, 2016, 2019, 2022 or 2025.
+    /// that are absent: 2008r2, 2012r2, 2016, 2019, 2022 or 2025.
     #[arg(long, value_name = "VERSION")]
     pub os: Option<crate::schannel::WindowsVersion>,
 
@@ -313,7 +362,8 @@ pub struct ListenArgs {
         short = 'b',
         long,
         value_name = "ADDR:PORT",
-        default_value = "0.0.0.0:25"
+        default_value = "0.0.0.0:25",
+        value_parser = parse_bind
     )]
     pub bind: SocketAddr,
 
@@ -357,6 +407,18 @@ pub struct ListenArgs {
     /// Also print the SMTP dialogue (`<-` the sender, `->` tlscheck).
     #[arg(short = 't', long)]
     pub transcript: bool,
+}
+
+/// Arguments of `tlscheck demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 }
 
 /// Arguments of `tlscheck completions`.
@@ -412,4 +474,81 @@ pub enum RequireTls {
     /// TLS 1.3.
     #[value(name = "1.3")]
     Tls13,
+}
+
+/// The subcommand a mistyped first argument was meant to be (`chek`,
+/// `explian`), if it is one or two edits from a subcommand's name and
+/// does not look like a domain or address (no `.`, `:` or `[`). A bare
+/// word that is a real single-label host is rare; `tlscheck check WORD`
+/// checks it anyway.
+pub fn mistyped_subcommand(arg: &str) -> Option<String> {
+    use clap::CommandFactory;
+    if arg.is_empty() || arg.starts_with('-') || arg.contains(['.', ':', '[', '/', '@']) {
+        return None;
+    }
+    let word = arg.to_ascii_lowercase();
+    let cmd = Cli::command();
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    if names.contains(&word) {
+        return None;
+    }
+    let limit = if word.chars().count() <= 5 { 1 } else { 2 };
+    names
+        .into_iter()
+        .map(|n| (osa_distance(&word, &n), n))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Optimal string alignment distance: insertions, deletions,
+/// substitutions and swaps of two neighbours each cost one.
+fn osa_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        if let Some(first) = row.first_mut() {
+            *first = i;
+        }
+    }
+    if let Some(row) = d.first_mut() {
+        for (j, cell) in row.iter_mut().enumerate() {
+            *cell = j;
+        }
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a.get(i - 1) != b.get(j - 1));
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a.get(i - 1) == b.get(j - 2) && a.get(i - 2) == b.get(j - 1) {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mistyped_subcommands_are_recognised_and_domains_are_not() {
+        assert_eq!(mistyped_subcommand("chek").as_deref(), Some("check"));
+        assert_eq!(mistyped_subcommand("explian").as_deref(), Some("explain"));
+        assert_eq!(mistyped_subcommand("lisen").as_deref(), Some("listen"));
+        assert_eq!(mistyped_subcommand("schanel").as_deref(), Some("schannel"));
+        assert_eq!(mistyped_subcommand("check"), None);
+        assert_eq!(mistyped_subcommand("mail"), None);
+        assert_eq!(mistyped_subcommand("chek.com"), None);
+        assert_eq!(mistyped_subcommand("contoso"), None);
+        assert_eq!(mistyped_subcommand("--host"), None);
+    }
 }

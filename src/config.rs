@@ -173,6 +173,29 @@ pub struct Config {
     pub mail_policy: bool,
     /// The DNSSEC trust anchor (`--trust-anchor`).
     pub trust_anchor: crate::policy::dnssec::AnchorConfig,
+    /// Lines of `--input` (or standard input) that are not targets: each
+    /// is reported and the run exits 2 at the end, after the others.
+    pub invalid: Vec<InvalidLine>,
+}
+
+/// A line of a target list that is not a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidLine {
+    /// The file as given (`-` reads as "standard input").
+    pub file: String,
+    /// The line number, from 1.
+    pub line: usize,
+    /// The line without its comment, trimmed.
+    pub input: String,
+    /// What is wrong with it.
+    pub error: String,
+}
+
+impl std::fmt::Display for InvalidLine {
+    /// `FILE:LINE: what is wrong`, as compilers and grep write it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.error)
+    }
 }
 
 /// Decides colour once: `--color` beats `NO_COLOR`/`TERM=dumb`, which beat
@@ -211,6 +234,34 @@ pub fn input_lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
+}
+
+/// Target lines of an input file with their line numbers (from 1).
+pub fn numbered_input_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.split('#').next().unwrap_or("").trim()))
+        .filter(|(_, l)| !l.is_empty())
+}
+
+/// Splits the lines of a target list into targets and invalid lines.
+fn list_targets(
+    file: &str,
+    text: &str,
+    targets: &mut Vec<(String, Target)>,
+    invalid: &mut Vec<InvalidLine>,
+) {
+    for (line, input) in numbered_input_lines(text) {
+        match crate::target::parse(input) {
+            Ok(t) => targets.push((input.to_owned(), t)),
+            Err(error) => invalid.push(InvalidLine {
+                file: file.to_owned(),
+                line,
+                input: input.to_owned(),
+                error: error.to_string(),
+            }),
+        }
+    }
 }
 
 fn read_file(what: &'static str, path: &Path) -> Result<String, ConfigError> {
@@ -369,35 +420,43 @@ pub fn listen_config(args: &ListenArgs, env: &Env) -> Result<ListenConfig, Confi
 
 /// Builds the configuration of `tlscheck check`.
 pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> {
-    let mut raw: Vec<String> = Vec::new();
+    let mut targets: Vec<(String, Target)> = Vec::new();
+    let mut invalid: Vec<InvalidLine> = Vec::new();
     let mut stdin_read = false;
     for t in &args.targets {
         if t == "-" {
             if !stdin_read {
                 stdin_read = true;
                 let text = read_file("standard input", Path::new("-"))?;
-                raw.extend(input_lines(&text).map(str::to_owned));
+                list_targets("standard input", &text, &mut targets, &mut invalid);
             }
         } else {
-            raw.push(t.clone());
+            // A target typed on the command line is a usage error at once.
+            match crate::target::parse(t) {
+                Ok(target) => targets.push((t.clone(), target)),
+                Err(error) => {
+                    return Err(ConfigError::Target {
+                        input: t.clone(),
+                        error,
+                    })
+                }
+            }
         }
     }
     if let Some(path) = &args.input {
         if !(path == Path::new("-") && stdin_read) {
             let text = read_file("--input", path)?;
-            raw.extend(input_lines(&text).map(str::to_owned));
+            let name = if path == Path::new("-") {
+                "standard input".to_owned()
+            } else {
+                path.display().to_string()
+            };
+            list_targets(&name, &text, &mut targets, &mut invalid);
         }
     }
-    if raw.is_empty() {
+    if targets.is_empty() && invalid.is_empty() {
         return Err(ConfigError::NoTargets);
     }
-    let targets = raw
-        .into_iter()
-        .map(|input| match crate::target::parse(&input) {
-            Ok(t) => Ok((input, t)),
-            Err(error) => Err(ConfigError::Target { input, error }),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     let stage = seconds("--timeout", args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS))?;
     let deadline = args
         .deadline
@@ -445,6 +504,7 @@ pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> 
         extra_roots,
         max_connections,
         per_server,
+        invalid,
         fail_on: args.fail_on,
         policy: CheckPolicy {
             require: match args.require_tls {

@@ -8,10 +8,13 @@
 
 pub mod cli;
 pub mod config;
+#[cfg(unix)]
+pub mod demo;
 pub mod diagnose;
 pub mod dns;
 pub mod exit;
 pub mod listen;
+pub mod manpage;
 pub mod model;
 pub mod outcome;
 pub mod policy;

@@ -13,6 +13,16 @@ use tlscheck::exit::ExitStatus;
 use tlscheck::report::{self, palette::Palette};
 
 fn main() -> ExitCode {
+    // `tlscheck chek x` would otherwise look up a host named "chek".
+    if let Some(first) = std::env::args().nth(1) {
+        if let Some(meant) = tlscheck::cli::mistyped_subcommand(&first) {
+            eprintln!(
+                "tlscheck: {first:?} is not a subcommand; did you mean `tlscheck {meant}`? \
+                 (to check a host named {first}, write `tlscheck check {first}`)"
+            );
+            return ExitStatus::Usage.into();
+        }
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -35,6 +45,7 @@ fn main() -> ExitCode {
         Some(Command::Profiles(args)) => {
             emit(report::suites::render_profiles(args.format).as_bytes()).map(|()| ExitStatus::Pass)
         }
+        Some(Command::Demo(args)) => demo(&args),
         Some(Command::Completions(args)) => {
             let mut cmd = Cli::command();
             let mut buf = Vec::new();
@@ -44,13 +55,14 @@ fn main() -> ExitCode {
             }
             emit(&buf).map(|()| ExitStatus::Pass)
         }
-        Some(Command::Man) => {
-            let mut buf = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
-                Ok(()) => emit(&buf).map(|()| ExitStatus::Pass),
-                Err(e) => Err(anyhow::Error::new(e).context("rendering the man page")),
+        Some(Command::Man(args)) => match tlscheck::manpage::render(args.subcommand.as_deref()) {
+            Ok(buf) => emit(&buf).map(|()| ExitStatus::Pass),
+            Err(e @ tlscheck::manpage::ManError::NoSuchSubcommand(..)) => {
+                eprintln!("tlscheck man: {e}");
+                Ok(ExitStatus::Usage)
             }
-        }
+            Err(e) => Err(anyhow::Error::new(e)),
+        },
     };
     match outcome {
         Ok(status) => status.into(),
@@ -109,14 +121,72 @@ fn emit(bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
+    check_with(args, Vec::new())
+}
+
+/// `tlscheck demo` on Windows: the demo's TLS 1.0 server needs OpenSSL,
+/// which the Windows exe does not carry.
+#[cfg(not(unix))]
+fn demo(_args: &tlscheck::cli::DemoArgs) -> anyhow::Result<ExitStatus> {
+    eprintln!(
+        "tlscheck demo: not in this build (its TLS 1.0 demo server needs OpenSSL, which the \
+         Windows exe does not include); run it from a Linux build"
+    );
+    Ok(ExitStatus::Usage)
+}
+
+/// `tlscheck demo`: starts the demo servers and runs the real check
+/// against them.
+#[cfg(unix)]
+fn demo(args: &tlscheck::cli::DemoArgs) -> anyhow::Result<ExitStatus> {
+    // The DNS server runs on its own runtime; the check uses another.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let demo = runtime.block_on(tlscheck::demo::start())?;
+    eprintln!(
+        "tlscheck demo: {} and its mail servers are local demo servers on 127.0.0.71-73 port {} \
+         (DNS {}), started by tlscheck; the check below is real.",
+        tlscheck::demo::DOMAIN,
+        demo.port,
+        demo.dns
+    );
+    let check_args = tlscheck::cli::CheckArgs {
+        targets: vec![tlscheck::demo::DOMAIN.to_owned()],
+        resolver: vec![demo.dns.to_string()],
+        port: Some(demo.port),
+        ipv4: true,
+        timeout: Some(5.0),
+        format: args.format,
+        color: args.color,
+        ..Default::default()
+    };
+    let roots = vec![rustls::pki_types::CertificateDer::from(demo.ca.clone())];
+    let status = check_with(check_args, roots);
+    drop(demo);
+    runtime.shutdown_background();
+    status
+}
+
+fn check_with(
+    args: tlscheck::cli::CheckArgs,
+    extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+) -> anyhow::Result<ExitStatus> {
     let env = Env::from_process();
-    let cfg = match check_config(&args, &env) {
+    let mut cfg = match check_config(&args, &env) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("tlscheck: {e}");
             return Ok(ExitStatus::Usage);
         }
     };
+    cfg.extra_roots.extend(extra_roots);
+    // A bad line of the target list is said where it is, and the rest is
+    // still checked (exit 2 at the end).
+    for bad in &cfg.invalid {
+        eprintln!("{bad}");
+    }
     let color = terminal_color(cfg.color);
     colored::control::set_override(color);
     let palette = if color {
@@ -139,7 +209,7 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
         let transcript = cfg.transcript;
         let mut stream_err: Option<std::io::Error> = None;
         let started = tlscheck::run::now_rfc3339();
-        let progress = progress_bar(cfg.targets.len());
+        let progress = progress_bar(&cfg);
         let mut on_done = |t: &tlscheck::outcome::TargetReport| {
             if let Some(bar) = &progress {
                 bar.inc(1);
@@ -162,12 +232,30 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
     if let Some(e) = stream_err {
         return Err(e.into());
     }
-    let report = report?;
+    let mut report = report?;
+    report.origin = origin(&args, &report, &env);
     let text = match cfg.format {
-        Format::Ndjson => String::new(),
+        // The targets are out already; then the invalid lines and the
+        // summary record that tells a complete stream from a cut one.
+        Format::Ndjson => {
+            let mut s: String = report
+                .invalid
+                .iter()
+                .map(report::json::render_invalid_line)
+                .collect();
+            s.push_str(&report::json::render_summary_line(&report));
+            s
+        }
+        Format::Text => report::text::render_for(&report, &palette, cfg.transcript, term_width()),
         f => report::render(&report, f, &palette, cfg.transcript),
     };
     emit(text.as_bytes())?;
+    if let Some(dir) = &args.write_fix {
+        if let Err(e) = write_fixes(dir, &report::fixfiles::for_run(&report)) {
+            eprintln!("tlscheck: --write-fix {}: {e}", dir.display());
+            return Ok(ExitStatus::Usage);
+        }
+    }
     if cfg.format == Format::Ndjson {
         let summary: Vec<String> = report.targets.iter().map(|t| t.summary.clone()).collect();
         eprintln!("{}", summary.join("\n"));
@@ -177,22 +265,143 @@ fn check(args: tlscheck::cli::CheckArgs) -> anyhow::Result<ExitStatus> {
     Ok(report.exit)
 }
 
-/// A progress bar on stderr for runs of several targets, only when stderr
-/// is a terminal (never in pipes, logs or CI).
-fn progress_bar(targets: usize) -> Option<indicatif::ProgressBar> {
+/// Writes the fix files into `dir` (created if missing) and names each on
+/// standard error.
+fn write_fixes(dir: &std::path::Path, files: &[report::fixfiles::FixFile]) -> std::io::Result<()> {
+    if files.is_empty() {
+        eprintln!("tlscheck: --write-fix: no finding has a snippet to write");
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    for f in files {
+        let path = dir.join(&f.name);
+        std::fs::write(&path, &f.bytes)?;
+        eprintln!("tlscheck: wrote {} ({})", path.display(), f.what);
+    }
+    Ok(())
+}
+
+/// Where the check ran from, for tickets: this machine's name, the source
+/// address the system picks towards the first server of each address
+/// family, and the options that change what tlscheck sees.
+fn origin(
+    args: &tlscheck::cli::CheckArgs,
+    report: &tlscheck::outcome::RunReport,
+    env: &Env,
+) -> tlscheck::outcome::Origin {
+    let mut sources: Vec<(std::net::IpAddr, std::net::IpAddr)> = Vec::new();
+    for s in report.targets.iter().flat_map(|t| &t.servers) {
+        let peer = s.address.ip();
+        if sources.iter().any(|(p, _)| p.is_ipv4() == peer.is_ipv4()) {
+            continue;
+        }
+        if let Some(src) = source_towards(peer) {
+            sources.push((peer, src));
+        }
+    }
+    let mut options = Vec::new();
+    if let Some(p) = &args.ca_file {
+        options.push(format!("--ca-file {}", p.display()));
+    }
+    options.extend(args.resolver.iter().map(|r| format!("--resolver {r}")));
+    for (on, name) in [
+        (args.host, "--host"),
+        (args.ipv4, "-4"),
+        (args.ipv6, "-6"),
+        (args.implicit_tls, "--implicit-tls"),
+        (args.forbid_legacy, "--forbid-legacy"),
+    ] {
+        if on {
+            options.push(name.to_owned());
+        }
+    }
+    if let Some(p) = args.port {
+        options.push(format!("--port {p}"));
+    }
+    if let Some(e) = &args.ehlo {
+        options.push(format!("--ehlo {e}"));
+    }
+    if let Some(t) = args.timeout {
+        options.push(format!("--timeout {t}"));
+    }
+    if let Some(d) = args.deadline {
+        options.push(format!("--deadline {d}"));
+    }
+    if args.require_tls == Some(tlscheck::cli::RequireTls::Tls13) {
+        options.push("--require-tls 1.3".to_owned());
+    }
+    if args.fail_on == tlscheck::cli::FailOn::Warning {
+        options.push("--fail-on warning".to_owned());
+    }
+    tlscheck::outcome::Origin {
+        hostname: env.hostname.clone(),
+        sources,
+        options,
+    }
+}
+
+/// The source address the system would use towards `peer`: a UDP socket
+/// "connected" to it (no packet is sent) reports the address the routing
+/// table chose.
+fn source_towards(peer: std::net::IpAddr) -> Option<std::net::IpAddr> {
+    let any: std::net::IpAddr = if peer.is_ipv4() {
+        std::net::Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        std::net::Ipv6Addr::UNSPECIFIED.into()
+    };
+    let socket = std::net::UdpSocket::bind((any, 0)).ok()?;
+    socket.connect((peer, 25)).ok()?;
+    socket.local_addr().ok().map(|a| a.ip())
+}
+
+/// The width of the terminal standard output is, or `None` when it is not
+/// one (pipes and files get lines that are never wrapped or cut).
+fn term_width() -> Option<usize> {
     use std::io::IsTerminal;
-    if targets < 2 || !std::io::stderr().is_terminal() {
+    if !std::io::stdout().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(u64::try_from(targets).unwrap_or(u64::MAX)),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} targets, {elapsed} {msg}")
-    {
+    terminal_size::terminal_size().map(|(w, _)| usize::from(w.0))
+}
+
+/// A progress bar on stderr for runs of several targets, only when stderr
+/// is a terminal (never in pipes, logs or CI).
+fn progress_bar(cfg: &tlscheck::config::Config) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    let targets = cfg.targets.len();
+    if targets == 0 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    // The budget a silent server can use up.
+    let stage = cfg.timeouts.command.as_secs_f64();
+    let greeting = cfg.timeouts.greeting.as_secs_f64();
+    let budget = match cfg.deadline {
+        Some(d) => format!(
+            "stage budget {stage:.0}s, greeting {greeting:.0}s, deadline {:.0}s",
+            d.as_secs_f64()
+        ),
+        None => format!("stage budget {stage:.0}s, greeting {greeting:.0}s"),
+    };
+    let (bar, template) = if targets < 2 {
+        let name = cfg.targets.first().map(|(i, _)| i.as_str()).unwrap_or("");
+        (
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr()),
+            format!("{{spinner}} checking {name}: {{elapsed}} waited ({budget})"),
+        )
+    } else {
+        (
+            indicatif::ProgressBar::with_draw_target(
+                Some(u64::try_from(targets).unwrap_or(u64::MAX)),
+                indicatif::ProgressDrawTarget::stderr(),
+            ),
+            format!("{{bar:40}} {{pos}}/{{len}} targets, {{elapsed}} ({budget})"),
+        )
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
+    // Redraw on a timer, so the seconds move while every server is silent.
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
     Some(bar)
 }
 
@@ -307,9 +516,17 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
     let out = match args.format {
         Format::Text => report::schannel::render_text(&audit, color),
         Format::Markdown => report::schannel::render_markdown(&audit),
-        Format::Json | Format::Ndjson => report::schannel::render_json(&audit),
+        Format::Json => report::schannel::render_json(&audit),
+        Format::Ndjson => report::schannel::render_json_line(&audit),
     };
     emit(out.as_bytes())?;
+    if let Some(dir) = &args.write_fix {
+        let files: Vec<_> = report::fixfiles::for_schannel(&audit).into_iter().collect();
+        if let Err(e) = write_fixes(dir, &files) {
+            eprintln!("tlscheck: --write-fix {}: {e}", dir.display());
+            return Ok(ExitStatus::Usage);
+        }
+    }
     Ok(match audit.verdict {
         schannel::Verdict::Ok => ExitStatus::Pass,
         schannel::Verdict::Problem => ExitStatus::PolicyFailed,

@@ -45,6 +45,9 @@ pub struct TargetReport {
     pub verdict: Verdict,
     /// The verdict of each server, in the order of `servers`.
     pub server_verdicts: Vec<Verdict>,
+    /// The finding ids each server gives on its own, in the order of
+    /// `servers`.
+    pub server_findings: Vec<Vec<&'static str>>,
     /// True when Ctrl-C or `--deadline` cut any of its sessions.
     pub interrupted: bool,
     /// The one-line summary.
@@ -69,6 +72,25 @@ pub struct RunReport {
     pub exit: crate::exit::ExitStatus,
     /// One entry per target, in command-line order.
     pub targets: Vec<TargetReport>,
+    /// Lines of the target list that are not targets (exit 2).
+    pub invalid: Vec<crate::config::InvalidLine>,
+    /// Where the check ran from and the options that change what it sees
+    /// (tickets print them; filled in by the front end).
+    pub origin: Origin,
+}
+
+/// Where a run was made from: a ticket needs it, since the inside and the
+/// outside of a network see different servers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// This machine's host name.
+    pub hostname: Option<String>,
+    /// The source address the system uses towards each address family's
+    /// first server: (peer, source).
+    pub sources: Vec<(std::net::IpAddr, std::net::IpAddr)>,
+    /// The options given that change results (`--ca-file PATH`,
+    /// `--resolver IP`, `--host`, `-4`, …), as typed.
+    pub options: Vec<String>,
 }
 
 /// What DNS said about a name target.

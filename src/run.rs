@@ -205,6 +205,12 @@ pub async fn run(
         cfg.fail_on == crate::cli::FailOn::Warning,
         cancelled,
     );
+    // A bad line in the target list: the rest was checked, the exit says 2.
+    let exit = if cfg.invalid.is_empty() || cancelled {
+        exit
+    } else {
+        crate::exit::ExitStatus::Usage
+    };
     Ok(RunReport {
         tool_version: env!("CARGO_PKG_VERSION"),
         started_at,
@@ -212,6 +218,8 @@ pub async fn run(
         interrupted: cancelled || deadline_passed,
         exit,
         targets,
+        invalid: cfg.invalid.clone(),
+        origin: crate::outcome::Origin::default(),
     })
 }
 
@@ -403,6 +411,7 @@ fn finish_target(
         findings: d.findings,
         verdict: d.verdict,
         server_verdicts: d.server_verdicts,
+        server_findings: d.server_findings,
         summary: d.summary,
         policy: d.policy,
     }

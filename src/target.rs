@@ -151,6 +151,20 @@ pub enum TargetError {
         /// The port part.
         port: String,
     },
+    /// `host:25:extra`: a name with more than one colon, which is neither
+    /// HOST:PORT nor an IPv6 address.
+    #[error(
+        "{input:?} is not HOST:PORT (it has more than one ':'): give \
+         {host}:{port}, or an IPv6 address in brackets as [2001:db8::1]:25"
+    )]
+    NotHostPort {
+        /// The argument.
+        input: String,
+        /// What comes before the first colon.
+        host: String,
+        /// What comes between the first and second colon.
+        port: String,
+    },
     /// Several colons but no valid IPv6 address.
     #[error(
         "{input:?} is not a valid IPv6 address; write an IPv6 address as \
@@ -306,6 +320,22 @@ pub fn parse(input: &str) -> Result<Target> {
                 Err(TargetError::UnbracketedIpv6WithPort {
                     address: address.to_owned(),
                     port: port.to_owned(),
+                })
+            }
+            // A first part that is not a hex group cannot start an IPv6
+            // address: a name with a port and something more.
+            _ if input
+                .split(':')
+                .next()
+                .is_some_and(|h| h.chars().any(|c| !c.is_ascii_hexdigit())) =>
+            {
+                let mut parts = input.splitn(3, ':');
+                let host = parts.next().unwrap_or_default().to_owned();
+                let port = parts.next().unwrap_or_default().to_owned();
+                Err(TargetError::NotHostPort {
+                    input: input.to_owned(),
+                    host,
+                    port,
                 })
             }
             _ => Err(TargetError::InvalidIpv6 {
@@ -628,6 +658,14 @@ mod tests {
                 "2001:db8:0:0:0:0:0:1:25",
                 TargetError::UnbracketedIpv6WithPort {
                     address: "2001:db8:0:0:0:0:0:1".into(),
+                    port: "25".into(),
+                },
+            ),
+            (
+                "host:25:extra",
+                TargetError::NotHostPort {
+                    input: "host:25:extra".into(),
+                    host: "host".into(),
                     port: "25".into(),
                 },
             ),

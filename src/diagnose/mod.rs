@@ -37,6 +37,9 @@ pub struct Diagnosis {
     pub verdict: Verdict,
     /// Each server's verdict, in the order of the servers given.
     pub server_verdicts: Vec<Verdict>,
+    /// The ids of the findings each server gives on its own, in the order
+    /// of the servers given (JSON links findings to servers with them).
+    pub server_findings: Vec<Vec<&'static str>>,
     /// The one line a helpdesk reads aloud.
     pub summary: String,
     /// The judged DNSSEC/DANE/MTA-STS/TLS-RPT section, when looked up.
@@ -67,20 +70,22 @@ pub fn target(
         findings::sort(&mut found);
     }
     let verdict = verdict::target_verdict(&found, servers, null_mx);
-    let server_verdicts = servers
+    let (server_verdicts, server_findings) = servers
         .iter()
         .map(|s| {
             let one = std::slice::from_ref(s);
             let mut own = findings::server_findings(one, policy);
             own.extend(profiles::findings(one));
-            verdict::server_verdict(&own, s)
+            let ids = own.iter().map(|f| f.id).collect::<Vec<_>>();
+            (verdict::server_verdict(&own, s), ids)
         })
-        .collect();
+        .unzip();
     Diagnosis {
         summary: profiles::with_office365(verdict::summary_line(input, verdict, &found), servers),
         findings: found,
         verdict,
         server_verdicts,
+        server_findings,
         policy: judged,
     }
 }

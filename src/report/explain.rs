@@ -18,7 +18,8 @@ pub fn render(matches: &[ExplainMatch], ctx: &Context, format: Format, p: &Palet
     match format {
         Format::Text => text(matches, ctx, p),
         Format::Markdown => markdown(matches, ctx),
-        Format::Json | Format::Ndjson => json(matches, ctx),
+        Format::Json => json(matches, ctx, true),
+        Format::Ndjson => json(matches, ctx, false),
     }
 }
 
@@ -168,6 +169,7 @@ fn markdown(matches: &[ExplainMatch], ctx: &Context) -> String {
 struct ExplainDto<'a> {
     schema_version: u32,
     kind: &'static str,
+    tool: crate::report::json::ToolDto,
     context: ContextDto,
     matches: Vec<MatchDto<'a>>,
 }
@@ -203,10 +205,12 @@ struct SourceDto {
     url: Option<&'static str>,
 }
 
-fn json(matches: &[ExplainMatch], ctx: &Context) -> String {
+/// The JSON document; `pretty` false gives it on one line (NDJSON).
+fn json(matches: &[ExplainMatch], ctx: &Context, pretty: bool) -> String {
     let dto = ExplainDto {
         schema_version: crate::report::json::SCHEMA_VERSION,
         kind: "explain",
+        tool: crate::report::json::tool(),
         context: ContextDto {
             direction: ctx.direction.label(),
             receiver_host: ctx.receiver_host.clone(),
@@ -240,8 +244,12 @@ fn json(matches: &[ExplainMatch], ctx: &Context) -> String {
             })
             .collect(),
     };
-    let mut s =
-        serde_json::to_string_pretty(&dto).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let s = if pretty {
+        serde_json::to_string_pretty(&dto)
+    } else {
+        serde_json::to_string(&dto)
+    };
+    let mut s = s.unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }

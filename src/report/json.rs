@@ -21,6 +21,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// The whole document of `--format json`.
 #[derive(Serialize)]
 pub struct RunDto<'a> {
+    kind: &'static str,
     schema_version: u32,
     tool: ToolDto,
     started_at: &'a str,
@@ -28,10 +29,80 @@ pub struct RunDto<'a> {
     interrupted: bool,
     exit_code: u8,
     targets: Vec<TargetDto<'a>>,
+    invalid: Vec<InvalidDto<'a>>,
 }
 
+/// A line of the target list that is not a target; also one NDJSON line.
 #[derive(Serialize)]
-struct ToolDto {
+pub struct InvalidDto<'a> {
+    kind: &'static str,
+    file: &'a str,
+    line: usize,
+    input: &'a str,
+    error: &'a str,
+}
+
+fn invalid_dto(l: &crate::config::InvalidLine) -> InvalidDto<'_> {
+    InvalidDto {
+        kind: "invalid",
+        file: &l.file,
+        line: l.line,
+        input: &l.input,
+        error: &l.error,
+    }
+}
+
+/// The NDJSON line of an invalid target-list line, with a final newline.
+pub fn render_invalid_line(l: &crate::config::InvalidLine) -> String {
+    let mut s = serde_json::to_string(&invalid_dto(l))
+        .unwrap_or_else(|e| format!("{{\"kind\":\"invalid\",\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// The last NDJSON line: counts per verdict and the exit code, so a
+/// consumer can tell a complete stream from a truncated one.
+#[derive(Serialize)]
+struct SummaryDto<'a> {
+    kind: &'static str,
+    schema_version: u32,
+    tool: ToolDto,
+    started_at: &'a str,
+    finished_at: &'a str,
+    targets: usize,
+    verdicts: BTreeMap<&'static str, usize>,
+    invalid: usize,
+    interrupted: bool,
+    exit_code: u8,
+}
+
+/// The summary record that ends an NDJSON stream, with a final newline.
+pub fn render_summary_line(r: &RunReport) -> String {
+    let mut verdicts = BTreeMap::new();
+    for t in &r.targets {
+        *verdicts.entry(t.verdict.label()).or_insert(0) += 1;
+    }
+    let dto = SummaryDto {
+        kind: "summary",
+        schema_version: SCHEMA_VERSION,
+        tool: tool(),
+        started_at: &r.started_at,
+        finished_at: &r.finished_at,
+        targets: r.targets.len(),
+        verdicts,
+        invalid: r.invalid.len(),
+        interrupted: r.interrupted,
+        exit_code: r.exit.code(),
+    };
+    let mut s = serde_json::to_string(&dto)
+        .unwrap_or_else(|e| format!("{{\"kind\":\"summary\",\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// `tool` in every JSON document: which program and version wrote it.
+#[derive(Serialize)]
+pub(crate) struct ToolDto {
     name: &'static str,
     version: &'static str,
 }
@@ -39,6 +110,8 @@ struct ToolDto {
 /// One target; also one line of `--format ndjson`.
 #[derive(Serialize)]
 pub struct TargetDto<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     schema_version: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +131,7 @@ pub struct TargetDto<'a> {
 
 #[derive(Serialize)]
 struct ServerDto<'a> {
+    key: String,
     host: Option<&'a str>,
     exchange: Option<&'a str>,
     preference: Option<u16>,
@@ -75,11 +149,22 @@ struct ServerDto<'a> {
     mail_from_reply: Option<String>,
     server_software: Option<&'static str>,
     versions: BTreeMap<&'static str, VersionDto>,
+    accepted_versions: Vec<&'static str>,
+    version_list: Vec<VersionItemDto>,
     certificate: Option<CertDto<'a>>,
     error: Option<ErrorDto<'a>>,
     elapsed_ms: u128,
     transcript: Option<BTreeMap<&'static str, Vec<EventDto<'a>>>>,
     suites: crate::report::suites::SuitesDto,
+}
+
+/// One entry of `version_list`: the same object as `versions."1.2"`,
+/// with its version inside, for `jq '.version_list[]'`.
+#[derive(Serialize)]
+struct VersionItemDto {
+    version: &'static str,
+    #[serde(flatten)]
+    result: VersionDto,
 }
 
 #[derive(Serialize, Default)]
@@ -144,6 +229,7 @@ struct FindingDto<'a> {
     id: &'static str,
     severity: &'static str,
     title: &'a str,
+    servers: Vec<String>,
     evidence: &'a [String],
     signatures: Vec<SignatureDto>,
     remediation: &'a [String],
@@ -279,11 +365,35 @@ fn events(t: &Transcript) -> Vec<EventDto<'_>> {
         .collect()
 }
 
+/// The key that names a server in `servers[].key` and
+/// `findings[].servers`: `HOST/ADDRESS:PORT`, or `ADDRESS:PORT` when the
+/// server was given by address.
+pub fn server_key(s: &ServerObservation) -> String {
+    match &s.host {
+        Some(h) => format!("{h}/{}", s.address),
+        None => s.address.to_string(),
+    }
+}
+
 fn server_dto<'a>(s: &'a ServerObservation, verdict: Verdict, transcript: bool) -> ServerDto<'a> {
     let versions = s
         .versions
         .iter()
         .map(|p| (p.version.label(), version_dto(p)))
+        .collect();
+    let version_list = s
+        .versions
+        .iter()
+        .map(|p| VersionItemDto {
+            version: p.version.label(),
+            result: version_dto(p),
+        })
+        .collect();
+    let accepted_versions = s
+        .versions
+        .iter()
+        .filter(|p| matches!(p.result, VersionResult::Accepted(_)))
+        .map(|p| p.version.label())
         .collect();
     let transcript = transcript.then(|| {
         let mut m = BTreeMap::new();
@@ -294,6 +404,7 @@ fn server_dto<'a>(s: &'a ServerObservation, verdict: Verdict, transcript: bool) 
         m
     });
     ServerDto {
+        key: server_key(s),
         host: s.host.as_deref(),
         exchange: s.preference.and(s.host.as_deref()),
         preference: s.preference,
@@ -318,6 +429,8 @@ fn server_dto<'a>(s: &'a ServerObservation, verdict: Verdict, transcript: bool) 
         mail_from_reply: s.policy.mail_from.as_ref().map(reply_text),
         server_software: server_software(s),
         versions,
+        accepted_versions,
+        version_list,
         certificate: s.certificate.as_ref().map(|c| CertDto {
             subject: &c.subject,
             sans: &c.sans,
@@ -360,11 +473,19 @@ fn server_software(s: &ServerObservation) -> Option<&'static str> {
         .map(|_| crate::diagnose::findings::software(s).label())
 }
 
-fn finding_dto(f: &Finding) -> FindingDto<'_> {
+fn finding_dto<'a>(f: &'a Finding, t: &TargetReport) -> FindingDto<'a> {
+    let servers = t
+        .servers
+        .iter()
+        .zip(&t.server_findings)
+        .filter(|(_, ids)| ids.contains(&f.id))
+        .map(|(s, _)| server_key(s))
+        .collect();
     FindingDto {
         id: f.id,
         severity: f.severity.label(),
         title: &f.title,
+        servers,
         evidence: &f.evidence,
         signatures: signature_dtos(&f.signatures),
         remediation: &f.remediation,
@@ -388,6 +509,7 @@ pub fn target_dto<'a>(
     standalone: Option<&'a str>,
 ) -> TargetDto<'a> {
     TargetDto {
+        kind: standalone.map(|_| "target"),
         schema_version: standalone.map(|_| SCHEMA_VERSION),
         tool: standalone.map(|_| tool()),
         started_at: standalone,
@@ -406,12 +528,13 @@ pub fn target_dto<'a>(
                 server_dto(s, v, transcript)
             })
             .collect(),
-        findings: t.findings.iter().map(finding_dto).collect(),
+        findings: t.findings.iter().map(|f| finding_dto(f, t)).collect(),
         policy: t.policy.as_ref().map(crate::report::policy::json),
     }
 }
 
-fn tool() -> ToolDto {
+/// This program's name and version, for `tool`.
+pub(crate) fn tool() -> ToolDto {
     ToolDto {
         name: "tlscheck",
         version: env!("CARGO_PKG_VERSION"),
@@ -421,6 +544,7 @@ fn tool() -> ToolDto {
 /// The JSON document of a run, pretty-printed, with a final newline.
 pub fn render(r: &RunReport, transcript: bool) -> String {
     let dto = RunDto {
+        kind: "run",
         schema_version: SCHEMA_VERSION,
         tool: tool(),
         started_at: &r.started_at,
@@ -432,6 +556,7 @@ pub fn render(r: &RunReport, transcript: bool) -> String {
             .iter()
             .map(|t| target_dto(t, transcript, None))
             .collect(),
+        invalid: r.invalid.iter().map(invalid_dto).collect(),
     };
     let mut s = serde_json::to_string_pretty(&dto).unwrap_or_else(|e| {
         format!("{{\"schema_version\":{SCHEMA_VERSION},\"error\":\"serialising the report failed: {e}\"}}")

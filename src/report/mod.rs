@@ -5,6 +5,7 @@
 
 pub mod dns;
 pub mod explain;
+pub mod fixfiles;
 pub mod json;
 pub mod listen;
 pub mod markdown;
@@ -28,11 +29,16 @@ pub fn render(r: &RunReport, format: Format, palette: &Palette, transcript: bool
         Format::Text => text::render(r, palette, transcript),
         Format::Markdown => markdown::render(r, transcript),
         Format::Json => json::render(r, transcript),
-        Format::Ndjson => r
-            .targets
-            .iter()
-            .map(|t| json::render_line(t, &r.started_at, transcript))
-            .collect(),
+        Format::Ndjson => {
+            let mut s: String = r
+                .targets
+                .iter()
+                .map(|t| json::render_line(t, &r.started_at, transcript))
+                .collect();
+            s.extend(r.invalid.iter().map(json::render_invalid_line));
+            s.push_str(&json::render_summary_line(r));
+            s
+        }
     }
 }
 

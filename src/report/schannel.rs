@@ -227,6 +227,23 @@ pub fn render_text(audit: &Audit, color: bool) -> String {
     if audit.findings.is_empty() {
         out.push_str("  none\n");
     }
+    if let Some(file) = crate::report::fixfiles::for_schannel(audit) {
+        out.push('\n');
+        out.push_str(&paint.heading("The fix: one .reg file for every finding above"));
+        out.push('\n');
+        out.push_str(&wrap(
+            &format!(
+                "{} Copy the lines below into schannel-fix.reg, or add --write-fix DIR to \
+                 write the file (CRLF, header at column 1).",
+                import_advice(audit)
+            ),
+            "",
+            "",
+        ));
+        out.push('\n');
+        let text = String::from_utf8_lossy(&file.bytes).replace("\r\n", "\n");
+        out.push_str(&sanitize(&text));
+    }
     out.push('\n');
     let verdict = format!("Verdict: {}", audit.verdict.label().to_uppercase());
     let tone = match audit.verdict {
@@ -296,21 +313,46 @@ fn finding_text(f: &Finding, paint: &Painter) -> String {
         out.push_str(&format!("  Lines: {}\n", join_lines(&f.lines)));
     }
     if let Some(fix) = &f.fix {
-        out.push_str(&wrap(
-            &format!("Fix: {}", sanitize(&fix.advice)),
-            "  ",
-            "  ",
-        ));
-        out.push('\n');
-        for line in sanitize(&fix.reg).lines() {
-            if line.is_empty() {
-                out.push('\n');
-            } else {
-                out.push_str(&format!("    {line}\n"));
-            }
-        }
+        // The import-and-restart paragraph and the .reg come once, merged,
+        // after the findings.
+        let advice = advice_without_import(&fix.advice);
+        let text = if advice.is_empty() {
+            "Fix: in the .reg file below.".to_owned()
+        } else {
+            format!("Fix (in the .reg file below): {advice}")
+        };
+        out.push_str(&wrap(&sanitize(&text), "  ", "  "));
     }
     out
+}
+
+/// A fix's advice without the sentence on importing and restarting, which
+/// the merged .reg says once.
+fn advice_without_import(advice: &str) -> String {
+    let cut = ["Import it (", "Import, then restart"]
+        .iter()
+        .filter_map(|m| advice.find(m))
+        .min()
+        .unwrap_or(advice.len());
+    advice.get(..cut).unwrap_or(advice).trim().to_owned()
+}
+
+/// The sentence on importing and restarting, from the first fix that has
+/// one (the .NET one names the .NET processes).
+fn import_advice(audit: &Audit) -> String {
+    let all: Vec<&str> = audit
+        .findings
+        .iter()
+        .filter_map(|f| f.fix.as_ref().map(|x| x.advice.as_str()))
+        .collect();
+    let dotnet = all.iter().find(|a| a.contains(".NET process"));
+    let pick = dotnet.or_else(|| all.iter().find(|a| a.contains("Import it (")));
+    match pick.and_then(|a| a.find("Import it (").map(|i| &a[i..])) {
+        Some(s) => s.to_owned(),
+        None => "Import it (double-click the .reg file, or run reg import FILE), then restart \
+                 the server: Schannel reads these keys at boot."
+            .to_owned(),
+    }
 }
 
 /// Whitespace-separated words, with a run from a word starting with `'` to
@@ -534,13 +576,26 @@ pub fn render_markdown(audit: &Audit) -> String {
             out.push_str(&format!("\nLines: {}\n", join_lines(&f.lines)));
         }
         if let Some(fix) = &f.fix {
-            let reg = sanitize(&fix.reg);
-            let fence = fence_for(&reg);
+            let advice = advice_without_import(&fix.advice);
+            let advice = if advice.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", md_escape(&advice))
+            };
             out.push_str(&format!(
-                "\n**Fix:** {}\n\n{fence}reg\n{reg}{fence}\n",
-                md_escape(&fix.advice)
+                "\n**Fix** (in the .reg file under \"The fix\"):{advice}\n"
             ));
         }
+    }
+    // One .reg for every finding, and the import advice once.
+    if let Some(file) = crate::report::fixfiles::for_schannel(audit) {
+        let reg = sanitize(&String::from_utf8_lossy(&file.bytes).replace("\r\n", "\n"));
+        let fence = fence_for(&reg);
+        out.push_str(&format!(
+            "\n## The fix: one .reg file for every finding\n\n{} Save it as \
+             `schannel-fix.reg` (or use `--write-fix DIR`).\n\n{fence}reg\n{reg}{fence}\n",
+            md_escape(&import_advice(audit))
+        ));
     }
     out
 }
@@ -550,6 +605,7 @@ pub fn render_markdown(audit: &Audit) -> String {
 struct SchannelReportDto {
     schema_version: u32,
     kind: &'static str,
+    tool: crate::report::json::ToolDto,
     source: SourceDto,
     os: Option<&'static str>,
     verdict: &'static str,
@@ -616,6 +672,7 @@ impl From<&Audit> for SchannelReportDto {
         Self {
             schema_version: SCHEMA_VERSION,
             kind: "schannel",
+            tool: crate::report::json::tool(),
             source: SourceDto {
                 format: a.format.label(),
                 encoding: a.encoding.label(),
@@ -679,10 +736,24 @@ impl From<&Audit> for SchannelReportDto {
 
 /// Renders the audit as pretty-printed JSON with a trailing newline.
 pub fn render_json(audit: &Audit) -> String {
+    json(audit, true)
+}
+
+/// Renders the audit as one line of JSON (`--format ndjson`).
+pub fn render_json_line(audit: &Audit) -> String {
+    json(audit, false)
+}
+
+fn json(audit: &Audit, pretty: bool) -> String {
     let dto = SchannelReportDto::from(audit);
     // Plain structs with string keys: serialisation cannot fail; if it
     // ever did, say so in JSON rather than panic.
-    match serde_json::to_string_pretty(&dto) {
+    let s = if pretty {
+        serde_json::to_string_pretty(&dto)
+    } else {
+        serde_json::to_string(&dto)
+    };
+    match s {
         Ok(mut s) => {
             s.push('\n');
             s

@@ -37,12 +37,118 @@ fn severity_word(s: Severity, p: &Palette) -> String {
     }
 }
 
-/// The one summary line of a target, coloured.
+/// Longest headline shown: any summary tlscheck writes fits; it is never
+/// cut, only wrapped on a terminal.
+const MAX_HEADLINE: usize = 4096;
+
+/// The one summary line of a target, coloured, never cut.
 pub fn summary(t: &TargetReport, p: &Palette) -> String {
     let word = t.verdict.word();
     match t.summary.strip_prefix(word) {
-        Some(rest) => format!("{}{}", p.paint(word, verdict_tone(t.verdict)), clean(rest)),
-        None => clean(&t.summary),
+        Some(rest) => format!(
+            "{}{}",
+            p.paint(word, verdict_tone(t.verdict)),
+            for_terminal(rest, MAX_HEADLINE)
+        ),
+        None => for_terminal(&t.summary, MAX_HEADLINE),
+    }
+}
+
+/// Wraps `text` (which may hold colour codes only in its first word) at
+/// `width` columns, continuation lines indented by `indent` spaces.
+fn wrap_to(text: &str, width: Option<usize>, indent: usize) -> String {
+    let Some(width) = width.filter(|w| *w > indent + 20) else {
+        return text.to_owned();
+    };
+    let visible = |s: &str| {
+        // Escape sequences take no columns.
+        let mut n = 0;
+        let mut in_esc = false;
+        for c in s.chars() {
+            match (in_esc, c) {
+                (false, '\x1b') => in_esc = true,
+                (true, 'm') => in_esc = false,
+                (true, _) => {}
+                (false, _) => n += 1,
+            }
+        }
+        n
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let limit = if lines.is_empty() {
+            width
+        } else {
+            width - indent
+        };
+        if !line.is_empty() && visible(&line) + 1 + visible(word) > limit {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines.join(&format!("\n{}", " ".repeat(indent)))
+}
+
+/// The fix of a target in a few words, from its summary line.
+fn fix_words(t: &TargetReport) -> Option<&str> {
+    t.summary
+        .split_once(" — fix: ")
+        .or_else(|| t.summary.split_once(" — next: "))
+        .map(|(_, fix)| fix)
+}
+
+/// The recap that ends every text report: the verdict of each target, the
+/// fix in a few words, and where the full fix is — the last lines on the
+/// screen carry the answer even when the details scrolled away.
+fn recap(r: &RunReport, p: &Palette, width: Option<usize>, out: &mut String) {
+    if r.targets.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", p.paint("Summary", Tone::Strong));
+    for t in &r.targets {
+        let word = p.paint(t.verdict.word(), verdict_tone(t.verdict));
+        let line = match fix_words(t) {
+            Some(fix) => format!(
+                "{word} {} — fix: {}",
+                clean(&t.input),
+                for_terminal(fix, MAX_HEADLINE)
+            ),
+            None => summary(t, p),
+        };
+        let _ = writeln!(out, "  {}", wrap_to(&line, width.map(|w| w - 2), 4));
+    }
+    let files: Vec<String> = r
+        .targets
+        .iter()
+        .flat_map(|t| &t.findings)
+        .filter_map(crate::report::fixfiles::snippet_name)
+        .fold(Vec::new(), |mut v, n| {
+            if !v.contains(&n) {
+                v.push(n);
+            }
+            v
+        });
+    let has_steps = r
+        .targets
+        .iter()
+        .flat_map(|t| &t.findings)
+        .any(|f| f.fix.is_some() || !f.remediation.is_empty());
+    if has_steps {
+        let how = if files.is_empty() {
+            "Full fix: the fix/how lines under Findings above.".to_owned()
+        } else {
+            format!(
+                "Full fix: the how/paste lines under Findings above; `--write-fix DIR` writes {} ready to use.",
+                files.join(", ")
+            )
+        };
+        let _ = writeln!(out, "  {}", wrap_to(&how, width.map(|w| w - 2), 2));
     }
 }
 
@@ -237,6 +343,14 @@ pub fn finding(f: &Finding, p: &Palette, sig_word: &str, out: &mut String) {
             for line in sn.text.lines() {
                 let _ = writeln!(out, "{}", format!("           {line}").trim_end());
             }
+            // The indented block cannot be copied as is (regedit wants the
+            // header at column 1): say where the raw file comes from.
+            if let Some(name) = crate::report::fixfiles::snippet_name(f) {
+                let _ = writeln!(
+                    out,
+                    "         file   {name}: add --write-fix DIR to write it, ready to use"
+                );
+            }
         }
     }
 }
@@ -251,9 +365,28 @@ pub fn transcript(name: &str, t: &Transcript, out: &mut String) {
 
 /// The whole text report.
 pub fn render(r: &RunReport, p: &Palette, with_transcript: bool) -> String {
+    render_for(r, p, with_transcript, None)
+}
+
+/// The whole text report, the headline and recap wrapped at `width`
+/// columns (a terminal's width; `None` for pipes and files: never cut).
+pub fn render_for(
+    r: &RunReport,
+    p: &Palette,
+    with_transcript: bool,
+    width: Option<usize>,
+) -> String {
     let mut out = String::new();
     for t in &r.targets {
-        let _ = writeln!(out, "{}", summary(t, p));
+        let _ = writeln!(out, "{}", wrap_to(&summary(t, p), width, 2));
+    }
+    for bad in &r.invalid {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            p.paint("INVALID", Tone::Bad),
+            clean(&bad.to_string())
+        );
     }
     for t in &r.targets {
         let _ = writeln!(out);
@@ -302,5 +435,6 @@ pub fn render(r: &RunReport, p: &Palette, with_transcript: bool) -> String {
             )
         );
     }
+    recap(r, p, width, &mut out);
     out
 }

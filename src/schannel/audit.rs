@@ -52,6 +52,9 @@ const RESTART_DOTNET: &str = "Import it (double-click the .reg file, or run reg 
 /// A Windows Server release whose Schannel defaults tlscheck knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WindowsVersion {
+    /// Windows Server 2008 R2 (Windows 7 kernel), the classic Exchange
+    /// 2010 host.
+    Ws2008R2,
     /// Windows Server 2012 R2 (Windows 8.1 kernel).
     Ws2012R2,
     /// Windows Server 2016 (Windows 10 1607).
@@ -66,7 +69,8 @@ pub enum WindowsVersion {
 
 impl WindowsVersion {
     /// Every version, oldest first.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
+        Self::Ws2008R2,
         Self::Ws2012R2,
         Self::Ws2016,
         Self::Ws2019,
@@ -77,6 +81,7 @@ impl WindowsVersion {
     /// The name on the command line (`--os 2012r2`) and in JSON.
     pub fn cli_name(self) -> &'static str {
         match self {
+            Self::Ws2008R2 => "2008r2",
             Self::Ws2012R2 => "2012r2",
             Self::Ws2016 => "2016",
             Self::Ws2019 => "2019",
@@ -89,6 +94,7 @@ impl WindowsVersion {
 impl fmt::Display for WindowsVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Self::Ws2008R2 => "Windows Server 2008 R2",
             Self::Ws2012R2 => "Windows Server 2012 R2",
             Self::Ws2016 => "Windows Server 2016",
             Self::Ws2019 => "Windows Server 2019",
@@ -100,7 +106,9 @@ impl fmt::Display for WindowsVersion {
 
 /// A `--os` value that names no version tlscheck knows.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown Windows Server version '{0}': expected one of 2012r2, 2016, 2019, 2022, 2025")]
+#[error(
+    "unknown Windows Server version '{0}': expected one of 2008r2, 2012r2, 2016, 2019, 2022, 2025"
+)]
 pub struct UnknownWindowsVersion(pub String);
 
 impl FromStr for WindowsVersion {
@@ -292,13 +300,22 @@ impl OsDefault {
     // "Windows 10, version 1809".
     pub fn for_os(protocol: Protocol, os: Option<WindowsVersion>) -> Self {
         use OsDefault::{Disabled, Enabled, NotSupported, Unknown};
-        use WindowsVersion::{Ws2012R2, Ws2016, Ws2019, Ws2022, Ws2025};
+        use WindowsVersion::{Ws2008R2, Ws2012R2, Ws2016, Ws2019, Ws2022, Ws2025};
         let Some(os) = os else {
             // Without --os anything from Server 2008 R2 (TLS 1.1/1.2 off by
             // default) to 2025 is possible.
             return Unknown;
         };
         match (protocol, os) {
+            // Windows 7 / Server 2008 R2 ships TLS 1.1 and 1.2 but leaves
+            // them off until the Protocols keys turn them on (the
+            // "Windows 7" row of the Schannel protocols table above);
+            // TLS 1.0 is on. For SSL 2.0/3.0 tlscheck does not pick a
+            // default (the Client and Server columns differ there):
+            // Unknown, and the export decides.
+            (Protocol::Tls10, Ws2008R2) => Enabled,
+            (Protocol::Tls11 | Protocol::Tls12, Ws2008R2) => Disabled,
+            (Protocol::Ssl2 | Protocol::Ssl3, Ws2008R2) => Unknown,
             // SSL 2.0 is off on 8.1/2012 R2, "removed and no longer
             // supported" from Windows 10 1607/Server 2016 on.
             (Protocol::Ssl2, Ws2012R2) => Disabled,
@@ -320,7 +337,7 @@ impl OsDefault {
             // TLS 1.2 is on by default from Windows 8/Server 2012 on.
             (Protocol::Tls12, _) => Enabled,
             // TLS 1.3 first appears in Server 2022 / Windows 11.
-            (Protocol::Tls13, Ws2012R2 | Ws2016 | Ws2019) => NotSupported,
+            (Protocol::Tls13, Ws2008R2 | Ws2012R2 | Ws2016 | Ws2019) => NotSupported,
             (Protocol::Tls13, Ws2022 | Ws2025) => Enabled,
         }
     }
@@ -1520,16 +1537,18 @@ mod tests {
             ("Server 2019", WindowsVersion::Ws2019),
             ("Windows Server 2022", WindowsVersion::Ws2022),
             ("2025", WindowsVersion::Ws2025),
+            ("2008r2", WindowsVersion::Ws2008R2),
+            ("Windows Server 2008 R2", WindowsVersion::Ws2008R2),
         ] {
             assert_eq!(text.parse::<WindowsVersion>(), Ok(want), "{text}");
         }
         for v in WindowsVersion::ALL {
             assert_eq!(v.cli_name().parse::<WindowsVersion>(), Ok(v));
         }
-        let err = "2008r2".parse::<WindowsVersion>().unwrap_err();
+        let err = "2003".parse::<WindowsVersion>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown Windows Server version '2008r2': expected one of 2012r2, 2016, 2019, 2022, 2025"
+            "unknown Windows Server version '2003': expected one of 2008r2, 2012r2, 2016, 2019, 2022, 2025"
         );
     }
 
@@ -1538,6 +1557,11 @@ mod tests {
         use OsDefault::*;
         let d = |p, os| OsDefault::for_os(p, Some(os));
         assert_eq!(d(Protocol::Tls12, WindowsVersion::Ws2012R2), Enabled);
+        assert_eq!(d(Protocol::Tls12, WindowsVersion::Ws2008R2), Disabled);
+        assert_eq!(d(Protocol::Tls11, WindowsVersion::Ws2008R2), Disabled);
+        assert_eq!(d(Protocol::Tls10, WindowsVersion::Ws2008R2), Enabled);
+        assert_eq!(d(Protocol::Ssl3, WindowsVersion::Ws2008R2), Unknown);
+        assert_eq!(d(Protocol::Tls13, WindowsVersion::Ws2008R2), NotSupported);
         assert_eq!(d(Protocol::Tls10, WindowsVersion::Ws2022), Enabled);
         assert_eq!(d(Protocol::Tls10, WindowsVersion::Ws2025), Unknown);
         // The user is told why (Microsoft documents the default two ways).

@@ -404,6 +404,7 @@ fn target_with_policy(
         findings: d.findings,
         verdict: d.verdict,
         server_verdicts: d.server_verdicts,
+        server_findings: d.server_findings,
         policy: d.policy,
     }
 }
@@ -417,6 +418,8 @@ fn run_report(targets: Vec<TargetReport>) -> RunReport {
         interrupted: false,
         exit: exit::for_run(&verdicts, false, false),
         targets,
+        invalid: Vec::new(),
+        origin: Default::default(),
     }
 }
 
