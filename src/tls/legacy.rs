@@ -365,44 +365,36 @@ impl<'h> Flight<'h> {
                 }
                 None
             }
+            // RFC 5246 §7.2: a warning is not the end (some servers warn
+            // about the name and go on), up to a bound.
+            ServerMessage::Alert(alert) if self.skip_warning(&alert) => None,
             ServerMessage::Alert(alert) if have_hello => {
-                // RFC 5246 §7.2: a warning inside the flight is not the end
-                // of it (some servers warn about the name and go on).
-                let routine = matches!(
-                    alert.description,
-                    AlertDescription::CloseNotify | AlertDescription::UserCanceled
-                );
-                if alert.level == AlertLevel::Warning
-                    && !routine
-                    && self.warnings < MAX_WARNING_ALERTS
-                {
-                    self.warnings += 1;
-                    return None;
-                }
                 Some(self.end(FlightEnd::Alert(alert.description)))
             }
-            ServerMessage::Alert(alert) => {
-                let routine = matches!(
-                    alert.description,
-                    AlertDescription::CloseNotify | AlertDescription::UserCanceled
-                );
-                if alert.level == AlertLevel::Warning
-                    && !routine
-                    && self.warnings < MAX_WARNING_ALERTS
-                {
-                    self.warnings += 1;
-                    return None;
-                }
-                Some(LegacyOutcome::Alert {
-                    level: alert.level,
-                    description: alert.description,
-                })
-            }
+            ServerMessage::Alert(alert) => Some(LegacyOutcome::Alert {
+                level: alert.level,
+                description: alert.description,
+            }),
             ServerMessage::ChangeCipherSpec => self.unexpected("ChangeCipherSpec"),
             ServerMessage::ApplicationData { .. } => self.unexpected("application data"),
             ServerMessage::Unexpected { content_type, .. } => {
                 self.unexpected(&format!("a {content_type:?} record"))
             }
+        }
+    }
+
+    /// True for a warning alert to pass over (not close_notify or
+    /// user_canceled, and fewer than [`MAX_WARNING_ALERTS`] so far).
+    fn skip_warning(&mut self, alert: &crate::tls::wire::Alert) -> bool {
+        let routine = matches!(
+            alert.description,
+            AlertDescription::CloseNotify | AlertDescription::UserCanceled
+        );
+        if alert.level == AlertLevel::Warning && !routine && self.warnings < MAX_WARNING_ALERTS {
+            self.warnings += 1;
+            true
+        } else {
+            false
         }
     }
 
