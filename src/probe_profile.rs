@@ -106,7 +106,14 @@ async fn send_hello(
     };
     tokio::select! {
         biased;
-        () = stop => Answer::NotSent(GAVE_UP.to_owned()),
+        // After Ctrl-C the five sessions end without a greeting too: say
+        // what really stopped it, whichever came first.
+        () = stop => Answer::NotSent(if *cfg.cancel.borrow() {
+            crate::model::VersionResult::NotTested(crate::model::NotTested::Interrupted)
+                .to_string()
+        } else {
+            GAVE_UP.to_owned()
+        }),
         a = send_hello_now(cfg, per_server, addr, host, hello) => a,
     }
 }
