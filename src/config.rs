@@ -173,6 +173,8 @@ pub struct Config {
     pub mail_policy: bool,
     /// The DNSSEC trust anchor (`--trust-anchor`).
     pub trust_anchor: crate::policy::dnssec::AnchorConfig,
+    /// What the probes wait on, for the status line on a terminal.
+    pub status: crate::status::StatusBoard,
     /// Lines of `--input` (or standard input) that are not targets: each
     /// is reported and the run exits 2 at the end, after the others.
     pub invalid: Vec<InvalidLine>,
@@ -517,6 +519,7 @@ pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> 
         suites: suite_options(args)?,
         mail_policy: !args.no_policy,
         trust_anchor,
+        status: crate::status::StatusBoard::default(),
     })
 }
 

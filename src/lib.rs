@@ -25,6 +25,7 @@ pub mod report;
 pub mod run;
 pub mod schannel;
 pub mod smtp;
+pub mod status;
 pub mod suites;
 pub mod target;
 pub mod tls;

@@ -210,6 +210,21 @@ fn check_with(
         let mut stream_err: Option<std::io::Error> = None;
         let started = tlscheck::run::now_rfc3339();
         let progress = progress_bar(&cfg);
+        // The status line names the longest wait: which server, which
+        // stage, how long of its budget.
+        let status_task = progress.clone().map(|bar| {
+            let board = cfg.status.clone();
+            tokio::spawn(async move {
+                loop {
+                    let msg = board
+                        .describe(std::time::Instant::now())
+                        .map(|d| format!(" — {d}"))
+                        .unwrap_or_default();
+                    bar.set_message(msg);
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+            })
+        });
         let mut on_done = |t: &tlscheck::outcome::TargetReport| {
             if let Some(bar) = &progress {
                 bar.inc(1);
@@ -223,6 +238,9 @@ fn check_with(
             }
         };
         let r = tlscheck::run::run(cfg.clone(), cancel_rx, &mut on_done).await;
+        if let Some(task) = status_task {
+            task.abort();
+        }
         if let Some(bar) = progress {
             bar.finish_and_clear();
         }
@@ -386,7 +404,7 @@ fn progress_bar(cfg: &tlscheck::config::Config) -> Option<indicatif::ProgressBar
         let name = cfg.targets.first().map(|(i, _)| i.as_str()).unwrap_or("");
         (
             indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr()),
-            format!("{{spinner}} checking {name}: {{elapsed}} waited ({budget})"),
+            format!("{{spinner}} checking {name}: {{elapsed}} waited ({budget}){{msg}}"),
         )
     } else {
         (
@@ -394,7 +412,7 @@ fn progress_bar(cfg: &tlscheck::config::Config) -> Option<indicatif::ProgressBar
                 Some(u64::try_from(targets).unwrap_or(u64::MAX)),
                 indicatif::ProgressDrawTarget::stderr(),
             ),
-            format!("{{bar:40}} {{pos}}/{{len}} targets, {{elapsed}} ({budget})"),
+            format!("{{bar:40}} {{pos}}/{{len}} targets, {{elapsed}} ({budget}){{msg}}"),
         )
     };
     if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {

@@ -55,6 +55,8 @@ pub struct ProbeConfig {
     pub throttle_backoff: Duration,
     /// Sender profiles and `--ciphers` (see `probe_profile`).
     pub suites: crate::probe_profile::SuiteOptions,
+    /// What the sessions wait on, for the status line.
+    pub status: crate::status::StatusBoard,
 }
 
 /// Why a stage did not finish: the deadline passed or the user stopped.
@@ -131,12 +133,15 @@ impl<'a> Session<'a> {
         });
     }
 
-    /// Runs `fut` unless the deadline passes or the run is cancelled first.
+    /// Runs `fut` unless the deadline passes or the run is cancelled first;
+    /// the wait is on the status board meanwhile.
     pub(crate) async fn stage<T>(
         &self,
         stage: Stage,
         fut: impl Future<Output = T>,
     ) -> Result<T, Stop> {
+        let budget = Some(self.cfg.timeouts.for_stage(stage));
+        let _waiting = self.cfg.status.enter(self.addr, stage, budget);
         let mut cancel = self.cfg.cancel.clone();
         if *cancel.borrow() {
             return Err(Stop::Cancelled);

@@ -133,6 +133,7 @@ pub async fn run(
         throttle_retries: THROTTLE_RETRIES,
         throttle_backoff: THROTTLE_BACKOFF,
         suites: cfg.suites.clone(),
+        status: cfg.status.clone(),
     });
     let dns_options = DnsOptions {
         resolver: if cfg.resolvers.is_empty() {

@@ -614,6 +614,9 @@ struct SchannelReportDto {
     protocols: Vec<ProtocolDto>,
     dotnet: Option<Vec<DotNetDto>>,
     findings: Vec<FindingDto>,
+    /// The one .reg that fixes every finding (what `--write-fix` writes as
+    /// schannel-fix.reg, here with LF line ends); null when none has a fix.
+    fix_reg: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -730,6 +733,14 @@ impl From<&Audit> for SchannelReportDto {
                     }),
                 })
                 .collect(),
+            fix_reg: {
+                let regs: Vec<&str> = a
+                    .findings
+                    .iter()
+                    .filter_map(|f| f.fix.as_ref().map(|x| x.reg.as_str()))
+                    .collect();
+                (!regs.is_empty()).then(|| crate::report::fixfiles::merge_reg(&regs))
+            },
         }
     }
 }

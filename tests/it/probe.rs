@@ -38,6 +38,7 @@ pub fn config(stage: Duration) -> (ProbeConfig, watch::Sender<bool>) {
             throttle_retries: 1,
             throttle_backoff: Duration::from_millis(100),
             suites: Default::default(),
+            status: Default::default(),
         },
         tx,
     )

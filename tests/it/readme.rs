@@ -140,6 +140,68 @@ fn json_excerpt(doc: &str) -> String {
     serde_json::to_string_pretty(&excerpt).unwrap() + "\n"
 }
 
+/// `tlscheck listen --once` with a TLS-1.0-only OpenSSL sender (the
+/// system's `openssl s_client`), the sender's port fixed for the sample.
+fn listen_sample() -> String {
+    use std::process::{Command, Stdio};
+    let bind = "127.0.0.63:2526";
+    let child = Command::new(env!("CARGO_BIN_EXE_tlscheck"))
+        .args([
+            "listen",
+            "--bind",
+            bind,
+            "--once",
+            "--wait",
+            "20",
+            "--timeout",
+            "5",
+        ])
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until it listens (the kernel has the socket bound), without
+    // connecting: a connection would be the one session it takes.
+    for _ in 0..100 {
+        let listening = std::fs::read_to_string("/proc/net/tcp")
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.contains(":09DE ") && l.contains(" 0A "));
+        if listening {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = Command::new("openssl")
+        .args(["s_client", "-starttls", "smtp", "-connect", bind, "-tls1"])
+        .args([
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+            "-name",
+            "mx1.sender.example",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The sender's source port changes every run.
+    let mut fixed = String::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("127.0.0.1:") {
+        let (head, tail) = rest.split_at(at + "127.0.0.1:".len());
+        fixed.push_str(head);
+        let digits = tail.chars().take_while(char::is_ascii_digit).count();
+        fixed.push_str(if digits > 0 { "42424" } else { "" });
+        rest = &tail[digits..];
+    }
+    fixed.push_str(rest);
+    format!("$ tlscheck listen --bind {bind} --once\n{}", mask(&fixed))
+}
+
 /// Every sample, by name, from the current binary.
 fn samples() -> Vec<(&'static str, String)> {
     let legacy = legacy_exchange();
@@ -169,6 +231,33 @@ fn samples() -> Vec<(&'static str, String)> {
             ),
         ),
     ];
+    // An NDR pasted through a pipe (no `-`): explain says which side.
+    let ndr = "Generating server: AM0PR01MB1234.eurprd01.prod.exchangelabs.com\n\
+               Remote Server returned '450 4.4.318 Connection was closed abruptly'\n\
+               [LastAttemptedServerName=mail.fabrikam.com] [LastAttemptedIP=198.51.100.7:25]\n";
+    let piped = std::process::Command::new(env!("CARGO_BIN_EXE_tlscheck"))
+        .arg("explain")
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write as _;
+            if let Some(mut i) = c.stdin.take() {
+                i.write_all(ndr.as_bytes())?;
+            }
+            c.wait_with_output()
+        })
+        .unwrap();
+    v.push((
+        "explain-piped",
+        format!(
+            "$ pbpaste | tlscheck explain\n{}",
+            mask(&String::from_utf8_lossy(&piped.stdout))
+        ),
+    ));
+    v.push(("listen", listen_sample()));
     let transcript = run(&[&la, "--timeout", "3", "--transcript"]);
     let from = transcript.find("    -- TLS 1.0 probe").unwrap_or(0);
     v.push(("transcript", transcript[from..].to_owned()));

@@ -427,6 +427,15 @@ fn json_report_keeps_problem_findings_and_fixes() {
         .as_str()
         .unwrap()
         .starts_with("Windows Registry Editor Version 5.00\n"));
+    // Every fix merged into one .reg, said once (issue 17).
+    let merged = v["fix_reg"].as_str().unwrap();
+    assert_eq!(
+        merged
+            .matches("Windows Registry Editor Version 5.00")
+            .count(),
+        1
+    );
+    assert!(merged.contains("TLS 1.2\\Server]"), "{merged}");
 }
 
 #[test]

@@ -596,3 +596,48 @@ fn demo_runs_the_real_check_against_local_servers_offline_and_fails_on_the_legac
         "{out}"
     );
 }
+
+#[test]
+fn during_a_long_wait_the_status_line_names_the_server_stage_and_budget() {
+    use std::process::Command;
+    let mut b = crate::servers::smtp::Behaviour::with_tls(crate::servers::smtp::Tls::None);
+    b.greeting = None;
+    let server = crate::servers::smtp::spawn(b);
+    let addr = server.addr.to_string();
+    let socket = format!("tlscheck-status-{}", std::process::id());
+    let tmux = |a: &[&str]| {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(a)
+            .output()
+            .expect("tmux is needed for the terminal tests (Debian: tmux)")
+    };
+    let bin = env!("CARGO_BIN_EXE_tlscheck");
+    let cmd = format!(
+        "TERM=xterm-256color {bin} {addr} --timeout 2; tmux -L {socket} wait-for -S done; sleep 60"
+    );
+    let o = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "160",
+        "-y",
+        "24",
+        "-s",
+        "t",
+        &cmd,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The greeting budget is 3 × --timeout = 6 s: look after 3 s.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let screen =
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned();
+    let _ = tmux(&["wait-for", "done"]);
+    let _ = tmux(&["kill-server"]);
+    assert!(
+        screen.contains(&format!("waiting for {addr} at greeting:")),
+        "{screen}"
+    );
+    assert!(screen.contains("of 6 s"), "{screen}");
+}
