@@ -81,7 +81,9 @@ pub fn for_run(r: &RunReport) -> Vec<FixFile> {
 }
 
 /// One `.reg` text that does what all of `regs` do: one header, each key
-/// once (in the order first seen) with the values of every file under it
+/// once (sorted by path, so the same fixes give the same file whatever the
+/// order of the findings: a file export and the live registry list them
+/// differently) with the values of every file under it
 /// (a later file's value of the same name wins), deletions (`[-KEY]`)
 /// kept, comments kept once. `\n` line ends.
 pub fn merge_reg(regs: &[&str]) -> String {
@@ -136,6 +138,12 @@ pub fn merge_reg(regs: &[&str]) -> String {
             }
         }
     }
+    // Keys do not depend on each other's order in a .reg; deletions of a
+    // path come before its settings.
+    sections.sort_by_cached_key(|(k, _, _)| {
+        let path = k.trim_start_matches('[').trim_start_matches('-');
+        (path.to_ascii_lowercase(), !k.starts_with("[-"))
+    });
     let mut out = format!("{REG_HEADER}\n");
     for (key, comments, values) in &sections {
         out.push('\n');
