@@ -440,19 +440,23 @@ fn schannel_with_several_problems_gives_one_merged_reg_said_once() {
     assert!(file.contains("[-HKEY_LOCAL_MACHINE"), "{file}");
 }
 
-/// Runs `tlscheck ARGS` in a detached tmux session of `cols`×`rows` and
-/// returns (the visible screen, the whole scrollback) once it finished.
-fn in_tmux(args: &[&str], cols: u16, rows: u16) -> (String, String) {
-    use std::process::Command;
-    let socket = format!("tlscheck-ux-{}-{cols}x{rows}", std::process::id());
-    let tmux = |a: &[&str]| {
-        Command::new("tmux")
+/// Runs tmux commands against the server on `socket` (one per test).
+fn tmux_on(socket: &str) -> impl Fn(&[&str]) -> std::process::Output + '_ {
+    move |a: &[&str]| {
+        std::process::Command::new("tmux")
             .arg("-L")
-            .arg(&socket)
+            .arg(socket)
             .args(a)
             .output()
             .expect("tmux is needed for the terminal tests (Debian: tmux)")
-    };
+    }
+}
+
+/// Runs `tlscheck ARGS` in a detached tmux session of `cols`×`rows` and
+/// returns (the visible screen, the whole scrollback) once it finished.
+fn in_tmux(args: &[&str], cols: u16, rows: u16) -> (String, String) {
+    let socket = format!("tlscheck-ux-{}-{cols}x{rows}", std::process::id());
+    let tmux = tmux_on(&socket);
     let bin = env!("CARGO_BIN_EXE_tlscheck");
     let cmd = format!(
         "TERM=xterm-256color {bin} {}; tmux -L {socket} wait-for -S done; sleep 60",
@@ -599,20 +603,12 @@ fn demo_runs_the_real_check_against_local_servers_offline_and_fails_on_the_legac
 
 #[test]
 fn during_a_long_wait_the_status_line_names_the_server_stage_and_budget() {
-    use std::process::Command;
     let mut b = crate::servers::smtp::Behaviour::with_tls(crate::servers::smtp::Tls::None);
     b.greeting = None;
     let server = crate::servers::smtp::spawn(b);
     let addr = server.addr.to_string();
     let socket = format!("tlscheck-status-{}", std::process::id());
-    let tmux = |a: &[&str]| {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(a)
-            .output()
-            .expect("tmux is needed for the terminal tests (Debian: tmux)")
-    };
+    let tmux = tmux_on(&socket);
     let bin = env!("CARGO_BIN_EXE_tlscheck");
     let cmd = format!(
         "TERM=xterm-256color {bin} {addr} --timeout 2; tmux -L {socket} wait-for -S done; sleep 60"
