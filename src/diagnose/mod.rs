@@ -81,7 +81,18 @@ pub fn target(
         })
         .unzip();
     Diagnosis {
-        summary: profiles::with_office365(verdict::summary_line(input, verdict, &found), servers),
+        summary: profiles::with_office365(
+            verdict::summary_line_for(
+                input,
+                verdict,
+                &found,
+                !servers.is_empty()
+                    && servers
+                        .iter()
+                        .all(|s| s.starttls == crate::model::StarttlsStatus::Implicit),
+            ),
+            servers,
+        ),
         findings: found,
         verdict,
         server_verdicts,

@@ -140,6 +140,17 @@ fn is_open(s: &ServerObservation) -> bool {
 
 /// `FAIL contoso.com: <worst finding> — fix: <few words>`.
 pub fn summary_line(target: &str, verdict: Verdict, findings: &[Finding]) -> String {
+    summary_line_for(target, verdict, findings, false)
+}
+
+/// [`summary_line`]; `implicit_tls` when the servers speak TLS on connect
+/// (SMTPS), so PASS does not say STARTTLS.
+pub fn summary_line_for(
+    target: &str,
+    verdict: Verdict,
+    findings: &[Finding],
+    implicit_tls: bool,
+) -> String {
     let worst = match verdict {
         // The reason it is undecided, not another warning.
         Verdict::Inconclusive => findings
@@ -150,7 +161,12 @@ pub fn summary_line(target: &str, verdict: Verdict, findings: &[Finding]) -> Str
     };
     match (verdict, worst) {
         (Verdict::Pass, _) => format!(
-            "PASS {target}: receiving works: Office 365 → {target} over STARTTLS with TLS 1.2 or newer; sending ({target} → Office 365) is not tested here: tlscheck listen / tlscheck schannel"
+            "PASS {target}: receiving works: Office 365 → {target} over {} with TLS 1.2 or newer; sending ({target} → Office 365) is not tested here: tlscheck listen / tlscheck schannel",
+            if implicit_tls {
+                "TLS on connect (SMTPS; Office 365 itself delivers to port 25 with STARTTLS)"
+            } else {
+                "STARTTLS"
+            }
         ),
         (Verdict::NoMail, _) => {
             format!(

@@ -293,3 +293,24 @@ fn a_server_that_requires_tls_gets_the_legacy_sender_note() {
     assert_eq!(f["severity"], "info");
     assert!(f["remediation"][0].as_str().unwrap().contains("451 5.7.3"));
 }
+
+#[test]
+fn pass_over_tls_on_connect_does_not_say_starttls() {
+    let mut b = modern();
+    b.implicit_tls = true;
+    let server = spawn(b);
+    let ca = ca_file();
+    let o = tlscheck(&[
+        &server.addr.to_string(),
+        "--implicit-tls",
+        "--format",
+        "json",
+        "--ca-file",
+        ca.path().to_str().unwrap(),
+    ]);
+    let t = &json(&o)["targets"][0];
+    let summary = t["summary"].as_str().unwrap();
+    assert!(summary.starts_with("PASS "), "{summary}");
+    assert!(summary.contains("over TLS on connect"), "{summary}");
+    assert!(!summary.contains("over STARTTLS"), "{summary}");
+}
