@@ -13,16 +13,14 @@ fn finding(
     fix_short: &'static str,
     remediation: &str,
 ) -> Finding {
-    Finding {
+    Finding::new(
         id,
         severity,
         title,
         evidence,
-        signatures: Vec::new(),
         fix_short,
-        remediation: vec![remediation.to_owned()],
-        fix: None,
-    }
+        vec![remediation.to_owned()],
+    )
 }
 
 fn lookup_failed(name: &str, resolver: &str, e: &DnsError) -> Finding {

@@ -60,6 +60,30 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
+impl Finding {
+    /// A finding with no catalogue signatures and no software-specific fix
+    /// (callers add them where they have them).
+    pub fn new(
+        id: &'static str,
+        severity: Severity,
+        title: String,
+        evidence: Vec<String>,
+        fix_short: &'static str,
+        remediation: Vec<String>,
+    ) -> Finding {
+        Finding {
+            id,
+            severity,
+            title,
+            evidence,
+            signatures: Vec::new(),
+            fix_short,
+            remediation,
+            fix: None,
+        }
+    }
+}
+
 /// Software-specific remediation attached to a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fix {

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::RootCertStore;
-use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::findings::{Accumulator, Finding, Severity};
 use crate::model::{ServerObservation, StarttlsStatus, TlsVersion};
@@ -174,26 +174,6 @@ pub struct PolicyReport {
     pub findings: Vec<Finding>,
 }
 
-fn finding(
-    id: &'static str,
-    severity: Severity,
-    title: String,
-    evidence: Vec<String>,
-    fix_short: &'static str,
-    remediation: Vec<String>,
-) -> Finding {
-    Finding {
-        id,
-        severity,
-        title,
-        evidence,
-        signatures: Vec::new(),
-        fix_short,
-        remediation,
-        fix: None,
-    }
-}
-
 /// The catalogue ids of the Exchange Online codes a policy finding names.
 fn signatures_of(f: &Finding) -> Vec<&'static str> {
     let text = format!("{} {}", f.title, f.remediation.join(" "));
@@ -218,7 +198,7 @@ pub fn judge(obs: &PolicyObservation, servers: &[ServerObservation]) -> PolicyRe
     let now = obs.checked_at;
     let mx_secure = obs.mx.status.is_secure();
     if let DnssecStatus::Bogus(why) = &obs.mx.status {
-        acc.add(finding(
+        acc.add(Finding::new(
             "dnssec-bogus",
             Severity::Error,
             format!(
@@ -276,7 +256,7 @@ fn judge_exchange(
     let state = dane_state(x, mx_secure, &records);
     let label = format!("MX {} {}", x.preference, x.exchange);
     match &state {
-        DaneState::DnssecFailure(why) => acc.add(finding(
+        DaneState::DnssecFailure(why) => acc.add(Finding::new(
             "dane-dnssec-invalid",
             Severity::Error,
             format!(
@@ -290,7 +270,7 @@ fn judge_exchange(
                 format!("Exchange Online may show {} instead; {}.", exo::DNS_QUERY_FAILED, exo::RETRIES),
             ],
         )),
-        DaneState::NotApplied(why) if !records.is_empty() => acc.add(finding(
+        DaneState::NotApplied(why) if !records.is_empty() => acc.add(Finding::new(
             "dane-not-applied",
             Severity::Info,
             "TLSA records are published, but senders do not apply DANE".to_owned(),
@@ -321,7 +301,7 @@ fn judge_exchange(
             Some(Err(code)) => {
                 let (id, title, fix_short, fix) = exo_failure(code);
                 let detail = server_detail(&server, &verdict.records);
-                acc.add(finding(
+                acc.add(Finding::new(
                     id,
                     Severity::Error,
                     title,
@@ -345,7 +325,7 @@ fn judge_exchange(
                     .map(|(_, v)| v.record.presentation())
                     .collect();
                 if !stale.is_empty() {
-                    acc.add(finding(
+                    acc.add(Finding::new(
                         "dane-stale-record",
                         Severity::Info,
                         "Some TLSA records match no certificate the server sent (fine during a key rollover)".to_owned(),
@@ -362,7 +342,7 @@ fn judge_exchange(
     // One record only: the next certificate change breaks DANE.
     if let [only] = verdict.records.as_slice() {
         if only.unusable.is_none() {
-            acc.add(finding(
+            acc.add(Finding::new(
                 "dane-single-record",
                 Severity::Info,
                 "Only one TLSA record: a certificate change without a rollover breaks delivery from DANE senders".to_owned(),
@@ -578,21 +558,7 @@ fn names_host(cert: &X509Certificate<'_>, host: &str) -> bool {
             None => pattern == host,
         }
     };
-    let sans: Vec<String> = cert
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .map(|ext| {
-            ext.value
-                .general_names
-                .iter()
-                .filter_map(|n| match n {
-                    GeneralName::DNSName(d) => Some((*d).to_owned()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let sans = crate::tls::cert::san_names(cert, false);
     if sans.is_empty() {
         cert.subject()
             .iter_common_name()
@@ -710,7 +676,7 @@ fn judge_mta_sts(
     match &sts.record {
         None => return Vec::new(),
         Some(Err(why)) => {
-            acc.add(finding(
+            acc.add(Finding::new(
                 "mta-sts-record-invalid",
                 Severity::Warning,
                 "The _mta-sts TXT record is invalid: senders assume there is no MTA-STS policy".to_owned(),
@@ -762,7 +728,7 @@ fn judge_mta_sts(
         }
     };
     if let Some(problem) = problem {
-        acc.add(finding(
+        acc.add(Finding::new(
             "mta-sts-policy-unavailable",
             Severity::Warning,
             "The MTA-STS record is published but the policy cannot be used: senders without a cached policy ignore MTA-STS".to_owned(),
@@ -778,7 +744,7 @@ fn judge_mta_sts(
     let policy: &StsPolicy = match &sts.policy {
         Some(Ok(p)) => p,
         Some(Err(why)) => {
-            acc.add(finding(
+            acc.add(Finding::new(
                 "mta-sts-policy-invalid",
                 Severity::Warning,
                 "The MTA-STS policy does not parse: senders treat it as no policy".to_owned(),
@@ -791,7 +757,7 @@ fn judge_mta_sts(
         None => return Vec::new(),
     };
     for w in &policy.warnings {
-        acc.add(finding(
+        acc.add(Finding::new(
             "mta-sts-policy-odd",
             Severity::Info,
             "The MTA-STS policy has oddities senders may not forgive".to_owned(),
@@ -837,7 +803,7 @@ fn judge_mta_sts(
             .collect();
         if policy.mode != StsMode::None {
             if pattern.is_none() {
-                acc.add(finding(
+                acc.add(Finding::new(
                     "mta-sts-mx-not-in-policy",
                     severity,
                     format!(
@@ -855,7 +821,7 @@ fn judge_mta_sts(
                     .as_ref()
                     .filter(|c| c.as_ref().err().is_some_and(|w| w == NO_STARTTLS))
                 {
-                    acc.add(finding(
+                    acc.add(Finding::new(
                         "mta-sts-no-starttls",
                         severity,
                         format!(
@@ -867,7 +833,7 @@ fn judge_mta_sts(
                         vec!["RFC 8461 §4.2 and §5: a sender applying the policy delivers only over TLS with a valid certificate for the MX host.".to_owned()],
                     ));
                 } else if let Some(Err(why)) = cert {
-                    acc.add(finding(
+                    acc.add(Finding::new(
                         "mta-sts-certificate-invalid",
                         severity,
                         format!(
@@ -889,7 +855,7 @@ fn judge_mta_sts(
         });
     }
     if policy.mode == StsMode::Testing {
-        acc.add(finding(
+        acc.add(Finding::new(
             "mta-sts-testing",
             Severity::Info,
             "MTA-STS is in testing mode: senders deliver even when the checks fail, and report failures over TLS-RPT".to_owned(),
@@ -905,7 +871,7 @@ fn judge_tls_rpt(obs: &PolicyObservation, dane: &[ExchangeVerdict], acc: &mut Ac
     let uses_policy = dane.iter().any(|x| x.state == DaneState::Applies)
         || matches!(obs.mta_sts.record, Some(Ok(_)));
     match &obs.tls_rpt.record {
-        Some(Err(why)) => acc.add(finding(
+        Some(Err(why)) => acc.add(Finding::new(
             "tls-rpt-invalid",
             Severity::Warning,
             "The TLS-RPT record is invalid: senders send no TLS failure reports".to_owned(),
@@ -913,7 +879,7 @@ fn judge_tls_rpt(obs: &PolicyObservation, dane: &[ExchangeVerdict], acc: &mut Ac
             "fix the _smtp._tls TXT record",
             vec![format!("Publish \"v=TLSRPTv1; rua=mailto:tlsrpt@{}\" at _smtp._tls.{} (RFC 8460 §3).", obs.domain, obs.domain)],
         )),
-        None if uses_policy => acc.add(finding(
+        None if uses_policy => acc.add(Finding::new(
             "tls-rpt-missing",
             Severity::Info,
             "No TLS-RPT record: nobody tells you when senders fail DANE or MTA-STS".to_owned(),

@@ -279,22 +279,7 @@ pub fn summarize(
     let (_, cert) = X509Certificate::from_der(leaf).ok()?;
     let validity = cert.validity();
     let not_after = validity.not_after.timestamp();
-    let sans = cert
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .map(|ext| {
-            ext.value
-                .general_names
-                .iter()
-                .filter_map(|g| match g {
-                    GeneralName::DNSName(n) => Some((*n).to_owned()),
-                    GeneralName::IPAddress(b) => ip_from_bytes(b),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let sans = san_names(&cert, true);
     let (key_type, key_bits) = key_description(&cert);
     let registry = x509_parser::objects::oid_registry();
     let sig_oid = &cert.signature_algorithm.algorithm;
@@ -328,6 +313,26 @@ pub fn key_and_signature(der: &[u8]) -> Option<(String, Option<u32>, String)> {
         .map(str::to_owned)
         .unwrap_or_else(|_| sig_oid.to_id_string());
     Some((key_type, key_bits, sig))
+}
+
+/// The subjectAltName DNS names of a certificate, and its IP addresses as
+/// text when `with_ips`; empty without the extension.
+pub fn san_names(cert: &X509Certificate<'_>, with_ips: bool) -> Vec<String> {
+    cert.subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|ext| {
+            ext.value
+                .general_names
+                .iter()
+                .filter_map(|g| match g {
+                    GeneralName::DNSName(n) => Some((*n).to_owned()),
+                    GeneralName::IPAddress(b) if with_ips => ip_from_bytes(b),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn ip_from_bytes(b: &[u8]) -> Option<String> {
