@@ -101,6 +101,36 @@ fn openssl_server(
     Behaviour::with_tls(Tls::OpenSsl(openssl_acceptor_tuned(min, max, id, tune)))
 }
 
+/// TLS 1.2–1.3 with a leaf whose key tlscheck's TLS library cannot use.
+fn odd_key(kind: OddKey) -> Behaviour {
+    openssl_server(
+        SslVersion::TLS1_2,
+        SslVersion::TLS1_3,
+        &odd_identity(kind),
+        |_| {},
+    )
+}
+
+/// TLS 1.3 with the ffdhe2048 group only (rustls has no FFDHE).
+fn ffdhe_only() -> Behaviour {
+    openssl_server(
+        SslVersion::TLS1_3,
+        SslVersion::TLS1_3,
+        &identity(Leaf::Good),
+        |b| b.set_groups_list("ffdhe2048").unwrap(),
+    )
+}
+
+/// TLS 1.2–1.3 that refuses a handshake without a client certificate.
+fn client_cert_required() -> Behaviour {
+    openssl_server(
+        SslVersion::TLS1_2,
+        SslVersion::TLS1_3,
+        &identity(Leaf::Good),
+        |b| b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT),
+    )
+}
+
 fn modern() -> Behaviour {
     Behaviour::with_tls(Tls::Rustls(rustls_config(
         &[&rustls::version::TLS12, &rustls::version::TLS13],
@@ -221,13 +251,7 @@ async fn reset_on_no_shared_suite_is_tls12_with_legacy_suites_not_legacy_only() 
 
 #[tokio::test]
 async fn rsa_1024_certificate_is_offered_not_established_never_enable_tls12() {
-    let id = odd_identity(OddKey::Rsa1024);
-    let server = spawn(openssl_server(
-        SslVersion::TLS1_2,
-        SslVersion::TLS1_3,
-        &id,
-        |_| {},
-    ));
+    let server = spawn(odd_key(OddKey::Rsa1024));
     let o = probe(&server).await;
     assert_eq!(table(&o), ["rejected", "rejected", "accepted", "accepted"]);
     assert_eq!(limit_of(&o, TlsVersion::Tls12), Some(LimitKind::Signature));
@@ -255,13 +279,7 @@ async fn rsa_1024_certificate_is_offered_not_established_never_enable_tls12() {
 
 #[tokio::test]
 async fn p521_certificate_is_offered_not_established() {
-    let id = odd_identity(OddKey::P521);
-    let server = spawn(openssl_server(
-        SslVersion::TLS1_2,
-        SslVersion::TLS1_3,
-        &id,
-        |_| {},
-    ));
+    let server = spawn(odd_key(OddKey::P521));
     let o = probe(&server).await;
     assert_eq!(table(&o), ["rejected", "rejected", "accepted", "accepted"]);
     assert!(limit_of(&o, TlsVersion::Tls12).is_some());
@@ -292,12 +310,7 @@ async fn p521_certificate_is_offered_not_established() {
 
 #[tokio::test]
 async fn ffdhe_only_tls13_is_offered_with_the_group_named() {
-    let server = spawn(openssl_server(
-        SslVersion::TLS1_3,
-        SslVersion::TLS1_3,
-        &identity(Leaf::Good),
-        |b| b.set_groups_list("ffdhe2048").unwrap(),
-    ));
+    let server = spawn(ffdhe_only());
     let o = probe(&server).await;
     assert_eq!(table(&o), ["rejected", "rejected", "rejected", "accepted"]);
     assert_eq!(limit_of(&o, TlsVersion::Tls13), Some(LimitKind::Group));
@@ -315,12 +328,7 @@ async fn ffdhe_only_tls13_is_offered_with_the_group_named() {
 
 #[tokio::test]
 async fn required_client_certificate_is_named_not_legacy_ciphers() {
-    let server = spawn(openssl_server(
-        SslVersion::TLS1_2,
-        SslVersion::TLS1_3,
-        &identity(Leaf::Good),
-        |b| b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT),
-    ));
+    let server = spawn(client_cert_required());
     let o = probe(&server).await;
     assert_eq!(
         limit_of(&o, TlsVersion::Tls12),
@@ -523,42 +531,10 @@ async fn no_server_of_the_battery_passes_without_a_completed_tls12_session() {
         ("ehlo busy", ehlo_busy()),
         ("ehlo always deferred", ehlo_always_deferred()),
         ("cbc only, resets", cbc),
-        (
-            "rsa 1024",
-            openssl_server(
-                SslVersion::TLS1,
-                SslVersion::TLS1_3,
-                &odd_identity(OddKey::Rsa1024),
-                |_| {},
-            ),
-        ),
-        (
-            "p-521",
-            openssl_server(
-                SslVersion::TLS1_2,
-                SslVersion::TLS1_3,
-                &odd_identity(OddKey::P521),
-                |_| {},
-            ),
-        ),
-        (
-            "ffdhe only",
-            openssl_server(
-                SslVersion::TLS1_3,
-                SslVersion::TLS1_3,
-                &identity(Leaf::Good),
-                |b| b.set_groups_list("ffdhe2048").unwrap(),
-            ),
-        ),
-        (
-            "client certificate",
-            openssl_server(
-                SslVersion::TLS1_2,
-                SslVersion::TLS1_3,
-                &identity(Leaf::Good),
-                |b| b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT),
-            ),
-        ),
+        ("rsa 1024", odd_key(OddKey::Rsa1024)),
+        ("p-521", odd_key(OddKey::P521)),
+        ("ffdhe only", ffdhe_only()),
+        ("client certificate", client_cert_required()),
         ("unusable key", unusable_key()),
         ("dripping", dripping()),
     ];
@@ -729,46 +705,10 @@ fn before_after_table() {
         ("EHLO 421 on parallel connections", ehlo_busy(), &[]),
         ("EHLO 450 always", ehlo_always_deferred(), &[]),
         ("reset on no shared suite (CBC-only TLS 1.2)", cbc, &[]),
-        (
-            "RSA-1024 certificate",
-            openssl_server(
-                SslVersion::TLS1_2,
-                SslVersion::TLS1_3,
-                &odd_identity(OddKey::Rsa1024),
-                |_| {},
-            ),
-            &[],
-        ),
-        (
-            "P-521 certificate",
-            openssl_server(
-                SslVersion::TLS1_2,
-                SslVersion::TLS1_3,
-                &odd_identity(OddKey::P521),
-                |_| {},
-            ),
-            &[],
-        ),
-        (
-            "ffdhe2048-only TLS 1.3",
-            openssl_server(
-                SslVersion::TLS1_3,
-                SslVersion::TLS1_3,
-                &identity(Leaf::Good),
-                |b| b.set_groups_list("ffdhe2048").unwrap(),
-            ),
-            &[],
-        ),
-        (
-            "client certificate required",
-            openssl_server(
-                SslVersion::TLS1_2,
-                SslVersion::TLS1_3,
-                &identity(Leaf::Good),
-                |b| b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT),
-            ),
-            &[],
-        ),
+        ("RSA-1024 certificate", odd_key(OddKey::Rsa1024), &[]),
+        ("P-521 certificate", odd_key(OddKey::P521), &[]),
+        ("ffdhe2048-only TLS 1.3", ffdhe_only(), &[]),
+        ("client certificate required", client_cert_required(), &[]),
         (
             "alert after Certificate (unusable key)",
             unusable_key(),
