@@ -456,13 +456,20 @@ fn deadline_mid_handshake_is_inconclusive_exit_3_with_interrupted_on_every_line(
         .all(|f| f["severity"] != "error"));
     let nd = run("ndjson");
     assert_eq!(nd.status.code(), Some(3));
-    for line in String::from_utf8_lossy(&nd.stdout)
-        .lines()
-        .filter(|l| l.contains("\"input\""))
-    {
+    let stream = String::from_utf8_lossy(&nd.stdout).into_owned();
+    let targets: Vec<&str> = stream.lines().filter(|l| l.contains("\"input\"")).collect();
+    assert_eq!(targets.len(), 1, "{stream}");
+    for line in targets {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(v["interrupted"], true, "{line}");
     }
+    // The summary record says the run was cut too.
+    assert!(
+        stream
+            .lines()
+            .any(|l| l.contains("\"kind\":\"summary\"") && l.contains("\"interrupted\":true")),
+        "{stream}"
+    );
 }
 
 // --- one probe per address -------------------------------------------------
