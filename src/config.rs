@@ -11,8 +11,8 @@ use rustls::pki_types::CertificateDer;
 use crate::cli::{CheckArgs, ColorChoice, FailOn, Format, ListenArgs, RequireTls};
 use crate::diagnose::findings::CheckPolicy;
 use crate::model::TlsVersion;
+use crate::proto::target::Target;
 use crate::smtp::client::Timeouts;
-use crate::target::Target;
 
 /// Default per-stage timeout, seconds.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
@@ -40,7 +40,7 @@ pub enum ConfigError {
         /// The target as typed.
         input: String,
         /// What is wrong with it.
-        error: crate::target::TargetError,
+        error: crate::proto::target::TargetError,
     },
     /// No targets at all.
     #[error("no target given: try `tlscheck contoso.com` or `tlscheck --help`")]
@@ -254,7 +254,7 @@ fn list_targets(
     invalid: &mut Vec<InvalidLine>,
 ) {
     for (line, input) in numbered_input_lines(text) {
-        match crate::target::parse(input) {
+        match crate::proto::target::parse(input) {
             Ok(t) => targets.push((input.to_owned(), t)),
             Err(error) => invalid.push(InvalidLine {
                 file: file.to_owned(),
@@ -434,7 +434,7 @@ pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> 
             }
         } else {
             // A target typed on the command line is a usage error at once.
-            match crate::target::parse(t) {
+            match crate::proto::target::parse(t) {
                 Ok(target) => targets.push((t.clone(), target)),
                 Err(error) => {
                     return Err(ConfigError::Target {
@@ -535,7 +535,8 @@ fn suite_options(args: &CheckArgs) -> Result<crate::probe_profile::SuiteOptions,
     // the one with many.
     opts.limits.parallel = args.per_server.unwrap_or(DEFAULT_PER_SERVER).max(1);
     for name in &args.profile {
-        let p = crate::profiles::by_id(name).ok_or_else(|| ConfigError::Profile(name.clone()))?;
+        let p = crate::proto::tls::profiles::by_id(name)
+            .ok_or_else(|| ConfigError::Profile(name.clone()))?;
         if !opts.profiles.iter().any(|q| q.id == p.id) {
             opts.profiles.push(p);
         }

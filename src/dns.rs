@@ -26,7 +26,7 @@ use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::TokioResolver;
 use tokio::task::JoinSet;
 
-use crate::target::{self, Target};
+use crate::proto::target::{self, Target};
 
 /// The port of `--resolver IP` when none is given (RFC 1035 §4.2).
 pub const DNS_PORT: u16 = 53;

@@ -20,14 +20,12 @@ pub mod outcome;
 pub mod policy;
 pub mod probe;
 pub mod probe_profile;
-pub mod profiles;
+pub mod proto;
 pub mod report;
 pub mod run;
 pub mod schannel;
 pub mod smtp;
 pub mod status;
-pub mod suites;
-pub mod target;
 pub mod tls;
 #[cfg(windows)]
 pub mod windows;

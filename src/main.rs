@@ -505,7 +505,8 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::Usage);
         };
         // Read one byte more than the parser accepts, so it can say "too large".
-        let limit = u64::try_from(schannel::parse::MAX_EXPORT_BYTES).unwrap_or(u64::MAX) + 1;
+        let limit =
+            u64::try_from(tlscheck::proto::registry::MAX_EXPORT_BYTES).unwrap_or(u64::MAX) + 1;
         let mut bytes = Vec::new();
         let read = if file.as_os_str() == "-" {
             std::io::stdin().take(limit).read_to_end(&mut bytes)

@@ -9,70 +9,9 @@ use std::time::Duration;
 
 use rustls::{AlertDescription, CipherSuite, NamedGroup};
 
-use crate::smtp::reply::Reply;
+use crate::proto::smtp::reply::Reply;
 
-/// A TLS protocol version tlscheck probes for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TlsVersion {
-    /// TLS 1.0, RFC 2246 (wire 0x0301).
-    Tls10,
-    /// TLS 1.1, RFC 4346 (wire 0x0302).
-    Tls11,
-    /// TLS 1.2, RFC 5246 (wire 0x0303).
-    Tls12,
-    /// TLS 1.3, RFC 8446 (wire 0x0304 in supported_versions).
-    Tls13,
-}
-
-impl TlsVersion {
-    /// Every version, oldest first: the order of every version table.
-    pub const ALL: [TlsVersion; 4] = [Self::Tls10, Self::Tls11, Self::Tls12, Self::Tls13];
-
-    /// The short label used as JSON key and table header: `"1.0"` … `"1.3"`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Tls10 => "1.0",
-            Self::Tls11 => "1.1",
-            Self::Tls12 => "1.2",
-            Self::Tls13 => "1.3",
-        }
-    }
-
-    /// The version number on the wire (RFC 8446 §4.1.2 `ProtocolVersion`).
-    pub fn wire(self) -> u16 {
-        match self {
-            Self::Tls10 => 0x0301,
-            Self::Tls11 => 0x0302,
-            Self::Tls12 => 0x0303,
-            Self::Tls13 => 0x0304,
-        }
-    }
-
-    /// The version for a wire number, if it is one tlscheck knows.
-    pub fn from_wire(v: u16) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.wire() == v)
-    }
-
-    /// True for the versions Office 365 no longer accepts (1.0, 1.1).
-    pub fn is_legacy(self) -> bool {
-        self < Self::Tls12
-    }
-}
-
-impl fmt::Display for TlsVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TLS {}", self.label())
-    }
-}
-
-/// Formats a wire version number: `TLS 1.2` when known, else `0x0305`.
-pub fn wire_version_name(v: u16) -> String {
-    match TlsVersion::from_wire(v) {
-        Some(t) => t.to_string(),
-        None if v == 0x0300 => "SSL 3.0".to_owned(),
-        None => format!("0x{v:04x}"),
-    }
-}
+pub use crate::proto::tls::version::{wire_version_name, TlsVersion};
 
 /// The step of a probe in which something happened. Every error and every
 /// timeout names one, so the user knows where the dialogue stopped.
@@ -365,7 +304,7 @@ impl fmt::Display for VersionResult {
     /// The result in a few words, for evidence lines and transcripts
     /// (raw server text inside; renderers sanitize).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cipher = |c| crate::tls::cipher_name(c);
+        let cipher = |c| crate::proto::tls::cipher_name(c);
         match self {
             Self::Accepted(a) => match &a.limited_by {
                 Some(l) => write!(
@@ -377,12 +316,12 @@ impl fmt::Display for VersionResult {
                 None => write!(f, "accepted ({})", cipher(a.cipher)),
             },
             Self::Rejected(Rejection::Alert(d)) => {
-                write!(f, "rejected (alert {})", crate::tls::alert_name(*d))
+                write!(f, "rejected (alert {})", crate::proto::tls::alert_name(*d))
             }
             Self::Rejected(Rejection::AlertAfter { alert, after }) => write!(
                 f,
                 "rejected (alert {} after its {after})",
-                crate::tls::alert_name(*alert)
+                crate::proto::tls::alert_name(*alert)
             ),
             Self::Rejected(Rejection::OtherVersion { answered, .. }) => {
                 write!(
@@ -622,7 +561,7 @@ pub struct ServerObservation {
     /// Wall time of the whole server check.
     pub elapsed: Duration,
     /// Sender-profile checks and the `--ciphers` enumeration.
-    pub suites: crate::suites::SuiteObservation,
+    pub suites: crate::proto::tls::suites::SuiteObservation,
 }
 
 impl ServerObservation {

@@ -24,10 +24,10 @@ use crate::model::{
     ProbeFailure, Rejection, ServerObservation, Stage, StarttlsStatus, TlsVersion, Transcript,
     TranscriptEvent, VersionProbe, VersionResult,
 };
+use crate::proto::smtp::reply::Reply;
+use crate::proto::tls::client_hello::ClientHello;
 use crate::smtp::client::{SmtpClient, SmtpError, Timeouts};
-use crate::smtp::reply::Reply;
 use crate::tls::cert::ChainVerifier;
-use crate::tls::wire::client_hello::ClientHello;
 use crate::tls::{legacy, modern};
 
 /// How to probe: shared by every server of a run.
@@ -245,7 +245,7 @@ fn failure_of(e: &SmtpError) -> ProbeFailure {
 
 /// The class of a failure before (or at) the greeting.
 fn failure_kind(e: &SmtpError) -> FailureKind {
-    use crate::smtp::reply::ReplyError;
+    use crate::proto::smtp::reply::ReplyError;
     match e {
         SmtpError::Refused { .. } => FailureKind::Refused,
         SmtpError::Unreachable { .. } => FailureKind::Unreachable,
@@ -514,7 +514,7 @@ impl Session<'_> {
                 transcript,
             })));
         }
-        if !crate::smtp::reply::has_extension(&ehlo.extensions, "STARTTLS") {
+        if !crate::proto::smtp::reply::has_extension(&ehlo.extensions, "STARTTLS") {
             let _ = self.stage(Stage::Quit, client.quit_and_close()).await;
             return fail(
                 VersionResult::NotTested(NotTested::NoStarttls),
@@ -819,7 +819,7 @@ async fn modern_session(
                     if cfg.implicit_tls {
                         out.ehlo = Some(e.clone());
                     }
-                    if crate::smtp::reply::has_extension(&e.extensions, "STARTTLS") {
+                    if crate::proto::smtp::reply::has_extension(&e.extensions, "STARTTLS") {
                         session.note(
                             "STARTTLS is advertised again inside TLS (RFC 3207 §4.2 says it must not be)"
                                 .to_owned(),
@@ -932,9 +932,9 @@ fn refine(
         VersionResult::Accepted(a) => {
             let chose = format!(
                 "server chose {version} {}{}",
-                crate::tls::cipher_name(a.cipher),
+                crate::proto::tls::cipher_name(a.cipher),
                 a.group
-                    .map(|g| format!(" with {}", crate::tls::group_name(g)))
+                    .map(|g| format!(" with {}", crate::proto::tls::group_name(g)))
                     .unwrap_or_default()
             );
             let provider = rustls::crypto::ring::default_provider();
@@ -963,7 +963,7 @@ fn refine(
                     LimitKind::Group,
                     format!(
                         "tlscheck's TLS library does not implement the group {} (its own handshake: {first})",
-                        crate::tls::group_name(g)
+                        crate::proto::tls::group_name(g)
                     ),
                 );
             }
@@ -1056,7 +1056,7 @@ async fn policy_session(
         .await
     {
         Ok(Ok(reply)) => {
-            out.policy.requires_tls = crate::smtp::reply::requires_tls(&reply);
+            out.policy.requires_tls = crate::proto::smtp::reply::requires_tls(&reply);
             out.policy.mail_from = Some(reply);
             let _ = session.stage(Stage::Rset, client.rset()).await;
             let _ = session.stage(Stage::Quit, client.quit_and_close()).await;
@@ -1211,7 +1211,7 @@ fn starttls_state(
         .collect();
     if positive
         .iter()
-        .any(|e| crate::smtp::reply::has_extension(&e.extensions, "STARTTLS"))
+        .any(|e| crate::proto::smtp::reply::has_extension(&e.extensions, "STARTTLS"))
     {
         StarttlsStatus::Offered
     } else if positive.is_empty() {

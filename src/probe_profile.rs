@@ -17,17 +17,17 @@ use tokio::sync::watch;
 
 use crate::model::{Stage, TlsVersion};
 use crate::probe::{describe, random_bytes, sni, AddressGate, ProbeConfig, Session, Upto};
-use crate::profiles::{Profile, MICROSOFT365};
-use crate::suites::{
+use crate::proto::tls::client_hello::{
+    ClientHello, HelloShape, LEGACY_GROUPS, SIGNATURE_SCHEMES, TLS13_GROUPS,
+};
+use crate::proto::tls::profiles::{Profile, MICROSOFT365};
+use crate::proto::tls::suites::{
     candidates, key_exchange, CipherScan, GroupList, KeyExchange, ProfileCheck, ProfileOutcome,
     SuiteObservation, VersionSuites,
 };
+use crate::proto::tls::{alert_name, cipher_name};
 use crate::tls::enumerate::{cert_key, enumerate_groups, enumerate_version, Answer, Limits};
 use crate::tls::legacy::{self, FlightEnd, LegacyOutcome};
-use crate::tls::wire::client_hello::{
-    ClientHello, HelloShape, LEGACY_GROUPS, SIGNATURE_SCHEMES, TLS13_GROUPS,
-};
-use crate::tls::{alert_name, cipher_name};
 
 /// Groups tried at TLS 1.2 (for ECDHE): the curves of RFC 8422 and RFC
 /// 7748 that TLS 1.2 servers use.
@@ -234,7 +234,7 @@ pub fn profile_outcome(profile: &Profile, hello: &ClientHello, answer: Answer) -
             }
             ProfileOutcome::Negotiated {
                 version: v,
-                suite: crate::suites::SuiteSeen {
+                suite: crate::proto::tls::suites::SuiteSeen {
                     suite: cipher,
                     group,
                     dh_bits: dh_prime_bits,

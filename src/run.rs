@@ -23,7 +23,7 @@ use crate::model::ServerObservation;
 use crate::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
 use crate::policy::lookup::PolicyContext;
 use crate::probe::{probe_server_limited, ProbeConfig};
-use crate::target::Target;
+use crate::proto::target::Target;
 use crate::tls::cert::{root_store, ChainVerifier};
 
 /// The SMTP port.

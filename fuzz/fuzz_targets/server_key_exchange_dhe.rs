@@ -2,7 +2,7 @@
 //! value or an error for any bytes, never panic.
 #![no_main]
 
-use tlscheck::tls::wire::server_msgs::ServerKeyExchange;
+use tlscheck::proto::tls::server_msgs::ServerKeyExchange;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = ServerKeyExchange { body: data.to_vec() }.dhe_params();

@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = tlscheck::smtp::reply::parse(data);
+    let _ = tlscheck::proto::smtp::reply::parse(data);
 });

@@ -3,7 +3,7 @@
 //! first byte picks the chunk size (1–16), the rest is the stream.
 #![no_main]
 
-use tlscheck::smtp::reply::{parse, ReplyParser};
+use tlscheck::proto::smtp::reply::{parse, ReplyParser};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((size, stream)) = data.split_first() else {

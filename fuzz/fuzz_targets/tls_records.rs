@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = tlscheck::tls::wire::parse_server_flight(data);
+    let _ = tlscheck::proto::tls::parse_server_flight(data);
 });

@@ -521,7 +521,7 @@ fn server_checks(s: &ServerObservation, policy: &CheckPolicy, acc: &mut Accumula
                     id: "tls12-legacy-ciphers-only",
                     severity: Severity::Warning,
                     title: "TLS 1.2 works only with cipher suites modern clients no longer offer (no ECDHE with AES-GCM/ChaCha20)".to_owned(),
-                    evidence: vec![format!("{who}: TLS 1.2 {}", crate::tls::cipher_name(a.cipher))],
+                    evidence: vec![format!("{who}: TLS 1.2 {}", crate::proto::tls::cipher_name(a.cipher))],
                     signatures: vec![sig::TLS_NEGOTIATION_SOCKET_ERROR],
                     fix_short: "enable ECDHE AES-GCM cipher suites",
                     // Office 365 lists no ECDSA suite for TLS 1.2 (purview
@@ -672,7 +672,7 @@ fn greeting_delay(s: &ServerObservation) -> Option<std::time::Duration> {
 
 /// A reply other than 220 to STARTTLS, by what it means: only 454 is the
 /// server's own TLS set-up failing.
-fn starttls_refused(who: &str, reply: &crate::smtp::reply::Reply) -> Finding {
+fn starttls_refused(who: &str, reply: &crate::proto::smtp::reply::Reply) -> Finding {
     let seen = format!(
         "{who}: STARTTLS answered \"{} {}\"",
         reply.code,
@@ -1179,7 +1179,7 @@ mod tests {
     use crate::model::{
         Accepted, CertSummary, Policy, ProbeFailure, Rejection, Stage, VersionProbe,
     };
-    use crate::smtp::reply::Reply;
+    use crate::proto::smtp::reply::Reply;
     use rustls::{AlertDescription, CipherSuite};
 
     fn reply(code: u16, text: &str) -> Reply {

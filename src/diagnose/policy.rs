@@ -24,8 +24,8 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::findings::{Accumulator, Finding, Severity};
 use crate::model::{ServerObservation, StarttlsStatus, TlsVersion};
-use crate::policy::record::{mx_matches, StsMode, StsPolicy, Tlsa, TlsaUsage};
 use crate::policy::{Answer, DnssecStatus, ExchangeDane, PolicyFetch, PolicyObservation};
+use crate::proto::policy::{mx_matches, StsMode, StsPolicy, Tlsa, TlsaUsage};
 use crate::tls::cert::ChainVerifier;
 
 /// Exchange Online's DANE and MTA-STS codes, quoted as Microsoft Purview's
@@ -895,8 +895,8 @@ fn judge_tls_rpt(obs: &PolicyObservation, dane: &[ExchangeVerdict], acc: &mut Ac
 mod tests {
     use super::*;
     use crate::model::{Accepted, Policy, VersionProbe, VersionResult};
-    use crate::policy::record::{StsPolicy, StsRecord};
     use crate::policy::{MtaStsObservation, TlsRptObservation, Validated};
+    use crate::proto::policy::{StsPolicy, StsRecord};
     use rustls::CipherSuite;
 
     /// 2026-12-01, the "now" of every judgement here.

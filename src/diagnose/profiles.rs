@@ -23,9 +23,9 @@
 use crate::diagnose::findings::{sig, software, Accumulator, Finding, Fix, Severity};
 use crate::diagnose::remediation::{Remediation, ServerSoftware, Snippet};
 use crate::model::ServerObservation;
-use crate::profiles::MICROSOFT365;
-use crate::suites::{weaknesses, ProfileOutcome, SuiteWeakness};
-use crate::tls::cipher_name;
+use crate::proto::tls::cipher_name;
+use crate::proto::tls::profiles::MICROSOFT365;
+use crate::proto::tls::suites::{weaknesses, ProfileOutcome, SuiteWeakness};
 
 /// Catalogue ids of what Office 365 and the server log when no suite is
 /// common.
@@ -245,7 +245,7 @@ fn no_common_suite(s: &ServerObservation, acc: &mut Accumulator) {
         let mut evidence = vec![format!(
             "{}: the {} ClientHello (its documented suites) was refused: {detail}",
             label(s),
-            crate::profiles::name_of(c.profile)
+            crate::proto::tls::profiles::name_of(c.profile)
         )];
         if let Some(cert) = &s.certificate {
             evidence.push(format!(
@@ -279,7 +279,7 @@ fn no_common_suite(s: &ServerObservation, acc: &mut Accumulator) {
                 "sender-profile-no-common-cipher-suite",
                 format!(
                     "{} cannot negotiate TLS with this server: none of its documented cipher suites is accepted",
-                    crate::profiles::name_of(c.profile)
+                    crate::proto::tls::profiles::name_of(c.profile)
                 ),
                 Severity::Warning,
             )
@@ -504,12 +504,14 @@ pub fn sender_finding(s: &crate::listen::SenderSession) -> Option<Finding> {
         .cipher_suites
         .iter()
         .copied()
-        .filter(|c| !crate::suites::is_tls13_suite(*c) && !cipher_name(*c).ends_with("_SCSV"))
+        .filter(|c| {
+            !crate::proto::tls::suites::is_tls13_suite(*c) && !cipher_name(*c).ends_with("_SCSV")
+        })
         .collect();
     let ecdsa_only = !tls12.is_empty()
         && tls12
             .iter()
-            .all(|c| crate::suites::needs_ecdsa_certificate(*c));
+            .all(|c| crate::proto::tls::suites::needs_ecdsa_certificate(*c));
     let names: Vec<String> = tls12.iter().map(|c| cipher_name(*c)).collect();
     Some(Finding {
         id: "sender-no-office365-cipher-suite",
@@ -636,7 +638,7 @@ pub fn with_office365(summary: String, servers: &[ServerObservation]) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suites::{ProfileCheck, SuiteSeen};
+    use crate::proto::tls::suites::{ProfileCheck, SuiteSeen};
     use rustls::CipherSuite;
 
     /// A Postfix-like server that accepts TLS 1.2 only.
@@ -644,7 +646,7 @@ mod tests {
         use crate::model::{
             Accepted, Policy, StarttlsStatus, TlsVersion, VersionProbe, VersionResult,
         };
-        use crate::smtp::reply::Reply;
+        use crate::proto::smtp::reply::Reply;
         ServerObservation {
             host: Some("mx.example.test".to_owned()),
             address: "127.0.0.1:25".parse().unwrap(),

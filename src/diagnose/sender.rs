@@ -10,7 +10,7 @@ use super::findings::{sig, Finding, Severity};
 use super::remediation::{self, Remediation, ServerSoftware};
 use super::verdict::{verdict, Verdict};
 use crate::listen::{Handshake, OfferSource, SenderSession};
-use crate::model::wire_version_name;
+use crate::proto::tls::wire_version_name;
 
 /// `Cannot start TLS: handshake failure`, what a Postfix sender logs
 /// (with `SSL_connect error to …: lost connection` before it) when the
@@ -110,7 +110,7 @@ fn summary(who: &str, v: Verdict, s: &SenderSession, findings: &[Finding]) -> St
                 Handshake::Completed(n) => format!(
                     "; handshake {} {}",
                     n.version,
-                    crate::tls::cipher_name(n.cipher)
+                    crate::proto::tls::cipher_name(n.cipher)
                 ),
                 _ => String::new(),
             };
@@ -258,7 +258,7 @@ fn handshake_failed(
     let offers_ecdsa = offer.is_some_and(|o| {
         o.cipher_suites
             .iter()
-            .any(|c| crate::tls::cipher_name(*c).contains("ECDSA"))
+            .any(|c| crate::proto::tls::cipher_name(*c).contains("ECDSA"))
             || o.versions.contains(&crate::model::TlsVersion::Tls13)
     });
     let (fix_short, advice) = if sender_alert.is_some_and(is_certificate_alert) {

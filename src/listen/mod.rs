@@ -18,7 +18,6 @@
 //! timeout, and the whole session a budget.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod command;
 pub mod server;
 pub mod session;
 
@@ -29,8 +28,8 @@ use std::time::Duration;
 use rustls::{AlertDescription, CipherSuite, NamedGroup};
 
 use crate::model::{Direction, TlsVersion, Transcript};
-use crate::tls::wire::client_hello::ClientHello;
-use crate::tls::wire::enums::is_grease;
+use crate::proto::tls::client_hello::ClientHello;
+use crate::proto::tls::enums::is_grease;
 
 pub use server::{Listener, ServeEnd, ServeOptions, ServerIdentity, SessionSetup};
 pub use session::session;
@@ -386,8 +385,8 @@ pub type Result<T> = std::result::Result<T, ListenError>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::wire::client_hello::{ClientExtension, ServerNameEntry};
-    use crate::tls::wire::enums::Compression;
+    use crate::proto::tls::client_hello::{ClientExtension, ServerNameEntry};
+    use crate::proto::tls::enums::Compression;
 
     fn hello(client_version: u16, extensions: Vec<ClientExtension>) -> ClientHello {
         ClientHello {

@@ -21,14 +21,14 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::time::{timeout_at, Instant};
 use tokio_rustls::TlsAcceptor;
 
-use super::command::{self, Command, LineTooLong, MAX_LINE_LEN};
 use super::server::SessionSetup;
 use super::{Handshake, Negotiated, Offer, SenderSession, SessionEnd, Stage};
 use crate::model::{wire_version_name, Direction, TlsVersion, TranscriptEvent};
-use crate::tls::wire::client_hello::ClientHello;
-use crate::tls::wire::enums::HandshakeType;
-use crate::tls::wire::record::{Item, RecordReader};
-use crate::tls::wire::{Codec, WireError};
+use crate::proto::smtp::command::{self, Command, LineTooLong, MAX_LINE_LEN};
+use crate::proto::tls::client_hello::ClientHello;
+use crate::proto::tls::enums::HandshakeType;
+use crate::proto::tls::record::{Item, RecordReader};
+use crate::proto::tls::{Codec, WireError};
 
 /// Most commands in one session (both sides of STARTTLS together). A
 /// sender delivering one test message needs about eight.
@@ -308,9 +308,9 @@ where
         rec.note(format!(
             "TLS handshake completed: {}, {}{}",
             n.version,
-            crate::tls::cipher_name(n.cipher),
+            crate::proto::tls::cipher_name(n.cipher),
             n.group
-                .map(|g| format!(", {}", crate::tls::group_name(g)))
+                .map(|g| format!(", {}", crate::proto::tls::group_name(g)))
                 .unwrap_or_default()
         ));
     }
@@ -505,7 +505,7 @@ where
             }
             Ok(Some(Item::Alert(a))) => format!(
                 "the sender sent alert {} instead of a ClientHello",
-                crate::tls::alert_name(a.description)
+                crate::proto::tls::alert_name(a.description)
             ),
             Ok(Some(Item::ChangeCipherSpec)) => {
                 "expected a ClientHello, got a ChangeCipherSpec record".to_owned()
@@ -589,7 +589,10 @@ fn classify_handshake_error(e: &io::Error) -> Handshake {
     match tls {
         Some(rustls::Error::AlertReceived(alert)) => Handshake::Failed {
             sender_alert: Some(*alert),
-            detail: format!("the sender sent alert {}", crate::tls::alert_name(*alert)),
+            detail: format!(
+                "the sender sent alert {}",
+                crate::proto::tls::alert_name(*alert)
+            ),
         },
         Some(other) => Handshake::Failed {
             sender_alert: None,

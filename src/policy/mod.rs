@@ -12,11 +12,10 @@
 pub mod dnssec;
 pub mod fetch;
 pub mod lookup;
-pub mod record;
 
 use std::net::IpAddr;
 
-use record::{StsPolicy, StsRecord, TlsRptRecord, Tlsa};
+use crate::proto::policy::{StsPolicy, StsRecord, TlsRptRecord, Tlsa};
 
 /// What a DNSSEC-validating resolver concluded about an answer (RFC 4033
 /// §5, RFC 4035 §4.3).

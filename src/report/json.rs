@@ -13,7 +13,7 @@ use crate::model::{
     VersionResult,
 };
 use crate::outcome::{RunReport, TargetReport};
-use crate::smtp::reply::Reply;
+use crate::proto::smtp::reply::Reply;
 
 /// Bumped whenever a key changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -296,8 +296,8 @@ fn version_dto(p: &VersionProbe) -> VersionDto {
     };
     match &p.result {
         VersionResult::Accepted(a) => {
-            d.cipher = Some(crate::tls::cipher_name(a.cipher));
-            d.group = a.group.map(crate::tls::group_name);
+            d.cipher = Some(crate::proto::tls::cipher_name(a.cipher));
+            d.group = a.group.map(crate::proto::tls::group_name);
             d.full_handshake = Some(a.full_handshake);
             d.established = Some(a.is_established());
             d.limited_by = a.limited_by.as_ref().map(|l| LimitDto {
@@ -307,11 +307,11 @@ fn version_dto(p: &VersionProbe) -> VersionDto {
             d.legacy_cipher_only = Some(a.legacy_cipher_only);
         }
         VersionResult::Rejected(Rejection::Alert(desc)) => {
-            d.alert = Some(crate::tls::alert_name(*desc));
+            d.alert = Some(crate::proto::tls::alert_name(*desc));
             d.stage = Some("handshake");
         }
         VersionResult::Rejected(Rejection::AlertAfter { alert, after }) => {
-            d.alert = Some(crate::tls::alert_name(*alert));
+            d.alert = Some(crate::proto::tls::alert_name(*alert));
             d.after = Some(after);
             d.stage = Some("handshake");
         }
@@ -319,7 +319,7 @@ fn version_dto(p: &VersionProbe) -> VersionDto {
             d.answered_version = Some(
                 TlsVersion::from_wire(*answered)
                     .map(|v| v.label().to_owned())
-                    .unwrap_or_else(|| crate::model::wire_version_name(*answered)),
+                    .unwrap_or_else(|| crate::proto::tls::wire_version_name(*answered)),
             );
             d.stage = Some("handshake");
         }

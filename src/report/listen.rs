@@ -77,9 +77,9 @@ fn handshake_words(s: &SenderSession) -> String {
                 .to_owned()
         }
         Handshake::Completed(n) => {
-            let mut w = format!("completed: {}, {}", n.version, crate::tls::cipher_name(n.cipher));
+            let mut w = format!("completed: {}, {}", n.version, crate::proto::tls::cipher_name(n.cipher));
             if let Some(g) = n.group {
-                let _ = write!(w, ", {}", crate::tls::group_name(g));
+                let _ = write!(w, ", {}", crate::proto::tls::group_name(g));
             }
             w
         }
@@ -150,7 +150,7 @@ fn rows(s: &SenderSession) -> Vec<Row> {
             .cipher_suites
             .iter()
             .take(MAX_SUITES_SHOWN)
-            .map(|c| crate::tls::cipher_name(*c))
+            .map(|c| crate::proto::tls::cipher_name(*c))
             .collect();
         let more = o.cipher_suites.len().saturating_sub(MAX_SUITES_SHOWN);
         let tail = if more > 0 {
@@ -179,7 +179,7 @@ fn rows(s: &SenderSession) -> Vec<Row> {
         let groups: Vec<String> = o
             .groups
             .iter()
-            .map(|g| crate::tls::group_name(*g))
+            .map(|g| crate::proto::tls::group_name(*g))
             .collect();
         rows.push(row(
             "Groups",
@@ -543,19 +543,19 @@ fn hello_dto(o: &Offer) -> HelloDto<'_> {
         cipher_suites: o
             .cipher_suites
             .iter()
-            .map(|c| crate::tls::cipher_name(*c))
+            .map(|c| crate::proto::tls::cipher_name(*c))
             .collect(),
         groups: o
             .groups
             .iter()
-            .map(|g| crate::tls::group_name(*g))
+            .map(|g| crate::proto::tls::group_name(*g))
             .collect(),
         sni: o.sni.as_deref(),
         office365_common_suites: crate::diagnose::profiles::office365_common_suites(
             &o.cipher_suites,
         )
         .into_iter()
-        .map(crate::tls::cipher_name)
+        .map(crate::proto::tls::cipher_name)
         .collect(),
     }
 }
@@ -572,14 +572,14 @@ fn handshake_dto(h: &Handshake) -> HandshakeDto {
     match h {
         Handshake::Completed(n) => {
             d.version = Some(n.version.label());
-            d.cipher = Some(crate::tls::cipher_name(n.cipher));
-            d.group = n.group.map(crate::tls::group_name);
+            d.cipher = Some(crate::proto::tls::cipher_name(n.cipher));
+            d.group = n.group.map(crate::proto::tls::group_name);
         }
         Handshake::Failed {
             sender_alert,
             detail,
         } => {
-            d.sender_alert = sender_alert.map(crate::tls::alert_name);
+            d.sender_alert = sender_alert.map(crate::proto::tls::alert_name);
             d.error = Some(detail.clone());
         }
         Handshake::NotReached | Handshake::ClosedLegacyOnly | Handshake::TimedOut => {}

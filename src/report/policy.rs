@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::diagnose::policy::{DaneState, ExchangeVerdict, PolicyReport};
-use crate::policy::record::TlsaUsage;
 use crate::policy::{Answer, DnssecStatus, PolicyFetch};
+use crate::proto::policy::TlsaUsage;
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_markdown, for_terminal};
 

@@ -8,12 +8,12 @@ use serde::Serialize;
 
 use crate::cli::Format;
 use crate::model::ServerObservation;
-use crate::profiles::{self, Profile};
-use crate::suites::{
+use crate::proto::tls::profiles::{self, Profile};
+use crate::proto::tls::suites::{
     key_exchange, weaknesses, ProfileCheck, ProfileOutcome, ScanEnd, ServerOrder, SuiteSeen,
     VersionSuites,
 };
-use crate::tls::{cipher_name, group_name};
+use crate::proto::tls::{cipher_name, group_name};
 
 /// Suites shown on a version's compact line before "+N more".
 pub const COMPACT_SUITES: usize = 3;

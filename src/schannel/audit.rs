@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use super::parse::{ExportFormat, RegData, RegValue, RegistryExport, TextEncoding, ValueQuirk};
+use crate::proto::registry::{
+    ExportFormat, RegData, RegValue, RegistryExport, TextEncoding, ValueQuirk,
+};
 
 /// Where Schannel reads the per-protocol `Client`/`Server` keys.
 // See: https://learn.microsoft.com/windows-server/security/tls/tls-registry-settings
@@ -1514,7 +1516,7 @@ fn dotnet_findings(settings: &[DotNetSetting], findings: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schannel::parse::parse;
+    use crate::proto::registry::parse;
 
     fn reg(body: &str) -> RegistryExport {
         parse(format!("Windows Registry Editor Version 5.00\r\n\r\n{body}").as_bytes()).unwrap()
@@ -1565,7 +1567,7 @@ mod tests {
         assert_eq!(d(Protocol::Tls10, WindowsVersion::Ws2022), Enabled);
         assert_eq!(d(Protocol::Tls10, WindowsVersion::Ws2025), Unknown);
         // The user is told why (Microsoft documents the default two ways).
-        let export = crate::schannel::parse::parse(
+        let export = crate::proto::registry::parse(
             "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL]\r\n".as_bytes(),
         )
         .unwrap();

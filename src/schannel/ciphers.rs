@@ -28,9 +28,9 @@
 use std::collections::BTreeMap;
 
 use super::audit::{Finding, Fix, Severity};
-use super::parse::{RegData, RegistryExport};
-use crate::profiles::MICROSOFT365;
-use crate::tls::cipher_name;
+use crate::proto::registry::{RegData, RegistryExport};
+use crate::proto::tls::cipher_name;
+use crate::proto::tls::profiles::MICROSOFT365;
 
 const POLICY_KEY: &str =
     "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002";
@@ -205,7 +205,7 @@ pub fn findings(export: &RegistryExport) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schannel::parse;
+    use crate::proto::registry::parse;
 
     fn run(text: &str) -> Vec<Finding> {
         findings(&parse(text.as_bytes()).unwrap())

@@ -14,7 +14,9 @@
 use std::fmt;
 
 use super::audit::WindowsVersion;
-use super::parse::{ExportFormat, RegData, RegKey, RegValue, RegistryExport, TextEncoding};
+use crate::proto::registry::{
+    ExportFormat, RegData, RegKey, RegValue, RegistryExport, TextEncoding,
+};
 
 /// The SCHANNEL branch, read with all its subkeys (odd names included: the
 /// audit reports `TLS 1,2` and near misses).

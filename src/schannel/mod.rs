@@ -12,13 +12,12 @@
 pub mod audit;
 pub mod ciphers;
 pub mod live;
-pub mod parse;
 
+pub use crate::proto::registry::{
+    parse, ExportFormat, LineProblem, ParseError, RegData, RegKey, RegValue, RegistryExport,
+    TextEncoding, ValueQuirk, MAX_EXPORT_BYTES,
+};
 pub use audit::{
     audit, Audit, DisabledBy, DotNetKey, DotNetSetting, Finding, Fix, OsDefault, Protocol,
     ProtocolSetting, ProtocolState, Severity, Side, UnknownWindowsVersion, Verdict, WindowsVersion,
-};
-pub use parse::{
-    parse, ExportFormat, LineProblem, ParseError, RegData, RegKey, RegValue, RegistryExport,
-    TextEncoding, ValueQuirk, MAX_EXPORT_BYTES,
 };

@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::model::{Direction, Ehlo, Stage, Transcript, TranscriptEvent};
-use crate::smtp::reply::{ehlo_extensions, Reply, ReplyError, ReplyParser};
+use crate::proto::smtp::reply::{ehlo_extensions, Reply, ReplyError, ReplyParser};
 
 /// Bytes asked of the stream per read. The parser bounds what is kept; this
 /// bounds what one read can hand over, and so what [`SmtpClient::into_parts`]
@@ -207,7 +207,7 @@ impl SmtpError {
             Some(rustls::Error::AlertReceived(a)) => {
                 format!(
                     "the server sent the TLS alert {}",
-                    crate::tls::alert_name(*a)
+                    crate::proto::tls::alert_name(*a)
                 )
             }
             Some(_) => "the TLS session failed".to_owned(),
@@ -604,7 +604,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::smtp::reply::MAX_LINE_LEN;
+    use crate::proto::smtp::reply::MAX_LINE_LEN;
     use tokio::io::{duplex, DuplexStream};
 
     /// Room for every scripted exchange below without back-pressure.

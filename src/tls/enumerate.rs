@@ -26,9 +26,9 @@ use futures_util::future::join_all;
 use rustls::CipherSuite;
 
 use crate::model::TlsVersion;
-use crate::suites::{CertKey, ScanEnd, ServerOrder, SuiteSeen, VersionSuites};
+use crate::proto::tls::suites::{CertKey, ScanEnd, ServerOrder, SuiteSeen, VersionSuites};
+use crate::proto::tls::{alert_name, cipher_name};
 use crate::tls::legacy::LegacyOutcome;
-use crate::tls::{alert_name, cipher_name};
 
 /// Default bound of ClientHellos per version. A Debian Postfix with its
 /// default cipher lists accepts 56 TLS 1.2 suites (bench/run.sh), an
@@ -440,7 +440,7 @@ where
             LegacyOutcome::ServerHello { group: Some(g), .. } => {
                 break ScanEnd::Misbehaved(format!(
                     "chose group {}, which this ClientHello did not offer",
-                    crate::tls::group_name(g)
+                    crate::proto::tls::group_name(g)
                 ))
             }
             LegacyOutcome::ServerHello { group: None, .. } => {
@@ -463,7 +463,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::wire::enums::AlertLevel;
+    use crate::proto::tls::enums::AlertLevel;
     use rustls::AlertDescription;
     use std::sync::Mutex;
 

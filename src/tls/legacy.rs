@@ -23,10 +23,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
 
 use crate::model::{Accepted, Rejection, Stage, TlsVersion, VersionResult};
-use crate::tls::wire::client_hello::RANDOM_LEN;
-use crate::tls::wire::enums::{cipher_suite_name, AlertLevel};
-use crate::tls::wire::server_msgs::{is_dhe_suite, is_ecdhe_suite};
-use crate::tls::wire::{ClientHello, RecordReader, ServerHello, ServerMessage, WireError};
+use crate::proto::tls::client_hello::RANDOM_LEN;
+use crate::proto::tls::enums::{cipher_suite_name, AlertLevel};
+use crate::proto::tls::server_msgs::{is_dhe_suite, is_ecdhe_suite};
+use crate::proto::tls::{ClientHello, RecordReader, ServerHello, ServerMessage, WireError};
 
 /// The most bytes read from the server in one probe. A ServerHello, a
 /// chain of a few certificates, a key exchange and ServerHelloDone take a
@@ -385,7 +385,7 @@ impl<'h> Flight<'h> {
 
     /// True for a warning alert to pass over (not close_notify or
     /// user_canceled, and fewer than [`MAX_WARNING_ALERTS`] so far).
-    fn skip_warning(&mut self, alert: &crate::tls::wire::Alert) -> bool {
+    fn skip_warning(&mut self, alert: &crate::proto::tls::Alert) -> bool {
         let routine = matches!(
             alert.description,
             AlertDescription::CloseNotify | AlertDescription::UserCanceled
@@ -546,9 +546,9 @@ pub fn classify(offered: TlsVersion, outcome: &LegacyOutcome) -> VersionResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::wire::record::{encode_records, HandshakeMessage};
-    use crate::tls::wire::server_msgs::HELLO_RETRY_REQUEST_RANDOM;
-    use crate::tls::wire::{Alert, Certificate, Codec, ServerExtension};
+    use crate::proto::tls::record::{encode_records, HandshakeMessage};
+    use crate::proto::tls::server_msgs::HELLO_RETRY_REQUEST_RANDOM;
+    use crate::proto::tls::{Alert, Certificate, Codec, ServerExtension};
     use rustls::{ContentType, HandshakeType};
 
     const TIMEOUT: Duration = Duration::from_secs(5);
@@ -563,11 +563,11 @@ mod tests {
             random: [7; 32],
             session_id: vec![],
             cipher_suite: cipher,
-            compression_method: crate::tls::wire::Compression::Null,
+            compression_method: crate::proto::tls::Compression::Null,
             extensions: if version >= 0x0304 {
                 vec![
                     ServerExtension::SupportedVersions(version),
-                    ServerExtension::KeyShare(crate::tls::wire::KeyShareEntry {
+                    ServerExtension::KeyShare(crate::proto::tls::KeyShareEntry {
                         group: NamedGroup::X25519,
                         key_exchange: vec![9; 32],
                     }),

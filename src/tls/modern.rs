@@ -156,11 +156,11 @@ where
             out.summary = Some(format!(
                 "TLS handshake: {}, {}{}{subject}",
                 negotiated
-                    .map(|v| crate::model::wire_version_name(u16::from(v)))
+                    .map(|v| crate::proto::tls::wire_version_name(u16::from(v)))
                     .unwrap_or_else(|| "unknown version".to_owned()),
-                crate::tls::cipher_name(cipher),
+                crate::proto::tls::cipher_name(cipher),
                 group
-                    .map(|g| format!(", {}", crate::tls::group_name(g)))
+                    .map(|g| format!(", {}", crate::proto::tls::group_name(g)))
                     .unwrap_or_default(),
             ));
             out.result = match negotiated.map(u16::from) {
@@ -312,7 +312,7 @@ fn limit_of(
         // certificate error comes from the handshake signature.
         Some(TlsError::InvalidCertificate(_)) => {
             let (scheme, why) = signature_failure
-                .map(|(s, w)| (crate::tls::scheme_name(s), w))
+                .map(|(s, w)| (crate::proto::tls::scheme_name(s), w))
                 .unwrap_or_else(|| ("its".to_owned(), "verification failed".to_owned()));
             let key_words = chain.first().and_then(|leaf| crate::tls::cert::key_words(leaf));
             // ring/webpki verify RSA from 2048 bits and ECDSA on P-256 and
@@ -349,7 +349,7 @@ fn limit_of(
             kind: LimitKind::ClientCertificate,
             detail: format!(
                 "the server asked for a client certificate and refused the handshake without one (alert {})",
-                crate::tls::alert_name(*desc)
+                crate::proto::tls::alert_name(*desc)
             ),
         }),
         // The server's alert may lose the race with our next write: a

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
+use tlscheck::proto::registry::LineProblem;
 use tlscheck::report::schannel::{render_json, render_markdown, render_text};
-use tlscheck::schannel::parse::LineProblem;
 use tlscheck::schannel::{
     audit, parse, Audit, DisabledBy, ExportFormat, OsDefault, ParseError, Protocol, ProtocolState,
     Severity, Side, TextEncoding, Verdict, WindowsVersion,

@@ -23,12 +23,12 @@ use tlscheck::model::{
     ServerObservation, Stage, StarttlsStatus, TlsVersion, VersionProbe, VersionResult,
 };
 use tlscheck::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
-use tlscheck::report::{self, palette::Palette};
-use tlscheck::smtp::reply::Reply;
-use tlscheck::suites::{
+use tlscheck::proto::smtp::reply::Reply;
+use tlscheck::proto::tls::suites::{
     CertKey, CipherScan, GroupList, ProfileCheck, ProfileOutcome, ScanEnd, ServerOrder,
     SuiteObservation, SuiteSeen, VersionSuites,
 };
+use tlscheck::report::{self, palette::Palette};
 
 fn reply(code: u16, lines: &[&str]) -> Reply {
     Reply {
@@ -777,11 +777,11 @@ fn domain_with_two_mx_json() {
 /// no STARTTLS, with an MTA-STS policy in enforce mode that does not list
 /// it and a TLS-RPT record: every part of the policy section at once.
 fn policy_domain() -> RunReport {
-    use tlscheck::policy::record::{StsMode, StsPolicy, StsRecord, TlsRptRecord, Tlsa};
     use tlscheck::policy::{
         Answer, DnssecStatus, ExchangeDane, MtaStsObservation, PolicyFetch, PolicyObservation,
         TlsRptObservation, Validated,
     };
+    use tlscheck::proto::policy::{StsMode, StsPolicy, StsRecord, TlsRptRecord, Tlsa};
     let mut server = no_starttls_server();
     server.host = Some("mx1.fabrikam.com".to_owned());
     server.preference = Some(10);

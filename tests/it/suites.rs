@@ -13,7 +13,7 @@ use rustls::CipherSuite;
 use tlscheck::diagnose::profiles::{findings, office365_sentence};
 use tlscheck::model::{ServerObservation, TlsVersion};
 use tlscheck::probe::probe_server;
-use tlscheck::suites::{ProfileOutcome, ScanEnd, ServerOrder, VersionSuites};
+use tlscheck::proto::tls::suites::{ProfileOutcome, ScanEnd, ServerOrder, VersionSuites};
 
 use crate::probe::{config, STAGE};
 use crate::servers::suites::{cert, openssl_table, s_client, s_client_with, Case, Key};
@@ -125,7 +125,7 @@ async fn ecdsa_only_certificate_has_no_suite_in_common_with_office365() {
     let v12 = version(&o, TlsVersion::Tls12);
     assert!(!v12.accepted.is_empty());
     for s in &v12.accepted {
-        let name = tlscheck::tls::cipher_name(s.suite);
+        let name = tlscheck::proto::tls::cipher_name(s.suite);
         assert!(
             name.contains("ECDSA") || name.contains("anon"),
             "{name} needs no ECDSA key"
@@ -263,7 +263,7 @@ async fn dual_rsa_and_ecdsa_certificates_serve_both_and_office365_gets_rsa() {
     let key_of = |name: &str| {
         v12.accepted
             .iter()
-            .find(|s| tlscheck::tls::cipher_name(s.suite) == name)
+            .find(|s| tlscheck::proto::tls::cipher_name(s.suite) == name)
             .and_then(|s| s.cert.as_ref())
             .map(|c| c.key_type.clone())
     };
@@ -374,7 +374,7 @@ async fn the_gmail_profile_negotiates_with_an_ecdsa_only_server() {
     let (mut cfg, _cancel) = config(STAGE);
     cfg.suites
         .profiles
-        .push(tlscheck::profiles::by_id("gmail").unwrap());
+        .push(tlscheck::proto::tls::profiles::by_id("gmail").unwrap());
     let o = probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await;
     let gmail = o
         .suites
@@ -385,7 +385,7 @@ async fn the_gmail_profile_negotiates_with_an_ecdsa_only_server() {
     match &gmail.outcome {
         ProfileOutcome::Negotiated { version, suite } => {
             assert_eq!(*version, TlsVersion::Tls12);
-            assert!(tlscheck::tls::cipher_name(suite.suite).contains("ECDSA"));
+            assert!(tlscheck::proto::tls::cipher_name(suite.suite).contains("ECDSA"));
         }
         other => panic!("{other:?}"),
     }

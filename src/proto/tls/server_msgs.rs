@@ -512,7 +512,7 @@ pub fn parse_server_flight(bytes: &[u8]) -> Result<ServerFlight> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::wire::enums::{AlertDescription, AlertLevel};
+    use crate::proto::tls::enums::{AlertDescription, AlertLevel};
 
     /// A TLS 1.2 ServerHello as OpenSSL sends it.
     const SERVER_HELLO_TLS12: [u8; 55] = [
@@ -710,7 +710,7 @@ mod tests {
         let sh = ServerHello::read_bytes(&bytes).unwrap();
         assert_eq!(format!("{:?}", sh.cipher_suite), "CipherSuite(0xfeed)");
         assert_eq!(
-            crate::model::wire_version_name(sh.selected_version()),
+            crate::proto::tls::wire_version_name(sh.selected_version()),
             "0x7f1c"
         );
     }

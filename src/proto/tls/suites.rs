@@ -7,8 +7,8 @@
 
 use rustls::{CipherSuite, NamedGroup};
 
-use crate::model::TlsVersion;
-use crate::tls::cipher_name;
+use crate::proto::tls::cipher_name;
+use crate::proto::tls::TlsVersion;
 
 /// How a suite agrees on keys, from its IANA name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

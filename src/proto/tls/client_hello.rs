@@ -18,7 +18,7 @@ use super::enums::{
 use super::record::{encode_records, HandshakeMessage, HANDSHAKE_HEADER_LEN};
 use super::writer::{length_prefixed, put_u16, LengthPrefix};
 use super::{Codec, Reader, Result, WireError};
-use crate::model::TlsVersion;
+use crate::proto::tls::TlsVersion;
 
 /// RFC 5246 §7.4.1.2: `Random random` is 32 bytes.
 pub const RANDOM_LEN: usize = 32;

@@ -10,7 +10,7 @@
 
 use rustls::{CipherSuite, NamedGroup, SignatureScheme};
 
-use crate::model::TlsVersion;
+use crate::proto::tls::TlsVersion;
 
 /// A documented sender.
 #[derive(Debug, PartialEq, Eq)]
@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(MICROSOFT365.tls12_suites.len(), 8);
         assert!(MICROSOFT365.tls13_suites.is_empty());
         for s in MICROSOFT365.tls12_suites {
-            let n = crate::tls::cipher_name(*s);
+            let n = crate::proto::tls::cipher_name(*s);
             assert!(!n.contains("ECDSA") && !n.contains("CHACHA"), "{n}");
         }
     }

@@ -10,7 +10,7 @@
 /// allows 512 octets; MAIL FROM with many ESMTP parameters and long
 /// addresses exceeds that in practice, so the bound is the one the reply
 /// parser uses for server lines (`smtp::reply::MAX_LINE_LEN`).
-pub const MAX_LINE_LEN: usize = crate::smtp::reply::MAX_LINE_LEN;
+pub const MAX_LINE_LEN: usize = crate::proto::smtp::reply::MAX_LINE_LEN;
 
 /// The longest verb kept for a command tlscheck does not know. Only the
 /// verb is kept, never the rest: a sender that ignores a refused DATA may

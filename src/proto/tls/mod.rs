@@ -10,19 +10,25 @@
 
 pub mod client_hello;
 pub mod enums;
+pub mod names;
+pub mod profiles;
 pub mod reader;
 pub mod record;
 pub mod server_msgs;
+pub mod suites;
+pub mod version;
 pub mod writer;
 
 pub use client_hello::{ClientExtension, ClientHello, KeyShareEntry, ServerNameEntry};
 pub use enums::{AlertLevel, Compression, EcPointFormat, ExtensionType};
+pub use names::{alert_name, cipher_name, group_name, scheme_name};
 pub use reader::Reader;
 pub use record::{Alert, HandshakeMessage, Item, RecordHeader, RecordReader};
 pub use server_msgs::{
     parse_server_flight, Certificate, ServerExtension, ServerFlight, ServerHello, ServerHelloDone,
     ServerMessage,
 };
+pub use version::{wire_version_name, TlsVersion};
 
 /// A message that can be written to and read from the wire.
 ///
