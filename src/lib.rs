@@ -16,7 +16,6 @@ pub mod exit;
 pub mod listen;
 pub mod manpage;
 pub mod model;
-pub mod outcome;
 pub mod policy;
 pub mod probe;
 pub mod probe_profile;

@@ -225,7 +225,7 @@ fn check_with(
                 }
             })
         });
-        let mut on_done = |t: &tlscheck::outcome::TargetReport| {
+        let mut on_done = |t: &tlscheck::report::outcome::TargetReport| {
             if let Some(bar) = &progress {
                 bar.inc(1);
             }
@@ -304,9 +304,9 @@ fn write_fixes(dir: &std::path::Path, files: &[report::fixfiles::FixFile]) -> st
 /// family, and the options that change what tlscheck sees.
 fn origin(
     args: &tlscheck::cli::CheckArgs,
-    report: &tlscheck::outcome::RunReport,
+    report: &tlscheck::report::outcome::RunReport,
     env: &Env,
-) -> tlscheck::outcome::Origin {
+) -> tlscheck::model::outcome::Origin {
     let mut sources: Vec<(std::net::IpAddr, std::net::IpAddr)> = Vec::new();
     for s in report.targets.iter().flat_map(|t| &t.servers) {
         let peer = s.address.ip();
@@ -351,7 +351,7 @@ fn origin(
     if args.fail_on == tlscheck::cli::FailOn::Warning {
         options.push("--fail-on warning".to_owned());
     }
-    tlscheck::outcome::Origin {
+    tlscheck::model::outcome::Origin {
         hostname: env.hostname.clone(),
         sources,
         options,
@@ -554,7 +554,8 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
 
 fn listen(args: &tlscheck::cli::ListenArgs) -> anyhow::Result<ExitStatus> {
     use tlscheck::diagnose::sender;
-    use tlscheck::listen::{Listener, SenderSession, ServeEnd, ServeOptions};
+    use tlscheck::listen::{Listener, ServeEnd, ServeOptions};
+    use tlscheck::model::listen::SenderSession;
     use tlscheck::report::listen as render;
     let env = Env::from_process();
     let cfg = match tlscheck::config::listen_config(args, &env) {

@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
 
+use crate::model::cert::ChainVerifier;
 use crate::model::{
     Accepted, CertVerdict, Direction, Ehlo, FailureKind, Limit, LimitKind, NotTested, Policy,
     ProbeFailure, Rejection, ServerObservation, Stage, StarttlsStatus, TlsVersion, Transcript,
@@ -27,7 +28,6 @@ use crate::model::{
 use crate::proto::smtp::reply::Reply;
 use crate::proto::tls::client_hello::ClientHello;
 use crate::smtp::client::{SmtpClient, SmtpError, Timeouts};
-use crate::tls::cert::ChainVerifier;
 use crate::tls::{legacy, modern};
 
 /// How to probe: shared by every server of a run.
@@ -975,7 +975,7 @@ fn refine(
             }
             let key = chain
                 .first()
-                .and_then(|leaf| crate::tls::cert::key_words(leaf))
+                .and_then(|leaf| crate::model::cert::key_words(leaf))
                 .map(|k| format!(", with a {k} certificate"))
                 .unwrap_or_default();
             limited(
@@ -1359,7 +1359,7 @@ fn certificate(
                 .collect();
             cfg.verifier.verdict(&chain, sni(host), now)
         });
-        crate::tls::cert::summarize(&s.probe.chain, verdict, *v, now_unix)
+        crate::model::cert::summarize(&s.probe.chain, verdict, *v, now_unix)
     })
 }
 

@@ -19,12 +19,13 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 use crate::config::Config;
 use crate::diagnose::verdict::Verdict;
 use crate::dns::{Dns, DnsOptions, IpFamilies, MailRouting, ResolverChoice};
+use crate::model::cert::{root_store, ChainVerifier};
+use crate::model::outcome::{DnsAnswer, DnsSection, TargetMode};
 use crate::model::ServerObservation;
-use crate::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
 use crate::policy::lookup::PolicyContext;
 use crate::probe::{probe_server_limited, ProbeConfig};
 use crate::proto::target::Target;
-use crate::tls::cert::{root_store, ChainVerifier};
+use crate::report::outcome::{RunReport, TargetReport};
 
 /// The SMTP port.
 const SMTP_PORT: u16 = 25;
@@ -220,7 +221,7 @@ pub async fn run(
         exit,
         targets,
         invalid: cfg.invalid.clone(),
-        origin: crate::outcome::Origin::default(),
+        origin: crate::model::outcome::Origin::default(),
     })
 }
 
@@ -262,7 +263,7 @@ async fn policy_lookup(
     ctx: Option<&PolicyContext>,
     target: &Target,
     host_mode: bool,
-) -> Option<crate::policy::PolicyObservation> {
+) -> Option<crate::model::policy::PolicyObservation> {
     let (Some(ctx), Target::Name { name, .. }, false) = (ctx, target, host_mode) else {
         return None;
     };
@@ -291,7 +292,7 @@ async fn check_target(
     cfg: &Config,
     probe_cfg: &Arc<ProbeConfig>,
     probes: &Probes,
-    dns: &Result<Dns, crate::dns::DnsError>,
+    dns: &Result<Dns, crate::model::dns::DnsError>,
     policy_ctx: Option<&PolicyContext>,
     input: String,
     target: Target,
@@ -309,7 +310,7 @@ async fn resolve_and_probe(
     cfg: &Config,
     probe_cfg: &Arc<ProbeConfig>,
     probes: &Probes,
-    dns: &Result<Dns, crate::dns::DnsError>,
+    dns: &Result<Dns, crate::model::dns::DnsError>,
     target: &Target,
 ) -> (TargetMode, Option<DnsSection>, Vec<ServerObservation>) {
     let port_of = |p: Option<u16>| cfg.port.or(p).unwrap_or(SMTP_PORT);
@@ -327,7 +328,7 @@ async fn resolve_and_probe(
             if cfg.host_mode {
                 let answer = match dns {
                     Ok(d) => d.resolve_host(name).await,
-                    Err(e) => crate::dns::HostAddresses {
+                    Err(e) => crate::model::dns::HostAddresses {
                         error: Some(e.clone()),
                         ..Default::default()
                     },
@@ -394,7 +395,7 @@ fn finish_target(
     mode: TargetMode,
     dns_section: Option<DnsSection>,
     servers: Vec<ServerObservation>,
-    policy: Option<crate::policy::PolicyObservation>,
+    policy: Option<crate::model::policy::PolicyObservation>,
 ) -> TargetReport {
     let d = crate::diagnose::target(
         &input,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, UnixTime};
 use tlscheck::model::TlsVersion;
-use tlscheck::tls::cert::{root_store, summarize, ChainVerifier};
+use tlscheck::model::cert::{root_store, summarize, ChainVerifier};
 
 /// 2026-01-01T00:00:00Z: a fixed clock, so a run is reproducible.
 const NOW: u64 = 1_767_225_600;

@@ -3,7 +3,7 @@
 
 use super::findings::{sig, Accumulator, Finding, Severity};
 use crate::dns::{DnsError, DnsWarning, MailRouting};
-use crate::outcome::{DnsAnswer, DnsSection};
+use crate::model::outcome::{DnsAnswer, DnsSection};
 
 fn finding(
     id: &'static str,

@@ -23,8 +23,8 @@ pub mod remediation;
 pub mod sender;
 pub mod verdict;
 
+use crate::model::outcome::DnsSection;
 use crate::model::ServerObservation;
-use crate::outcome::DnsSection;
 use findings::{CheckPolicy, Finding};
 use verdict::Verdict;
 
@@ -53,7 +53,7 @@ pub fn target(
     dns: Option<&DnsSection>,
     servers: &[ServerObservation],
     policy: &CheckPolicy,
-    mail_policy: Option<&crate::policy::PolicyObservation>,
+    mail_policy: Option<&crate::model::policy::PolicyObservation>,
 ) -> Diagnosis {
     let mut found = findings::server_findings(servers, policy);
     found.extend(profiles::findings(servers));

@@ -23,10 +23,10 @@ use rustls::RootCertStore;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::findings::{Accumulator, Finding, Severity};
+use crate::model::cert::ChainVerifier;
+use crate::model::policy::{Answer, DnssecStatus, ExchangeDane, PolicyFetch, PolicyObservation};
 use crate::model::{ServerObservation, StarttlsStatus, TlsVersion};
-use crate::policy::{Answer, DnssecStatus, ExchangeDane, PolicyFetch, PolicyObservation};
 use crate::proto::policy::{mx_matches, StsMode, StsPolicy, Tlsa, TlsaUsage};
-use crate::tls::cert::ChainVerifier;
 
 /// Exchange Online's DANE and MTA-STS codes, quoted as Microsoft Purview's
 /// "How SMTP DNS-based Authentication of Named Entities (DANE) works"
@@ -558,7 +558,7 @@ fn names_host(cert: &X509Certificate<'_>, host: &str) -> bool {
             None => pattern == host,
         }
     };
-    let sans = crate::tls::cert::san_names(cert, false);
+    let sans = crate::model::cert::san_names(cert, false);
     if sans.is_empty() {
         cert.subject()
             .iter_common_name()
@@ -894,8 +894,8 @@ fn judge_tls_rpt(obs: &PolicyObservation, dane: &[ExchangeVerdict], acc: &mut Ac
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::policy::{MtaStsObservation, TlsRptObservation, Validated};
     use crate::model::{Accepted, Policy, VersionProbe, VersionResult};
-    use crate::policy::{MtaStsObservation, TlsRptObservation, Validated};
     use crate::proto::policy::{StsPolicy, StsRecord};
     use rustls::CipherSuite;
 

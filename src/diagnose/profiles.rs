@@ -471,7 +471,7 @@ pub fn office365_common_suites(offered: &[rustls::CipherSuite]) -> Vec<rustls::C
 
 /// One line for `tlscheck listen`: whether the sender's offered suites
 /// meet Office 365's documented list.
-pub fn sender_office365_words(o: &crate::listen::Offer) -> String {
+pub fn sender_office365_words(o: &crate::model::listen::Offer) -> String {
     let common = office365_common_suites(&o.cipher_suites);
     let tls12 = o.versions.contains(&crate::model::TlsVersion::Tls12);
     match (tls12, common.first()) {
@@ -490,7 +490,7 @@ pub fn sender_office365_words(o: &crate::listen::Offer) -> String {
 /// The finding for a sender whose ClientHello offers TLS 1.2 but none of
 /// Microsoft 365's documented suites: Office 365 (receiving) cannot agree
 /// on a suite with it. `None` otherwise (or when no hello was read).
-pub fn sender_finding(s: &crate::listen::SenderSession) -> Option<Finding> {
+pub fn sender_finding(s: &crate::model::listen::SenderSession) -> Option<Finding> {
     let o = s.offer.as_ref()?;
     if !o.versions.contains(&crate::model::TlsVersion::Tls12)
         || !office365_common_suites(&o.cipher_suites).is_empty()

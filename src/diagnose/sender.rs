@@ -9,7 +9,7 @@ use rustls::AlertDescription;
 use super::findings::{sig, Finding, Severity};
 use super::remediation::{self, Remediation, ServerSoftware};
 use super::verdict::{verdict, Verdict};
-use crate::listen::{Handshake, OfferSource, SenderSession};
+use crate::model::listen::{Handshake, OfferSource, SenderSession};
 use crate::proto::tls::wire_version_name;
 
 /// `Cannot start TLS: handshake failure`, what a Postfix sender logs
@@ -297,7 +297,7 @@ fn handshake_failed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::listen::{Negotiated, Offer, SessionEnd};
+    use crate::model::listen::{Negotiated, Offer, SessionEnd};
     use crate::model::TlsVersion;
     use rustls::CipherSuite;
 

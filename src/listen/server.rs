@@ -16,7 +16,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use super::{ListenError, Result, SenderSession};
+use super::{ListenError, Result};
+use crate::model::listen::SenderSession;
 
 /// Sessions served at once; further senders wait in the accept backlog.
 pub const MAX_SESSIONS: usize = 16;

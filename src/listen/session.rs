@@ -22,7 +22,7 @@ use tokio::time::{timeout_at, Instant};
 use tokio_rustls::TlsAcceptor;
 
 use super::server::SessionSetup;
-use super::{Handshake, Negotiated, Offer, SenderSession, SessionEnd, Stage};
+use crate::model::listen::{Handshake, Negotiated, Offer, SenderSession, SessionEnd, Stage};
 use crate::model::{wire_version_name, Direction, TlsVersion, TranscriptEvent};
 use crate::proto::smtp::command::{self, Command, LineTooLong, MAX_LINE_LEN};
 use crate::proto::tls::client_hello::ClientHello;

@@ -22,8 +22,8 @@ use hickory_resolver::proto::rr::{LowerName, Name, RData, Record, RecordType};
 use hickory_resolver::proto::serialize::txt::Parser;
 use hickory_resolver::TokioResolver;
 
-use super::{Answer, DnssecStatus, Validated};
 use crate::dns::{self, DnsOptions};
+use crate::model::policy::{Answer, DnssecStatus, Validated};
 
 /// Largest trust-anchor file read (a handful of records is normal).
 pub const MAX_ANCHOR_FILE: u64 = 64 * 1024;
@@ -362,7 +362,7 @@ impl SecureResolver {
             })
             .collect();
         let shown = format!("{} {record_type}", fqdn.to_ascii().trim_end_matches('.'));
-        let date = |t: u32| crate::tls::cert::rfc3339(i64::from(t));
+        let date = |t: u32| crate::model::cert::rfc3339(i64::from(t));
         let Some(sig) = sigs.first() else {
             return Some(format!(
                 "no RRSIG over {shown}: the zone is signed (its parent has a DS) but this answer is not"

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 
-use super::PolicyFetch;
+use crate::model::policy::PolicyFetch;
 
 /// Most bytes of a policy body read. RFC 8461 sets no limit; a policy is
 /// a few lines, and 64 KiB is far above any real one while keeping a
@@ -42,7 +42,7 @@ pub async fn fetch_policy(
             detail: format!("{host} has no address record"),
         };
     }
-    let roots = crate::tls::cert::root_store(extra_roots);
+    let roots = crate::model::cert::root_store(extra_roots);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = match rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

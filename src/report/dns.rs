@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::dns::{DnsError, DnsWarning, MailRouting, MxExchange};
-use crate::outcome::{DnsAnswer, DnsSection};
+use crate::model::outcome::{DnsAnswer, DnsSection};
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
 

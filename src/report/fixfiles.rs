@@ -5,7 +5,7 @@
 
 use crate::diagnose::findings::{Finding, Fix};
 use crate::diagnose::remediation::ServerSoftware;
-use crate::outcome::RunReport;
+use crate::report::outcome::RunReport;
 
 /// The first line of a `.reg` file regedit 5 writes and reads.
 pub const REG_HEADER: &str = "Windows Registry Editor Version 5.00";

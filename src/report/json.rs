@@ -12,8 +12,8 @@ use crate::model::{
     Direction, NotTested, Rejection, ServerObservation, TlsVersion, Transcript, VersionProbe,
     VersionResult,
 };
-use crate::outcome::{RunReport, TargetReport};
 use crate::proto::smtp::reply::Reply;
+use crate::report::outcome::{RunReport, TargetReport};
 
 /// Bumped whenever a key changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;

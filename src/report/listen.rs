@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::diagnose::findings::Finding;
 use crate::diagnose::remediation::Remediation;
 use crate::diagnose::sender::SenderJudgement;
-use crate::listen::{Handshake, Offer, OfferSource, SenderSession, SessionEnd};
+use crate::model::listen::{Handshake, Offer, OfferSource, SenderSession, SessionEnd};
 use crate::model::{wire_version_name, Direction, TlsVersion, Transcript};
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
@@ -695,7 +695,7 @@ pub fn render_json_line(s: &SenderSession, j: &SenderJudgement, transcript: bool
 mod tests {
     use super::*;
     use crate::diagnose::sender::judge;
-    use crate::listen::Negotiated;
+    use crate::model::listen::Negotiated;
     use crate::model::TranscriptEvent;
     use rustls::{CipherSuite, NamedGroup};
     use std::time::Duration;

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::diagnose::findings::describe_result;
-use crate::outcome::RunReport;
+use crate::report::outcome::RunReport;
 use crate::report::sanitize::{for_markdown, MAX_SHOWN};
 use crate::report::table::{
     cert_words, common_not_tested, not_tested_words, policy_meaning, server_name, stage_message,
@@ -66,7 +66,7 @@ fn prose_max(s: &str, max: usize) -> String {
 }
 
 /// The headline of a target as a heading: `## FAIL — contoso.com: …`.
-fn headline(t: &crate::outcome::TargetReport) -> String {
+fn headline(t: &crate::report::outcome::TargetReport) -> String {
     let word = t.verdict.word();
     let rest = t
         .summary

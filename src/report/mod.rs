@@ -9,6 +9,7 @@ pub mod fixfiles;
 pub mod json;
 pub mod listen;
 pub mod markdown;
+pub mod outcome;
 pub mod palette;
 pub mod policy;
 pub mod sanitize;
@@ -19,7 +20,7 @@ pub mod text;
 
 use crate::cli::Format;
 use crate::diagnose::catalogue::{self, Signature};
-use crate::outcome::RunReport;
+use crate::report::outcome::RunReport;
 use palette::Palette;
 
 /// Renders a run in `format` (NDJSON lines are written as targets finish,

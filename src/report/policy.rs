@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::diagnose::policy::{DaneState, ExchangeVerdict, PolicyReport};
-use crate::policy::{Answer, DnssecStatus, PolicyFetch};
+use crate::model::policy::{Answer, DnssecStatus, PolicyFetch};
 use crate::proto::policy::TlsaUsage;
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_markdown, for_terminal};

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::diagnose::findings::{describe_result, Finding, Severity};
 use crate::diagnose::verdict::Verdict;
 use crate::model::{ServerObservation, Transcript};
-use crate::outcome::{RunReport, TargetReport};
+use crate::report::outcome::{RunReport, TargetReport};
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_terminal, MAX_SHOWN};
 use crate::report::table::{

@@ -75,7 +75,7 @@ enum Step {
 /// The leaf certificate's key and signature from a DER chain.
 pub fn cert_key(chain: &[Vec<u8>]) -> Option<CertKey> {
     let leaf = chain.first()?;
-    let (key_type, key_bits, signature_algorithm) = crate::tls::cert::key_and_signature(leaf)?;
+    let (key_type, key_bits, signature_algorithm) = crate::model::cert::key_and_signature(leaf)?;
     Some(CertKey {
         key_type,
         key_bits,

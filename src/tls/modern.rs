@@ -21,10 +21,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
+use crate::model::cert::ChainVerifier;
 use crate::model::{
     Accepted, CertVerdict, Limit, LimitKind, Rejection, Stage, TlsVersion, VersionResult,
 };
-use crate::tls::cert::ChainVerifier;
 
 /// What a modern handshake showed.
 #[derive(Debug)]
@@ -150,7 +150,7 @@ where
             let subject = out
                 .chain
                 .first()
-                .and_then(|leaf| crate::tls::cert::subject(leaf))
+                .and_then(|leaf| crate::model::cert::subject(leaf))
                 .map(|s| format!(", certificate {s}"))
                 .unwrap_or_default();
             out.summary = Some(format!(
@@ -304,7 +304,7 @@ fn limit_of(
         .and_then(|inner| inner.downcast_ref::<TlsError>());
     let key = chain
         .first()
-        .and_then(|leaf| crate::tls::cert::key_words(leaf))
+        .and_then(|leaf| crate::model::cert::key_words(leaf))
         .map(|k| format!(" ({k} certificate)"))
         .unwrap_or_default();
     match tls {
@@ -314,7 +314,7 @@ fn limit_of(
             let (scheme, why) = signature_failure
                 .map(|(s, w)| (crate::proto::tls::scheme_name(s), w))
                 .unwrap_or_else(|| ("its".to_owned(), "verification failed".to_owned()));
-            let key_words = chain.first().and_then(|leaf| crate::tls::cert::key_words(leaf));
+            let key_words = chain.first().and_then(|leaf| crate::model::cert::key_words(leaf));
             // ring/webpki verify RSA from 2048 bits and ECDSA on P-256 and
             // P-384 only: with such a key the signature was not judged at
             // all, so say that rather than "does not verify".
@@ -451,7 +451,7 @@ impl RecordingVerifier {
     ) -> Result<HandshakeSignatureValid, TlsError> {
         if let Err(TlsError::InvalidCertificate(e)) = &r {
             if let Ok(mut g) = self.signature_failure.lock() {
-                g.get_or_insert((scheme, crate::tls::cert::error_words(e)));
+                g.get_or_insert((scheme, crate::model::cert::error_words(e)));
             }
         }
         r

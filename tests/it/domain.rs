@@ -23,8 +23,9 @@ use tlscheck::diagnose::findings::Severity;
 use tlscheck::diagnose::verdict::Verdict;
 use tlscheck::dns::{DnsError, MailRouting};
 use tlscheck::exit::ExitStatus;
+use tlscheck::model::outcome::{DnsAnswer, TargetMode};
 use tlscheck::model::{Stage, TlsVersion};
-use tlscheck::outcome::{DnsAnswer, RunReport, TargetMode, TargetReport};
+use tlscheck::report::outcome::{RunReport, TargetReport};
 use tlscheck::report::palette::Palette;
 
 use crate::cli::{ca_file, json, stderr, stdout, tlscheck};

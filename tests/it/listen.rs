@@ -13,10 +13,8 @@ use rustls::CipherSuite;
 use tlscheck::diagnose::sender::{self, id};
 use tlscheck::diagnose::verdict::Verdict;
 use tlscheck::exit::{for_listen, ExitStatus};
-use tlscheck::listen::{
-    Handshake, Listener, OfferSource, SenderSession, ServeEnd, ServeOptions, ServerIdentity,
-    SessionEnd, SessionSetup,
-};
+use tlscheck::listen::{Listener, ServeEnd, ServeOptions, ServerIdentity, SessionSetup};
+use tlscheck::model::listen::{Handshake, OfferSource, SenderSession, SessionEnd};
 use tlscheck::model::TlsVersion;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

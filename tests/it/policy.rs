@@ -21,7 +21,7 @@ use tlscheck::cli::{Cli, Format};
 use tlscheck::config::{check_config, Env};
 use tlscheck::diagnose::findings::Severity;
 use tlscheck::diagnose::policy::{exo, DaneState, PolicyReport};
-use tlscheck::outcome::{RunReport, TargetReport};
+use tlscheck::report::outcome::{RunReport, TargetReport};
 use tlscheck::report::palette::Palette;
 
 use crate::servers::https::{self, Reply, Routes};
@@ -768,7 +768,7 @@ async fn a_4000_byte_txt_record_over_tcp_is_read_whole() {
     );
     assert!(matches!(
         p.observation.mta_sts.fetch,
-        tlscheck::policy::PolicyFetch::Failed {
+        tlscheck::model::policy::PolicyFetch::Failed {
             kind: "resolve",
             ..
         }

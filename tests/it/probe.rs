@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use openssl::ssl::SslVersion;
 use rustls::AlertDescription;
+use tlscheck::model::cert::{root_store, ChainVerifier};
 use tlscheck::model::{
     NotTested, Rejection, ServerObservation, StarttlsStatus, TlsVersion, VersionResult,
 };
 use tlscheck::probe::{probe_server, ProbeConfig};
 use tlscheck::smtp::client::Timeouts;
-use tlscheck::tls::cert::{root_store, ChainVerifier};
 use tokio::sync::{watch, Semaphore};
 
 use crate::servers::smtp::{spawn, AfterStarttls, Behaviour, Tls};

@@ -18,16 +18,17 @@ use tlscheck::cli::Format;
 use tlscheck::diagnose::findings::CheckPolicy;
 use tlscheck::dns::{HostAddresses, MailRouting, MxExchange};
 use tlscheck::exit::{self, ExitStatus};
+use tlscheck::model::outcome::{DnsAnswer, DnsSection, TargetMode};
 use tlscheck::model::{
     Accepted, CertSummary, CertVerdict, Ehlo, NotTested, Policy, ProbeFailure, Rejection,
     ServerObservation, Stage, StarttlsStatus, TlsVersion, VersionProbe, VersionResult,
 };
-use tlscheck::outcome::{DnsAnswer, DnsSection, RunReport, TargetMode, TargetReport};
 use tlscheck::proto::smtp::reply::Reply;
 use tlscheck::proto::tls::suites::{
     CertKey, CipherScan, GroupList, ProfileCheck, ProfileOutcome, ScanEnd, ServerOrder,
     SuiteObservation, SuiteSeen, VersionSuites,
 };
+use tlscheck::report::outcome::{RunReport, TargetReport};
 use tlscheck::report::{self, palette::Palette};
 
 fn reply(code: u16, lines: &[&str]) -> Reply {
@@ -385,7 +386,7 @@ fn target_with_policy(
     mode: TargetMode,
     dns: Option<DnsSection>,
     servers: Vec<ServerObservation>,
-    mail_policy: Option<&tlscheck::policy::PolicyObservation>,
+    mail_policy: Option<&tlscheck::model::policy::PolicyObservation>,
 ) -> TargetReport {
     let d = tlscheck::diagnose::target(
         input,
@@ -777,7 +778,7 @@ fn domain_with_two_mx_json() {
 /// no STARTTLS, with an MTA-STS policy in enforce mode that does not list
 /// it and a TLS-RPT record: every part of the policy section at once.
 fn policy_domain() -> RunReport {
-    use tlscheck::policy::{
+    use tlscheck::model::policy::{
         Answer, DnssecStatus, ExchangeDane, MtaStsObservation, PolicyFetch, PolicyObservation,
         TlsRptObservation, Validated,
     };

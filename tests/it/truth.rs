@@ -570,8 +570,8 @@ async fn no_server_of_the_battery_passes_without_a_completed_tls12_session() {
 mod cert_words {
     use openssl::hash::MessageDigest;
     use rustls::pki_types::{CertificateDer, UnixTime};
+    use tlscheck::model::cert::{root_store, ChainVerifier};
     use tlscheck::model::CertVerdict;
-    use tlscheck::tls::cert::{root_store, ChainVerifier};
 
     use crate::servers::tls::{make_cert, rsa, MadeCert};
 

@@ -3,6 +3,12 @@
 //! renders them. JSON has its own DTOs in `report::json`, so a change here
 //! never changes the published schema by accident.
 
+pub mod cert;
+pub mod dns;
+pub mod listen;
+pub mod outcome;
+pub mod policy;
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
