@@ -11,8 +11,8 @@ use rustls::pki_types::CertificateDer;
 use crate::cli::{CheckArgs, ColorChoice, FailOn, Format, ListenArgs, RequireTls};
 use crate::diagnose::findings::CheckPolicy;
 use crate::model::TlsVersion;
+use crate::net::smtp::Timeouts;
 use crate::proto::target::Target;
-use crate::smtp::client::Timeouts;
 
 /// Default per-stage timeout, seconds.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
@@ -96,7 +96,7 @@ pub enum ConfigError {
     Hostname(String),
     /// `--cert`/`--key` (or the self-signed certificate) cannot be used.
     #[error("{0}")]
-    Listener(#[from] crate::listen::ListenError),
+    Listener(#[from] crate::net::listen::ListenError),
 }
 
 /// The environment facts colour and defaults depend on.
@@ -168,13 +168,13 @@ pub struct Config {
     /// What servers are judged against.
     pub policy: CheckPolicy,
     /// Sender profiles and `--ciphers`.
-    pub suites: crate::probe_profile::SuiteOptions,
+    pub suites: crate::net::probe::profile::SuiteOptions,
     /// Look up DNSSEC, DANE, MTA-STS and TLS-RPT (not `--no-policy`).
     pub mail_policy: bool,
     /// The DNSSEC trust anchor (`--trust-anchor`).
-    pub trust_anchor: crate::policy::dnssec::AnchorConfig,
+    pub trust_anchor: crate::net::policy::dnssec::AnchorConfig,
     /// What the probes wait on, for the status line on a terminal.
-    pub status: crate::status::StatusBoard,
+    pub status: crate::net::status::StatusBoard,
     /// Lines of `--input` (or standard input) that are not targets: each
     /// is reported and the run exits 2 at the end, after the others.
     pub invalid: Vec<InvalidLine>,
@@ -280,12 +280,12 @@ fn read_file(what: &'static str, path: &Path) -> Result<String, ConfigError> {
 }
 
 /// Reads and parses `--trust-anchor FILE` (bounded: a few records).
-fn trust_anchor(path: &Path) -> Result<crate::policy::dnssec::AnchorConfig, ConfigError> {
+fn trust_anchor(path: &Path) -> Result<crate::net::policy::dnssec::AnchorConfig, ConfigError> {
     use std::io::Read as _;
     let mut text = String::new();
     std::fs::File::open(path)
         .and_then(|f| {
-            f.take(crate::policy::dnssec::MAX_ANCHOR_FILE)
+            f.take(crate::net::policy::dnssec::MAX_ANCHOR_FILE)
                 .read_to_string(&mut text)
         })
         .map_err(|error| ConfigError::File {
@@ -293,13 +293,13 @@ fn trust_anchor(path: &Path) -> Result<crate::policy::dnssec::AnchorConfig, Conf
             path: path.to_owned(),
             error,
         })?;
-    let entries = crate::policy::dnssec::parse_anchor_file(&text).map_err(|why| {
+    let entries = crate::net::policy::dnssec::parse_anchor_file(&text).map_err(|why| {
         ConfigError::TrustAnchor {
             path: path.to_owned(),
             why,
         }
     })?;
-    Ok(crate::policy::dnssec::AnchorConfig::File {
+    Ok(crate::net::policy::dnssec::AnchorConfig::File {
         path: path.display().to_string(),
         entries,
     })
@@ -366,7 +366,7 @@ pub struct ListenConfig {
     /// True when the certificate was made at start (no `--cert`).
     pub self_signed: bool,
     /// Name, TLS configuration and timeout of every session.
-    pub session: crate::listen::SessionSetup,
+    pub session: crate::net::listen::SessionSetup,
 }
 
 fn is_host_name(n: &str) -> bool {
@@ -401,11 +401,12 @@ pub fn listen_config(args: &ListenArgs, env: &Env) -> Result<ListenConfig, Confi
         })
     };
     let identity = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => {
-            crate::listen::ServerIdentity::from_pem(&read("--cert", cert)?, &read("--key", key)?)?
-        }
+        (Some(cert), Some(key)) => crate::net::listen::ServerIdentity::from_pem(
+            &read("--cert", cert)?,
+            &read("--key", key)?,
+        )?,
         // clap makes each of --cert and --key require the other.
-        _ => crate::listen::ServerIdentity::self_signed(&hostname)?,
+        _ => crate::net::listen::ServerIdentity::self_signed(&hostname)?,
     };
     let self_signed = identity.is_self_signed();
     Ok(ListenConfig {
@@ -416,7 +417,7 @@ pub fn listen_config(args: &ListenArgs, env: &Env) -> Result<ListenConfig, Confi
         color: decide_color(args.color, args.format, env),
         transcript: args.transcript,
         self_signed,
-        session: crate::listen::SessionSetup::new(hostname, identity, timeout)?,
+        session: crate::net::listen::SessionSetup::new(hostname, identity, timeout)?,
     })
 }
 
@@ -487,7 +488,7 @@ pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> 
     };
     let trust_anchor = match &args.trust_anchor {
         Some(p) => trust_anchor(p)?,
-        None => crate::policy::dnssec::AnchorConfig::BuiltIn,
+        None => crate::net::policy::dnssec::AnchorConfig::BuiltIn,
     };
     Ok(Config {
         targets,
@@ -519,14 +520,16 @@ pub fn check_config(args: &CheckArgs, env: &Env) -> Result<Config, ConfigError> 
         suites: suite_options(args)?,
         mail_policy: !args.no_policy,
         trust_anchor,
-        status: crate::status::StatusBoard::default(),
+        status: crate::net::status::StatusBoard::default(),
     })
 }
 
 /// `--ciphers` and `--profile`: Microsoft 365 always, then each named
 /// profile once.
-fn suite_options(args: &CheckArgs) -> Result<crate::probe_profile::SuiteOptions, ConfigError> {
-    let mut opts = crate::probe_profile::SuiteOptions {
+fn suite_options(
+    args: &CheckArgs,
+) -> Result<crate::net::probe::profile::SuiteOptions, ConfigError> {
+    let mut opts = crate::net::probe::profile::SuiteOptions {
         scan: args.ciphers,
         ..Default::default()
     };

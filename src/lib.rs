@@ -11,20 +11,11 @@ pub mod config;
 #[cfg(unix)]
 pub mod demo;
 pub mod diagnose;
-pub mod dns;
 pub mod exit;
-pub mod listen;
 pub mod manpage;
 pub mod model;
-pub mod policy;
-pub mod probe;
-pub mod probe_profile;
+pub mod net;
 pub mod proto;
 pub mod report;
 pub mod run;
 pub mod schannel;
-pub mod smtp;
-pub mod status;
-pub mod tls;
-#[cfg(windows)]
-pub mod windows;

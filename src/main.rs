@@ -86,7 +86,7 @@ fn terminal_color(color: bool) -> bool {
     {
         use std::io::IsTerminal;
         if color && std::io::stdout().is_terminal() {
-            return tlscheck::windows::console::enable_ansi();
+            return tlscheck::net::windows::console::enable_ansi();
         }
     }
     color
@@ -481,14 +481,16 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
     use std::io::Read;
     use tlscheck::schannel;
     let audit = if args.local {
-        let local = match schannel::live::read_local() {
+        let local = match tlscheck::net::registry::read_local() {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("tlscheck: {e}");
                 return Ok(ExitStatus::Usage);
             }
         };
-        let os = args.os.or_else(|| schannel::live::detect_os(&local.os));
+        let os = args
+            .os
+            .or_else(|| tlscheck::net::registry::detect_os(&local.os));
         eprintln!(
             "tlscheck: reading the live registry of this machine ({}); defaults: {}",
             local.os,
@@ -498,7 +500,7 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
                 (None, None) => "not a Windows Server release tlscheck knows, pass --os",
             }
         );
-        schannel::live::audit_local(&local, os)
+        schannel::audit_local(&local, os)
     } else {
         let Some(file) = &args.file else {
             eprintln!("tlscheck: schannel needs a FILE or --local");
@@ -554,8 +556,8 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
 
 fn listen(args: &tlscheck::cli::ListenArgs) -> anyhow::Result<ExitStatus> {
     use tlscheck::diagnose::sender;
-    use tlscheck::listen::{Listener, ServeEnd, ServeOptions};
     use tlscheck::model::listen::SenderSession;
+    use tlscheck::net::listen::{Listener, ServeEnd, ServeOptions};
     use tlscheck::report::listen as render;
     let env = Env::from_process();
     let cfg = match tlscheck::config::listen_config(args, &env) {

@@ -18,12 +18,12 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 
 use crate::config::Config;
 use crate::diagnose::verdict::Verdict;
-use crate::dns::{Dns, DnsOptions, IpFamilies, MailRouting, ResolverChoice};
 use crate::model::cert::{root_store, ChainVerifier};
 use crate::model::outcome::{DnsAnswer, DnsSection, TargetMode};
 use crate::model::ServerObservation;
-use crate::policy::lookup::PolicyContext;
-use crate::probe::{probe_server_limited, ProbeConfig};
+use crate::net::dns::{Dns, DnsOptions, IpFamilies, MailRouting, ResolverChoice};
+use crate::net::policy::lookup::PolicyContext;
+use crate::net::probe::{probe_server_limited, ProbeConfig};
 use crate::proto::target::Target;
 use crate::report::outcome::{RunReport, TargetReport};
 
@@ -65,7 +65,7 @@ impl Probes {
     ) -> ServerObservation {
         let shared = {
             let Ok(mut running) = self.running.lock() else {
-                return crate::probe::probe_server(cfg, host, addr, preference).await;
+                return crate::net::probe::probe_server(cfg, host, addr, preference).await;
             };
             running
                 .entry((addr, cfg.implicit_tls))
@@ -79,7 +79,7 @@ impl Probes {
                 .clone()
         };
         let seen = shared.await;
-        crate::probe::for_name(&seen, cfg, host, preference)
+        crate::net::probe::for_name(&seen, cfg, host, preference)
     }
 
     fn limit(&self, ip: IpAddr, per_server: usize) -> Arc<Semaphore> {
@@ -282,7 +282,7 @@ async fn policy_lookup(
         }
     };
     tokio::select! {
-        obs = crate::policy::lookup::observe(ctx, name) => Some(obs),
+        obs = crate::net::policy::lookup::observe(ctx, name) => Some(obs),
         () = cancelled => None,
         () = deadline => None,
     }

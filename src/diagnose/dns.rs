@@ -2,8 +2,8 @@
 //! resolver failures, and MX records that break RFC 5321. Pure.
 
 use super::findings::{sig, Accumulator, Finding, Severity};
-use crate::dns::{DnsError, DnsWarning, MailRouting};
 use crate::model::outcome::{DnsAnswer, DnsSection};
+use crate::net::dns::{DnsError, DnsWarning, MailRouting};
 
 fn finding(
     id: &'static str,

@@ -709,7 +709,7 @@ fn judge_mta_sts(
             } else if *oversized {
                 Some(format!(
                     "the body is larger than {} bytes",
-                    crate::policy::fetch::MAX_POLICY_BYTES
+                    crate::net::policy::fetch::MAX_POLICY_BYTES
                 ))
             } else if *body_timed_out {
                 Some("the body did not arrive in time".to_owned())

@@ -8,8 +8,8 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::dns::{DnsError, DnsWarning, MailRouting, MxExchange};
 use crate::model::outcome::{DnsAnswer, DnsSection};
+use crate::net::dns::{DnsError, DnsWarning, MailRouting, MxExchange};
 use crate::report::palette::{Palette, Tone};
 use crate::report::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
 

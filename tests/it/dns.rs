@@ -1,10 +1,10 @@
-//! `tlscheck::dns` against a real DNS server on loopback: one test per
+//! `tlscheck::net::dns` against a real DNS server on loopback: one test per
 //! case of the test zone, each asserting the whole typed outcome.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use tlscheck::dns::{
+use tlscheck::net::dns::{
     Dns, DnsError, DnsOptions, DnsWarning, HostAddresses, IpFamilies, MailRouting, MxExchange,
     ResolverChoice,
 };

@@ -21,10 +21,10 @@ use tlscheck::cli::{Cli, Format};
 use tlscheck::config::{check_config, Config, Env};
 use tlscheck::diagnose::findings::Severity;
 use tlscheck::diagnose::verdict::Verdict;
-use tlscheck::dns::{DnsError, MailRouting};
 use tlscheck::exit::ExitStatus;
 use tlscheck::model::outcome::{DnsAnswer, TargetMode};
 use tlscheck::model::{Stage, TlsVersion};
+use tlscheck::net::dns::{DnsError, MailRouting};
 use tlscheck::report::outcome::{RunReport, TargetReport};
 use tlscheck::report::palette::Palette;
 

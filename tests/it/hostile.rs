@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use rustls::AlertDescription;
 use tlscheck::model::{NotTested, Rejection, ServerObservation, Stage, TlsVersion, VersionResult};
-use tlscheck::probe::probe_server;
-use tlscheck::smtp::client::Timeouts;
+use tlscheck::net::probe::probe_server;
+use tlscheck::net::smtp::Timeouts;
 
 use crate::probe::{config, table};
 use crate::servers::smtp::{spawn, AfterStarttls, Behaviour, PostTls, Tls};

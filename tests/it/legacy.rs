@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use openssl::ssl::SslVersion;
 use rustls::{AlertDescription, CipherSuite, NamedGroup};
 use tlscheck::model::{Accepted, Rejection, Stage, TlsVersion, VersionResult};
-use tlscheck::tls::legacy::{classify, fresh_hello, probe, LegacyOutcome};
+use tlscheck::net::tls::legacy::{classify, fresh_hello, probe, LegacyOutcome};
 use tokio::net::TcpStream;
 
 use crate::servers::tls_raw::{

@@ -13,9 +13,9 @@ use rustls::CipherSuite;
 use tlscheck::diagnose::sender::{self, id};
 use tlscheck::diagnose::verdict::Verdict;
 use tlscheck::exit::{for_listen, ExitStatus};
-use tlscheck::listen::{Listener, ServeEnd, ServeOptions, ServerIdentity, SessionSetup};
 use tlscheck::model::listen::{Handshake, OfferSource, SenderSession, SessionEnd};
 use tlscheck::model::TlsVersion;
+use tlscheck::net::listen::{Listener, ServeEnd, ServeOptions, ServerIdentity, SessionSetup};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -11,8 +11,8 @@ use tlscheck::model::cert::{root_store, ChainVerifier};
 use tlscheck::model::{
     NotTested, Rejection, ServerObservation, StarttlsStatus, TlsVersion, VersionResult,
 };
-use tlscheck::probe::{probe_server, ProbeConfig};
-use tlscheck::smtp::client::Timeouts;
+use tlscheck::net::probe::{probe_server, ProbeConfig};
+use tlscheck::net::smtp::Timeouts;
 use tokio::sync::{watch, Semaphore};
 
 use crate::servers::smtp::{spawn, AfterStarttls, Behaviour, Tls};

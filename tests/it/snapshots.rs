@@ -16,13 +16,13 @@ use rustls::{AlertDescription, CipherSuite, NamedGroup};
 use serde_json::Value;
 use tlscheck::cli::Format;
 use tlscheck::diagnose::findings::CheckPolicy;
-use tlscheck::dns::{HostAddresses, MailRouting, MxExchange};
 use tlscheck::exit::{self, ExitStatus};
 use tlscheck::model::outcome::{DnsAnswer, DnsSection, TargetMode};
 use tlscheck::model::{
     Accepted, CertSummary, CertVerdict, Ehlo, NotTested, Policy, ProbeFailure, Rejection,
     ServerObservation, Stage, StarttlsStatus, TlsVersion, VersionProbe, VersionResult,
 };
+use tlscheck::net::dns::{HostAddresses, MailRouting, MxExchange};
 use tlscheck::proto::smtp::reply::Reply;
 use tlscheck::proto::tls::suites::{
     CertKey, CipherScan, GroupList, ProfileCheck, ProfileOutcome, ScanEnd, ServerOrder,

@@ -12,7 +12,7 @@ use rustls::CipherSuite;
 
 use tlscheck::diagnose::profiles::{findings, office365_sentence};
 use tlscheck::model::{ServerObservation, TlsVersion};
-use tlscheck::probe::probe_server;
+use tlscheck::net::probe::probe_server;
 use tlscheck::proto::tls::suites::{ProfileOutcome, ScanEnd, ServerOrder, VersionSuites};
 
 use crate::probe::{config, STAGE};

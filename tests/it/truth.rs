@@ -16,7 +16,7 @@ use openssl::ssl::{SslVerifyMode, SslVersion};
 use tlscheck::diagnose::findings::CheckPolicy;
 use tlscheck::diagnose::verdict::Verdict;
 use tlscheck::model::{LimitKind, ServerObservation, TlsVersion, VersionResult};
-use tlscheck::probe::probe_server;
+use tlscheck::net::probe::probe_server;
 
 use crate::probe::{config, table, STAGE};
 use crate::servers::smtp::{spawn, AfterStarttls, Behaviour, EhloDeferral, SmtpServer, Tls};

@@ -5,7 +5,7 @@
 //! handed to it is treated as hostile: every stated length is checked
 //! against the bytes left and against a protocol maximum, no `Vec` is sized
 //! from a count on the wire, and no accessor can panic. The socket side lives
-//! in [`crate::tls::legacy`].
+//! in [`crate::net::tls::legacy`].
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod client_hello;

@@ -5,7 +5,7 @@
 
 use windows_registry::{Key, LOCAL_MACHINE};
 
-use crate::schannel::live::{
+use crate::net::registry::{
     export_from_keys, LiveError, LiveKey, LocalRegistry, OsInfo, CURRENT_VERSION_PATH,
     DOTNET_PATHS, MAX_DEPTH, MAX_KEYS, MAX_VALUES, SCHANNEL_PATH,
 };

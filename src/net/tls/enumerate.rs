@@ -26,9 +26,9 @@ use futures_util::future::join_all;
 use rustls::CipherSuite;
 
 use crate::model::TlsVersion;
+use crate::net::tls::legacy::LegacyOutcome;
 use crate::proto::tls::suites::{CertKey, ScanEnd, ServerOrder, SuiteSeen, VersionSuites};
 use crate::proto::tls::{alert_name, cipher_name};
-use crate::tls::legacy::LegacyOutcome;
 
 /// Default bound of ClientHellos per version. A Debian Postfix with its
 /// default cipher lists accepts 56 TLS 1.2 suites (bench/run.sh), an
@@ -504,7 +504,7 @@ mod tests {
             hello_retry: false,
             client_cert_requested: false,
             last_message: "ServerHelloDone",
-            end: crate::tls::legacy::FlightEnd::Done,
+            end: crate::net::tls::legacy::FlightEnd::Done,
         }
     }
 
@@ -640,7 +640,7 @@ mod tests {
                         hello_retry: false,
                         client_cert_requested: false,
                         last_message: "ServerHelloDone",
-                        end: crate::tls::legacy::FlightEnd::Done,
+                        end: crate::net::tls::legacy::FlightEnd::Done,
                     },
                     None => LegacyOutcome::Alert {
                         level: AlertLevel::Fatal,
@@ -672,7 +672,7 @@ mod tests {
                     hello_retry: false,
                     client_cert_requested: false,
                     last_message: "ServerHelloDone",
-                    end: crate::tls::legacy::FlightEnd::Done,
+                    end: crate::net::tls::legacy::FlightEnd::Done,
                 })
             },
         )

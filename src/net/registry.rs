@@ -1,21 +1,20 @@
 //! `tlscheck schannel --local`: the live registry of the machine tlscheck
 //! runs on, turned into the same [`RegistryExport`] a `regedit` export of it
-//! would parse into, so that [`super::audit()`] and every renderer treat it
+//! would parse into, so that the schannel audit and every renderer treat it
 //! exactly like a file.
 //!
 //! This module is platform-neutral and pure: what a registry value of a
 //! given type and bytes means ([`value_data`]), which Windows Server release
 //! a build number is ([`detect_os`]), and how keys read become an export
 //! ([`export_from_keys`]). The reading itself needs Windows and lives in
-//! `crate::windows::registry` (compiled only there); elsewhere
+//! `crate::net::windows::registry` (compiled only there); elsewhere
 //! [`read_local`] returns [`LiveError::NotWindows`] with the `reg export`
 //! command lines that make a file instead.
 
 use std::fmt;
 
-use super::audit::WindowsVersion;
 use crate::proto::registry::{
-    ExportFormat, RegData, RegKey, RegValue, RegistryExport, TextEncoding,
+    ExportFormat, RegData, RegKey, RegValue, RegistryExport, TextEncoding, WindowsVersion,
 };
 
 /// The SCHANNEL branch, read with all its subkeys (odd names included: the
@@ -153,7 +152,7 @@ pub struct LocalRegistry {
 pub fn read_local() -> Result<LocalRegistry, LiveError> {
     #[cfg(windows)]
     {
-        crate::windows::registry::read_local()
+        crate::net::windows::registry::read_local()
     }
     #[cfg(not(windows))]
     {
@@ -268,27 +267,6 @@ pub fn export_from_keys(keys: Vec<LiveKey>) -> RegistryExport {
     }
 }
 
-/// The audit of the live registry: as for a file, except that line numbers
-/// (of a file there is not) are dropped, and a missing .NET Framework root
-/// says so instead of asking for an export.
-pub fn audit_local(local: &LocalRegistry, os: Option<WindowsVersion>) -> super::Audit {
-    let mut audit = super::audit(&local.export, os);
-    for finding in &mut audit.findings {
-        finding.lines.clear();
-        if finding.id == "dotnet-not-in-export" && !local.dotnet_installed {
-            finding.summary = "This machine's registry has no .NET Framework key: \
-                               SystemDefaultTlsVersions and SchUseStrongCrypto do not apply"
-                .to_owned();
-            finding.detail = "Neither HKLM\\SOFTWARE\\Microsoft\\.NETFramework nor its \
-                              WOW6432Node twin exists, so the .NET Framework is not installed \
-                              here. Exchange needs it: run tlscheck on the Exchange server \
-                              itself."
-                .to_owned();
-        }
-    }
-    audit
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,55 +340,6 @@ mod tests {
         assert_eq!(utf16_text(&[b'A', 0, 0x41]), "A");
         assert_eq!(utf16_text(&[0x00, 0xd8]), "\u{fffd}");
         assert_eq!(utf16_text(&[]), "");
-    }
-
-    #[test]
-    fn live_keys_audit_like_the_export_of_the_same_keys() {
-        let keys = vec![
-            LiveKey {
-                path: SCHANNEL_PATH.into(),
-                values: vec![],
-            },
-            LiveKey {
-                path: format!(r"{SCHANNEL_PATH}\Protocols\TLS 1.2\Client"),
-                values: vec![
-                    ("Enabled".into(), 4, vec![0, 0, 0, 0]),
-                    ("DisabledByDefault".into(), 1, vec![b'1', 0, 0, 0]),
-                ],
-            },
-            LiveKey {
-                path: format!(r"{SCHANNEL_PATH}\Protocols\TLS 1,2\Server"),
-                values: vec![("Enabled".into(), 4, vec![1, 0, 0, 0])],
-            },
-        ];
-        let local = LocalRegistry {
-            export: export_from_keys(keys),
-            os: server("20348"),
-            dotnet_installed: false,
-        };
-        let file = "Windows Registry Editor Version 5.00\r\n\r\n\
-            [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL]\r\n\r\n\
-            [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client]\r\n\
-            \"Enabled\"=dword:00000000\r\n\"DisabledByDefault\"=\"1\"\r\n\r\n\
-            [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1,2\\Server]\r\n\
-            \"Enabled\"=dword:00000001\r\n";
-        let from_file = super::super::audit(
-            &super::super::parse(file.as_bytes()).unwrap(),
-            Some(WindowsVersion::Ws2022),
-        );
-        let live = audit_local(&local, detect_os(&local.os));
-        assert_eq!(live.os, Some(WindowsVersion::Ws2022));
-        assert_eq!(live.protocols, from_file.protocols);
-        assert_eq!(live.verdict, from_file.verdict);
-        assert_eq!(live.finding_ids(), from_file.finding_ids());
-        assert!(live.finding_ids().contains(&"tls12-client-disabled"));
-        assert!(live.findings.iter().all(|f| f.lines.is_empty()));
-        let dotnet = live.finding("dotnet-not-in-export").unwrap();
-        assert!(
-            dotnet.summary.contains("no .NET Framework key"),
-            "{}",
-            dotnet.summary
-        );
     }
 
     #[test]

@@ -671,7 +671,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Replay<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::listen::server::ServerIdentity;
+    use crate::net::listen::server::ServerIdentity;
     use tokio::io::{duplex, AsyncBufReadExt, BufReader, DuplexStream};
 
     fn setup(timeout: Duration) -> SessionSetup {

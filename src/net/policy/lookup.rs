@@ -12,12 +12,12 @@ use rustls::pki_types::CertificateDer;
 
 use super::dnssec::{AnchorConfig, SecureResolver};
 use super::fetch::{fetch_policy, policy_url};
-use crate::dns::DnsOptions;
-use crate::dns::MAX_EXCHANGES;
 use crate::model::policy::{
     Answer, DnssecStatus, ExchangeDane, MtaStsObservation, PolicyFetch, PolicyObservation,
     TlsRptObservation, Validated,
 };
+use crate::net::dns::DnsOptions;
+use crate::net::dns::MAX_EXCHANGES;
 use crate::proto::policy::{parse_sts_policy, parse_sts_record, parse_tlsrpt_record, Tlsa};
 
 /// What the policy lookups need. The validating resolver is set up at

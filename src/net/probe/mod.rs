@@ -8,6 +8,8 @@
 //! The run's deadline and Ctrl-C are raced against every stage, so a stop
 //! still yields a result that names the stage it cut.
 
+pub mod profile;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,10 +27,10 @@ use crate::model::{
     ProbeFailure, Rejection, ServerObservation, Stage, StarttlsStatus, TlsVersion, Transcript,
     TranscriptEvent, VersionProbe, VersionResult,
 };
+use crate::net::smtp::{SmtpClient, SmtpError, Timeouts};
+use crate::net::tls::{legacy, modern};
 use crate::proto::smtp::reply::Reply;
 use crate::proto::tls::client_hello::ClientHello;
-use crate::smtp::client::{SmtpClient, SmtpError, Timeouts};
-use crate::tls::{legacy, modern};
 
 /// How to probe: shared by every server of a run.
 #[derive(Debug, Clone)]
@@ -54,9 +56,9 @@ pub struct ProbeConfig {
     /// Wait before the first retry (doubles each time).
     pub throttle_backoff: Duration,
     /// Sender profiles and `--ciphers` (see `probe_profile`).
-    pub suites: crate::probe_profile::SuiteOptions,
+    pub suites: crate::net::probe::profile::SuiteOptions,
     /// What the sessions wait on, for the status line.
-    pub status: crate::status::StatusBoard,
+    pub status: crate::net::status::StatusBoard,
 }
 
 /// Why a stage did not finish: the deadline passed or the user stopped.
@@ -388,7 +390,7 @@ impl Session<'_> {
         let stream = match self
             .stage(
                 Stage::Connect,
-                crate::smtp::client::connect(self.addr, cfg.timeouts.connect),
+                crate::net::smtp::connect(self.addr, cfg.timeouts.connect),
             )
             .await
         {
@@ -1139,7 +1141,7 @@ pub async fn probe_server_limited(
             let _ = give_up.send(!greeted);
             five
         },
-        Box::pin(crate::probe_profile::suites(
+        Box::pin(crate::net::probe::profile::suites(
             cfg, &gate, addr, host_ref, give_up_rx
         )),
     );

@@ -16,7 +16,9 @@ use rustls::{CipherSuite, NamedGroup};
 use tokio::sync::watch;
 
 use crate::model::{Stage, TlsVersion};
-use crate::probe::{describe, random_bytes, sni, AddressGate, ProbeConfig, Session, Upto};
+use crate::net::probe::{describe, random_bytes, sni, AddressGate, ProbeConfig, Session, Upto};
+use crate::net::tls::enumerate::{cert_key, enumerate_groups, enumerate_version, Answer, Limits};
+use crate::net::tls::legacy::{self, FlightEnd, LegacyOutcome};
 use crate::proto::tls::client_hello::{
     ClientHello, HelloShape, LEGACY_GROUPS, SIGNATURE_SCHEMES, TLS13_GROUPS,
 };
@@ -26,8 +28,6 @@ use crate::proto::tls::suites::{
     SuiteObservation, VersionSuites,
 };
 use crate::proto::tls::{alert_name, cipher_name};
-use crate::tls::enumerate::{cert_key, enumerate_groups, enumerate_version, Answer, Limits};
-use crate::tls::legacy::{self, FlightEnd, LegacyOutcome};
 
 /// Groups tried at TLS 1.2 (for ECDHE): the curves of RFC 8422 and RFC
 /// 7748 that TLS 1.2 servers use.

@@ -22,8 +22,8 @@ use hickory_resolver::proto::rr::{LowerName, Name, RData, Record, RecordType};
 use hickory_resolver::proto::serialize::txt::Parser;
 use hickory_resolver::TokioResolver;
 
-use crate::dns::{self, DnsOptions};
 use crate::model::policy::{Answer, DnssecStatus, Validated};
+use crate::net::dns::{self, DnsOptions};
 
 /// Largest trust-anchor file read (a handful of records is normal).
 pub const MAX_ANCHOR_FILE: u64 = 64 * 1024;

@@ -8,6 +8,8 @@
 //! elsewhere. A server's reply, whatever its code, is `Ok(Reply)`; `Err` is
 //! for a dialogue that could not go on (timeout, close, reset, not SMTP).
 
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -16,7 +18,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::model::{Direction, Ehlo, Stage, Transcript, TranscriptEvent};
-use crate::proto::smtp::reply::{ehlo_extensions, Reply, ReplyError, ReplyParser};
+use crate::proto::smtp::reply::ehlo_extensions;
+pub use crate::proto::smtp::reply::{Reply, ReplyError, ReplyParser};
 
 /// Bytes asked of the stream per read. The parser bounds what is kept; this
 /// bounds what one read can hand over, and so what [`SmtpClient::into_parts`]
