@@ -325,7 +325,7 @@ pub struct SchannelArgs {
     /// The server's Windows version, which decides the defaults of keys
     /// that are absent: 2008r2, 2012r2, 2016, 2019, 2022 or 2025.
     #[arg(long, value_name = "VERSION")]
-    pub os: Option<crate::schannel::WindowsVersion>,
+    pub os: Option<crate::diagnose::schannel::WindowsVersion>,
 
     /// Output format.
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]

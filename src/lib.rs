@@ -18,4 +18,3 @@ pub mod net;
 pub mod proto;
 pub mod report;
 pub mod run;
-pub mod schannel;

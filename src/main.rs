@@ -479,7 +479,7 @@ fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
 
 fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
     use std::io::Read;
-    use tlscheck::schannel;
+    use tlscheck::diagnose::schannel;
     let audit = if args.local {
         let local = match tlscheck::net::registry::read_local() {
             Ok(l) => l,

@@ -20,6 +20,7 @@ pub mod findings;
 pub mod policy;
 pub mod profiles;
 pub mod remediation;
+pub mod schannel;
 pub mod sender;
 pub mod verdict;
 

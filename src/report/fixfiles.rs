@@ -163,7 +163,7 @@ pub fn merge_reg(regs: &[&str]) -> String {
 
 /// The one `.reg` file that fixes every finding of a SCHANNEL audit, or
 /// `None` when no finding has a fix.
-pub fn for_schannel(audit: &crate::schannel::Audit) -> Option<FixFile> {
+pub fn for_schannel(audit: &crate::diagnose::schannel::Audit) -> Option<FixFile> {
     let regs: Vec<&str> = audit
         .findings
         .iter()

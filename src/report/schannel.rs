@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::schannel::{
+use crate::diagnose::schannel::{
     Audit, DisabledBy, DotNetSetting, Finding, OsDefault, Protocol, ProtocolSetting, ProtocolState,
     Severity, Side,
 };
@@ -212,7 +212,7 @@ pub fn render_text(audit: &Audit, color: bool) -> String {
             out.push_str(&dotnet_text(settings, &paint));
             out.push('\n');
         }
-        None if audit.format == crate::schannel::ExportFormat::LiveRegistry => {
+        None if audit.format == crate::diagnose::schannel::ExportFormat::LiveRegistry => {
             out.push_str(".NET Framework: no key in this machine's registry (not installed)\n\n");
         }
         None => out.push_str(".NET Framework: not in this export\n\n"),
@@ -247,8 +247,8 @@ pub fn render_text(audit: &Audit, color: bool) -> String {
     out.push('\n');
     let verdict = format!("Verdict: {}", audit.verdict.label().to_uppercase());
     let tone = match audit.verdict {
-        crate::schannel::Verdict::Ok => Tone::Good,
-        crate::schannel::Verdict::Problem => Tone::Bad,
+        crate::diagnose::schannel::Verdict::Ok => Tone::Good,
+        crate::diagnose::schannel::Verdict::Problem => Tone::Bad,
     };
     let line = wrap(&format!("{verdict} — {}", audit.verdict_reason()), "", "  ");
     out.push_str(&line.replacen(&verdict, &paint.tone(&verdict, tone), 1));

@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
-use tlscheck::proto::registry::LineProblem;
-use tlscheck::report::schannel::{render_json, render_markdown, render_text};
-use tlscheck::schannel::{
+use tlscheck::diagnose::schannel::{
     audit, parse, Audit, DisabledBy, ExportFormat, OsDefault, ParseError, Protocol, ProtocolState,
     Severity, Side, TextEncoding, Verdict, WindowsVersion,
 };
+use tlscheck::proto::registry::LineProblem;
+use tlscheck::report::schannel::{render_json, render_markdown, render_text};
 
 const TLS12_CLIENT: &str = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\Client";
 
@@ -469,8 +469,8 @@ fn cipher_order_policy_without_office365_suites_is_a_problem() {
     // TLS 1.2 is on, but no Microsoft 365 suite is left.
     let a = audit_fixture("cipher-order-ecdsa-only.reg", Some(WindowsVersion::Ws2022));
     let f = a.finding("no-office365-cipher-suite").expect("the finding");
-    assert_eq!(f.severity, tlscheck::schannel::Severity::Error);
+    assert_eq!(f.severity, tlscheck::diagnose::schannel::Severity::Error);
     assert_eq!(f.lines, vec![4]);
     assert!(f.fix.as_ref().unwrap().reg.contains("00010002"));
-    assert_eq!(a.verdict, tlscheck::schannel::Verdict::Problem);
+    assert_eq!(a.verdict, tlscheck::diagnose::schannel::Verdict::Problem);
 }
