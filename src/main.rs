@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser};
 use tlscheck::cli::{Cli, Command, Format};
 use tlscheck::config::{check_config, Env};
 use tlscheck::exit::ExitStatus;
-use tlscheck::report::{self, palette::Palette};
+use tlscheck::report::{self, style::palette::Palette};
 
 fn main() -> ExitCode {
     // `tlscheck chek x` would otherwise look up a host named "chek".

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::model::outcome::{DnsAnswer, DnsSection};
 use crate::net::dns::{DnsError, DnsWarning, MailRouting, MxExchange};
-use crate::report::palette::{Palette, Tone};
-use crate::report::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
+use crate::report::style::palette::{Palette, Tone};
+use crate::report::style::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
 
 fn addresses(x: &[IpAddr]) -> String {
     if x.is_empty() {

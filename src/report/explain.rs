@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::cli::Format;
 use crate::diagnose::catalogue::CATALOGUE;
 use crate::diagnose::explain::{Context, ExplainMatch};
-use crate::report::palette::{Palette, Tone};
-use crate::report::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
+use crate::report::style::palette::{Palette, Tone};
+use crate::report::style::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
 
 /// Renders explain results in `format`; `ctx` is what the text says about
 /// the sending and the receiving side (`diagnose::explain::context`).

@@ -16,8 +16,8 @@ use crate::diagnose::remediation::Remediation;
 use crate::diagnose::sender::SenderJudgement;
 use crate::model::listen::{Handshake, Offer, OfferSource, SenderSession, SessionEnd};
 use crate::model::{wire_version_name, Direction, TlsVersion, Transcript};
-use crate::report::palette::{Palette, Tone};
-use crate::report::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
+use crate::report::style::palette::{Palette, Tone};
+use crate::report::style::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
 use crate::report::text::verdict_tone;
 
 /// Version of the JSON document; bump on any incompatible change.

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use crate::diagnose::findings::describe_result;
 use crate::report::outcome::RunReport;
-use crate::report::sanitize::{for_markdown, MAX_SHOWN};
+use crate::report::style::sanitize::{for_markdown, MAX_SHOWN};
 use crate::report::table::{
     cert_words, common_not_tested, not_tested_words, policy_meaning, server_name, stage_message,
     versions_table, Table,
@@ -31,7 +31,7 @@ pub fn prose(s: &str) -> String {
 }
 
 fn prose_max(s: &str, max: usize) -> String {
-    let safe = crate::report::sanitize::for_terminal(s, max);
+    let safe = crate::report::style::sanitize::for_terminal(s, max);
     let special = |c: char| {
         matches!(
             c,

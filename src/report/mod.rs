@@ -10,10 +10,9 @@ pub mod json;
 pub mod listen;
 pub mod markdown;
 pub mod outcome;
-pub mod palette;
 pub mod policy;
-pub mod sanitize;
 pub mod schannel;
+pub mod style;
 pub mod suites;
 pub mod table;
 pub mod text;
@@ -21,7 +20,8 @@ pub mod text;
 use crate::cli::Format;
 use crate::diagnose::catalogue::{self, Signature};
 use crate::report::outcome::RunReport;
-use palette::Palette;
+use style::palette::Palette;
+use style::sanitize;
 
 /// Renders a run in `format` (NDJSON lines are written as targets finish,
 /// see [`json::render_line`]; here NDJSON gives the whole run as lines).

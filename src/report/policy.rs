@@ -13,8 +13,8 @@ use serde::Serialize;
 use crate::diagnose::policy::{DaneState, ExchangeVerdict, PolicyReport};
 use crate::model::policy::{Answer, DnssecStatus, PolicyFetch};
 use crate::proto::policy::TlsaUsage;
-use crate::report::palette::{Palette, Tone};
-use crate::report::sanitize::{for_markdown, for_terminal};
+use crate::report::style::palette::{Palette, Tone};
+use crate::report::style::sanitize::{for_markdown, for_terminal};
 
 /// Longest line shown.
 const MAX_LINE: usize = 400;

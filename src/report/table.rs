@@ -3,7 +3,7 @@
 //! sanitizes and styles them its own way.
 
 use crate::model::{CertVerdict, NotTested, ServerObservation, Stage, TlsVersion, VersionResult};
-use crate::report::palette::Tone;
+use crate::report::style::palette::Tone;
 
 /// One table cell.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use crate::diagnose::findings::{describe_result, Finding, Severity};
 use crate::diagnose::verdict::Verdict;
 use crate::model::{ServerObservation, Transcript};
 use crate::report::outcome::{RunReport, TargetReport};
-use crate::report::palette::{Palette, Tone};
-use crate::report::sanitize::{for_terminal, MAX_SHOWN};
+use crate::report::style::palette::{Palette, Tone};
+use crate::report::style::sanitize::{for_terminal, MAX_SHOWN};
 use crate::report::table::{
     cert_words, common_not_tested, not_tested_words, policy_meaning, server_name, stage_message,
     versions_table, Table,

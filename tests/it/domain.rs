@@ -26,7 +26,7 @@ use tlscheck::model::outcome::{DnsAnswer, TargetMode};
 use tlscheck::model::{Stage, TlsVersion};
 use tlscheck::net::dns::{DnsError, MailRouting};
 use tlscheck::report::outcome::{RunReport, TargetReport};
-use tlscheck::report::palette::Palette;
+use tlscheck::report::style::palette::Palette;
 
 use crate::cli::{ca_file, json, stderr, stdout, tlscheck};
 use crate::servers::dns::{serve_zone, silent_resolver, DnsServer};

@@ -22,7 +22,7 @@ use tlscheck::config::{check_config, Env};
 use tlscheck::diagnose::findings::Severity;
 use tlscheck::diagnose::policy::{exo, DaneState, PolicyReport};
 use tlscheck::report::outcome::{RunReport, TargetReport};
-use tlscheck::report::palette::Palette;
+use tlscheck::report::style::palette::Palette;
 
 use crate::servers::https::{self, Reply, Routes};
 use crate::servers::nsd::{Nsd, Signing, Zone};

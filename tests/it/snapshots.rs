@@ -29,7 +29,7 @@ use tlscheck::proto::tls::suites::{
     SuiteObservation, SuiteSeen, VersionSuites,
 };
 use tlscheck::report::outcome::{RunReport, TargetReport};
-use tlscheck::report::{self, palette::Palette};
+use tlscheck::report::{self, style::palette::Palette};
 
 fn reply(code: u16, lines: &[&str]) -> Reply {
     Reply {
