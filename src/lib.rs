@@ -7,9 +7,8 @@
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cli;
-pub mod config;
-#[cfg(unix)]
-pub mod demo;
+pub mod clock;
+pub mod command;
 pub mod diagnose;
 pub mod exit;
 pub mod manpage;
@@ -17,4 +16,3 @@ pub mod model;
 pub mod net;
 pub mod proto;
 pub mod report;
-pub mod run;

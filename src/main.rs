@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{CommandFactory, Parser};
 
 use tlscheck::cli::{Cli, Command, Format};
-use tlscheck::config::{check_config, Env};
+use tlscheck::command::check::config::{check_config, Env};
 use tlscheck::exit::ExitStatus;
 use tlscheck::report::{self, style::palette::Palette};
 
@@ -144,16 +144,16 @@ fn demo(args: &tlscheck::cli::DemoArgs) -> anyhow::Result<ExitStatus> {
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let demo = runtime.block_on(tlscheck::demo::start())?;
+    let demo = runtime.block_on(tlscheck::command::demo::start())?;
     eprintln!(
         "tlscheck demo: {} and its mail servers are local demo servers on 127.0.0.71-73 port {} \
          (DNS {}), started by tlscheck; the check below is real.",
-        tlscheck::demo::DOMAIN,
+        tlscheck::command::demo::DOMAIN,
         demo.port,
         demo.dns
     );
     let check_args = tlscheck::cli::CheckArgs {
-        targets: vec![tlscheck::demo::DOMAIN.to_owned()],
+        targets: vec![tlscheck::command::demo::DOMAIN.to_owned()],
         resolver: vec![demo.dns.to_string()],
         port: Some(demo.port),
         ipv4: true,
@@ -208,7 +208,7 @@ fn check_with(
         let ndjson = cfg.format == Format::Ndjson;
         let transcript = cfg.transcript;
         let mut stream_err: Option<std::io::Error> = None;
-        let started = tlscheck::run::now_rfc3339();
+        let started = tlscheck::clock::now_rfc3339();
         let progress = progress_bar(&cfg);
         // The status line names the longest wait: which server, which
         // stage, how long of its budget.
@@ -237,7 +237,7 @@ fn check_with(
                 }
             }
         };
-        let r = tlscheck::run::run(cfg.clone(), cancel_rx, &mut on_done).await;
+        let r = tlscheck::command::check::run::run(cfg.clone(), cancel_rx, &mut on_done).await;
         if let Some(task) = status_task {
             task.abort();
         }
@@ -384,7 +384,7 @@ fn term_width() -> Option<usize> {
 
 /// A progress bar on stderr for runs of several targets, only when stderr
 /// is a terminal (never in pipes, logs or CI).
-fn progress_bar(cfg: &tlscheck::config::Config) -> Option<indicatif::ProgressBar> {
+fn progress_bar(cfg: &tlscheck::command::check::config::Config) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     let targets = cfg.targets.len();
     if targets == 0 || !std::io::stderr().is_terminal() {
@@ -455,7 +455,7 @@ fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Usage);
     }
     let env = Env::from_process();
-    let color = terminal_color(tlscheck::config::decide_color(
+    let color = terminal_color(tlscheck::command::check::config::decide_color(
         args.color,
         args.format,
         &env,
@@ -529,7 +529,7 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
         schannel::audit(&export, args.os)
     };
     let env = Env::from_process();
-    let color = terminal_color(tlscheck::config::decide_color(
+    let color = terminal_color(tlscheck::command::check::config::decide_color(
         args.color,
         args.format,
         &env,
@@ -560,7 +560,7 @@ fn listen(args: &tlscheck::cli::ListenArgs) -> anyhow::Result<ExitStatus> {
     use tlscheck::net::listen::{Listener, ServeEnd, ServeOptions};
     use tlscheck::report::listen as render;
     let env = Env::from_process();
-    let cfg = match tlscheck::config::listen_config(args, &env) {
+    let cfg = match tlscheck::command::check::config::listen_config(args, &env) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("tlscheck: {e}");

@@ -1,6 +1,6 @@
 //! Domain mode end to end (issue #3): a real DNS server on loopback
 //! (hickory-server) whose MX records point at in-process SMTP servers, the
-//! whole check run through `tlscheck::run::run` and, for some cases, through
+//! whole check run through `tlscheck::command::check::run::run` and, for some cases, through
 //! the built binary with `--resolver` and `--format json`.
 //!
 //! MX → address → one port: every exchange of a domain is probed on the
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use serde_json::Value;
 use tlscheck::cli::{Cli, Format};
-use tlscheck::config::{check_config, Config, Env};
+use tlscheck::command::check::config::{check_config, Config, Env};
 use tlscheck::diagnose::findings::Severity;
 use tlscheck::diagnose::verdict::Verdict;
 use tlscheck::exit::ExitStatus;
@@ -206,7 +206,7 @@ async fn run(cfg: Config) -> Ran {
     let (_cancel, rx) = tokio::sync::watch::channel(false);
     let mut finished = Vec::new();
     let started = Instant::now();
-    let report = tlscheck::run::run(Arc::new(cfg), rx, &mut |t: &TargetReport| {
+    let report = tlscheck::command::check::run::run(Arc::new(cfg), rx, &mut |t: &TargetReport| {
         finished.push(t.input.clone())
     })
     .await

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use clap::Parser;
 use serde_json::Value;
 use tlscheck::cli::{Cli, Format};
-use tlscheck::config::{check_config, Env};
+use tlscheck::command::check::config::{check_config, Env};
 use tlscheck::diagnose::findings::Severity;
 use tlscheck::diagnose::policy::{exo, DaneState, PolicyReport};
 use tlscheck::report::outcome::{RunReport, TargetReport};
@@ -327,7 +327,7 @@ async fn check(nsd: &Nsd, targets: &[&str], extra: &[&str]) -> RunReport {
     let cli = Cli::try_parse_from(args).unwrap();
     let cfg = check_config(&cli.check, &Env::default()).unwrap();
     let (_cancel, rx) = tokio::sync::watch::channel(false);
-    tlscheck::run::run(Arc::new(cfg), rx, &mut |_| {})
+    tlscheck::command::check::run::run(Arc::new(cfg), rx, &mut |_| {})
         .await
         .unwrap()
 }
@@ -592,7 +592,7 @@ async fn the_built_in_root_anchor_cannot_validate_a_private_zone_and_says_so() {
     .unwrap();
     let cfg = check_config(&cli.check, &Env::default()).unwrap();
     let (_cancel, rx) = tokio::sync::watch::channel(false);
-    let r = tlscheck::run::run(Arc::new(cfg), rx, &mut |_| {})
+    let r = tlscheck::command::check::run::run(Arc::new(cfg), rx, &mut |_| {})
         .await
         .unwrap();
     let t = &r.targets[0];

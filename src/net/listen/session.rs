@@ -92,7 +92,7 @@ impl Recorder {
             commands: 0,
             session: SenderSession {
                 peer,
-                started_at: crate::run::now_rfc3339(),
+                started_at: crate::clock::now_rfc3339(),
                 ehlo_name: None,
                 used_helo: false,
                 starttls: false,

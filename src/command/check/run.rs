@@ -16,7 +16,8 @@ use std::sync::Mutex;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 
-use crate::config::Config;
+use crate::clock::now_rfc3339;
+use crate::command::check::config::Config;
 use crate::diagnose::verdict::Verdict;
 use crate::model::cert::{root_store, ChainVerifier};
 use crate::model::outcome::{DnsAnswer, DnsSection, TargetMode};
@@ -102,14 +103,6 @@ pub enum RunError {
     /// The certificate verifier could not be built.
     #[error("setting up certificate verification: {0}")]
     Verifier(String),
-}
-
-/// The current time, RFC 3339 UTC, to the second.
-pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(0).unwrap_or(now);
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
 /// Runs the check. `on_done` sees each target when it finishes.
