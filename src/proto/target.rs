@@ -497,6 +497,26 @@ fn a_label(input: &str, label: &str) -> Result<String> {
     Ok(ascii)
 }
 
+/// A line of a target list that is not a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidLine {
+    /// The file as given (`-` reads as "standard input").
+    pub file: String,
+    /// The line number, from 1.
+    pub line: usize,
+    /// The line without its comment, trimmed.
+    pub input: String,
+    /// What is wrong with it.
+    pub error: String,
+}
+
+impl std::fmt::Display for InvalidLine {
+    /// `FILE:LINE: what is wrong`, as compilers and grep write it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.error)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,7 +42,7 @@ pub struct InvalidDto<'a> {
     error: &'a str,
 }
 
-fn invalid_dto(l: &crate::command::check::config::InvalidLine) -> InvalidDto<'_> {
+fn invalid_dto(l: &crate::proto::target::InvalidLine) -> InvalidDto<'_> {
     InvalidDto {
         kind: "invalid",
         file: &l.file,
@@ -53,7 +53,7 @@ fn invalid_dto(l: &crate::command::check::config::InvalidLine) -> InvalidDto<'_>
 }
 
 /// The NDJSON line of an invalid target-list line, with a final newline.
-pub fn render_invalid_line(l: &crate::command::check::config::InvalidLine) -> String {
+pub fn render_invalid_line(l: &crate::proto::target::InvalidLine) -> String {
     let mut s = serde_json::to_string(&invalid_dto(l))
         .unwrap_or_else(|e| format!("{{\"kind\":\"invalid\",\"error\":\"{e}\"}}"));
     s.push('\n');

@@ -52,7 +52,7 @@ pub struct RunReport {
     /// One entry per target, in command-line order.
     pub targets: Vec<TargetReport>,
     /// Lines of the target list that are not targets (exit 2).
-    pub invalid: Vec<crate::command::check::config::InvalidLine>,
+    pub invalid: Vec<crate::proto::target::InvalidLine>,
     /// Where the check ran from and the options that change what it sees
     /// (tickets print them; filled in by the front end).
     pub origin: Origin,

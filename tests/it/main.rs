@@ -7,6 +7,7 @@ mod cli;
 mod dns;
 mod domain;
 mod hostile;
+mod layers;
 mod legacy;
 mod listen;
 mod policy;

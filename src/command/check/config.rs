@@ -12,6 +12,7 @@ use crate::cli::{CheckArgs, ColorChoice, FailOn, Format, ListenArgs, RequireTls}
 use crate::diagnose::findings::CheckPolicy;
 use crate::model::TlsVersion;
 use crate::net::smtp::Timeouts;
+use crate::proto::target::InvalidLine;
 use crate::proto::target::Target;
 
 /// Default per-stage timeout, seconds.
@@ -178,26 +179,6 @@ pub struct Config {
     /// Lines of `--input` (or standard input) that are not targets: each
     /// is reported and the run exits 2 at the end, after the others.
     pub invalid: Vec<InvalidLine>,
-}
-
-/// A line of a target list that is not a target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidLine {
-    /// The file as given (`-` reads as "standard input").
-    pub file: String,
-    /// The line number, from 1.
-    pub line: usize,
-    /// The line without its comment, trimmed.
-    pub input: String,
-    /// What is wrong with it.
-    pub error: String,
-}
-
-impl std::fmt::Display for InvalidLine {
-    /// `FILE:LINE: what is wrong`, as compilers and grep write it.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.error)
-    }
 }
 
 /// Decides colour once: `--color` beats `NO_COLOR`/`TERM=dumb`, which beat
