@@ -3,9 +3,8 @@
 //! 25). Three SMTP servers on 127.0.0.71-73 share one port:
 //!
 //! - `mail.fabrikam.test`: Exchange 2010 style, TLS 1.0 only, a Microsoft
-//!   banner. rustls cannot serve TLS 1.0, so this one is OpenSSL, built
-//!   from source and linked into the binary (the `vendored` feature): no
-//!   OpenSSL is needed on the machine.
+//!   banner. rustls cannot serve TLS 1.0, so this one is the system's
+//!   OpenSSL (libssl3, linked by the `openssl` crate; Unix builds only).
 //! - `mx2.fabrikam.test`: modern, TLS 1.2 and 1.3 (rustls).
 //! - `relay.fabrikam.test`: no STARTTLS.
 //!
@@ -339,4 +338,38 @@ async fn dns(
     Err(DemoError::Dns(
         "no port free for UDP and TCP on 127.0.0.1".to_owned(),
     ))
+}
+
+/// `tlscheck demo`: starts the demo servers and runs the real check
+/// against them.
+pub fn execute(
+    args: &crate::cli::DemoArgs,
+    io: &mut super::Io<'_>,
+) -> anyhow::Result<crate::exit::ExitStatus> {
+    // The DNS server runs on its own runtime; the check uses another.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let demo = runtime.block_on(start())?;
+    io.say(format_args!(
+        "tlscheck demo: {DOMAIN} and its mail servers are local demo servers on 127.0.0.71-73 \
+         port {} (DNS {}), started by tlscheck; the check below is real.",
+        demo.port, demo.dns
+    ));
+    let check_args = crate::cli::CheckArgs {
+        targets: vec![DOMAIN.to_owned()],
+        resolver: vec![demo.dns.to_string()],
+        port: Some(demo.port),
+        ipv4: true,
+        timeout: Some(5.0),
+        format: args.format,
+        color: args.color,
+        ..Default::default()
+    };
+    let roots = vec![rustls::pki_types::CertificateDer::from(demo.ca.clone())];
+    let status = super::check::execute(&check_args, roots, io);
+    drop(demo);
+    runtime.shutdown_background();
+    status
 }
