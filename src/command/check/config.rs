@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 
-use crate::cli::{CheckArgs, ColorChoice, FailOn, Format, ListenArgs, RequireTls};
+use crate::cli::{CheckArgs, ColorChoice, FailOn, Format, RequireTls};
 use crate::diagnose::findings::CheckPolicy;
 use crate::model::TlsVersion;
 use crate::net::smtp::Timeouts;
@@ -25,10 +25,6 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 /// allows 50 per client by default). With 5 the Microsoft 365 hello waited
 /// for a permit and added about 5 RTT to every server.
 pub const DEFAULT_PER_SERVER: usize = 6;
-/// Default per-stage timeout of `tlscheck listen`, seconds. Senders are
-/// MTAs with queues; RFC 5321 §4.5.3.2 gives them minutes per stage, and a
-/// slow one must not be cut off before it shows its ClientHello.
-pub const DEFAULT_LISTEN_TIMEOUT_SECS: f64 = 30.0;
 /// Longest accepted timeout or deadline, seconds (a day).
 const MAX_SECS: f64 = 86_400.0;
 
@@ -194,7 +190,7 @@ pub fn decide_color(choice: ColorChoice, format: Format, env: &Env) -> bool {
     }
 }
 
-fn seconds(option: &'static str, v: f64) -> Result<Duration, ConfigError> {
+pub(crate) fn seconds(option: &'static str, v: f64) -> Result<Duration, ConfigError> {
     if v.is_finite() && (0.1..=MAX_SECS).contains(&v) {
         Ok(Duration::from_secs_f64(v))
     } else {
@@ -327,79 +323,6 @@ fn ehlo_name(given: Option<&str>, env: &Env) -> Result<String, ConfigError> {
             })
             .unwrap_or_else(|| "tlscheck.invalid".to_owned())),
     }
-}
-
-/// A checked configuration for `tlscheck listen`.
-#[derive(Debug)]
-pub struct ListenConfig {
-    /// Where to listen.
-    pub bind: SocketAddr,
-    /// Stop after one session with a sender.
-    pub once: bool,
-    /// Stop waiting for senders after this long.
-    pub wait: Option<Duration>,
-    /// Output format.
-    pub format: Format,
-    /// Colour the text output.
-    pub color: bool,
-    /// Print transcripts.
-    pub transcript: bool,
-    /// True when the certificate was made at start (no `--cert`).
-    pub self_signed: bool,
-    /// Name, TLS configuration and timeout of every session.
-    pub session: crate::net::listen::SessionSetup,
-}
-
-fn is_host_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 253
-        && n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-}
-
-/// Builds the configuration of `tlscheck listen`; reads `--cert`/`--key`
-/// or makes a self-signed certificate.
-pub fn listen_config(args: &ListenArgs, env: &Env) -> Result<ListenConfig, ConfigError> {
-    let hostname = match &args.hostname {
-        Some(n) if is_host_name(n) => n.clone(),
-        Some(n) => return Err(ConfigError::Hostname(n.clone())),
-        None => env
-            .hostname
-            .clone()
-            .filter(|h| is_host_name(h))
-            .unwrap_or_else(|| "tlscheck.invalid".to_owned()),
-    };
-    let timeout = seconds(
-        "--timeout",
-        args.timeout.unwrap_or(DEFAULT_LISTEN_TIMEOUT_SECS),
-    )?;
-    let wait = args.wait.map(|w| seconds("--wait", w)).transpose()?;
-    let read = |what: &'static str, path: &Path| {
-        std::fs::read(path).map_err(|error| ConfigError::File {
-            what,
-            path: path.to_owned(),
-            error,
-        })
-    };
-    let identity = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => crate::net::listen::ServerIdentity::from_pem(
-            &read("--cert", cert)?,
-            &read("--key", key)?,
-        )?,
-        // clap makes each of --cert and --key require the other.
-        _ => crate::net::listen::ServerIdentity::self_signed(&hostname)?,
-    };
-    let self_signed = identity.is_self_signed();
-    Ok(ListenConfig {
-        bind: args.bind,
-        once: args.once,
-        wait,
-        format: args.format,
-        color: decide_color(args.color, args.format, env),
-        transcript: args.transcript,
-        self_signed,
-        session: crate::net::listen::SessionSetup::new(hostname, identity, timeout)?,
-    })
 }
 
 /// Builds the configuration of `tlscheck check`.
@@ -615,77 +538,6 @@ mod tests {
         let c = parse(&["tlscheck", "x.test", "-r", "127.0.0.1", "-r", "[::1]:5353"]).unwrap();
         assert_eq!(c.resolvers[0], "127.0.0.1:53".parse().unwrap());
         assert_eq!(c.resolvers[1], "[::1]:5353".parse().unwrap());
-    }
-
-    fn listen(args: &[&str], env: &Env) -> Result<ListenConfig, ConfigError> {
-        match Cli::try_parse_from(args).unwrap().command {
-            Some(Command::Listen(l)) => listen_config(&l, env),
-            other => panic!("not listen: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn listen_defaults_to_port_25_the_host_name_and_a_self_signed_certificate() {
-        let env = Env {
-            hostname: Some("relay-test".to_owned()),
-            ..Env::default()
-        };
-        let c = listen(&["tlscheck", "listen"], &env).unwrap();
-        assert_eq!(c.bind, "0.0.0.0:25".parse().unwrap());
-        assert!(!c.once && c.wait.is_none() && c.self_signed);
-        assert_eq!(c.session.hostname, "relay-test");
-        assert_eq!(
-            c.session.timeout,
-            Duration::from_secs_f64(DEFAULT_LISTEN_TIMEOUT_SECS)
-        );
-        let c = listen(&["tlscheck", "listen"], &Env::default()).unwrap();
-        assert_eq!(c.session.hostname, "tlscheck.invalid");
-    }
-
-    #[test]
-    fn listen_options_are_checked() {
-        let env = Env::default();
-        let c = listen(
-            &[
-                "tlscheck",
-                "listen",
-                "--bind",
-                "127.0.0.1:2525",
-                "--once",
-                "--wait",
-                "5",
-                "--hostname",
-                "mx.test",
-            ],
-            &env,
-        )
-        .unwrap();
-        assert_eq!(c.bind.port(), 2525);
-        assert_eq!(c.wait, Some(Duration::from_secs(5)));
-        assert!(matches!(
-            listen(&["tlscheck", "listen", "--hostname", "a b"], &env),
-            Err(ConfigError::Hostname(_))
-        ));
-        assert!(matches!(
-            listen(&["tlscheck", "listen", "--wait", "0"], &env),
-            Err(ConfigError::Seconds { .. })
-        ));
-        assert!(matches!(
-            listen(
-                &[
-                    "tlscheck",
-                    "listen",
-                    "--cert",
-                    "/nonexistent.pem",
-                    "--key",
-                    "/k.pem"
-                ],
-                &env
-            ),
-            Err(ConfigError::File { what: "--cert", .. })
-        ));
-        assert!(Cli::try_parse_from(["tlscheck", "listen", "--cert", "c.pem"]).is_err());
-        assert!(Cli::try_parse_from(["tlscheck", "listen", "--bind", "localhost"]).is_err());
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `tlscheck listen`: an SMTP server a sending mail server is pointed at.
 //! Each session is judged and printed as it ends; the exit code sums them
-//! up.
+//! up. `config` checks its arguments.
 
-use super::check::config::listen_config;
+pub mod config;
+
 use super::check::config::Env;
 use super::Io;
 use crate::cli::{Format, ListenArgs};
@@ -13,6 +14,7 @@ use crate::model::listen::SenderSession;
 use crate::net::listen::{Listener, ServeEnd, ServeOptions};
 use crate::report::listen as render;
 use crate::report::style::palette::Palette;
+use config::listen_config;
 
 /// How a session's report is printed.
 #[derive(Clone, Copy)]
