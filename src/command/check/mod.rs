@@ -6,6 +6,8 @@
 
 pub mod config;
 pub mod origin;
+pub mod plan;
+pub mod probes;
 pub mod progress;
 pub mod run;
 
