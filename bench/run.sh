@@ -30,6 +30,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/debs.sh
 source "$ROOT/scripts/lib/debs.sh"
+# shellcheck source=scripts/lib/postfix-conf.sh
+source "$ROOT/scripts/lib/postfix-conf.sh"
 
 RTT_MS=${BENCH_RTT_MS:-50}
 RUNS=${BENCH_RUNS:-5}
@@ -274,28 +276,10 @@ CA=$WORK/pki/ca.crt
 # side delay to measure), and lifts Postfix's per-client limits so the batch
 # (thousands of connections from one client address) is not throttled by
 # anvil: smtpd_client_connection_count_limit (default 50) and the rate limits.
-cat >"$WORK/etc/main.cf" <<EOF
-# Private benchmark instance written by bench/run.sh; it delivers nothing.
-compatibility_level = 3.6
-queue_directory = $WORK/spool
-data_directory = $WORK/data
-maillog_file = $WORK/log/maillog
-maillog_file_prefixes = $WORK/log
-myhostname = mx1.$DOMAIN
-mydomain = $DOMAIN
-inet_interfaces = all
-inet_protocols = ipv4
-mydestination =
-relay_domains =
-alias_maps =
-alias_database =
-local_recipient_maps =
-default_transport = error:benchmark instance delivers nothing
-local_transport = error:benchmark instance delivers nothing
-relay_transport = error:benchmark instance delivers nothing
-notify_classes =
-biff = no
-smtputf8_enable = no
+{
+    postfix_main_cf "$WORK" bench/run.sh "mx1.$DOMAIN" "$DOMAIN" all
+    postfix_receive_only "benchmark instance"
+    cat <<EOF
 smtpd_peername_lookup = no
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
@@ -312,39 +296,19 @@ smtpd_tls_cert_file = $WORK/pki/server.crt
 smtpd_tls_key_file = $WORK/pki/server.key
 smtpd_tls_loglevel = 0
 EOF
+} >"$WORK/etc/main.cf"
 
-postfix_proto() { if [[ $1 == 1.0 ]]; then echo TLSv1; else echo "TLSv$1"; fi; }
 {
     for name in "${NAMES[@]}"; do
         p=${PROTOS[$name]}
-        range=">=$(postfix_proto "${p%-*}"),<=$(postfix_proto "${p#*-}")"
+        range=$(postfix_protocol_range "$p")
         echo "${ADDR[$name]}:25 inet n - n - - smtpd"
         echo "  -o syslog_name=postfix/$name -o myhostname=$name.$DOMAIN"
         echo "  -o smtpd_tls_protocols=$range -o smtpd_tls_mandatory_protocols=$range"
         # TLS 1.0/1.1 sign with SHA-1: OpenSSL 3 wants security level 0.
         [[ $p == 1.0-* ]] && echo "  -o tls_medium_cipherlist=aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH:@SECLEVEL=0"
     done
-    cat <<'EOF'
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+    postfix_services
 } >"$WORK/etc/master.cf"
 
 log "Postfix $(postconf -d -h mail_version) in $NS_S: ${#NAMES[@]} listeners"

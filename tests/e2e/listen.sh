@@ -26,6 +26,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/scripts/lib/debs.sh"
 # shellcheck source=scripts/lib/postfix.sh
 source "$ROOT/scripts/lib/postfix.sh"
+# shellcheck source=scripts/lib/postfix-conf.sh
+source "$ROOT/scripts/lib/postfix-conf.sh"
 
 ADDR=${E2E_LISTEN_ADDR:-127.0.0.40}
 PORT=2525
@@ -123,23 +125,9 @@ make_instance() {
     local dir=$WORK/$1 level=$2 protos=$3
     mkdir -p "$dir/etc" "$dir/spool" "$dir/data" "$dir/log"
     chown postfix "$dir/data"
-    cat >"$dir/etc/main.cf" <<EOF
-# Private sending instance written by tests/e2e/listen.sh.
-compatibility_level = 3.6
-queue_directory = $dir/spool
-data_directory = $dir/data
-maillog_file = $dir/log/maillog
-maillog_file_prefixes = $dir/log
-myhostname = sender-$1.e2e.test
-mydomain = e2e.test
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mydestination =
-alias_maps =
-alias_database =
-notify_classes =
-biff = no
-smtputf8_enable = no
+    {
+        postfix_main_cf "$dir" tests/e2e/listen.sh "sender-$1.e2e.test" e2e.test loopback-only
+        cat <<EOF
 relayhost = [$ADDR]:$PORT
 # The listener refuses the message with a 550; the bounce to the sender
 # would go to the listener again. Discard it instead.
@@ -148,33 +136,14 @@ smtp_tls_security_level = $level
 smtp_tls_loglevel = 1
 tls_medium_cipherlist = $LEGACY_CIPHERS
 EOF
+    } >"$dir/etc/main.cf"
     if [[ $protos != - ]]; then
         echo "smtp_tls_protocols = $protos" >>"$dir/etc/main.cf"
     fi
-    cat >"$dir/etc/master.cf" <<'EOF'
-# Sending only: no smtpd. chroot (5th column) off everywhere.
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+    {
+        echo '# Sending only: no smtpd.'
+        postfix_services sender
+    } >"$dir/etc/master.cf"
 }
 
 # One row of the result table, counting the check: $1 check, $2 expected,

@@ -32,6 +32,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$ROOT/scripts/lib/debs.sh"
 # shellcheck source=scripts/lib/postfix.sh
 source "$ROOT/scripts/lib/postfix.sh"
+# shellcheck source=scripts/lib/postfix-conf.sh
+source "$ROOT/scripts/lib/postfix-conf.sh"
 
 NET=${E2E_NET:-127.0.0}
 KEEP=${E2E_KEEP:-0}
@@ -216,38 +218,15 @@ log "test CA and server certificate in $WORK/pki"
     chmod 644 ca.crt server.crt
 )
 
-# Postfix spells TLS 1.0 "TLSv1".
-postfix_proto() {
-    if [[ $1 == 1.0 ]]; then echo TLSv1; else echo "TLSv$1"; fi
-}
-
-cat >"$WORK/etc/main.cf" <<EOF
-# Private test instance written by tests/e2e/postfix.sh; it delivers nothing.
-compatibility_level = 3.6
-queue_directory = $WORK/spool
-data_directory = $WORK/data
-maillog_file = $WORK/log/maillog
-maillog_file_prefixes = $WORK/log
-myhostname = mx.e2e.test
-mydomain = e2e.test
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mydestination =
-relay_domains =
-alias_maps =
-alias_database =
-local_recipient_maps =
-default_transport = error:tlscheck e2e instance delivers nothing
-local_transport = error:tlscheck e2e instance delivers nothing
-relay_transport = error:tlscheck e2e instance delivers nothing
-# The broken listener would mail a transcript to postmaster on every connection.
-notify_classes =
-biff = no
-smtputf8_enable = no
+{
+    postfix_main_cf "$WORK" tests/e2e/postfix.sh mx.e2e.test e2e.test loopback-only
+    postfix_receive_only "tlscheck e2e instance"
+    cat <<EOF
 smtpd_tls_cert_file = $WORK/pki/server.crt
 smtpd_tls_key_file = $WORK/pki/server.key
 smtpd_tls_loglevel = 1
 EOF
+} >"$WORK/etc/main.cf"
 
 {
     echo '# One smtpd per server behaviour. chroot (5th column) is off everywhere,'
@@ -261,7 +240,7 @@ EOF
         esac
         protos=${PROTOS[$name]}
         if [[ $protos != - ]]; then
-            range=">=$(postfix_proto "${protos%-*}"),<=$(postfix_proto "${protos#*-}")"
+            range=$(postfix_protocol_range "$protos")
             opts+=(-o "smtpd_tls_protocols=$range" -o "smtpd_tls_mandatory_protocols=$range")
         fi
         if [[ ${SECLEVEL[$name]} != - ]]; then
@@ -273,27 +252,7 @@ EOF
         echo "${ADDR[$name]}:25 inet n - n - - smtpd"
         printf '  %s %s\n' "${opts[@]}"
     done
-    cat <<'EOF'
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+    postfix_services
 } >"$WORK/etc/master.cf"
 
 # shellcheck disable=SC2016 # $1 expands in the inner bash.
