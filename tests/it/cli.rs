@@ -11,11 +11,11 @@ use crate::servers::smtp::{spawn, AfterStarttls, Behaviour, Tls};
 use crate::servers::tls::{ca_pem, identity, openssl_acceptor, rustls_config, Leaf};
 
 /// Runs tlscheck with `args` in a clean environment.
-pub fn tlscheck(args: &[&str]) -> Output {
+pub(crate) fn tlscheck(args: &[&str]) -> Output {
     tlscheck_stdin(args, None)
 }
 
-pub fn tlscheck_stdin(args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn tlscheck_stdin(args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tlscheck"));
     cmd.args(args)
         .env_clear()
@@ -40,20 +40,20 @@ pub fn tlscheck_stdin(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-pub fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
-pub fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
-pub fn json(o: &Output) -> Value {
+pub(crate) fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
 }
 
-pub fn ca_file() -> tempfile::NamedTempFile {
+pub(crate) fn ca_file() -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(ca_pem().as_bytes()).unwrap();
     f

@@ -19,10 +19,10 @@ use crate::servers::smtp::{spawn, AfterStarttls, Behaviour, Tls};
 use crate::servers::tls::{identity, openssl_acceptor, rustls_config, Leaf};
 
 /// The stage budget of these tests.
-pub const STAGE: Duration = Duration::from_secs(2);
+pub(crate) const STAGE: Duration = Duration::from_secs(2);
 
 /// A probe configuration trusting the test CA, with `stage` timeouts.
-pub fn config(stage: Duration) -> (ProbeConfig, watch::Sender<bool>) {
+pub(crate) fn config(stage: Duration) -> (ProbeConfig, watch::Sender<bool>) {
     let ca = rustls::pki_types::CertificateDer::from(identity(Leaf::Good).chain[1].clone());
     let (tx, rx) = watch::channel(false);
     (
@@ -45,14 +45,14 @@ pub fn config(stage: Duration) -> (ProbeConfig, watch::Sender<bool>) {
 }
 
 /// Probes a server with behaviour `b` as host `mx.example.test`.
-pub async fn probe(b: Behaviour) -> ServerObservation {
+pub(crate) async fn probe(b: Behaviour) -> ServerObservation {
     let server = spawn(b);
     let (cfg, _cancel) = config(STAGE);
     probe_server(&cfg, Some("mx.example.test".to_owned()), server.addr, None).await
 }
 
 /// The result words of the four versions, oldest first.
-pub fn table(o: &ServerObservation) -> Vec<&'static str> {
+pub(crate) fn table(o: &ServerObservation) -> Vec<&'static str> {
     TlsVersion::ALL
         .iter()
         .map(|v| o.version(*v).map_or("missing", |p| p.result.label()))

@@ -24,7 +24,7 @@ use hickory_server::Server;
 use tokio::net::{TcpListener, UdpSocket};
 
 /// The test zone. Each block is one case of `tests/it/dns.rs`.
-pub const EXAMPLE_TEST_ZONE: &str = r#"
+pub(crate) const EXAMPLE_TEST_ZONE: &str = r#"
 $ORIGIN example.test.
 $TTL 300
 @         IN SOA  ns.example.test. hostmaster.example.test. 1 3600 600 86400 300
@@ -87,13 +87,13 @@ big       IN MX 10 mx-big.example.test.
 "#;
 
 /// How many A records `mx-big.example.test` has (127.0.1.1 …).
-pub const BIG_RRSET: u8 = 120;
+pub(crate) const BIG_RRSET: u8 = 120;
 
 /// The zone whose every answer is SERVFAIL.
-pub const BROKEN_ZONE: &str = "broken.test.";
+pub(crate) const BROKEN_ZONE: &str = "broken.test.";
 
 /// A running server; dropping it stops it.
-pub struct DnsServer {
+pub(crate) struct DnsServer {
     addr: SocketAddr,
     // Dropping the server drops its JoinSet, which aborts the tasks and
     // closes the sockets.
@@ -102,14 +102,14 @@ pub struct DnsServer {
 
 impl DnsServer {
     /// The address (UDP and TCP) the server listens on.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 }
 
 /// Starts the server for `example.test.` and `broken.test.` on
 /// 127.0.0.1, UDP and TCP on the same free port.
-pub async fn example_test() -> DnsServer {
+pub(crate) async fn example_test() -> DnsServer {
     let mut zone = EXAMPLE_TEST_ZONE.to_owned();
     for i in 1..=BIG_RRSET {
         zone.push_str(&format!("mx-big IN A 127.0.1.{i}\n"));
@@ -128,7 +128,7 @@ pub async fn example_test() -> DnsServer {
 
 /// Starts a server for one zone given as zone-file text (RFC 1035 §5)
 /// whose `$ORIGIN` is `origin`; names outside it are REFUSED.
-pub async fn serve_zone(origin: &str, zone: &str) -> DnsServer {
+pub(crate) async fn serve_zone(origin: &str, zone: &str) -> DnsServer {
     let mut catalog = Catalog::new();
     add_zone(&mut catalog, origin, zone);
     serve(catalog).await
@@ -163,7 +163,7 @@ async fn serve(catalog: Catalog) -> DnsServer {
 
 /// A UDP socket on 127.0.0.1 that receives queries and never answers:
 /// the resolver that does not answer. Keep it alive for the test.
-pub fn silent_resolver() -> StdUdpSocket {
+pub(crate) fn silent_resolver() -> StdUdpSocket {
     StdUdpSocket::bind("127.0.0.1:0").unwrap()
 }
 

@@ -13,7 +13,7 @@ use rustls::{ServerConnection, StreamOwned};
 
 /// What the server answers for one host.
 #[derive(Clone, Debug)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// 200 with this Content-Type and body.
     Body {
         /// The Content-Type header.
@@ -32,11 +32,15 @@ pub enum Reply {
 }
 
 /// The replies, by host; tests change them while the server runs.
-pub type Routes = Arc<Mutex<HashMap<String, Reply>>>;
+pub(crate) type Routes = Arc<Mutex<HashMap<String, Reply>>>;
 
 /// Serves `routes` on `ip:443` with `config`. Returns the bind error (an
 /// address in use when another test binary holds it).
-pub fn spawn(ip: IpAddr, config: Arc<rustls::ServerConfig>, routes: Routes) -> std::io::Result<()> {
+pub(crate) fn spawn(
+    ip: IpAddr,
+    config: Arc<rustls::ServerConfig>,
+    routes: Routes,
+) -> std::io::Result<()> {
     let listener = TcpListener::bind((ip, 443))?;
     std::thread::spawn(move || {
         for conn in listener.incoming() {

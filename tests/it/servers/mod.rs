@@ -2,13 +2,13 @@
 //! on std threads (so a test's tokio runtime cannot starve it) and reports
 //! its port; dropping the handle stops accepting.
 
-pub mod dns;
-pub mod https;
-pub mod nsd;
-pub mod smtp;
-pub mod suites;
-pub mod tls;
-pub mod tls_raw;
+pub(crate) mod dns;
+pub(crate) mod https;
+pub(crate) mod nsd;
+pub(crate) mod smtp;
+pub(crate) mod suites;
+pub(crate) mod tls;
+pub(crate) mod tls_raw;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -19,11 +19,11 @@ use std::time::Duration;
 
 /// How long a connection thread waits on a silent client before giving up,
 /// so no thread outlives its test by much.
-pub const CONNECTION_IO_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECTION_IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A listening server; each accepted connection runs `handler` on its own
 /// thread. Dropping it stops the accept loop.
-pub struct TestServer {
+pub(crate) struct TestServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     accept_loop: Option<JoinHandle<()>>,
@@ -31,7 +31,7 @@ pub struct TestServer {
 
 impl TestServer {
     /// Binds 127.0.0.1:0 and serves every connection with `handler`.
-    pub fn spawn<F>(handler: F) -> TestServer
+    pub(crate) fn spawn<F>(handler: F) -> TestServer
     where
         F: Fn(TcpStream) + Send + Sync + 'static,
     {
@@ -62,12 +62,12 @@ impl TestServer {
     }
 
     /// The address it listens on.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The port it listens on.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.addr.port()
     }
 }
@@ -85,7 +85,7 @@ impl Drop for TestServer {
 
 /// Reads what the client sends first (its ClientHello), then closes: the
 /// "connection dropped" server.
-pub fn closes_after_first_read() -> TestServer {
+pub(crate) fn closes_after_first_read() -> TestServer {
     TestServer::spawn(|mut conn| {
         let mut buf = [0u8; 4096];
         let _ = conn.read(&mut buf);
@@ -94,7 +94,7 @@ pub fn closes_after_first_read() -> TestServer {
 
 /// Reads the client's first bytes, answers with `reply`, then holds the
 /// connection until the client closes.
-pub fn replies_then_holds(reply: &'static [u8]) -> TestServer {
+pub(crate) fn replies_then_holds(reply: &'static [u8]) -> TestServer {
     TestServer::spawn(move |mut conn| {
         let mut buf = [0u8; 4096];
         let _ = conn.read(&mut buf);
@@ -104,7 +104,7 @@ pub fn replies_then_holds(reply: &'static [u8]) -> TestServer {
 }
 
 /// Accepts and never answers; holds the connection until the client closes.
-pub fn silent() -> TestServer {
+pub(crate) fn silent() -> TestServer {
     TestServer::spawn(drain)
 }
 

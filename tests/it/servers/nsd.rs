@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 /// How a zone is signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Signing {
+pub(crate) enum Signing {
     /// Not signed (an insecure delegation when its parent has no DS).
     Unsigned,
     /// Signed with signatures that expired in 2020.
@@ -31,7 +31,7 @@ pub enum Signing {
 
 /// One zone to serve.
 #[derive(Clone, Debug)]
-pub struct Zone {
+pub(crate) struct Zone {
     /// The origin, without trailing dot (`dane.test`).
     pub origin: &'static str,
     /// Records after the SOA/NS, relative names allowed.
@@ -41,7 +41,7 @@ pub struct Zone {
 }
 
 /// A running NSD; dropping it stops NSD and deletes the files.
-pub struct Nsd {
+pub(crate) struct Nsd {
     /// Where it answers (UDP and TCP).
     pub addr: SocketAddr,
     dir: tempfile::TempDir,
@@ -76,7 +76,7 @@ fn free_port() -> u16 {
 impl Nsd {
     /// Signs `zones` (children before parents: a child's DS goes into its
     /// parent) and starts NSD on them.
-    pub fn start(zones: &[Zone]) -> Nsd {
+    pub(crate) fn start(zones: &[Zone]) -> Nsd {
         let dir = tempfile::tempdir().unwrap();
         write_zones(dir.path(), zones);
         let port = free_port();
@@ -138,12 +138,12 @@ impl Nsd {
 
     /// A file with the KSK DNSKEY records of every signed zone whose
     /// parent is not served signed (the islands): `--trust-anchor`.
-    pub fn dnskey_anchor(&self) -> PathBuf {
+    pub(crate) fn dnskey_anchor(&self) -> PathBuf {
         self.anchor_file("key", "anchor.key")
     }
 
     /// The same anchors as DS records.
-    pub fn ds_anchor(&self) -> PathBuf {
+    pub(crate) fn ds_anchor(&self) -> PathBuf {
         self.anchor_file("ds", "anchor.ds")
     }
 
@@ -177,7 +177,7 @@ impl Nsd {
 
     /// `delv` (BIND 9) validating `name type` against the islands' KSKs:
     /// independent ground truth. Returns its whole output.
-    pub fn delv(&self, name: &str, rtype: &str) -> String {
+    pub(crate) fn delv(&self, name: &str, rtype: &str) -> String {
         let mut anchors = String::from("trust-anchors {\n");
         for z in self.islands() {
             let base =
@@ -217,7 +217,7 @@ impl Nsd {
 
     /// Rewrites the zones (same keys) and makes NSD reload them (SIGHUP
     /// re-reads zone files).
-    pub fn reload(&mut self, zones: &[Zone]) {
+    pub(crate) fn reload(&mut self, zones: &[Zone]) {
         write_zones(self.dir.path(), zones);
         self.zones = zones.to_vec();
         run(Command::new("kill").args(["-HUP", &self.child.id().to_string()]));

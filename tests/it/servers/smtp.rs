@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// The TLS stack behind STARTTLS.
 #[derive(Clone)]
-pub enum Tls {
+pub(crate) enum Tls {
     /// No TLS at all (STARTTLS must then not be advertised or be refused).
     None,
     /// OpenSSL, for any version range including 1.0/1.1.
@@ -23,7 +23,7 @@ pub enum Tls {
 
 /// What the server does right after answering STARTTLS.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AfterStarttls {
+pub(crate) enum AfterStarttls {
     /// A real TLS handshake with the configured stack.
     Handshake,
     /// Closes the connection.
@@ -52,7 +52,7 @@ pub enum AfterStarttls {
 
 /// What the server answers to EHLO before TLS, besides the normal reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EhloDeferral {
+pub(crate) enum EhloDeferral {
     /// Never: the normal reply.
     Never,
     /// This reply whenever another connection is open at the same time
@@ -64,7 +64,7 @@ pub enum EhloDeferral {
 
 /// What the server does with EHLO inside TLS.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PostTls {
+pub(crate) enum PostTls {
     /// Answers EHLO without STARTTLS.
     Normal,
     /// Never answers.
@@ -75,7 +75,7 @@ pub enum PostTls {
 
 /// One server behaviour.
 #[derive(Clone)]
-pub struct Behaviour {
+pub(crate) struct Behaviour {
     /// Bytes of the greeting; `None` never greets.
     pub greeting: Option<Vec<u8>>,
     /// Wait before the greeting.
@@ -113,7 +113,7 @@ pub struct Behaviour {
 
 impl Behaviour {
     /// A well-behaved Postfix-like server using `tls`.
-    pub fn with_tls(tls: Tls) -> Self {
+    pub(crate) fn with_tls(tls: Tls) -> Self {
         Self {
             greeting: Some(b"220 mx.example.test ESMTP Postfix (Debian/GNU)\r\n".to_vec()),
             greeting_delay: Duration::ZERO,
@@ -135,7 +135,7 @@ impl Behaviour {
 }
 
 /// A running server; it lives as long as the test process.
-pub struct SmtpServer {
+pub(crate) struct SmtpServer {
     /// Where it listens.
     pub addr: SocketAddr,
     /// Connections accepted so far.
@@ -152,7 +152,7 @@ impl Drop for Busy {
 }
 
 /// Starts a server with behaviour `b` on 127.0.0.1:0.
-pub fn spawn(b: Behaviour) -> SmtpServer {
+pub(crate) fn spawn(b: Behaviour) -> SmtpServer {
     spawn_on(IpAddr::V4(Ipv4Addr::LOCALHOST), 0, b).unwrap()
 }
 
@@ -161,7 +161,7 @@ pub fn spawn(b: Behaviour) -> SmtpServer {
 /// the exchanges of one domain do. The bind error is returned, so a
 /// caller can tell a taken port (`AddrInUse`) from a missing address
 /// (`AddrNotAvailable`, e.g. no `::1`).
-pub fn spawn_on(ip: IpAddr, port: u16, b: Behaviour) -> std::io::Result<SmtpServer> {
+pub(crate) fn spawn_on(ip: IpAddr, port: u16, b: Behaviour) -> std::io::Result<SmtpServer> {
     assert!(ip.is_loopback(), "test servers listen on loopback only");
     let listener = TcpListener::bind(SocketAddr::new(ip, port))?;
     let addr = listener.local_addr()?;

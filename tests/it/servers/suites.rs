@@ -25,7 +25,7 @@ use super::smtp::{spawn, Behaviour, SmtpServer, Tls};
 
 /// The key of a test certificate.
 #[derive(Clone, Copy, Debug)]
-pub enum Key {
+pub(crate) enum Key {
     /// RSA with this many bits.
     Rsa(u32),
     /// ECDSA P-256.
@@ -34,7 +34,7 @@ pub enum Key {
 
 /// A self-signed certificate for `mx.example.test` with `key`, signed
 /// with `digest`.
-pub fn cert(key: Key, digest: MessageDigest) -> (X509, PKey<Private>) {
+pub(crate) fn cert(key: Key, digest: MessageDigest) -> (X509, PKey<Private>) {
     let pkey = match key {
         Key::Rsa(bits) => PKey::from_rsa(Rsa::generate(bits).unwrap()).unwrap(),
         Key::EcP256 => {
@@ -67,7 +67,7 @@ pub fn cert(key: Key, digest: MessageDigest) -> (X509, PKey<Private>) {
 }
 
 /// How one case's server is configured.
-pub struct Case {
+pub(crate) struct Case {
     /// Certificates served (one per key type).
     pub certs: Vec<(X509, PKey<Private>)>,
     /// Highest version.
@@ -87,7 +87,7 @@ pub struct Case {
 impl Case {
     /// A case serving `certs` with `cipher_list`, TLS 1.0–1.2, client
     /// order, automatic DH.
-    pub fn new(certs: Vec<(X509, PKey<Private>)>, cipher_list: &'static str) -> Case {
+    pub(crate) fn new(certs: Vec<(X509, PKey<Private>)>, cipher_list: &'static str) -> Case {
         Case {
             certs,
             max: SslVersion::TLS1_2,
@@ -101,7 +101,7 @@ impl Case {
 
     /// Starts the SMTP server (Postfix-like dialogue, OpenSSL after
     /// STARTTLS).
-    pub fn spawn(self) -> SmtpServer {
+    pub(crate) fn spawn(self) -> SmtpServer {
         let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
         b.clear_options(SslOptions::NO_TLSV1 | SslOptions::NO_TLSV1_1);
         b.set_security_level(0);
@@ -137,7 +137,7 @@ impl Case {
 /// The OpenSSL name ↔ IANA id table of the local OpenSSL for TLS ≤ 1.2
 /// (`openssl ciphers -V`), without PSK, SRP and GOST suites (tlscheck
 /// does not offer them: they need credentials).
-pub fn openssl_table() -> Vec<(u16, String)> {
+pub(crate) fn openssl_table() -> Vec<(u16, String)> {
     let out = Command::new("openssl")
         .args(["ciphers", "-V", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"])
         .output()
@@ -164,12 +164,17 @@ pub fn openssl_table() -> Vec<(u16, String)> {
 /// `version` (`-tls1`, `-tls1_2`, `-tls1_3`) offering `ciphers` (OpenSSL
 /// names, or TLS 1.3 names with `-tls1_3`): the cipher's OpenSSL name, or
 /// `None` when the handshake failed.
-pub fn s_client(port: u16, version: &str, ciphers: &str) -> Option<String> {
+pub(crate) fn s_client(port: u16, version: &str, ciphers: &str) -> Option<String> {
     s_client_with(port, version, ciphers, &[])
 }
 
 /// [`s_client`] with extra flags (`-groups P-384`).
-pub fn s_client_with(port: u16, version: &str, ciphers: &str, extra: &[&str]) -> Option<String> {
+pub(crate) fn s_client_with(
+    port: u16,
+    version: &str,
+    ciphers: &str,
+    extra: &[&str],
+) -> Option<String> {
     let mut cmd = Command::new("openssl");
     cmd.args([
         "s_client",

@@ -12,7 +12,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// A certificate chain (leaf first) and its key, in DER.
 #[derive(Clone)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// Leaf first, then the CA.
     pub chain: Vec<Vec<u8>>,
     /// PKCS#8 private key.
@@ -21,7 +21,7 @@ pub struct Identity {
 
 /// Which leaf to issue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Leaf {
+pub(crate) enum Leaf {
     /// Valid for `mx.example.test` and 127.0.0.1.
     Good,
     /// Expired last year.
@@ -55,7 +55,7 @@ fn ca() -> &'static Ca {
 }
 
 /// The test CA certificate in PEM (for `--ca-file`).
-pub fn ca_pem() -> String {
+pub(crate) fn ca_pem() -> String {
     let b64 = openssl::base64::encode_block(&ca().der);
     let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
     for chunk in b64.as_bytes().chunks(64) {
@@ -83,7 +83,7 @@ fn rsa_key_der() -> &'static Vec<u8> {
 /// The key of a leaf that tlscheck's TLS library (ring/webpki) cannot
 /// use, as real servers still have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OddKey {
+pub(crate) enum OddKey {
     /// RSA 1024 bits: webpki verifies RSA signatures from 2048 bits up.
     Rsa1024,
     /// ECDSA on P-521: ring does not verify it.
@@ -92,7 +92,7 @@ pub enum OddKey {
 
 /// A leaf for `mx.example.test` and 127.0.0.1 with an `OddKey`, issued by
 /// the test CA with OpenSSL (rcgen on ring cannot sign with such keys).
-pub fn odd_identity(kind: OddKey) -> Identity {
+pub(crate) fn odd_identity(kind: OddKey) -> Identity {
     use openssl::asn1::Asn1Time;
     use openssl::bn::BigNum;
     use openssl::hash::MessageDigest;
@@ -137,7 +137,7 @@ pub fn odd_identity(kind: OddKey) -> Identity {
 
 /// An OpenSSL acceptor like [`openssl_acceptor`], changed by `tune`
 /// (cipher list, groups, client-certificate policy).
-pub fn openssl_acceptor_tuned(
+pub(crate) fn openssl_acceptor_tuned(
     min: SslVersion,
     max: SslVersion,
     id: &Identity,
@@ -162,7 +162,7 @@ pub fn openssl_acceptor_tuned(
 }
 
 /// Issues a leaf of kind `leaf`.
-pub fn identity(leaf: Leaf) -> Identity {
+pub(crate) fn identity(leaf: Leaf) -> Identity {
     let name = if leaf == Leaf::WrongName {
         "other.example.test"
     } else {
@@ -199,7 +199,7 @@ pub fn identity(leaf: Leaf) -> Identity {
 /// A valid leaf from the test CA for every name in `names` (DNS names,
 /// or IP addresses as text); the first is the common name. For a domain
 /// whose exchanges share one certificate, as many do.
-pub fn identity_for(names: &[&str]) -> Identity {
+pub(crate) fn identity_for(names: &[&str]) -> Identity {
     let sans: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
     let mut params = rcgen::CertificateParams::new(sans).unwrap();
     params
@@ -214,7 +214,7 @@ pub fn identity_for(names: &[&str]) -> Identity {
 }
 
 /// A rustls server config speaking exactly `versions`.
-pub fn rustls_config(
+pub(crate) fn rustls_config(
     versions: &[&'static rustls::SupportedProtocolVersion],
     id: &Identity,
 ) -> Arc<rustls::ServerConfig> {
@@ -237,7 +237,7 @@ pub fn rustls_config(
 
 /// An OpenSSL acceptor for versions `min..=max`, at security level 0 so
 /// TLS 1.0/1.1 and their SHA-1 signatures work.
-pub fn openssl_acceptor(min: SslVersion, max: SslVersion, id: &Identity) -> SslAcceptor {
+pub(crate) fn openssl_acceptor(min: SslVersion, max: SslVersion, id: &Identity) -> SslAcceptor {
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
     // mozilla_intermediate_v5 switches TLS 1.0/1.1 off; the range below
     // decides instead.
@@ -259,7 +259,7 @@ pub fn openssl_acceptor(min: SslVersion, max: SslVersion, id: &Identity) -> SslA
 
 /// A certificate made with OpenSSL, for chains rcgen on ring cannot make
 /// (SHA-1 signatures, RSA 1024 issuers, expired intermediates).
-pub struct MadeCert {
+pub(crate) struct MadeCert {
     /// The certificate.
     pub cert: X509,
     /// Its private key.
@@ -269,7 +269,7 @@ pub struct MadeCert {
 /// Issues a certificate for `cn` with `key`, signed by `issuer` (or self-
 /// signed), valid from `from_days` to `to_days` relative to now (negative:
 /// in the past), signed with `digest`.
-pub fn make_cert(
+pub(crate) fn make_cert(
     cn: &str,
     key: PKey<openssl::pkey::Private>,
     issuer: Option<&MadeCert>,
@@ -324,6 +324,6 @@ fn rand_serial() -> u32 {
 }
 
 /// A fresh RSA key of `bits`.
-pub fn rsa(bits: u32) -> PKey<openssl::pkey::Private> {
+pub(crate) fn rsa(bits: u32) -> PKey<openssl::pkey::Private> {
     PKey::from_rsa(openssl::rsa::Rsa::generate(bits).unwrap()).unwrap()
 }

@@ -29,7 +29,7 @@ use super::TestServer;
 
 /// The key type of a generated certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyKind {
+pub(crate) enum KeyKind {
     /// ECDSA P-256: only ECDHE_ECDSA suites can use it.
     EcdsaP256,
     /// RSA 2048 (generated with OpenSSL; ring cannot generate RSA keys):
@@ -40,7 +40,7 @@ pub enum KeyKind {
 
 /// The validity window of a generated certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Validity {
+pub(crate) enum Validity {
     /// From yesterday to a year from now.
     Current,
     /// Ended yesterday.
@@ -63,7 +63,7 @@ impl Validity {
 
 /// A server certificate chain (leaf first) with the leaf's private key.
 #[derive(Clone, Debug)]
-pub struct ServerCert {
+pub(crate) struct ServerCert {
     /// DER certificates as a server sends them: leaf, then intermediates /
     /// CA.
     pub chain: Vec<Vec<u8>>,
@@ -73,12 +73,12 @@ pub struct ServerCert {
 
 impl ServerCert {
     /// The leaf certificate's DER.
-    pub fn leaf_der(&self) -> &[u8] {
+    pub(crate) fn leaf_der(&self) -> &[u8] {
         &self.chain[0]
     }
 
     /// A self-signed certificate for `names` (DNS names or IP addresses).
-    pub fn self_signed(names: &[&str], key: KeyKind) -> ServerCert {
+    pub(crate) fn self_signed(names: &[&str], key: KeyKind) -> ServerCert {
         let key_pair = new_key(key);
         let params = leaf_params(names, Validity::Current);
         let cert = params.self_signed(&key_pair).expect("self-sign");
@@ -90,14 +90,14 @@ impl ServerCert {
 }
 
 /// A test certificate authority.
-pub struct TestCa {
+pub(crate) struct TestCa {
     cert_der: Vec<u8>,
     issuer: Issuer<'static, KeyPair>,
 }
 
 impl TestCa {
     /// A fresh CA named `name` (ECDSA P-256).
-    pub fn new(name: &str) -> TestCa {
+    pub(crate) fn new(name: &str) -> TestCa {
         let key = KeyPair::generate().expect("CA key");
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -115,24 +115,24 @@ impl TestCa {
     }
 
     /// The CA certificate's DER (for a trust store).
-    pub fn der(&self) -> &[u8] {
+    pub(crate) fn der(&self) -> &[u8] {
         &self.cert_der
     }
 
     /// The CA certificate as PEM (for `--ca-file`).
-    pub fn pem(&self) -> String {
+    pub(crate) fn pem(&self) -> String {
         let x509 = X509::from_der(&self.cert_der).expect("CA DER");
         String::from_utf8(x509.to_pem().expect("CA PEM")).expect("PEM is ASCII")
     }
 
     /// A current leaf for `names` (DNS names or IP addresses), chain
     /// `[leaf, CA]`.
-    pub fn leaf(&self, names: &[&str], key: KeyKind) -> ServerCert {
+    pub(crate) fn leaf(&self, names: &[&str], key: KeyKind) -> ServerCert {
         self.leaf_with(names, key, Validity::Current)
     }
 
     /// A leaf for `names` with the given validity.
-    pub fn leaf_with(&self, names: &[&str], key: KeyKind, validity: Validity) -> ServerCert {
+    pub(crate) fn leaf_with(&self, names: &[&str], key: KeyKind, validity: Validity) -> ServerCert {
         let key_pair = new_key(key);
         let cert = leaf_params(names, validity)
             .signed_by(&key_pair, &self.issuer)
@@ -144,13 +144,13 @@ impl TestCa {
     }
 
     /// An expired leaf for `names`.
-    pub fn expired_leaf(&self, names: &[&str], key: KeyKind) -> ServerCert {
+    pub(crate) fn expired_leaf(&self, names: &[&str], key: KeyKind) -> ServerCert {
         self.leaf_with(names, key, Validity::Expired)
     }
 
     /// A current leaf for a name no test connects to
     /// (`wrong-name.invalid`): the name-mismatch case.
-    pub fn wrong_name_leaf(&self, key: KeyKind) -> ServerCert {
+    pub(crate) fn wrong_name_leaf(&self, key: KeyKind) -> ServerCert {
         self.leaf(&["wrong-name.invalid"], key)
     }
 }
@@ -191,7 +191,7 @@ fn leaf_params(names: &[&str], validity: Validity) -> CertificateParams {
 /// An OpenSSL acceptor limited to `min..=max` (`None`: the library's
 /// lowest / highest), serving `cert`, at security level 0 with cipher list
 /// `DEFAULT:@SECLEVEL=0` so TLS 1.0/1.1 and SHA-1 still work on OpenSSL 3.
-pub fn openssl_acceptor(
+pub(crate) fn openssl_acceptor(
     min: Option<SslVersion>,
     max: Option<SslVersion>,
     cert: &ServerCert,
@@ -201,7 +201,7 @@ pub fn openssl_acceptor(
 
 /// [`openssl_acceptor`] with a last chance to change the builder (groups,
 /// cipher list, options) before it is built.
-pub fn openssl_acceptor_with(
+pub(crate) fn openssl_acceptor_with(
     min: Option<SslVersion>,
     max: Option<SslVersion>,
     cert: &ServerCert,
@@ -229,7 +229,7 @@ pub fn openssl_acceptor_with(
 
 /// What the server side saw of one handshake attempt.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HandshakeReport {
+pub(crate) struct HandshakeReport {
     /// True when the handshake completed.
     pub completed: bool,
     /// The negotiated version as OpenSSL names it (`TLSv1`, `TLSv1.3`),
@@ -259,7 +259,7 @@ fn report_of(ssl: &SslRef) -> HandshakeReport {
 
 /// Runs the OpenSSL server handshake on `conn` and reports what happened.
 /// A completed connection is closed right away.
-pub fn accept_and_report(acceptor: &SslAcceptor, conn: TcpStream) -> HandshakeReport {
+pub(crate) fn accept_and_report(acceptor: &SslAcceptor, conn: TcpStream) -> HandshakeReport {
     match acceptor.accept(conn) {
         Ok(stream) => HandshakeReport {
             completed: true,
@@ -281,7 +281,7 @@ pub fn accept_and_report(acceptor: &SslAcceptor, conn: TcpStream) -> HandshakeRe
 /// A raw TLS server (no SMTP): each connection runs the handshake with
 /// `acceptor`, and every [`HandshakeReport`] is sent to
 /// [`TlsServer::next_report`].
-pub struct TlsServer {
+pub(crate) struct TlsServer {
     /// The listener.
     pub server: TestServer,
     reports: Mutex<mpsc::Receiver<HandshakeReport>>,
@@ -289,7 +289,7 @@ pub struct TlsServer {
 
 impl TlsServer {
     /// Starts serving on 127.0.0.1:0.
-    pub fn start(acceptor: SslAcceptor) -> TlsServer {
+    pub(crate) fn start(acceptor: SslAcceptor) -> TlsServer {
         let (tx, rx) = mpsc::channel();
         let tx = Mutex::new(tx);
         let server = TestServer::spawn(move |conn| {
@@ -303,12 +303,12 @@ impl TlsServer {
     }
 
     /// The port it listens on.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.server.port()
     }
 
     /// The report of the next finished handshake attempt (waits up to 10 s).
-    pub fn next_report(&self) -> HandshakeReport {
+    pub(crate) fn next_report(&self) -> HandshakeReport {
         self.reports
             .lock()
             .expect("report receiver")
