@@ -4,7 +4,7 @@
 use tlscheck::report::schannel::{render_json, render_markdown, render_text};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    if let Ok(export) = tlscheck::proto::registry(data) {
+    if let Ok(export) = tlscheck::proto::registry::parse(data) {
         let audit = tlscheck::diagnose::schannel::audit(&export, None);
         let _ = (render_text(&audit, true), render_markdown(&audit), render_json(&audit));
     }
