@@ -199,12 +199,7 @@ pub(crate) fn seconds(option: &'static str, v: f64) -> Result<Duration, ConfigEr
 }
 
 fn resolver(s: &str) -> Result<SocketAddr, ConfigError> {
-    if let Ok(sa) = s.parse::<SocketAddr>() {
-        return Ok(sa);
-    }
-    let bare = s.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<std::net::IpAddr>()
-        .map(|ip| SocketAddr::new(ip, 53))
+    crate::net::dns::ResolverChoice::parse_server(s)
         .map_err(|_| ConfigError::Resolver(s.to_owned()))
 }
 
