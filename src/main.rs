@@ -264,8 +264,15 @@ fn check_with(
             s.push_str(&report::json::render_summary_line(&report));
             s
         }
-        Format::Text => report::text::render_for(&report, &palette, cfg.transcript, term_width()),
-        f => report::render(&report, f, &palette, cfg.transcript),
+        f => report::render(
+            &report::Report::Check {
+                run: &report,
+                transcript: cfg.transcript,
+                width: term_width(),
+            },
+            f,
+            &palette,
+        ),
     };
     emit(text.as_bytes())?;
     if let Some(dir) = &args.write_fix {
@@ -468,7 +475,14 @@ fn explain(args: &tlscheck::cli::ExplainArgs) -> anyhow::Result<ExitStatus> {
     };
     let matches = tlscheck::diagnose::explain::explain(&text);
     let ctx = tlscheck::diagnose::explain::context(&text);
-    let out = report::explain::render(&matches, &ctx, args.format, &palette);
+    let out = report::render(
+        &report::Report::Explain {
+            matches: &matches,
+            context: &ctx,
+        },
+        args.format,
+        &palette,
+    );
     emit(out.as_bytes())?;
     Ok(if matches.is_empty() {
         ExitStatus::PolicyFailed
@@ -534,12 +548,13 @@ fn schannel(args: &tlscheck::cli::SchannelArgs) -> anyhow::Result<ExitStatus> {
         args.format,
         &env,
     ));
-    let out = match args.format {
-        Format::Text => report::schannel::render_text(&audit, color),
-        Format::Markdown => report::schannel::render_markdown(&audit),
-        Format::Json => report::schannel::render_json(&audit),
-        Format::Ndjson => report::schannel::render_json_line(&audit),
+    colored::control::set_override(color);
+    let palette = if color {
+        Palette::ansi()
+    } else {
+        Palette::plain()
     };
+    let out = report::render(&report::Report::Schannel(&audit), args.format, &palette);
     emit(out.as_bytes())?;
     if let Some(dir) = &args.write_fix {
         let files: Vec<_> = report::fixfiles::for_schannel(&audit).into_iter().collect();
@@ -613,13 +628,13 @@ fn listen(args: &tlscheck::cli::ListenArgs) -> anyhow::Result<ExitStatus> {
             }
             let j = sender::judge(&s);
             verdicts.push(j.verdict);
-            let text = match format {
-                Format::Text if once => render::render_text(&s, &j, &palette, transcript),
-                Format::Text => format!("{}\n", render::render_text(&s, &j, &palette, transcript)),
-                Format::Markdown => render::render_markdown(&s, &j, transcript),
-                Format::Json if once => render::render_json(&s, &j, transcript),
-                Format::Json | Format::Ndjson => render::render_json_line(&s, &j, transcript),
+            let session = render::ListenReport {
+                session: &s,
+                judgement: &j,
+                transcript,
+                once,
             };
+            let text = report::render(&report::Report::Listen(session), format, &palette);
             if out_err.is_none() {
                 if let Err(e) = emit(text.as_bytes()) {
                     out_err = Some(

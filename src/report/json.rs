@@ -15,8 +15,34 @@ use crate::model::{
 use crate::proto::smtp::reply::Reply;
 use crate::report::outcome::{RunReport, TargetReport};
 
-/// Bumped whenever a key changes meaning or disappears.
+/// The version of every JSON document tlscheck writes (`check`, `listen`,
+/// `schannel`, `explain`, `profiles`; docs/schema.md): bumped whenever a
+/// key changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// A DTO as a JSON document with a final newline, pretty-printed or on
+/// one line (NDJSON). The DTOs are plain structs with string keys, so
+/// serialising cannot fail; if it ever did, the output says so in JSON
+/// (with `kind` where the document has one) rather than panic.
+pub(crate) fn to_document<T: Serialize>(dto: &T, pretty: bool, kind: Option<&str>) -> String {
+    let s = if pretty {
+        serde_json::to_string_pretty(dto)
+    } else {
+        serde_json::to_string(dto)
+    };
+    let mut s = s.unwrap_or_else(|e| {
+        let mut doc = serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "error": format!("serialising the report failed: {e}"),
+        });
+        if let (Some(kind), Some(map)) = (kind, doc.as_object_mut()) {
+            map.insert("kind".to_owned(), kind.into());
+        }
+        doc.to_string()
+    });
+    s.push('\n');
+    s
+}
 
 /// The whole document of `--format json`.
 #[derive(Serialize)]
@@ -54,10 +80,7 @@ fn invalid_dto(l: &crate::proto::target::InvalidLine) -> InvalidDto<'_> {
 
 /// The NDJSON line of an invalid target-list line, with a final newline.
 pub fn render_invalid_line(l: &crate::proto::target::InvalidLine) -> String {
-    let mut s = serde_json::to_string(&invalid_dto(l))
-        .unwrap_or_else(|e| format!("{{\"kind\":\"invalid\",\"error\":\"{e}\"}}"));
-    s.push('\n');
-    s
+    to_document(&invalid_dto(l), false, Some("invalid"))
 }
 
 /// The last NDJSON line: counts per verdict and the exit code, so a
@@ -94,10 +117,7 @@ pub fn render_summary_line(r: &RunReport) -> String {
         interrupted: r.interrupted,
         exit_code: r.exit.code(),
     };
-    let mut s = serde_json::to_string(&dto)
-        .unwrap_or_else(|e| format!("{{\"kind\":\"summary\",\"error\":\"{e}\"}}"));
-    s.push('\n');
-    s
+    to_document(&dto, false, Some("summary"))
 }
 
 /// `tool` in every JSON document: which program and version wrote it.
@@ -558,17 +578,14 @@ pub fn render(r: &RunReport, transcript: bool) -> String {
             .collect(),
         invalid: r.invalid.iter().map(invalid_dto).collect(),
     };
-    let mut s = serde_json::to_string_pretty(&dto).unwrap_or_else(|e| {
-        format!("{{\"schema_version\":{SCHEMA_VERSION},\"error\":\"serialising the report failed: {e}\"}}")
-    });
-    s.push('\n');
-    s
+    to_document(&dto, true, Some("run"))
 }
 
 /// One NDJSON line for a finished target, with a final newline.
 pub fn render_line(t: &TargetReport, started_at: &str, transcript: bool) -> String {
-    let mut s = serde_json::to_string(&target_dto(t, transcript, Some(started_at)))
-        .unwrap_or_else(|e| format!("{{\"error\":\"serialising the target failed: {e}\"}}"));
-    s.push('\n');
-    s
+    to_document(
+        &target_dto(t, transcript, Some(started_at)),
+        false,
+        Some("target"),
+    )
 }

@@ -14,10 +14,7 @@ use crate::diagnose::policy::{DaneState, ExchangeVerdict, PolicyReport};
 use crate::model::policy::{Answer, DnssecStatus, PolicyFetch};
 use crate::proto::policy::TlsaUsage;
 use crate::report::style::palette::{Palette, Tone};
-use crate::report::style::sanitize::{for_markdown, for_terminal};
-
-/// Longest line shown.
-const MAX_LINE: usize = 400;
+use crate::report::style::sanitize;
 
 fn status(s: &DnssecStatus) -> String {
     match s.reason() {
@@ -224,11 +221,7 @@ pub fn text(r: &PolicyReport, p: &Palette) -> String {
         p.paint("Policy (DNSSEC, DANE, MTA-STS, TLS-RPT)", Tone::Strong)
     );
     for (depth, words, bad) in lines(r) {
-        let text = format!(
-            "{}{}",
-            "  ".repeat(depth + 2),
-            for_terminal(&words, MAX_LINE)
-        );
+        let text = format!("{}{}", "  ".repeat(depth + 2), sanitize::line(&words));
         let tone = if bad { Tone::Warn } else { Tone::Plain };
         let _ = writeln!(out, "{}", p.paint(&text, tone));
     }
@@ -241,12 +234,7 @@ pub fn markdown(r: &PolicyReport) -> String {
     let _ = writeln!(out, "#### Policy (DNSSEC, DANE, MTA-STS, TLS-RPT)");
     let _ = writeln!(out);
     for (depth, words, _) in lines(r) {
-        let _ = writeln!(
-            out,
-            "{}- {}",
-            "  ".repeat(depth),
-            for_markdown(&words, MAX_LINE)
-        );
+        let _ = writeln!(out, "{}- {}", "  ".repeat(depth), sanitize::md_line(&words));
     }
     out
 }

@@ -321,12 +321,14 @@ pub fn render_profiles(format: Format) -> String {
     match format {
         Format::Json | Format::Ndjson => {
             let list: Vec<ProfileDto> = profiles::ALL.iter().map(|p| profile_dto(p)).collect();
-            out = serde_json::to_string_pretty(&serde_json::json!({
-                "schema_version": crate::report::json::SCHEMA_VERSION,
-                "profiles": list,
-            }))
-            .unwrap_or_default();
-            out.push('\n');
+            out = crate::report::json::to_document(
+                &serde_json::json!({
+                    "schema_version": crate::report::json::SCHEMA_VERSION,
+                    "profiles": list,
+                }),
+                true,
+                None,
+            );
         }
         Format::Markdown => {
             for p in profiles::ALL {

@@ -501,15 +501,27 @@ fn domain() -> RunReport {
 }
 
 fn text(r: &RunReport) -> String {
-    report::render(r, Format::Text, &Palette::plain(), false)
+    report::render(
+        &tlscheck::report::Report::check(r, false),
+        Format::Text,
+        &Palette::plain(),
+    )
 }
 
 fn markdown(r: &RunReport) -> String {
-    report::render(r, Format::Markdown, &Palette::plain(), false)
+    report::render(
+        &tlscheck::report::Report::check(r, false),
+        Format::Markdown,
+        &Palette::plain(),
+    )
 }
 
 fn json(r: &RunReport) -> String {
-    report::render(r, Format::Json, &Palette::plain(), false)
+    report::render(
+        &tlscheck::report::Report::check(r, false),
+        Format::Json,
+        &Palette::plain(),
+    )
 }
 
 /// Checks that every key docs/schema.md lists is present (null allowed)
