@@ -26,8 +26,9 @@ use crate::report::style::wrap::{wrap, TEXT_WIDTH};
 
 use rows::rows;
 
-/// Width of the label column of the details table.
-const LABEL_WIDTH: usize = 15;
+/// Width of the label column of the details table: the longest label
+/// ("Office 365 suites") and a space.
+const LABEL_WIDTH: usize = 18;
 
 /// What `listen` renders: one sender session and its judgement.
 #[derive(Debug, Clone, Copy)]

@@ -75,6 +75,26 @@ pub fn prose_line(s: &str) -> String {
 
 fn prose_max(s: &str, max: usize) -> String {
     let safe = for_terminal(s, max);
+    // tlscheck's own sentences mark commands and key names as code spans
+    // (`reg import tls12.reg`): keep balanced spans as they are.
+    if safe.matches('`').count() % 2 == 0 && safe.contains('`') {
+        return safe
+            .split('`')
+            .enumerate()
+            .map(|(i, part)| {
+                if i % 2 == 1 {
+                    format!("`{}`", part.replace('|', "\\|"))
+                } else {
+                    words(part, max)
+                }
+            })
+            .collect();
+    }
+    words(&safe, max)
+}
+
+/// Sanitized words: plain ones as they are, odd ones as code spans.
+fn words(safe: &str, max: usize) -> String {
     safe.split(' ')
         .map(|word| {
             if !word.contains(needs_escape) {
@@ -126,5 +146,13 @@ mod tests {
             "accepted (`TLS_AES_128_GCM_SHA256`), ok"
         );
         assert_eq!(prose("a|b"), "`a\\|b`");
+    }
+
+    #[test]
+    fn prose_keeps_the_code_spans_of_tlscheck_sentences() {
+        assert_eq!(
+            prose("run `reg import tls12.reg` and `postconf -P | grep x`, then a_b"),
+            "run `reg import tls12.reg` and `postconf -P \\| grep x`, then `a_b`"
+        );
     }
 }
