@@ -74,6 +74,13 @@ impl<'a> FindingView<'a> {
     }
 }
 
+/// ` (Postfix)`: the software a fix is written for, when known.
+fn software(how: &How) -> String {
+    how.software
+        .map(|sw| format!(" ({sw})"))
+        .unwrap_or_default()
+}
+
 fn severity_word(s: Severity, p: &Palette) -> String {
     match s {
         Severity::Error => p.paint("ERROR", Tone::Bad),
@@ -120,14 +127,7 @@ pub fn text(v: &FindingView, p: &Palette, out: &mut String) {
 
 fn how_text(how: &How, out: &mut String) {
     let r = how.remediation;
-    match how.software {
-        Some(sw) => {
-            let _ = writeln!(out, "         how    {} ({sw})", r.title);
-        }
-        None => {
-            let _ = writeln!(out, "         how    {}", r.title);
-        }
-    }
+    let _ = writeln!(out, "         how    {}{}", r.title, software(how));
     for (i, step) in r.steps.iter().enumerate() {
         let _ = writeln!(out, "           {}. {step}", i + 1);
     }
@@ -175,14 +175,7 @@ pub fn markdown(v: &FindingView, out: &mut String) {
     }
     if let Some(how) = &v.how {
         let r = how.remediation;
-        match how.software {
-            Some(sw) => {
-                let _ = writeln!(out, "  - how ({sw}): {}", r.title);
-            }
-            None => {
-                let _ = writeln!(out, "  - how: {}", r.title);
-            }
-        }
+        let _ = writeln!(out, "  - how{}: {}", software(how), r.title);
         for (i, step) in r.steps.iter().enumerate() {
             let _ = writeln!(out, "    {}. {step}", i + 1);
         }

@@ -237,8 +237,9 @@ struct ErrorDto<'a> {
     kind: &'static str,
 }
 
+/// One transcript event in JSON.
 #[derive(Serialize)]
-struct EventDto<'a> {
+pub(crate) struct EventDto<'a> {
     at_ms: u128,
     dir: &'static str,
     text: &'a str,
@@ -285,10 +286,20 @@ struct FixDto {
     snippet: Option<SnippetDto>,
 }
 
+/// A snippet to paste, in JSON.
 #[derive(Serialize)]
-struct SnippetDto {
+pub(crate) struct SnippetDto {
     language: &'static str,
     text: &'static str,
+}
+
+impl From<crate::diagnose::remediation::Snippet> for SnippetDto {
+    fn from(sn: crate::diagnose::remediation::Snippet) -> Self {
+        Self {
+            language: sn.language,
+            text: sn.text,
+        }
+    }
 }
 
 /// The full reply as the server sent it, lines joined by `\n`.
@@ -371,7 +382,8 @@ fn version_dto(p: &VersionProbe) -> VersionDto {
     d
 }
 
-fn events(t: &Transcript) -> Vec<EventDto<'_>> {
+/// A transcript in JSON, one object per event.
+pub(crate) fn events(t: &Transcript) -> Vec<EventDto<'_>> {
     t.iter()
         .map(|e| EventDto {
             at_ms: e.at.as_millis(),
@@ -513,10 +525,7 @@ fn finding_dto<'a>(f: &'a Finding, t: &TargetReport) -> FindingDto<'a> {
             software: x.software.label(),
             title: x.remediation.title,
             steps: x.remediation.steps,
-            snippet: x.remediation.snippet.map(|sn| SnippetDto {
-                language: sn.language,
-                text: sn.text,
-            }),
+            snippet: x.remediation.snippet.map(SnippetDto::from),
         }),
     }
 }

@@ -233,17 +233,13 @@ fn server(s: &ServerObservation, with_transcript: bool, out: &mut String) {
     if let Some(c) = &s.certificate {
         let _ = writeln!(
             out,
-            "- certificate: {}; issuer {}; names {}; valid until {} ({}); {}{}; verdict **{}**",
+            "- certificate: {}; issuer {}; names {}; valid until {} ({}); {}; verdict **{}**",
             prose(&c.subject),
             prose(&c.issuer),
             prose(&c.sans.join(", ")),
             prose(&c.not_after),
             crate::report::table::days(c.days_left),
-            prose(&c.key_type),
-            c.key_bits
-                .filter(|_| !c.key_type.starts_with("EC P-"))
-                .map(|b| format!(" {b}"))
-                .unwrap_or_default(),
+            prose(&crate::report::table::key_words(&c.key_type, c.key_bits)),
             cert_words(&c.verdict)
         );
     }

@@ -33,12 +33,11 @@ pub fn suite_detail(s: &SuiteSeen) -> String {
         extra.push(format!("DHE {b} bits"));
     }
     if let Some(c) = &s.cert {
-        // "EC P-256" already says its size.
-        let bits = match c.key_bits {
-            Some(b) if !c.key_type.starts_with("EC P-") => format!(" {b}"),
-            _ => String::new(),
-        };
-        extra.push(format!("{}{bits}, {}", c.key_type, c.signature_algorithm));
+        extra.push(format!(
+            "{}, {}",
+            crate::report::table::key_words(&c.key_type, c.key_bits),
+            c.signature_algorithm
+        ));
     }
     let weak: Vec<&str> = weaknesses(s.suite).iter().map(|w| w.label()).collect();
     if !weak.is_empty() {

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::diagnose::findings::{describe_result, Finding};
-use crate::model::{ServerObservation, Transcript};
+use crate::diagnose::verdict::Verdict;
+use crate::model::{CertSummary, ServerObservation, Transcript};
 use crate::report::finding::FindingView;
 use crate::report::outcome::{RunReport, TargetReport};
 use crate::report::style::palette::{Palette, Tone};
@@ -26,14 +27,16 @@ pub use crate::report::style::palette::verdict_tone;
 
 /// The one summary line of a target, coloured, never cut.
 pub fn summary(t: &TargetReport, p: &Palette) -> String {
-    let word = t.verdict.word();
-    match t.summary.strip_prefix(word) {
-        Some(rest) => format!(
-            "{}{}",
-            p.paint(word, verdict_tone(t.verdict)),
-            sanitize::line(rest)
-        ),
-        None => sanitize::line(&t.summary),
+    headline(t.verdict, &t.summary, p)
+}
+
+/// A summary line of any command (`FAIL …`): the verdict word coloured,
+/// the rest (tlscheck's words around server text) escaped, never cut.
+pub fn headline(v: Verdict, summary: &str, p: &Palette) -> String {
+    let word = v.word();
+    match summary.strip_prefix(word) {
+        Some(rest) => format!("{}{}", p.paint(word, verdict_tone(v)), sanitize::line(rest)),
+        None => sanitize::line(summary),
     }
 }
 
@@ -218,36 +221,38 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
         let _ = writeln!(out, "    {} {}", label(&l), clean(&line));
     }
     if let Some(c) = &s.certificate {
-        let _ = writeln!(out, "    {} {}", label("cert"), clean(&c.subject));
-        let _ = writeln!(out, "              issuer {}", clean(&c.issuer));
-        let names: Vec<String> = c.sans.iter().map(|n| clean(n)).collect();
-        let _ = writeln!(out, "              names {}", names.join(", "));
-        let _ = writeln!(
-            out,
-            "              valid {} to {} ({}); {}{}; {}",
-            clean(&c.not_before),
-            clean(&c.not_after),
-            crate::report::table::days(c.days_left),
-            clean(&c.key_type),
-            c.key_bits
-                .filter(|_| !c.key_type.starts_with("EC P-"))
-                .map(|b| format!(" {b}"))
-                .unwrap_or_default(),
-            clean(&c.signature_algorithm)
-        );
-        let tone = if c.verdict.is_trusted() {
-            Tone::Good
-        } else {
-            Tone::Warn
-        };
-        let _ = writeln!(
-            out,
-            "              verdict {}; chain of {}, from {}",
-            p.paint(&cert_words(&c.verdict), tone),
-            c.chain_len,
-            c.from_version
-        );
+        cert_details(c, p, out);
     }
+}
+
+/// The certificate lines of a server's details.
+fn cert_details(c: &CertSummary, p: &Palette, out: &mut String) {
+    let label = |l: &str| p.paint(&format!("{l:<9}"), Tone::Dim);
+    let _ = writeln!(out, "    {} {}", label("cert"), clean(&c.subject));
+    let _ = writeln!(out, "              issuer {}", clean(&c.issuer));
+    let names: Vec<String> = c.sans.iter().map(|n| clean(n)).collect();
+    let _ = writeln!(out, "              names {}", names.join(", "));
+    let _ = writeln!(
+        out,
+        "              valid {} to {} ({}); {}; {}",
+        clean(&c.not_before),
+        clean(&c.not_after),
+        crate::report::table::days(c.days_left),
+        clean(&crate::report::table::key_words(&c.key_type, c.key_bits)),
+        clean(&c.signature_algorithm)
+    );
+    let tone = if c.verdict.is_trusted() {
+        Tone::Good
+    } else {
+        Tone::Warn
+    };
+    let _ = writeln!(
+        out,
+        "              verdict {}; chain of {}, from {}",
+        p.paint(&cert_words(&c.verdict), tone),
+        c.chain_len,
+        c.from_version
+    );
 }
 
 /// One finding of a check, in the layout every command shares.

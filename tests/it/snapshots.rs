@@ -1172,3 +1172,68 @@ fn every_json_document_carries_the_one_schema_version() {
         );
     }
 }
+
+#[test]
+fn listen_text_names_versions_suites_and_the_fix_and_escapes_sender_text() {
+    let out = listen(&legacy_sender(), Format::Text);
+    assert!(out.starts_with("FAIL sender 192.0.2.7 (EHLO mx1.contoso.com\\x1b[31m)"));
+    assert!(!out.contains('\u{1b}'), "{out}");
+    for needle in [
+        "TLS 1.0 (implied by client_version TLS 1.0",
+        "TLS_RSA_WITH_AES_128_CBC_SHA",
+        "x25519, secp256r1",
+        "421 4.4.2 Connection dropped due to SocketError",
+        r"Protocols\TLS 1.2\Client]",
+        "as Office 365 does",
+    ] {
+        assert!(out.contains(needle), "{needle} missing:\n{out}");
+    }
+}
+
+#[test]
+fn listen_markdown_cannot_be_broken_by_sender_text() {
+    let out = listen(&legacy_sender(), Format::Markdown);
+    assert!(out.contains("mx\\|\\<b\\>"), "{out}");
+    assert!(!out.contains('\u{1b}'));
+    assert!(out.contains("    ```reg\n    Windows Registry Editor Version 5.00"));
+}
+
+#[test]
+fn listen_json_keeps_sender_text_exact_and_streams_one_line_per_session() {
+    let s = modern_sender();
+    let v: Value = serde_json::from_str(&listen(&s, Format::Json)).unwrap();
+    assert_eq!(v["verdict"], "pass");
+    assert_eq!(v["exit_code"], 0);
+    assert_eq!(v["client_hello"]["offered_versions"][1], "1.3");
+    assert_eq!(v["client_hello"]["supported_versions"][0], "1.3");
+    assert_eq!(v["client_hello"]["highest_version"], "1.3");
+    assert_eq!(v["handshake"]["cipher"], "TLS_AES_256_GCM_SHA384");
+    assert_eq!(v["end"]["reason"], "quit");
+    assert_eq!(v["transcript"][0]["dir"], "received");
+    let j = tlscheck::diagnose::sender::judge(&s);
+    let streamed = report::listen::ListenReport {
+        session: &s,
+        judgement: &j,
+        transcript: false,
+        once: false,
+    };
+    let line = report::render(
+        &report::Report::Listen(streamed),
+        Format::Ndjson,
+        &Palette::plain(),
+    );
+    assert_eq!(line.lines().count(), 1);
+    assert!(line.contains("\"transcript\":null"));
+}
+
+#[test]
+fn listen_text_names_the_first_suites_and_counts_the_rest() {
+    let mut s = legacy_sender();
+    if let Some(o) = s.offer.as_mut() {
+        o.cipher_suites = vec![CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA; 20];
+    }
+    let out = listen(&s, Format::Text);
+    assert!(out.contains("20 offered:"), "{out}");
+    assert!(out.contains("… and 8 more (--format json"), "{out}");
+    assert_eq!(out.matches("TLS_RSA_WITH_AES_128_CBC_SHA").count(), 12);
+}

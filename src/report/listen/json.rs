@@ -6,8 +6,7 @@ use serde::Serialize;
 
 use crate::diagnose::sender::SenderJudgement;
 use crate::model::listen::{Handshake, Offer, SenderSession, SessionEnd};
-use crate::model::Direction;
-use crate::report::json::{ToolDto, SCHEMA_VERSION};
+use crate::report::json::{EventDto, SnippetDto, ToolDto, SCHEMA_VERSION};
 
 use super::rows::version_label;
 
@@ -92,19 +91,6 @@ struct FixDto {
     title: &'static str,
     steps: &'static [&'static str],
     snippet: Option<SnippetDto>,
-}
-
-#[derive(Serialize)]
-struct SnippetDto {
-    language: &'static str,
-    text: &'static str,
-}
-
-#[derive(Serialize)]
-struct EventDto<'a> {
-    at_ms: u128,
-    dir: &'static str,
-    text: &'a str,
 }
 
 fn hello_dto(o: &Offer) -> HelloDto<'_> {
@@ -224,25 +210,9 @@ fn dto<'a>(s: &'a SenderSession, j: &'a SenderJudgement, transcript: bool) -> Li
         fix: j.fix.map(|f| FixDto {
             title: f.title,
             steps: f.steps,
-            snippet: f.snippet.map(|s| SnippetDto {
-                language: s.language,
-                text: s.text,
-            }),
+            snippet: f.snippet.map(SnippetDto::from),
         }),
-        transcript: transcript.then(|| {
-            s.transcript
-                .iter()
-                .map(|e| EventDto {
-                    at_ms: e.at.as_millis(),
-                    dir: match e.direction {
-                        Direction::Sent => "sent",
-                        Direction::Received => "received",
-                        Direction::Note => "note",
-                    },
-                    text: &e.text,
-                })
-                .collect()
-        }),
+        transcript: transcript.then(|| crate::report::json::events(&s.transcript)),
     }
 }
 

@@ -7,11 +7,10 @@
 //! (EHLO name, SNI, addresses, transcript lines) goes through
 //! `style::sanitize` in text and Markdown; JSON keeps it exact and goes
 //! through the DTOs in `json`, so the domain types carry no serde.
+//! Tested in tests/it/snapshots.rs (`listen_*`) over hand-built sessions.
 
 mod json;
 mod rows;
-#[cfg(test)]
-mod tests;
 
 use std::fmt::Write as _;
 
@@ -20,7 +19,7 @@ use crate::diagnose::sender::SenderJudgement;
 use crate::model::listen::SenderSession;
 use crate::report::finding::{FindingView, How};
 use crate::report::style::markdown::{code_block, prose_line};
-use crate::report::style::palette::{verdict_tone, Palette, Tone};
+use crate::report::style::palette::{Palette, Tone};
 use crate::report::style::sanitize;
 use crate::report::style::wrap::{wrap, TEXT_WIDTH};
 
@@ -133,15 +132,7 @@ fn findings_text(j: &SenderJudgement, p: &Palette, out: &mut String) {
 /// The summary is tlscheck's words around a sender name that
 /// `diagnose::sender::sender_label` already cut short: escape, do not cut.
 fn summary_text(j: &SenderJudgement, p: &Palette) -> String {
-    let word = j.verdict.word();
-    match j.summary.strip_prefix(word) {
-        Some(rest) => format!(
-            "{}{}",
-            p.paint(word, verdict_tone(j.verdict)),
-            sanitize::line(rest)
-        ),
-        None => sanitize::line(&j.summary),
-    }
+    crate::report::text::headline(j.verdict, &j.summary, p)
 }
 
 /// The transcript, one line per event (`<-` the sender, `->` tlscheck).

@@ -104,62 +104,7 @@ pub(super) fn rows(s: &SenderSession) -> Vec<Row> {
     };
     rows.push(row("STARTTLS", starttls.0, starttls.1));
     if let Some(o) = &s.offer {
-        let tone = if o.offers_modern() {
-            Tone::Good
-        } else {
-            Tone::Bad
-        };
-        rows.push(row("Offers", offered_words(o), tone));
-        rows.push(row("Highest", wire_version_name(o.highest), tone));
-        let suites: Vec<String> = o
-            .cipher_suites
-            .iter()
-            .take(MAX_SUITES_SHOWN)
-            .map(|c| crate::proto::tls::cipher_name(*c))
-            .collect();
-        let more = o.cipher_suites.len().saturating_sub(MAX_SUITES_SHOWN);
-        let tail = if more > 0 {
-            format!(", … and {more} more (--format json lists all)")
-        } else {
-            String::new()
-        };
-        rows.push(row(
-            "Cipher suites",
-            format!(
-                "{} offered: {}{tail}",
-                o.cipher_suites.len(),
-                suites.join(", ")
-            ),
-            Tone::Plain,
-        ));
-        rows.push(row(
-            "Office 365 suites",
-            crate::diagnose::profiles::sender_office365_words(o),
-            if crate::diagnose::profiles::office365_common_suites(&o.cipher_suites).is_empty() {
-                Tone::Bad
-            } else {
-                Tone::Good
-            },
-        ));
-        let groups: Vec<String> = o
-            .groups
-            .iter()
-            .map(|g| crate::proto::tls::group_name(*g))
-            .collect();
-        rows.push(row(
-            "Groups",
-            if groups.is_empty() {
-                "none (no supported_groups extension)".to_owned()
-            } else {
-                groups.join(", ")
-            },
-            Tone::Plain,
-        ));
-        rows.push(sender_row(
-            "SNI",
-            o.sni.clone().unwrap_or_else(|| "none".to_owned()),
-            Tone::Plain,
-        ));
+        offer_rows(o, &mut rows);
     } else if let Some(why) = &s.hello_error {
         rows.push(sender_row("ClientHello", format!("none: {why}"), Tone::Bad));
     }
@@ -189,4 +134,64 @@ pub(super) fn rows(s: &SenderSession) -> Vec<Row> {
         Tone::Dim,
     ));
     rows
+}
+
+/// The rows of what the ClientHello offered.
+fn offer_rows(o: &Offer, rows: &mut Vec<Row>) {
+    let tone = if o.offers_modern() {
+        Tone::Good
+    } else {
+        Tone::Bad
+    };
+    rows.push(row("Offers", offered_words(o), tone));
+    rows.push(row("Highest", wire_version_name(o.highest), tone));
+    let suites: Vec<String> = o
+        .cipher_suites
+        .iter()
+        .take(MAX_SUITES_SHOWN)
+        .map(|c| crate::proto::tls::cipher_name(*c))
+        .collect();
+    let more = o.cipher_suites.len().saturating_sub(MAX_SUITES_SHOWN);
+    let tail = if more > 0 {
+        format!(", … and {more} more (--format json lists all)")
+    } else {
+        String::new()
+    };
+    rows.push(row(
+        "Cipher suites",
+        format!(
+            "{} offered: {}{tail}",
+            o.cipher_suites.len(),
+            suites.join(", ")
+        ),
+        Tone::Plain,
+    ));
+    rows.push(row(
+        "Office 365 suites",
+        crate::diagnose::profiles::sender_office365_words(o),
+        if crate::diagnose::profiles::office365_common_suites(&o.cipher_suites).is_empty() {
+            Tone::Bad
+        } else {
+            Tone::Good
+        },
+    ));
+    let groups: Vec<String> = o
+        .groups
+        .iter()
+        .map(|g| crate::proto::tls::group_name(*g))
+        .collect();
+    rows.push(row(
+        "Groups",
+        if groups.is_empty() {
+            "none (no supported_groups extension)".to_owned()
+        } else {
+            groups.join(", ")
+        },
+        Tone::Plain,
+    ));
+    rows.push(sender_row(
+        "SNI",
+        o.sni.clone().unwrap_or_else(|| "none".to_owned()),
+        Tone::Plain,
+    ));
 }

@@ -22,7 +22,7 @@ use crate::diagnose::schannel::{Audit, DotNetSetting, ExportFormat, Finding, Sid
 use crate::diagnose::verdict::Verdict;
 use crate::report::finding::FindingView;
 use crate::report::style::markdown::{code_block, prose_line};
-use crate::report::style::palette::{verdict_tone, Palette, Tone};
+use crate::report::style::palette::{Palette, Tone};
 use crate::report::style::sanitize;
 use crate::report::style::wrap::paragraph;
 use crate::report::table::{Cell, Table};
@@ -168,9 +168,8 @@ pub fn render_text(audit: &Audit, color: bool) -> String {
 }
 
 fn text(audit: &Audit, p: &Palette) -> String {
-    let v = verdict(audit);
-    let head = paragraph(&sanitize::line(&summary(audit)), "", "  ");
-    let mut out = head.replacen(v.word(), &p.paint(v.word(), verdict_tone(v)), 1);
+    let head = crate::report::text::headline(verdict(audit), &summary(audit), p);
+    let mut out = paragraph(&head, "", "  ");
     out.push('\n');
     out.push_str(&p.paint("SCHANNEL audit", Tone::Strong));
     out.push('\n');
