@@ -42,6 +42,8 @@ pub enum Report<'a> {
     Listen(listen::ListenReport<'a>),
     /// `tlscheck schannel`: a SCHANNEL audit.
     Schannel(&'a crate::diagnose::schannel::Audit),
+    /// `tlscheck profiles`: the documented sender profiles.
+    Profiles,
     /// `tlscheck explain`: the catalogue entries found in pasted text.
     Explain {
         /// The entries found.
@@ -73,6 +75,7 @@ pub fn render(r: &Report, format: Format, palette: &Palette) -> String {
         } => render_run(run, format, palette, transcript, width),
         Report::Listen(ref l) => listen::render(l, format, palette),
         Report::Schannel(audit) => schannel::render(audit, format, palette),
+        Report::Profiles => suites::render_profiles(format),
         Report::Explain { matches, context } => explain::render(matches, context, format, palette),
     }
 }

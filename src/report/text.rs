@@ -140,7 +140,7 @@ pub fn table(t: &Table, p: &Palette, indent: &str) -> String {
 
 fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
     let _ = writeln!(out, "  {}", p.paint(&clean(&server_name(s)), Tone::Strong));
-    let label = |l: &str| p.paint(&format!("{l:<9}"), Tone::Dim);
+    let label = |l: &str| label(l, p);
     if let Some(e) = &s.error {
         let _ = writeln!(
             out,
@@ -225,9 +225,14 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
     }
 }
 
+/// A label of a server's details, padded to its column.
+fn label(l: &str, p: &Palette) -> String {
+    p.paint(&format!("{l:<9}"), Tone::Dim)
+}
+
 /// The certificate lines of a server's details.
 fn cert_details(c: &CertSummary, p: &Palette, out: &mut String) {
-    let label = |l: &str| p.paint(&format!("{l:<9}"), Tone::Dim);
+    let label = |l: &str| label(l, p);
     let _ = writeln!(out, "    {} {}", label("cert"), clean(&c.subject));
     let _ = writeln!(out, "              issuer {}", clean(&c.issuer));
     let names: Vec<String> = c.sans.iter().map(|n| clean(n)).collect();

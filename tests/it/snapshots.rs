@@ -1161,7 +1161,7 @@ fn every_json_document_carries_the_one_schema_version() {
             Format::Json,
             &Palette::plain(),
         ),
-        report::suites::render_profiles(Format::Json),
+        report::render(&report::Report::Profiles, Format::Json, &Palette::plain()),
     ];
     for doc in docs {
         let v: Value = serde_json::from_str(&doc).unwrap();
