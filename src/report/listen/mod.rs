@@ -73,8 +73,9 @@ fn views<'a>(j: &'a SenderJudgement) -> Vec<FindingView<'a>> {
     views
 }
 
-/// The text report of one session.
-pub fn render_text(
+/// The text report of one session: the verdict, the details, the
+/// findings, the transcript.
+fn render_text(
     s: &SenderSession,
     j: &SenderJudgement,
     p: &Palette,
@@ -145,7 +146,7 @@ fn transcript(s: &SenderSession) -> String {
 }
 
 /// The Markdown report of one session (no colour).
-pub fn render_markdown(s: &SenderSession, j: &SenderJudgement, with_transcript: bool) -> String {
+fn render_markdown(s: &SenderSession, j: &SenderJudgement, with_transcript: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -190,16 +191,4 @@ pub fn render_markdown(s: &SenderSession, j: &SenderJudgement, with_transcript: 
         );
     }
     out
-}
-
-/// The JSON document of one session, pretty-printed (`--once`), with a
-/// final newline.
-pub fn render_json(s: &SenderSession, j: &SenderJudgement, transcript: bool) -> String {
-    json::render(s, j, transcript, true)
-}
-
-/// The same document on one line, for streaming one session per line
-/// while the listener keeps serving.
-pub fn render_json_line(s: &SenderSession, j: &SenderJudgement, transcript: bool) -> String {
-    json::render(s, j, transcript, false)
 }

@@ -280,8 +280,3 @@ fn capitalise(s: &str) -> String {
 pub fn render_json(audit: &Audit) -> String {
     json::render(audit, true)
 }
-
-/// Renders the audit as one line of JSON (`--format ndjson`).
-pub fn render_json_line(audit: &Audit) -> String {
-    json::render(audit, false)
-}
