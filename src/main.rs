@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser};
 use tlscheck::cli::{Cli, Command};
 use tlscheck::command::{self, Io};
 use tlscheck::exit::ExitStatus;
-use tlscheck::report;
+use tlscheck::report::{self, style::palette::Palette};
 
 fn main() -> ExitCode {
     // `tlscheck chek x` would otherwise look up a host named "chek".
@@ -48,7 +48,8 @@ fn main() -> ExitCode {
         Some(Command::Schannel(args)) => command::schannel::execute(&args, &mut io),
         Some(Command::Listen(args)) => command::listen::execute(&args, &mut io),
         Some(Command::Profiles(args)) => {
-            emit(report::suites::render_profiles(args.format).as_bytes()).map(|()| ExitStatus::Pass)
+            let out = report::render(&report::Report::Profiles, args.format, &Palette::plain());
+            emit(out.as_bytes()).map(|()| ExitStatus::Pass)
         }
         Some(Command::Demo(args)) => demo(&args, &mut io),
         Some(Command::Completions(args)) => {

@@ -20,7 +20,14 @@ pub fn execute(args: &ExplainArgs, io: &mut Io<'_>) -> anyhow::Result<ExitStatus
     let palette = super::palette(decide_color(args.color, args.format, &env));
     let matches = explain(&text);
     let ctx = context(&text);
-    let out = crate::report::explain::render(&matches, &ctx, args.format, &palette);
+    let out = crate::report::render(
+        &crate::report::Report::Explain {
+            matches: &matches,
+            context: &ctx,
+        },
+        args.format,
+        &palette,
+    );
     io.emit(out.as_bytes())?;
     Ok(if matches.is_empty() {
         ExitStatus::PolicyFailed

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use super::check::config::{decide_color, Env};
 use super::Io;
-use crate::cli::{Format, SchannelArgs};
+use crate::cli::SchannelArgs;
 use crate::diagnose::schannel::{self, Audit, Verdict};
 use crate::exit::ExitStatus;
 use crate::net::registry::{detect_os, read_local};
@@ -24,13 +24,8 @@ pub fn execute(args: &SchannelArgs, io: &mut Io<'_>) -> anyhow::Result<ExitStatu
         return Ok(ExitStatus::Usage);
     };
     let env = Env::from_process();
-    let color = super::terminal_color(decide_color(args.color, args.format, &env));
-    let out = match args.format {
-        Format::Text => report::schannel::render_text(&audit, color),
-        Format::Markdown => report::schannel::render_markdown(&audit),
-        Format::Json => report::schannel::render_json(&audit),
-        Format::Ndjson => report::schannel::render_json_line(&audit),
-    };
+    let palette = super::palette(decide_color(args.color, args.format, &env));
+    let out = report::render(&report::Report::Schannel(&audit), args.format, &palette);
     io.emit(out.as_bytes())?;
     if let Some(dir) = &args.write_fix {
         let files: Vec<_> = report::fixfiles::for_schannel(&audit).into_iter().collect();

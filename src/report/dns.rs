@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::model::outcome::{DnsAnswer, DnsSection};
 use crate::net::dns::{DnsError, DnsWarning, MailRouting, MxExchange};
 use crate::report::style::palette::{Palette, Tone};
-use crate::report::style::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
+use crate::report::style::sanitize;
 
 fn addresses(x: &[IpAddr]) -> String {
     if x.is_empty() {
@@ -132,7 +132,7 @@ pub fn text(d: &DnsSection, p: &Palette) -> String {
         out,
         "  {} {}",
         p.paint("resolver", Tone::Dim),
-        for_terminal(&d.resolver, MAX_SHOWN)
+        sanitize::field(&d.resolver)
     );
     let lines = lines(d);
     let exchanges = || {
@@ -146,14 +146,14 @@ pub fn text(d: &DnsSection, p: &Palette) -> String {
         .max()
         .unwrap_or(0);
     let name_width = exchanges()
-        .map(|x| for_terminal(&x.exchange, MAX_SHOWN).chars().count())
+        .map(|x| sanitize::field(&x.exchange).chars().count())
         .max()
         .unwrap_or(0);
     for line in &lines {
         let (text, bad) = match line {
-            Line::Say(text, bad) => (format!("  {}", for_terminal(text, 400)), *bad),
+            Line::Say(text, bad) => (format!("  {}", sanitize::line(text)), *bad),
             Line::Exchange(x) => {
-                let name = for_terminal(&x.exchange, MAX_SHOWN);
+                let name = sanitize::field(&x.exchange);
                 let pad = name_width.saturating_sub(name.chars().count());
                 (
                     format!(
@@ -161,7 +161,7 @@ pub fn text(d: &DnsSection, p: &Palette) -> String {
                         x.preference,
                         " ".repeat(pad),
                         addresses(&x.addresses),
-                        for_terminal(&exchange_notes(x), 400)
+                        sanitize::line(&exchange_notes(x))
                     ),
                     is_problem(x),
                 )
@@ -180,16 +180,16 @@ pub fn markdown(d: &DnsSection) -> String {
     for line in lines(d) {
         match line {
             Line::Say(text, _) => {
-                let _ = writeln!(out, "- {}", for_markdown(&text, 400));
+                let _ = writeln!(out, "- {}", sanitize::md_line(&text));
             }
             Line::Exchange(x) => {
                 let _ = writeln!(
                     out,
                     "  - {} {}: {}{}",
                     x.preference,
-                    for_markdown(&x.exchange, MAX_SHOWN),
+                    sanitize::md_field(&x.exchange),
                     addresses(&x.addresses),
-                    for_markdown(&exchange_notes(x), 400)
+                    sanitize::md_line(&exchange_notes(x))
                 );
             }
         }

@@ -9,8 +9,9 @@ use serde::Serialize;
 use crate::cli::Format;
 use crate::diagnose::catalogue::CATALOGUE;
 use crate::diagnose::explain::{Context, ExplainMatch};
+use crate::report::style::markdown::code_span;
 use crate::report::style::palette::{Palette, Tone};
-use crate::report::style::sanitize::{for_markdown, for_terminal, MAX_SHOWN};
+use crate::report::style::sanitize;
 
 /// Renders explain results in `format`; `ctx` is what the text says about
 /// the sending and the receiving side (`diagnose::explain::context`).
@@ -30,7 +31,7 @@ fn text(matches: &[ExplainMatch], ctx: &Context, p: &Palette) -> String {
             out,
             "{} {}\n",
             p.paint("Which side:", Tone::Strong),
-            for_terminal(&advice, MAX_SHOWN * 4)
+            sanitize::line(&advice)
         );
     }
     if matches.is_empty() {
@@ -60,7 +61,7 @@ fn text(matches: &[ExplainMatch], ctx: &Context, p: &Palette) -> String {
             p.paint("id     ", Tone::Dim),
             s.id,
             m.strength,
-            for_terminal(&m.fragment, MAX_SHOWN)
+            sanitize::field(&m.fragment)
         );
         let _ = writeln!(
             out,
@@ -79,7 +80,7 @@ fn text(matches: &[ExplainMatch], ctx: &Context, p: &Palette) -> String {
             out,
             "  {} {}",
             p.paint("next   ", Tone::Dim),
-            p.paint(&for_terminal(&ctx.next_step(s), MAX_SHOWN), Tone::Good)
+            p.paint(&sanitize::line(&ctx.next_step(s)), Tone::Good)
         );
         let _ = writeln!(
             out,
@@ -107,11 +108,7 @@ fn text(matches: &[ExplainMatch], ctx: &Context, p: &Palette) -> String {
 fn markdown(matches: &[ExplainMatch], ctx: &Context) -> String {
     let mut out = String::new();
     if let Some(advice) = ctx.advice() {
-        let _ = writeln!(
-            out,
-            "**Which side:** {}\n",
-            for_markdown(&advice, MAX_SHOWN * 4)
-        );
+        let _ = writeln!(out, "**Which side:** {}\n", sanitize::md_line(&advice));
     }
     if matches.is_empty() {
         let _ = writeln!(
@@ -119,19 +116,19 @@ fn markdown(matches: &[ExplainMatch], ctx: &Context) -> String {
             "No known mail-flow TLS error found in that text. Known signatures:\n"
         );
         for s in CATALOGUE {
-            let _ = writeln!(out, "- `{}`: {}", s.id, for_markdown(s.text, MAX_SHOWN));
+            let _ = writeln!(out, "- `{}`: {}", s.id, sanitize::md_line(s.text));
         }
         return out;
     }
     for m in matches {
         let s = m.signature;
-        let _ = writeln!(out, "### `{}`\n", s.text.replace('`', "'"));
+        let _ = writeln!(out, "### {}\n", code_span(s.text));
         let _ = writeln!(
             out,
             "- id: `{}` ({} match on \"{}\")",
             s.id,
             m.strength,
-            for_markdown(&m.fragment, MAX_SHOWN)
+            sanitize::md_field(&m.fragment)
         );
         let _ = writeln!(out, "- seen in: {}", crate::report::appears_in(s));
         let _ = writeln!(out, "- means: {}", s.meaning);
@@ -141,7 +138,7 @@ fn markdown(matches: &[ExplainMatch], ctx: &Context) -> String {
         for f in s.fix {
             let _ = writeln!(out, "- fix: {f}");
         }
-        let _ = writeln!(out, "- next: `{}`", ctx.next_step(s).replace('`', "'"));
+        let _ = writeln!(out, "- next: {}", code_span(&ctx.next_step(s)));
         match s.reference.url {
             Some(u) => {
                 let _ = writeln!(out, "- read: [{}]({u})", s.reference.title);
@@ -244,12 +241,5 @@ fn json(matches: &[ExplainMatch], ctx: &Context, pretty: bool) -> String {
             })
             .collect(),
     };
-    let s = if pretty {
-        serde_json::to_string_pretty(&dto)
-    } else {
-        serde_json::to_string(&dto)
-    };
-    let mut s = s.unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-    s.push('\n');
-    s
+    crate::report::json::to_document(&dto, pretty, Some("explain"))
 }

@@ -15,8 +15,34 @@ use crate::model::{
 use crate::proto::smtp::reply::Reply;
 use crate::report::outcome::{RunReport, TargetReport};
 
-/// Bumped whenever a key changes meaning or disappears.
+/// The version of every JSON document tlscheck writes (`check`, `listen`,
+/// `schannel`, `explain`, `profiles`; docs/schema.md): bumped whenever a
+/// key changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// A DTO as a JSON document with a final newline, pretty-printed or on
+/// one line (NDJSON). The DTOs are plain structs with string keys, so
+/// serialising cannot fail; if it ever did, the output says so in JSON
+/// (with `kind` where the document has one) rather than panic.
+pub(crate) fn to_document<T: Serialize>(dto: &T, pretty: bool, kind: Option<&str>) -> String {
+    let s = if pretty {
+        serde_json::to_string_pretty(dto)
+    } else {
+        serde_json::to_string(dto)
+    };
+    let mut s = s.unwrap_or_else(|e| {
+        let mut doc = serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "error": format!("serialising the report failed: {e}"),
+        });
+        if let (Some(kind), Some(map)) = (kind, doc.as_object_mut()) {
+            map.insert("kind".to_owned(), kind.into());
+        }
+        doc.to_string()
+    });
+    s.push('\n');
+    s
+}
 
 /// The whole document of `--format json`.
 #[derive(Serialize)]
@@ -54,10 +80,7 @@ fn invalid_dto(l: &crate::proto::target::InvalidLine) -> InvalidDto<'_> {
 
 /// The NDJSON line of an invalid target-list line, with a final newline.
 pub fn render_invalid_line(l: &crate::proto::target::InvalidLine) -> String {
-    let mut s = serde_json::to_string(&invalid_dto(l))
-        .unwrap_or_else(|e| format!("{{\"kind\":\"invalid\",\"error\":\"{e}\"}}"));
-    s.push('\n');
-    s
+    to_document(&invalid_dto(l), false, Some("invalid"))
 }
 
 /// The last NDJSON line: counts per verdict and the exit code, so a
@@ -94,10 +117,7 @@ pub fn render_summary_line(r: &RunReport) -> String {
         interrupted: r.interrupted,
         exit_code: r.exit.code(),
     };
-    let mut s = serde_json::to_string(&dto)
-        .unwrap_or_else(|e| format!("{{\"kind\":\"summary\",\"error\":\"{e}\"}}"));
-    s.push('\n');
-    s
+    to_document(&dto, false, Some("summary"))
 }
 
 /// `tool` in every JSON document: which program and version wrote it.
@@ -217,8 +237,9 @@ struct ErrorDto<'a> {
     kind: &'static str,
 }
 
+/// One transcript event in JSON.
 #[derive(Serialize)]
-struct EventDto<'a> {
+pub(crate) struct EventDto<'a> {
     at_ms: u128,
     dir: &'static str,
     text: &'a str,
@@ -265,10 +286,20 @@ struct FixDto {
     snippet: Option<SnippetDto>,
 }
 
+/// A snippet to paste, in JSON.
 #[derive(Serialize)]
-struct SnippetDto {
+pub(crate) struct SnippetDto {
     language: &'static str,
     text: &'static str,
+}
+
+impl From<crate::diagnose::remediation::Snippet> for SnippetDto {
+    fn from(sn: crate::diagnose::remediation::Snippet) -> Self {
+        Self {
+            language: sn.language,
+            text: sn.text,
+        }
+    }
 }
 
 /// The full reply as the server sent it, lines joined by `\n`.
@@ -351,7 +382,8 @@ fn version_dto(p: &VersionProbe) -> VersionDto {
     d
 }
 
-fn events(t: &Transcript) -> Vec<EventDto<'_>> {
+/// A transcript in JSON, one object per event.
+pub(crate) fn events(t: &Transcript) -> Vec<EventDto<'_>> {
     t.iter()
         .map(|e| EventDto {
             at_ms: e.at.as_millis(),
@@ -493,10 +525,7 @@ fn finding_dto<'a>(f: &'a Finding, t: &TargetReport) -> FindingDto<'a> {
             software: x.software.label(),
             title: x.remediation.title,
             steps: x.remediation.steps,
-            snippet: x.remediation.snippet.map(|sn| SnippetDto {
-                language: sn.language,
-                text: sn.text,
-            }),
+            snippet: x.remediation.snippet.map(SnippetDto::from),
         }),
     }
 }
@@ -558,17 +587,14 @@ pub fn render(r: &RunReport, transcript: bool) -> String {
             .collect(),
         invalid: r.invalid.iter().map(invalid_dto).collect(),
     };
-    let mut s = serde_json::to_string_pretty(&dto).unwrap_or_else(|e| {
-        format!("{{\"schema_version\":{SCHEMA_VERSION},\"error\":\"serialising the report failed: {e}\"}}")
-    });
-    s.push('\n');
-    s
+    to_document(&dto, true, Some("run"))
 }
 
 /// One NDJSON line for a finished target, with a final newline.
 pub fn render_line(t: &TargetReport, started_at: &str, transcript: bool) -> String {
-    let mut s = serde_json::to_string(&target_dto(t, transcript, Some(started_at)))
-        .unwrap_or_else(|e| format!("{{\"error\":\"serialising the target failed: {e}\"}}"));
-    s.push('\n');
-    s
+    to_document(
+        &target_dto(t, transcript, Some(started_at)),
+        false,
+        Some("target"),
+    )
 }

@@ -2,78 +2,37 @@
 //! version, time, targets and resolver; the summary lines; a versions ×
 //! servers table per target; findings with the errors peers log and the
 //! fix. No escape codes; every server string goes through
-//! `sanitize::for_markdown`.
+//! `style::sanitize` or `style::markdown::prose`.
 
 use std::fmt::Write as _;
 
-use crate::diagnose::findings::describe_result;
-use crate::report::outcome::RunReport;
-use crate::report::style::sanitize::{for_markdown, MAX_SHOWN};
+use crate::diagnose::findings::{describe_result, Finding};
+use crate::model::ServerObservation;
+use crate::report::finding::FindingView;
+use crate::report::outcome::{RunReport, TargetReport};
+use crate::report::style::markdown::{code_block, code_span, prose_line};
+use crate::report::style::sanitize;
 use crate::report::table::{
     cert_words, common_not_tested, not_tested_words, policy_meaning, server_name, stage_message,
     versions_table, Table,
 };
 
 fn md(s: &str) -> String {
-    for_markdown(s, MAX_SHOWN)
+    sanitize::md_field(s)
 }
 
-/// Longest headline shown: long enough for any summary tlscheck writes
-/// (it is never cut in a ticket), still a bound on server text inside it.
-const MAX_HEADLINE: usize = 4096;
+/// Running text for a ticket (see `style::markdown::prose`).
+pub use crate::report::style::markdown::prose;
 
-/// Running text for a ticket: made safe like `md`, but a word with
-/// characters Markdown would need a backslash for (`TLS_ECDHE_…`,
-/// `<>`, `*`) goes into a code span instead, so a plain-text ticket field
-/// shows no backslashes.
-pub fn prose(s: &str) -> String {
-    prose_max(s, MAX_SHOWN)
-}
-
-fn prose_max(s: &str, max: usize) -> String {
-    let safe = crate::report::style::sanitize::for_terminal(s, max);
-    let special = |c: char| {
-        matches!(
-            c,
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '~'
-        )
-    };
-    safe.split(' ')
-        .map(|word| {
-            if !word.contains(special) {
-                return word.to_owned();
-            }
-            // Keep plain punctuation around the word outside the span.
-            let lead = word.len() - word.trim_start_matches(['(', '"', '\'']).len();
-            let trail = word.len()
-                - word
-                    .trim_end_matches([')', ',', ';', '.', ':', '"', '\''])
-                    .len();
-            let (head, rest) = word.split_at(lead);
-            let (core, tail) = rest.split_at(rest.len().saturating_sub(trail));
-            if core.is_empty() {
-                return md(word);
-            }
-            let core = core.replace('|', "\\|");
-            if core.contains('`') {
-                format!("{head}`` {core} ``{tail}")
-            } else {
-                format!("{head}`{core}`{tail}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The headline of a target as a heading: `## FAIL — contoso.com: …`.
-fn headline(t: &crate::report::outcome::TargetReport) -> String {
-    let word = t.verdict.word();
-    let rest = t
-        .summary
+/// A verdict heading, the first line of every command's Markdown:
+/// `## FAIL — contoso.com: …`. `summary` starts with the verdict word or
+/// not; the rest is tlscheck's words around server text.
+pub fn headline(word: &str, summary: &str) -> String {
+    let rest = summary
         .strip_prefix(word)
         .map(str::trim_start)
-        .unwrap_or(&t.summary);
-    format!("## {word} — {}", prose_max(rest, MAX_HEADLINE))
+        .unwrap_or(summary);
+    format!("## {word} — {}", prose_line(rest))
 }
 
 /// What the exit code means, in a few words.
@@ -109,13 +68,32 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
     let mut out = String::new();
     // The verdict is the heading: the first thing a ticket shows.
     for t in &r.targets {
-        let _ = writeln!(out, "{}", headline(t));
+        let _ = writeln!(out, "{}", headline(t.verdict.word(), &t.summary));
         let _ = writeln!(out);
     }
     if r.targets.is_empty() {
         let _ = writeln!(out, "## tlscheck report");
         let _ = writeln!(out);
     }
+    header(r, &mut out);
+    for bad in &r.invalid {
+        let _ = writeln!(
+            out,
+            "**INVALID** {}: {}",
+            code_span(&format!("{}:{}", bad.file, bad.line)),
+            prose(&bad.error)
+        );
+        let _ = writeln!(out);
+    }
+    for t in &r.targets {
+        target(t, with_transcript, &mut out);
+    }
+    out
+}
+
+/// The list under the headings: where from, options, tool, time, exit
+/// code, targets, resolver.
+fn header(r: &RunReport, out: &mut String) {
     let o = &r.origin;
     let from = match &o.hostname {
         Some(h) => format!("host {}", prose(h)),
@@ -134,11 +112,7 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
     if o.options.is_empty() {
         let _ = writeln!(out, "- options that change results: none");
     } else {
-        let opts: Vec<String> = o
-            .options
-            .iter()
-            .map(|x| format!("`{}`", x.replace('`', "'")))
-            .collect();
+        let opts: Vec<String> = o.options.iter().map(|x| code_span(x)).collect();
         let _ = writeln!(out, "- options that change results: {}", opts.join(", "));
     }
     let _ = writeln!(
@@ -168,173 +142,123 @@ pub fn render(r: &RunReport, with_transcript: bool) -> String {
         );
     }
     let _ = writeln!(out);
-    for bad in &r.invalid {
-        let _ = writeln!(
-            out,
-            "**INVALID** `{}:{}`: {}",
-            bad.file.replace('`', "'"),
-            bad.line,
-            prose(&bad.error)
-        );
-        let _ = writeln!(out);
-    }
-    for t in &r.targets {
-        let _ = writeln!(out, "### {} ({})", prose(&t.input), t.mode.label());
-        let _ = writeln!(out);
-        if let Some(dns) = &t.dns {
-            out.push_str(&crate::report::dns::markdown(dns));
-            let _ = writeln!(out);
-        }
-        if !t.servers.is_empty() {
-            out.push_str(&table(&versions_table(&t.servers)));
-            let _ = writeln!(out);
-        }
-        for s in &t.servers {
-            let _ = writeln!(out, "#### {}", prose(&server_name(s)));
-            let _ = writeln!(out);
-            if let Some(e) = &s.error {
-                let _ = writeln!(
-                    out,
-                    "- error: {}",
-                    prose(&stage_message(e.stage, &e.message))
-                );
-            }
-            if let Some(b) = &s.banner {
-                let _ = writeln!(out, "- banner: {} {}", b.code, prose(&b.text()));
-            }
-            if let Some(e) = &s.ehlo {
-                let exts: Vec<String> = e.extensions.iter().map(|x| prose(x)).collect();
-                let _ = writeln!(out, "- EHLO: {}", exts.join(", "));
-            }
-            if let Some(r) = &s.policy.mail_from {
-                let _ = writeln!(
-                    out,
-                    "- `MAIL FROM:<>` before STARTTLS: {} {} ({})",
-                    r.code,
-                    prose(&r.text()),
-                    policy_meaning(s.policy.requires_tls)
-                );
-            }
-            // A server that could not be reached, or where no version
-            // could be tried for one reason, gets that reason once.
-            let reason = common_not_tested(s);
-            if let (Some(reason), None) = (reason, &s.error) {
-                let _ = writeln!(
-                    out,
-                    "- TLS: not tested: {}",
-                    prose(&not_tested_words(reason))
-                );
-            }
-            for v in s
-                .versions
-                .iter()
-                .filter(|_| reason.is_none() && s.error.is_none())
-            {
-                let _ = writeln!(
-                    out,
-                    "- {}: {} ({} ms)",
-                    v.version,
-                    prose(&describe_result(&v.result)),
-                    v.elapsed.as_millis()
-                );
-            }
-            for (l, line) in crate::report::suites::lines(s) {
-                let line = md(&line);
-                let _ = match l.as_str() {
-                    "" => writeln!(out, "  - {}", line.trim_start()),
-                    _ => writeln!(out, "- {l}: {line}"),
-                };
-            }
-            if let Some(c) = &s.certificate {
-                let _ = writeln!(
-                    out,
-                    "- certificate: {}; issuer {}; names {}; valid until {} ({}); {}{}; verdict **{}**",
-                    prose(&c.subject),
-                    prose(&c.issuer),
-                    prose(&c.sans.join(", ")),
-                    prose(&c.not_after),
-                    crate::report::table::days(c.days_left),
-                    prose(&c.key_type),
-                    c.key_bits
-                        .filter(|_| !c.key_type.starts_with("EC P-"))
-                        .map(|b| format!(" {b}"))
-                        .unwrap_or_default(),
-                    cert_words(&c.verdict)
-                );
-            }
-            if with_transcript {
-                let _ = writeln!(out);
-                let _ = writeln!(out, "```text");
-                for (name, t) in crate::report::sessions(s) {
-                    let _ = writeln!(out, "-- {name}");
-                    for e in t {
-                        // A line of backticks must not close the fence.
-                        let line = crate::report::transcript_line(e).replace("```", "'''");
-                        let _ = writeln!(out, "{line}");
-                    }
-                }
-                let _ = writeln!(out, "```");
-            }
-            let _ = writeln!(out);
-        }
-        if let Some(policy) = &t.policy {
-            out.push_str(&crate::report::policy::markdown(policy));
-            let _ = writeln!(out);
-        }
-        if !t.findings.is_empty() {
-            let _ = writeln!(out, "#### Findings");
-            let _ = writeln!(out);
-            for f in &t.findings {
-                finding(f, "peers will log", &mut out);
-            }
-            let _ = writeln!(out);
-        }
-    }
-    out
 }
 
-/// One finding as a list item: title, what was seen, the errors peers log
-/// (`sig_word`: "peers will log" for a server, "logs" for a sender), fixes.
-pub fn finding(f: &crate::diagnose::findings::Finding, sig_word: &str, out: &mut String) {
-    let _ = writeln!(
-        out,
-        "- **{}** `{}`: {}",
-        f.severity.label().to_uppercase(),
-        f.id,
-        prose(&f.title)
-    );
-    for e in &f.evidence {
-        let _ = writeln!(out, "  - seen: {}", prose(e));
+/// One target: DNS, the versions table, each server, policy, findings.
+fn target(t: &TargetReport, with_transcript: bool, out: &mut String) {
+    let _ = writeln!(out, "### {} ({})", prose(&t.input), t.mode.label());
+    let _ = writeln!(out);
+    if let Some(dns) = &t.dns {
+        out.push_str(&crate::report::dns::markdown(dns));
+        let _ = writeln!(out);
     }
-    for id in &f.signatures {
-        if let Some(sig) = crate::report::signature(id) {
-            let _ = writeln!(
-                out,
-                "  - {sig_word}: `{}` — {}",
-                sig.text,
-                crate::report::appears_in(sig)
-            );
+    if !t.servers.is_empty() {
+        out.push_str(&table(&versions_table(&t.servers)));
+        let _ = writeln!(out);
+    }
+    for s in &t.servers {
+        server(s, with_transcript, out);
+    }
+    if let Some(policy) = &t.policy {
+        out.push_str(&crate::report::policy::markdown(policy));
+        let _ = writeln!(out);
+    }
+    if !t.findings.is_empty() {
+        let _ = writeln!(out, "#### Findings");
+        let _ = writeln!(out);
+        for f in &t.findings {
+            finding(f, out);
         }
+        let _ = writeln!(out);
     }
-    for r in &f.remediation {
-        let _ = writeln!(out, "  - fix: {}", prose(r));
-    }
-    if let Some(fix) = &f.fix {
+}
+
+/// One server's details as a list.
+fn server(s: &ServerObservation, with_transcript: bool, out: &mut String) {
+    let _ = writeln!(out, "#### {}", prose(&server_name(s)));
+    let _ = writeln!(out);
+    if let Some(e) = &s.error {
         let _ = writeln!(
             out,
-            "  - how ({}): {}",
-            fix.software.name(),
-            fix.remediation.title
+            "- error: {}",
+            prose(&stage_message(e.stage, &e.message))
         );
-        for (i, step) in fix.remediation.steps.iter().enumerate() {
-            let _ = writeln!(out, "    {}. {step}", i + 1);
-        }
-        if let Some(sn) = fix.remediation.snippet {
-            let _ = writeln!(out, "\n    ```{}", sn.language);
-            for line in sn.text.lines() {
-                let _ = writeln!(out, "{}", format!("    {line}").trim_end());
-            }
-            let _ = writeln!(out, "    ```\n");
-        }
     }
+    if let Some(b) = &s.banner {
+        let _ = writeln!(out, "- banner: {} {}", b.code, prose(&b.text()));
+    }
+    if let Some(e) = &s.ehlo {
+        let exts: Vec<String> = e.extensions.iter().map(|x| prose(x)).collect();
+        let _ = writeln!(out, "- EHLO: {}", exts.join(", "));
+    }
+    if let Some(r) = &s.policy.mail_from {
+        let _ = writeln!(
+            out,
+            "- `MAIL FROM:<>` before STARTTLS: {} {} ({})",
+            r.code,
+            prose(&r.text()),
+            policy_meaning(s.policy.requires_tls)
+        );
+    }
+    // A server that could not be reached, or where no version could be
+    // tried for one reason, gets that reason once.
+    let reason = common_not_tested(s);
+    if let (Some(reason), None) = (reason, &s.error) {
+        let _ = writeln!(
+            out,
+            "- TLS: not tested: {}",
+            prose(&not_tested_words(reason))
+        );
+    }
+    for v in s
+        .versions
+        .iter()
+        .filter(|_| reason.is_none() && s.error.is_none())
+    {
+        let _ = writeln!(
+            out,
+            "- {}: {} ({} ms)",
+            v.version,
+            prose(&describe_result(&v.result)),
+            v.elapsed.as_millis()
+        );
+    }
+    for (l, line) in crate::report::suites::lines(s) {
+        let line = md(&line);
+        let _ = match l.as_str() {
+            "" => writeln!(out, "  - {}", line.trim_start()),
+            _ => writeln!(out, "- {l}: {line}"),
+        };
+    }
+    if let Some(c) = &s.certificate {
+        let _ = writeln!(
+            out,
+            "- certificate: {}; issuer {}; names {}; valid until {} ({}); {}; verdict **{}**",
+            prose(&c.subject),
+            prose(&c.issuer),
+            prose(&c.sans.join(", ")),
+            prose(&c.not_after),
+            crate::report::table::days(c.days_left),
+            prose(&crate::report::table::key_words(&c.key_type, c.key_bits)),
+            cert_words(&c.verdict)
+        );
+    }
+    if with_transcript {
+        let mut body = String::new();
+        for (name, t) in crate::report::sessions(s) {
+            let _ = writeln!(body, "-- {name}");
+            for e in t {
+                let _ = writeln!(body, "{}", crate::report::transcript_line(e));
+            }
+        }
+        let _ = writeln!(out);
+        out.push_str(&code_block("text", &body, ""));
+    }
+    let _ = writeln!(out);
+}
+
+/// One finding of a check as a list item, in the layout every command
+/// shares.
+pub fn finding(f: &Finding, out: &mut String) {
+    crate::report::finding::markdown(&FindingView::new(f), out);
 }

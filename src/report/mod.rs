@@ -1,10 +1,12 @@
-//! Rendering: turns run reports, explanations and audits into text,
-//! Markdown and JSON. Renderers return strings; only `main.rs` writes to
-//! stdout. Server text is sanitized here (text, Markdown) or kept exact
-//! (JSON).
+//! Rendering: turns run reports, sender sessions, explanations and audits
+//! into text, Markdown and JSON. Every command renders through one call,
+//! [`render`]`(&Report, Format, &Palette) -> String`; renderers return
+//! strings and only `main.rs` writes to stdout. Server text is sanitized
+//! here with `style::sanitize` (text, Markdown) or kept exact (JSON).
 
 pub mod dns;
 pub mod explain;
+pub mod finding;
 pub mod fixfiles;
 pub mod json;
 pub mod listen;
@@ -23,11 +25,72 @@ use crate::report::outcome::RunReport;
 use style::palette::Palette;
 use style::sanitize;
 
-/// Renders a run in `format` (NDJSON lines are written as targets finish,
-/// see [`json::render_line`]; here NDJSON gives the whole run as lines).
-pub fn render(r: &RunReport, format: Format, palette: &Palette, transcript: bool) -> String {
+/// What a command produced, ready to render.
+#[derive(Debug, Clone, Copy)]
+pub enum Report<'a> {
+    /// `tlscheck check`: a run over one or more targets.
+    Check {
+        /// The run.
+        run: &'a RunReport,
+        /// Whether to add each connection's transcript.
+        transcript: bool,
+        /// A terminal's width: the headline and recap are wrapped to it
+        /// (`None` for pipes and files: never wrapped).
+        width: Option<usize>,
+    },
+    /// `tlscheck listen`: one sender session.
+    Listen(listen::ListenReport<'a>),
+    /// `tlscheck schannel`: a SCHANNEL audit.
+    Schannel(&'a crate::diagnose::schannel::Audit),
+    /// `tlscheck profiles`: the documented sender profiles.
+    Profiles,
+    /// `tlscheck explain`: the catalogue entries found in pasted text.
+    Explain {
+        /// The entries found.
+        matches: &'a [crate::diagnose::explain::ExplainMatch],
+        /// What the text says about the sending and the receiving side.
+        context: &'a crate::diagnose::explain::Context,
+    },
+}
+
+impl<'a> Report<'a> {
+    /// A check run, not wrapped (a pipe or a file).
+    pub fn check(run: &'a RunReport, transcript: bool) -> Self {
+        Self::Check {
+            run,
+            transcript,
+            width: None,
+        }
+    }
+}
+
+/// Renders what a command produced in `format`; `palette` colours text
+/// (Markdown and JSON are never coloured).
+pub fn render(r: &Report, format: Format, palette: &Palette) -> String {
+    match *r {
+        Report::Check {
+            run,
+            transcript,
+            width,
+        } => render_run(run, format, palette, transcript, width),
+        Report::Listen(ref l) => listen::render(l, format, palette),
+        Report::Schannel(audit) => schannel::render(audit, format, palette),
+        Report::Profiles => suites::render_profiles(format),
+        Report::Explain { matches, context } => explain::render(matches, context, format, palette),
+    }
+}
+
+/// A run in `format` (NDJSON lines are written as targets finish, see
+/// [`json::render_line`]; here NDJSON gives the whole run as lines).
+fn render_run(
+    r: &RunReport,
+    format: Format,
+    palette: &Palette,
+    transcript: bool,
+    width: Option<usize>,
+) -> String {
     match format {
-        Format::Text => text::render(r, palette, transcript),
+        Format::Text => text::render_for(r, palette, transcript, width),
         Format::Markdown => markdown::render(r, transcript),
         Format::Json => json::render(r, transcript),
         Format::Ndjson => {
@@ -89,6 +152,6 @@ pub fn transcript_line(e: &crate::model::TranscriptEvent) -> String {
     format!(
         "{:>7.3}s {arrow} {}",
         e.at.as_secs_f64(),
-        sanitize::for_terminal(&e.text, sanitize::MAX_SHOWN)
+        sanitize::field(&e.text)
     )
 }

@@ -11,13 +11,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::diagnose::policy::{DaneState, ExchangeVerdict, PolicyReport};
-use crate::model::policy::{Answer, DnssecStatus, PolicyFetch};
+use crate::model::policy::{Answer, DnssecStatus, ExchangeDane, PolicyFetch, TlsRptObservation};
 use crate::proto::policy::TlsaUsage;
 use crate::report::style::palette::{Palette, Tone};
-use crate::report::style::sanitize::{for_markdown, for_terminal};
-
-/// Longest line shown.
-const MAX_LINE: usize = 400;
+use crate::report::style::sanitize;
 
 fn status(s: &DnssecStatus) -> String {
     match s.reason() {
@@ -224,11 +221,7 @@ pub fn text(r: &PolicyReport, p: &Palette) -> String {
         p.paint("Policy (DNSSEC, DANE, MTA-STS, TLS-RPT)", Tone::Strong)
     );
     for (depth, words, bad) in lines(r) {
-        let text = format!(
-            "{}{}",
-            "  ".repeat(depth + 2),
-            for_terminal(&words, MAX_LINE)
-        );
+        let text = format!("{}{}", "  ".repeat(depth + 2), sanitize::line(&words));
         let tone = if bad { Tone::Warn } else { Tone::Plain };
         let _ = writeln!(out, "{}", p.paint(&text, tone));
     }
@@ -241,12 +234,7 @@ pub fn markdown(r: &PolicyReport) -> String {
     let _ = writeln!(out, "#### Policy (DNSSEC, DANE, MTA-STS, TLS-RPT)");
     let _ = writeln!(out);
     for (depth, words, _) in lines(r) {
-        let _ = writeln!(
-            out,
-            "{}- {}",
-            "  ".repeat(depth),
-            for_markdown(&words, MAX_LINE)
-        );
+        let _ = writeln!(out, "{}- {}", "  ".repeat(depth), sanitize::md_line(&words));
     }
     out
 }
@@ -386,6 +374,18 @@ fn failed<T>(a: &Answer<T>) -> Option<&str> {
     }
 }
 
+/// A record or policy that was read and parsed.
+fn parsed<T>(v: &Option<Result<T, String>>) -> Option<&T> {
+    v.as_ref().and_then(|r| r.as_ref().ok())
+}
+
+/// Why a record or policy that was read is invalid.
+fn invalid<T>(v: &Option<Result<T, String>>) -> Option<&str> {
+    v.as_ref()
+        .and_then(|r| r.as_ref().err())
+        .map(String::as_str)
+}
+
 /// The JSON of a policy section.
 pub fn json(r: &PolicyReport) -> PolicyDto<'_> {
     let o = &r.observation;
@@ -393,61 +393,83 @@ pub fn json(r: &PolicyReport) -> PolicyDto<'_> {
         .dane
         .iter()
         .zip(&o.exchanges)
-        .map(|(v, x)| ExchangeDto {
-            exchange: &v.exchange,
-            preference: v.preference,
-            address_dnssec: status_dto(&x.address_status),
-            tlsa_name: &x.tlsa.name,
-            tlsa_dnssec: status_dto(&x.tlsa.status),
-            tlsa_answer: x.tlsa.answer.label(),
-            tlsa_error: failed(&x.tlsa.answer),
-            dane: v.state.label(),
-            dane_reason: match &v.state {
-                DaneState::NotApplied(w) | DaneState::DnssecFailure(w) => Some(w),
-                _ => None,
-            },
-            tlsa: v
-                .records
-                .iter()
-                .map(|t| TlsaDto {
-                    usage: t.record.usage,
-                    selector: t.record.selector,
-                    matching: t.record.matching,
-                    data: t.record.data.iter().map(|b| format!("{b:02x}")).collect(),
-                    unusable: t.unusable.as_deref(),
-                })
-                .collect(),
-            servers: v
-                .servers
-                .iter()
-                .map(|s| DaneServerDto {
-                    address: &s.address,
-                    exo: s.exo.map(|e| if e.is_ok() { "delivers" } else { "fails" }),
-                    exo_code: s.exo.and_then(Result::err),
-                    sessions: s
-                        .sessions
-                        .iter()
-                        .map(|se| SessionDto {
-                            version: se.version.label(),
-                            chain_len: se.chain_len,
-                            rfc7672_authenticated: se.rfc_ok,
-                            exo_code: se.exo.err(),
-                            matches: se
-                                .matches
-                                .iter()
-                                .map(|m| MatchDto {
-                                    tlsa_index: m.record,
-                                    certificate_index: m.certificate,
-                                    rfc7672_error: m.rfc.as_ref().err().map(String::as_str),
-                                    exo_code: m.exo.err(),
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        })
+        .map(|(v, x)| exchange_dto(v, x))
         .collect();
+    PolicyDto {
+        trust_anchor: &o.anchor,
+        mx: MxDto {
+            name: &o.mx.name,
+            dnssec: status_dto(&o.mx.status),
+            answer: o.mx.answer.label(),
+            error: failed(&o.mx.answer),
+        },
+        exchanges,
+        mta_sts: mta_sts_dto(r),
+        tls_rpt: tls_rpt_dto(&o.tls_rpt),
+    }
+}
+
+/// One exchange's DANE result in JSON.
+fn exchange_dto<'a>(v: &'a ExchangeVerdict, x: &'a ExchangeDane) -> ExchangeDto<'a> {
+    ExchangeDto {
+        exchange: &v.exchange,
+        preference: v.preference,
+        address_dnssec: status_dto(&x.address_status),
+        tlsa_name: &x.tlsa.name,
+        tlsa_dnssec: status_dto(&x.tlsa.status),
+        tlsa_answer: x.tlsa.answer.label(),
+        tlsa_error: failed(&x.tlsa.answer),
+        dane: v.state.label(),
+        dane_reason: match &v.state {
+            DaneState::NotApplied(w) | DaneState::DnssecFailure(w) => Some(w),
+            _ => None,
+        },
+        tlsa: v
+            .records
+            .iter()
+            .map(|t| TlsaDto {
+                usage: t.record.usage,
+                selector: t.record.selector,
+                matching: t.record.matching,
+                data: t.record.data.iter().map(|b| format!("{b:02x}")).collect(),
+                unusable: t.unusable.as_deref(),
+            })
+            .collect(),
+        servers: v
+            .servers
+            .iter()
+            .map(|s| DaneServerDto {
+                address: &s.address,
+                exo: s.exo.map(|e| if e.is_ok() { "delivers" } else { "fails" }),
+                exo_code: s.exo.and_then(Result::err),
+                sessions: s
+                    .sessions
+                    .iter()
+                    .map(|se| SessionDto {
+                        version: se.version.label(),
+                        chain_len: se.chain_len,
+                        rfc7672_authenticated: se.rfc_ok,
+                        exo_code: se.exo.err(),
+                        matches: se
+                            .matches
+                            .iter()
+                            .map(|m| MatchDto {
+                                tlsa_index: m.record,
+                                certificate_index: m.certificate,
+                                rfc7672_error: m.rfc.as_ref().err().map(String::as_str),
+                                exo_code: m.exo.err(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// The `mta_sts` object.
+fn mta_sts_dto(r: &PolicyReport) -> MtaStsDto<'_> {
+    let o = &r.observation;
     let sts = &o.mta_sts;
     let (fetch_error_kind, fetch_error) = match &sts.fetch {
         PolicyFetch::Failed { kind, detail } => (Some(*kind), Some(detail.as_str())),
@@ -471,89 +493,61 @@ pub fn json(r: &PolicyReport) -> PolicyDto<'_> {
         )),
         _ => None,
     };
-    let policy = sts.policy.as_ref().and_then(|p| p.as_ref().ok());
-    PolicyDto {
-        trust_anchor: &o.anchor,
-        mx: MxDto {
-            name: &o.mx.name,
-            dnssec: status_dto(&o.mx.status),
-            answer: o.mx.answer.label(),
-            error: failed(&o.mx.answer),
-        },
-        exchanges,
-        mta_sts: MtaStsDto {
-            txt: sts.txt.records().iter().map(String::as_str).collect(),
-            txt_answer: sts.txt.label(),
-            record_id: sts
-                .record
-                .as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map(|r| r.id.as_str()),
-            record_error: sts
-                .record
-                .as_ref()
-                .and_then(|r| r.as_ref().err())
-                .map(String::as_str),
-            url: &sts.url,
-            policy_addresses: sts
-                .policy_addresses
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            fetch: sts.fetch.label(),
-            fetch_error_kind,
-            fetch_error,
-            http_status: response.map(|r| r.0),
-            content_type: response.and_then(|r| r.1),
-            location: response.and_then(|r| r.2),
-            body_bytes: response.map(|r| r.3),
-            oversized: response.map(|r| r.4),
-            body_timed_out: response.map(|r| r.5),
-            mode: policy.map(|p| p.mode.label()),
-            max_age: policy.map(|p| p.max_age),
-            mx_patterns: policy.map(|p| p.mx.as_slice()),
-            policy_warnings: policy.map(|p| p.warnings.as_slice()),
-            policy_error: sts
-                .policy
-                .as_ref()
-                .and_then(|p| p.as_ref().err())
-                .map(String::as_str),
-            exchanges: r
-                .mta_sts
-                .iter()
-                .map(|x| StsExchangeDto {
-                    exchange: &x.exchange,
-                    pattern: x.pattern.as_deref(),
-                    certificates: x
-                        .certificates
-                        .iter()
-                        .map(|(address, c)| StsCertDto {
-                            address,
-                            valid: c.as_ref().map(Result::is_ok),
-                            problem: c
-                                .as_ref()
-                                .and_then(|c| c.as_ref().err())
-                                .map(String::as_str),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        },
-        tls_rpt: TlsRptDto {
-            txt: o.tls_rpt.txt.records().iter().map(String::as_str).collect(),
-            txt_answer: o.tls_rpt.txt.label(),
-            rua: o
-                .tls_rpt
-                .record
-                .as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map(|r| r.rua.as_slice()),
-            record_error: o
-                .tls_rpt
-                .record
-                .as_ref()
-                .and_then(|r| r.as_ref().err())
-                .map(String::as_str),
-        },
+    let policy = parsed(&sts.policy);
+    MtaStsDto {
+        txt: sts.txt.records().iter().map(String::as_str).collect(),
+        txt_answer: sts.txt.label(),
+        record_id: parsed(&sts.record).map(|r| r.id.as_str()),
+        record_error: invalid(&sts.record),
+        url: &sts.url,
+        policy_addresses: sts
+            .policy_addresses
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        fetch: sts.fetch.label(),
+        fetch_error_kind,
+        fetch_error,
+        http_status: response.map(|r| r.0),
+        content_type: response.and_then(|r| r.1),
+        location: response.and_then(|r| r.2),
+        body_bytes: response.map(|r| r.3),
+        oversized: response.map(|r| r.4),
+        body_timed_out: response.map(|r| r.5),
+        mode: policy.map(|p| p.mode.label()),
+        max_age: policy.map(|p| p.max_age),
+        mx_patterns: policy.map(|p| p.mx.as_slice()),
+        policy_warnings: policy.map(|p| p.warnings.as_slice()),
+        policy_error: invalid(&sts.policy),
+        exchanges: r
+            .mta_sts
+            .iter()
+            .map(|x| StsExchangeDto {
+                exchange: &x.exchange,
+                pattern: x.pattern.as_deref(),
+                certificates: x
+                    .certificates
+                    .iter()
+                    .map(|(address, c)| StsCertDto {
+                        address,
+                        valid: c.as_ref().map(Result::is_ok),
+                        problem: c
+                            .as_ref()
+                            .and_then(|c| c.as_ref().err())
+                            .map(String::as_str),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// The `tls_rpt` object.
+fn tls_rpt_dto(rpt: &TlsRptObservation) -> TlsRptDto<'_> {
+    TlsRptDto {
+        txt: rpt.txt.records().iter().map(String::as_str).collect(),
+        txt_answer: rpt.txt.label(),
+        rua: parsed(&rpt.record).map(|r| r.rua.as_slice()),
+        record_error: invalid(&rpt.record),
     }
 }

@@ -33,12 +33,11 @@ pub fn suite_detail(s: &SuiteSeen) -> String {
         extra.push(format!("DHE {b} bits"));
     }
     if let Some(c) = &s.cert {
-        // "EC P-256" already says its size.
-        let bits = match c.key_bits {
-            Some(b) if !c.key_type.starts_with("EC P-") => format!(" {b}"),
-            _ => String::new(),
-        };
-        extra.push(format!("{}{bits}, {}", c.key_type, c.signature_algorithm));
+        extra.push(format!(
+            "{}, {}",
+            crate::report::table::key_words(&c.key_type, c.key_bits),
+            c.signature_algorithm
+        ));
     }
     let weak: Vec<&str> = weaknesses(s.suite).iter().map(|w| w.label()).collect();
     if !weak.is_empty() {
@@ -321,12 +320,14 @@ pub fn render_profiles(format: Format) -> String {
     match format {
         Format::Json | Format::Ndjson => {
             let list: Vec<ProfileDto> = profiles::ALL.iter().map(|p| profile_dto(p)).collect();
-            out = serde_json::to_string_pretty(&serde_json::json!({
-                "schema_version": crate::report::json::SCHEMA_VERSION,
-                "profiles": list,
-            }))
-            .unwrap_or_default();
-            out.push('\n');
+            out = crate::report::json::to_document(
+                &serde_json::json!({
+                    "schema_version": crate::report::json::SCHEMA_VERSION,
+                    "profiles": list,
+                }),
+                true,
+                None,
+            );
         }
         Format::Markdown => {
             for p in profiles::ALL {

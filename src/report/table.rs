@@ -196,6 +196,15 @@ pub fn versions_table(servers: &[ServerObservation]) -> Table {
     Table { header, rows }
 }
 
+/// A certificate key in a few words: `RSA 2048`, `EC P-256` (whose name
+/// already says its size). Raw: the key type comes from the certificate.
+pub fn key_words(key_type: &str, key_bits: Option<u32>) -> String {
+    match key_bits {
+        Some(b) if !key_type.starts_with("EC P-") => format!("{key_type} {b}"),
+        _ => key_type.to_owned(),
+    }
+}
+
 /// `1 day left`, `30 days left`, `expired 3 days ago`.
 pub fn days(n: i64) -> String {
     match n {

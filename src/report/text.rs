@@ -1,97 +1,52 @@
 //! Text for a terminal: the summary lines first, then per target the DNS
 //! answer, the versions table, each server's details and the findings.
-//! Every server string goes through `sanitize::for_terminal`.
+//! Every server string goes through `style::sanitize`.
 
 use std::fmt::Write as _;
 
-use crate::diagnose::findings::{describe_result, Finding, Severity};
+use crate::diagnose::findings::{describe_result, Finding};
 use crate::diagnose::verdict::Verdict;
-use crate::model::{ServerObservation, Transcript};
+use crate::model::{CertSummary, ServerObservation, Transcript};
+use crate::report::finding::FindingView;
 use crate::report::outcome::{RunReport, TargetReport};
 use crate::report::style::palette::{Palette, Tone};
-use crate::report::style::sanitize::{for_terminal, MAX_SHOWN};
+use crate::report::style::sanitize;
+use crate::report::style::wrap::wrap;
 use crate::report::table::{
     cert_words, common_not_tested, not_tested_words, policy_meaning, server_name, stage_message,
     versions_table, Table,
 };
 
 fn clean(s: &str) -> String {
-    for_terminal(s, MAX_SHOWN)
+    sanitize::field(s)
 }
 
-/// The tone of a verdict word.
-pub fn verdict_tone(v: Verdict) -> Tone {
-    match v {
-        Verdict::Pass => Tone::Good,
-        Verdict::Warn | Verdict::Inconclusive => Tone::Warn,
-        Verdict::Fail | Verdict::Untested => Tone::Bad,
-        Verdict::NoMail => Tone::Strong,
-    }
-}
-
-fn severity_word(s: Severity, p: &Palette) -> String {
-    match s {
-        Severity::Error => p.paint("ERROR", Tone::Bad),
-        Severity::Warning => p.paint("WARN ", Tone::Warn),
-        Severity::Info => p.paint("INFO ", Tone::Dim),
-    }
-}
-
-/// Longest headline shown: any summary tlscheck writes fits; it is never
-/// cut, only wrapped on a terminal.
-const MAX_HEADLINE: usize = 4096;
+/// The tone of a verdict word (kept here for the callers that import it
+/// from the text renderer).
+pub use crate::report::style::palette::verdict_tone;
 
 /// The one summary line of a target, coloured, never cut.
 pub fn summary(t: &TargetReport, p: &Palette) -> String {
-    let word = t.verdict.word();
-    match t.summary.strip_prefix(word) {
-        Some(rest) => format!(
-            "{}{}",
-            p.paint(word, verdict_tone(t.verdict)),
-            for_terminal(rest, MAX_HEADLINE)
-        ),
-        None => for_terminal(&t.summary, MAX_HEADLINE),
+    headline(t.verdict, &t.summary, p)
+}
+
+/// A summary line of any command (`FAIL …`): the verdict word coloured,
+/// the rest (tlscheck's words around server text) escaped, never cut.
+pub fn headline(v: Verdict, summary: &str, p: &Palette) -> String {
+    let word = v.word();
+    match summary.strip_prefix(word) {
+        Some(rest) => format!("{}{}", p.paint(word, verdict_tone(v)), sanitize::line(rest)),
+        None => sanitize::line(summary),
     }
 }
 
-/// Wraps `text` (which may hold colour codes only in its first word) at
-/// `width` columns, continuation lines indented by `indent` spaces.
+/// Wraps `text` at `width` columns (a terminal's; `None`: not at all),
+/// continuation lines indented by `indent` spaces.
 fn wrap_to(text: &str, width: Option<usize>, indent: usize) -> String {
-    let Some(width) = width.filter(|w| *w > indent + 20) else {
-        return text.to_owned();
-    };
-    let visible = |s: &str| {
-        // Escape sequences take no columns.
-        let mut n = 0;
-        let mut in_esc = false;
-        for c in s.chars() {
-            match (in_esc, c) {
-                (false, '\x1b') => in_esc = true,
-                (true, 'm') => in_esc = false,
-                (true, _) => {}
-                (false, _) => n += 1,
-            }
-        }
-        n
-    };
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let limit = if lines.is_empty() {
-            width
-        } else {
-            width - indent
-        };
-        if !line.is_empty() && visible(&line) + 1 + visible(word) > limit {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
+    match width.filter(|w| *w > indent + 20) {
+        Some(width) => wrap(text, width, 0, &" ".repeat(indent)),
+        None => text.to_owned(),
     }
-    lines.push(line);
-    lines.join(&format!("\n{}", " ".repeat(indent)))
 }
 
 /// The fix of a target in a few words, from its summary line.
@@ -114,11 +69,7 @@ fn recap(r: &RunReport, p: &Palette, width: Option<usize>, out: &mut String) {
     for t in &r.targets {
         let word = p.paint(t.verdict.word(), verdict_tone(t.verdict));
         let line = match fix_words(t) {
-            Some(fix) => format!(
-                "{word} {} — fix: {}",
-                clean(&t.input),
-                for_terminal(fix, MAX_HEADLINE)
-            ),
+            Some(fix) => format!("{word} {} — fix: {}", clean(&t.input), sanitize::line(fix)),
             None => summary(t, p),
         };
         let _ = writeln!(out, "  {}", wrap_to(&line, width.map(|w| w - 2), 4));
@@ -189,7 +140,7 @@ pub fn table(t: &Table, p: &Palette, indent: &str) -> String {
 
 fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
     let _ = writeln!(out, "  {}", p.paint(&clean(&server_name(s)), Tone::Strong));
-    let label = |l: &str| p.paint(&format!("{l:<9}"), Tone::Dim);
+    let label = |l: &str| label(l, p);
     if let Some(e) = &s.error {
         let _ = writeln!(
             out,
@@ -270,89 +221,48 @@ fn server_details(s: &ServerObservation, p: &Palette, out: &mut String) {
         let _ = writeln!(out, "    {} {}", label(&l), clean(&line));
     }
     if let Some(c) = &s.certificate {
-        let _ = writeln!(out, "    {} {}", label("cert"), clean(&c.subject));
-        let _ = writeln!(out, "              issuer {}", clean(&c.issuer));
-        let names: Vec<String> = c.sans.iter().map(|n| clean(n)).collect();
-        let _ = writeln!(out, "              names {}", names.join(", "));
-        let _ = writeln!(
-            out,
-            "              valid {} to {} ({}); {}{}; {}",
-            clean(&c.not_before),
-            clean(&c.not_after),
-            crate::report::table::days(c.days_left),
-            clean(&c.key_type),
-            c.key_bits
-                .filter(|_| !c.key_type.starts_with("EC P-"))
-                .map(|b| format!(" {b}"))
-                .unwrap_or_default(),
-            clean(&c.signature_algorithm)
-        );
-        let tone = if c.verdict.is_trusted() {
-            Tone::Good
-        } else {
-            Tone::Warn
-        };
-        let _ = writeln!(
-            out,
-            "              verdict {}; chain of {}, from {}",
-            p.paint(&cert_words(&c.verdict), tone),
-            c.chain_len,
-            c.from_version
-        );
+        cert_details(c, p, out);
     }
 }
 
-/// One finding: title, what was seen, the errors peers log (`sig_word`
-/// names them: "peers" for a server, "logs" for a sender), the fix.
-pub fn finding(f: &Finding, p: &Palette, sig_word: &str, out: &mut String) {
+/// A label of a server's details, padded to its column.
+fn label(l: &str, p: &Palette) -> String {
+    p.paint(&format!("{l:<9}"), Tone::Dim)
+}
+
+/// The certificate lines of a server's details.
+fn cert_details(c: &CertSummary, p: &Palette, out: &mut String) {
+    let label = |l: &str| label(l, p);
+    let _ = writeln!(out, "    {} {}", label("cert"), clean(&c.subject));
+    let _ = writeln!(out, "              issuer {}", clean(&c.issuer));
+    let names: Vec<String> = c.sans.iter().map(|n| clean(n)).collect();
+    let _ = writeln!(out, "              names {}", names.join(", "));
     let _ = writeln!(
         out,
-        "  {} {}  {}",
-        severity_word(f.severity, p),
-        p.paint(f.id, Tone::Strong),
-        clean(&f.title)
+        "              valid {} to {} ({}); {}; {}",
+        clean(&c.not_before),
+        clean(&c.not_after),
+        crate::report::table::days(c.days_left),
+        clean(&crate::report::table::key_words(&c.key_type, c.key_bits)),
+        clean(&c.signature_algorithm)
     );
-    for e in &f.evidence {
-        let _ = writeln!(out, "         seen   {}", clean(e));
-    }
-    for id in &f.signatures {
-        if let Some(sig) = crate::report::signature(id) {
-            let _ = writeln!(
-                out,
-                "         {sig_word:<6} {} — {}",
-                sig.text,
-                crate::report::appears_in(sig)
-            );
-        }
-    }
-    for r in &f.remediation {
-        let _ = writeln!(out, "         fix    {}", r);
-    }
-    if let Some(fix) = &f.fix {
-        let _ = writeln!(
-            out,
-            "         how    {} ({})",
-            fix.remediation.title,
-            fix.software.name()
-        );
-        for (i, step) in fix.remediation.steps.iter().enumerate() {
-            let _ = writeln!(out, "           {}. {step}", i + 1);
-        }
-        if let Some(sn) = fix.remediation.snippet {
-            let _ = writeln!(out, "         paste  ({}):", sn.language);
-            for line in sn.text.lines() {
-                let _ = writeln!(out, "{}", format!("           {line}").trim_end());
-            }
-            // The indented block cannot be copied as is (regedit wants the
-            // header at column 1): say where the raw file comes from.
-            if let Some(name) = crate::report::fixfiles::snippet_name(f) {
-                let _ = writeln!(
-                    out,
-                    "         file   {name}: add --write-fix DIR to write it, ready to use"
-                );
-            }
-        }
-    }
+    let tone = if c.verdict.is_trusted() {
+        Tone::Good
+    } else {
+        Tone::Warn
+    };
+    let _ = writeln!(
+        out,
+        "              verdict {}; chain of {}, from {}",
+        p.paint(&cert_words(&c.verdict), tone),
+        c.chain_len,
+        c.from_version
+    );
+}
+
+/// One finding of a check, in the layout every command shares.
+pub fn finding(f: &Finding, p: &Palette, out: &mut String) {
+    crate::report::finding::text(&FindingView::new(f), p, out);
 }
 
 /// Renders the transcript of a connection.
@@ -420,7 +330,7 @@ pub fn render_for(
             let _ = writeln!(out);
             let _ = writeln!(out, "{}", p.paint("Findings", Tone::Strong));
             for f in &t.findings {
-                finding(f, p, "peers", &mut out);
+                finding(f, p, &mut out);
             }
         }
     }

@@ -226,15 +226,18 @@ async fn check(site: &Site, targets: &[&str], extra: &[&str]) -> (Ran, DnsServer
 }
 
 fn text(r: &RunReport) -> String {
-    tlscheck::report::render(r, Format::Text, &Palette::plain(), false)
+    tlscheck::report::render(
+        &tlscheck::report::Report::check(r, false),
+        Format::Text,
+        &Palette::plain(),
+    )
 }
 
 fn json_of(r: &RunReport) -> Value {
     serde_json::from_str(&tlscheck::report::render(
-        r,
+        &tlscheck::report::Report::check(r, false),
         Format::Json,
         &Palette::plain(),
-        false,
     ))
     .unwrap()
 }

@@ -784,7 +784,11 @@ async fn a_policy_with_nul_and_escape_bytes_is_invalid_and_sanitized() {
         "{:?}",
         finding_ids(t)
     );
-    let text = tlscheck::report::render(&r, Format::Text, &Palette::plain(), false);
+    let text = tlscheck::report::render(
+        &tlscheck::report::Report::check(&r, false),
+        Format::Text,
+        &Palette::plain(),
+    );
     assert!(!text.contains('\0') && !text.contains('\x1b'), "{text}");
 }
 
@@ -847,7 +851,11 @@ async fn hostile_txt_records_and_cname_loops_are_classified_without_panic() {
     assert!(has(t, "mta-sts-record-invalid", Severity::Warning));
     // The CNAME loop ends as a failed lookup, not a hang or a panic.
     assert_eq!(p.observation.tls_rpt.record, None);
-    let text = tlscheck::report::render(&r, Format::Text, &Palette::plain(), false);
+    let text = tlscheck::report::render(
+        &tlscheck::report::Report::check(&r, false),
+        Format::Text,
+        &Palette::plain(),
+    );
     assert!(!text.contains('\0'));
 }
 

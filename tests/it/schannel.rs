@@ -441,7 +441,19 @@ fn json_report_keeps_problem_findings_and_fixes() {
 #[test]
 fn only_coloured_text_carries_escape_codes() {
     let a = audit_fixture("tls12-client-disabled.reg", Some(WindowsVersion::Ws2019));
-    assert!(render_text(&a, true).contains("\u{1b}[1;31m"));
+    // Colour is decided once by the front end (`--color always` here):
+    // the binary, not a global switch in this test process.
+    let path = [
+        env!("CARGO_MANIFEST_DIR"),
+        "tests/fixtures/schannel/tls12-client-disabled.reg",
+    ]
+    .join("/");
+    let coloured = std::process::Command::new(env!("CARGO_BIN_EXE_tlscheck"))
+        .args(["schannel", &path, "--os", "2019", "--color", "always"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\u{1b}[1;31m"));
     for out in [render_text(&a, false), render_markdown(&a), render_json(&a)] {
         assert!(!out.contains('\u{1b}'));
     }
@@ -458,7 +470,7 @@ fn hostile_key_names_are_escaped_in_text_and_markdown_but_exact_in_json() {
     assert!(a.finding("unrecognised-protocol-key").is_some());
     for out in [render_text(&a, false), render_markdown(&a)] {
         assert!(!out.contains('\u{1b}') && !out.contains('\u{202e}'));
-        assert!(out.contains("\\u{1b}"));
+        assert!(out.contains("\\x1b"));
     }
     assert!(render_json(&a).contains("\\u001b[2J\u{202e}"));
 }

@@ -7,7 +7,9 @@
 //! Scenarios: a server that speaks only TLS 1.0/1.1, a modern server (TLS
 //! 1.2 + 1.3, trusted certificate), a server without STARTTLS, and a
 //! domain with two MX (one down); plus `explain` for known and unknown
-//! text.
+//! text, `listen` for a TLS-1.0-only and a TLS 1.3 sender, and
+//! `schannel` for an export with TLS 1.2 Client disabled. Every command
+//! goes through the one entry, `report::render(&Report, Format, &Palette)`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -501,15 +503,27 @@ fn domain() -> RunReport {
 }
 
 fn text(r: &RunReport) -> String {
-    report::render(r, Format::Text, &Palette::plain(), false)
+    report::render(
+        &tlscheck::report::Report::check(r, false),
+        Format::Text,
+        &Palette::plain(),
+    )
 }
 
 fn markdown(r: &RunReport) -> String {
-    report::render(r, Format::Markdown, &Palette::plain(), false)
+    report::render(
+        &tlscheck::report::Report::check(r, false),
+        Format::Markdown,
+        &Palette::plain(),
+    )
 }
 
 fn json(r: &RunReport) -> String {
-    report::render(r, Format::Json, &Palette::plain(), false)
+    report::render(
+        &tlscheck::report::Report::check(r, false),
+        Format::Json,
+        &Palette::plain(),
+    )
 }
 
 /// Checks that every key docs/schema.md lists is present (null allowed)
@@ -933,6 +947,7 @@ fn explain_json_carries_the_context() {
     assert_eq!(v["context"]["receiver_host"], "mail.fabrikam.com");
     assert_eq!(v["context"]["receiver_ip"], "198.51.100.7");
     assert_eq!(v["matches"][0]["next_step"], "tlscheck mail.fabrikam.com");
+    insta::assert_snapshot!("explain_exo_ndr_json", doc);
 }
 
 #[test]
@@ -962,4 +977,263 @@ fn explain_text_for_unknown_text_lists_what_it_knows() {
             &Palette::plain()
         )
     );
+}
+
+// ---- listen: one sender session, rendered like a check ----
+
+/// A sender that offers only TLS 1.0, with a hostile EHLO name and SNI.
+fn legacy_sender() -> tlscheck::model::listen::SenderSession {
+    use tlscheck::model::listen::{Handshake, Offer, OfferSource, SenderSession, SessionEnd};
+    use tlscheck::model::{Direction, TranscriptEvent};
+    SenderSession {
+        peer: addr("192.0.2.7:50000"),
+        started_at: "2026-11-28T16:38:00Z".to_owned(),
+        ehlo_name: Some("mx1.contoso.com\u{1b}[31m".to_owned()),
+        used_helo: false,
+        starttls: true,
+        plaintext_mail: false,
+        offer: Some(Offer {
+            client_version: 0x0301,
+            supported_versions: None,
+            versions: vec![TlsVersion::Tls10],
+            source: OfferSource::LegacyClientVersion,
+            highest: 0x0301,
+            cipher_suites: vec![
+                CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+                CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA,
+            ],
+            groups: vec![NamedGroup::X25519, NamedGroup::secp256r1],
+            sni: Some("mx|<b>".to_owned()),
+        }),
+        hello_error: None,
+        handshake: Handshake::ClosedLegacyOnly,
+        tls_ehlo_name: None,
+        mail_from: None,
+        rcpt_to: Vec::new(),
+        end: SessionEnd::ClosedAfterLegacyHello,
+        transcript: vec![
+            TranscriptEvent {
+                at: ms(5),
+                direction: Direction::Received,
+                text: "EHLO mx1.contoso.com\u{1b}[31m".to_owned(),
+            },
+            TranscriptEvent {
+                at: ms(6),
+                direction: Direction::Sent,
+                text: "250-tlscheck".to_owned(),
+            },
+        ],
+        elapsed: ms(40),
+    }
+}
+
+/// A sender that offers TLS 1.2 and 1.3 and completes TLS 1.3.
+fn modern_sender() -> tlscheck::model::listen::SenderSession {
+    use tlscheck::model::listen::{Handshake, Negotiated, Offer, OfferSource, SessionEnd};
+    let mut s = legacy_sender();
+    s.ehlo_name = Some("mail.contoso.com".to_owned());
+    s.offer = Some(Offer {
+        client_version: 0x0303,
+        supported_versions: Some(vec![0x0304, 0x0303]),
+        versions: vec![TlsVersion::Tls12, TlsVersion::Tls13],
+        source: OfferSource::SupportedVersions,
+        highest: 0x0304,
+        cipher_suites: vec![
+            CipherSuite::TLS13_AES_256_GCM_SHA384,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        ],
+        groups: vec![NamedGroup::X25519],
+        sni: Some("mx.fabrikam.com".to_owned()),
+    });
+    s.handshake = Handshake::Completed(Negotiated {
+        version: TlsVersion::Tls13,
+        cipher: CipherSuite::TLS13_AES_256_GCM_SHA384,
+        group: Some(NamedGroup::X25519),
+    });
+    s.tls_ehlo_name = Some("mail.contoso.com".to_owned());
+    s.mail_from = Some("<postmaster@contoso.com>".to_owned());
+    s.end = SessionEnd::Quit;
+    s.transcript = vec![tlscheck::model::TranscriptEvent {
+        at: ms(5),
+        direction: tlscheck::model::Direction::Received,
+        text: "EHLO mail.contoso.com".to_owned(),
+    }];
+    s
+}
+
+fn listen(s: &tlscheck::model::listen::SenderSession, format: Format) -> String {
+    let j = tlscheck::diagnose::sender::judge(s);
+    let r = report::listen::ListenReport {
+        session: s,
+        judgement: &j,
+        transcript: true,
+        once: true,
+    };
+    report::render(&report::Report::Listen(r), format, &Palette::plain())
+}
+
+#[test]
+fn listen_legacy_sender_text() {
+    let out = listen(&legacy_sender(), Format::Text);
+    assert!(out.starts_with("FAIL sender 192.0.2.7"), "{out}");
+    assert!(!out.contains('\u{1b}'), "{out}");
+    insta::assert_snapshot!("listen_legacy_text", out);
+}
+
+#[test]
+fn listen_legacy_sender_markdown() {
+    let out = listen(&legacy_sender(), Format::Markdown);
+    assert!(out.starts_with("## FAIL — sender 192.0.2.7"), "{out}");
+    assert!(!out.contains('\u{1b}'), "{out}");
+    insta::assert_snapshot!("listen_legacy_markdown", out);
+}
+
+#[test]
+fn listen_legacy_sender_json() {
+    let doc = listen(&legacy_sender(), Format::Json);
+    let v: Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["kind"], "listen");
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["sender"]["ehlo_name"], "mx1.contoso.com\u{1b}[31m");
+    insta::assert_snapshot!("listen_legacy_json", doc);
+}
+
+#[test]
+fn listen_modern_sender_text() {
+    let out = listen(&modern_sender(), Format::Text);
+    assert!(out.starts_with("PASS sender 192.0.2.7"), "{out}");
+    insta::assert_snapshot!("listen_modern_text", out);
+}
+
+// ---- schannel: an export with TLS 1.2 Client disabled ----
+
+fn schannel(format: Format) -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/schannel/tls12-client-disabled.reg"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let audit = tlscheck::diagnose::schannel::audit(
+        &tlscheck::diagnose::schannel::parse(&bytes).unwrap(),
+        Some(tlscheck::diagnose::schannel::WindowsVersion::Ws2019),
+    );
+    report::render(&report::Report::Schannel(&audit), format, &Palette::plain())
+}
+
+#[test]
+fn schannel_text() {
+    let out = schannel(Format::Text);
+    assert!(out.starts_with("FAIL SCHANNEL audit"), "{out}");
+    insta::assert_snapshot!("schannel_text", out);
+}
+
+#[test]
+fn schannel_markdown() {
+    let out = schannel(Format::Markdown);
+    assert!(out.starts_with("## FAIL — SCHANNEL audit"), "{out}");
+    insta::assert_snapshot!("schannel_markdown", out);
+}
+
+#[test]
+fn schannel_json() {
+    let doc = schannel(Format::Json);
+    let v: Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["kind"], "schannel");
+    assert_eq!(v["verdict"], "problem");
+    insta::assert_snapshot!("schannel_json", doc);
+}
+
+#[test]
+fn every_json_document_carries_the_one_schema_version() {
+    let matches = tlscheck::diagnose::explain::explain(NDR);
+    let ctx = tlscheck::diagnose::explain::context(NDR);
+    let docs = [
+        json(&modern()),
+        listen(&modern_sender(), Format::Json),
+        schannel(Format::Json),
+        report::render(
+            &report::Report::Explain {
+                matches: &matches,
+                context: &ctx,
+            },
+            Format::Json,
+            &Palette::plain(),
+        ),
+        report::render(&report::Report::Profiles, Format::Json, &Palette::plain()),
+    ];
+    for doc in docs {
+        let v: Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            v["schema_version"],
+            u64::from(report::json::SCHEMA_VERSION),
+            "{doc}"
+        );
+    }
+}
+
+#[test]
+fn listen_text_names_versions_suites_and_the_fix_and_escapes_sender_text() {
+    let out = listen(&legacy_sender(), Format::Text);
+    assert!(out.starts_with("FAIL sender 192.0.2.7 (EHLO mx1.contoso.com\\x1b[31m)"));
+    assert!(!out.contains('\u{1b}'), "{out}");
+    for needle in [
+        "TLS 1.0 (implied by client_version TLS 1.0",
+        "TLS_RSA_WITH_AES_128_CBC_SHA",
+        "x25519, secp256r1",
+        "421 4.4.2 Connection dropped due to SocketError",
+        r"Protocols\TLS 1.2\Client]",
+        "as Office 365 does",
+    ] {
+        assert!(out.contains(needle), "{needle} missing:\n{out}");
+    }
+}
+
+#[test]
+fn listen_markdown_cannot_be_broken_by_sender_text() {
+    let out = listen(&legacy_sender(), Format::Markdown);
+    assert!(out.contains("mx\\|\\<b\\>"), "{out}");
+    assert!(!out.contains('\u{1b}'));
+    assert!(out.contains("    ```reg\n    Windows Registry Editor Version 5.00"));
+}
+
+#[test]
+fn listen_json_keeps_sender_text_exact_and_streams_one_line_per_session() {
+    let s = modern_sender();
+    let v: Value = serde_json::from_str(&listen(&s, Format::Json)).unwrap();
+    assert_eq!(v["verdict"], "pass");
+    assert_eq!(v["exit_code"], 0);
+    assert_eq!(v["client_hello"]["offered_versions"][1], "1.3");
+    assert_eq!(v["client_hello"]["supported_versions"][0], "1.3");
+    assert_eq!(v["client_hello"]["highest_version"], "1.3");
+    assert_eq!(v["handshake"]["cipher"], "TLS_AES_256_GCM_SHA384");
+    assert_eq!(v["end"]["reason"], "quit");
+    assert_eq!(v["transcript"][0]["dir"], "received");
+    let j = tlscheck::diagnose::sender::judge(&s);
+    let streamed = report::listen::ListenReport {
+        session: &s,
+        judgement: &j,
+        transcript: false,
+        once: false,
+    };
+    let line = report::render(
+        &report::Report::Listen(streamed),
+        Format::Ndjson,
+        &Palette::plain(),
+    );
+    assert_eq!(line.lines().count(), 1);
+    assert!(line.contains("\"transcript\":null"));
+}
+
+#[test]
+fn listen_text_names_the_first_suites_and_counts_the_rest() {
+    let mut s = legacy_sender();
+    if let Some(o) = s.offer.as_mut() {
+        o.cipher_suites = vec![CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA; 20];
+    }
+    let out = listen(&s, Format::Text);
+    assert!(out.contains("20 offered:"), "{out}");
+    assert!(out.contains("… and 8 more (--format json"), "{out}");
+    assert_eq!(out.matches("TLS_RSA_WITH_AES_128_CBC_SHA").count(), 12);
 }

@@ -106,9 +106,14 @@ fn render(report: &RunReport, cfg: &Config, palette: &Palette) -> String {
             s.push_str(&report::json::render_summary_line(report));
             s
         }
-        Format::Text => {
-            report::text::render_for(report, palette, cfg.transcript, progress::term_width())
-        }
-        f => report::render(report, f, palette, cfg.transcript),
+        f => report::render(
+            &report::Report::Check {
+                run: report,
+                transcript: cfg.transcript,
+                width: progress::term_width(),
+            },
+            f,
+            palette,
+        ),
     }
 }

@@ -27,14 +27,17 @@ struct Output<'p> {
 
 impl Output<'_> {
     fn render(self, s: &SenderSession, j: &sender::SenderJudgement) -> String {
-        let (p, t) = (self.palette, self.transcript);
-        match self.format {
-            Format::Text if self.once => render::render_text(s, j, p, t),
-            Format::Text => format!("{}\n", render::render_text(s, j, p, t)),
-            Format::Markdown => render::render_markdown(s, j, t),
-            Format::Json if self.once => render::render_json(s, j, t),
-            Format::Json | Format::Ndjson => render::render_json_line(s, j, t),
-        }
+        let session = render::ListenReport {
+            session: s,
+            judgement: j,
+            transcript: self.transcript,
+            once: self.once,
+        };
+        crate::report::render(
+            &crate::report::Report::Listen(session),
+            self.format,
+            self.palette,
+        )
     }
 }
 

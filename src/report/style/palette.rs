@@ -57,3 +57,15 @@ impl Palette {
         }
     }
 }
+
+/// The tone of a verdict word (`PASS`, `FAIL`, …), the same for every
+/// command.
+pub fn verdict_tone(v: crate::diagnose::verdict::Verdict) -> Tone {
+    use crate::diagnose::verdict::Verdict;
+    match v {
+        Verdict::Pass => Tone::Good,
+        Verdict::Warn | Verdict::Inconclusive => Tone::Warn,
+        Verdict::Fail | Verdict::Untested => Tone::Bad,
+        Verdict::NoMail => Tone::Strong,
+    }
+}

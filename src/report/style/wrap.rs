@@ -1,0 +1,139 @@
+//! The one word wrapper of the text renderers.
+
+/// Text is wrapped to this many columns where no terminal width is known
+/// (the `schannel` audit, the `listen` details).
+pub const TEXT_WIDTH: usize = 78;
+
+/// Columns `s` takes on a terminal: escape sequences (`\x1b[…m`) take none.
+pub fn visible_width(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_esc = false;
+    for c in s.chars() {
+        match (in_esc, c) {
+            (false, '\x1b') => in_esc = true,
+            (true, 'm') => in_esc = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
+/// Whitespace-separated words, with a run from a word starting with `'` to
+/// the next word holding a closing `'` kept as one unit (registry key
+/// names such as 'TLS 1.2' contain a space).
+fn units(text: &str) -> Vec<String> {
+    let mut units: Vec<String> = Vec::new();
+    let mut open: Option<String> = None;
+    for word in text.split_whitespace() {
+        match open.take() {
+            Some(mut unit) => {
+                unit.push(' ');
+                unit.push_str(word);
+                if word.contains('\'') {
+                    units.push(unit);
+                } else {
+                    open = Some(unit);
+                }
+            }
+            None => {
+                let quote_opens = word
+                    .strip_prefix('\'')
+                    .is_some_and(|rest| !rest.contains('\''));
+                if quote_opens {
+                    open = Some(word.to_owned());
+                } else {
+                    units.push(word.to_owned());
+                }
+            }
+        }
+    }
+    units.extend(open);
+    units
+}
+
+/// Greedy word wrap: no line wider than `width` visible columns, unless a
+/// single word is. The first line continues after `start` columns the
+/// caller has already written; every later line begins with `indent`. A
+/// 'quoted name' is not broken. No line end after the last line.
+pub fn wrap(text: &str, width: usize, start: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut col = start;
+    let mut empty = true;
+    let indent_width = visible_width(indent);
+    for word in units(text) {
+        let len = visible_width(&word);
+        if !empty && col + 1 + len > width {
+            out.push('\n');
+            out.push_str(indent);
+            col = indent_width;
+            empty = true;
+        }
+        if !empty {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(&word);
+        col += len;
+        empty = false;
+    }
+    out
+}
+
+/// [`wrap`] as a paragraph: `first` before the first line, `rest` before
+/// the others, a line end after the last.
+pub fn paragraph(text: &str, first: &str, rest: &str) -> String {
+    format!(
+        "{first}{}\n",
+        wrap(text, TEXT_WIDTH, visible_width(first), rest)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_at_the_width_and_keeps_long_words_whole() {
+        let text = format!("{} {}", "word ".repeat(30), "x".repeat(100));
+        let wrapped = paragraph(&text, "  ", "  ");
+        for line in wrapped.lines() {
+            assert!(
+                line.chars().count() <= TEXT_WIDTH || !line.trim().contains(' '),
+                "{line}"
+            );
+        }
+        assert!(wrapped.contains(&"x".repeat(100)));
+    }
+
+    #[test]
+    fn wrap_keeps_quoted_key_names_on_one_line() {
+        let text = format!(
+            "{}'TLS 1.2' and 'TLS 1,2' stay whole, unterminated 'a b",
+            "w ".repeat(37)
+        );
+        let wrapped = paragraph(&text, "", "");
+        assert!(
+            wrapped.contains("'TLS 1.2'") && wrapped.contains("'TLS 1,2'"),
+            "{wrapped}"
+        );
+        assert!(wrapped.contains("'a b"), "{wrapped}");
+    }
+
+    #[test]
+    fn continuation_lines_start_with_the_indent_and_fit() {
+        let long = ["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,"; 10].join(" ");
+        let wrapped = wrap(&long, TEXT_WIDTH, 17, &" ".repeat(17));
+        for line in wrapped.lines().skip(1) {
+            assert!(line.starts_with(&" ".repeat(17)), "{line}");
+            assert!(line.chars().count() <= TEXT_WIDTH, "{line}");
+        }
+    }
+
+    #[test]
+    fn escape_codes_take_no_columns() {
+        assert_eq!(visible_width("\x1b[1;31mFAIL\x1b[0m"), 4);
+        let coloured = format!("\x1b[31m{}\x1b[0m {}", "a".repeat(10), "b".repeat(10));
+        assert!(!wrap(&coloured, 21, 0, "").contains('\n'));
+    }
+}
