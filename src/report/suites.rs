@@ -322,11 +322,13 @@ pub fn render_profiles(format: Format) -> String {
             let list: Vec<ProfileDto> = profiles::ALL.iter().map(|p| profile_dto(p)).collect();
             out = crate::report::json::to_document(
                 &serde_json::json!({
+                    "kind": "profiles",
                     "schema_version": crate::report::json::SCHEMA_VERSION,
+                    "tool": crate::report::json::tool(),
                     "profiles": list,
                 }),
                 true,
-                None,
+                Some("profiles"),
             );
         }
         Format::Markdown => {

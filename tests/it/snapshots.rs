@@ -1170,6 +1170,10 @@ fn every_json_document_carries_the_one_schema_version() {
             u64::from(report::json::SCHEMA_VERSION),
             "{doc}"
         );
+        // docs/schema.md: every document says what it is and which tool
+        // wrote it.
+        assert!(v["kind"].is_string(), "{doc}");
+        assert_eq!(v["tool"]["name"], "tlscheck", "{doc}");
     }
 }
 
