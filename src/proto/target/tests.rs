@@ -70,11 +70,15 @@ fn converts_idna_names_to_lower_case_a_labels() {
     }
 }
 
+fn assert_rejects(cases: Vec<(&str, TargetError)>) {
+    for (input, expected) in cases {
+        assert_eq!(parse(input), Err(expected), "input {input:?}");
+    }
+}
+
 #[test]
-fn rejects_malformed_targets_with_the_right_error() {
-    let long_label = "a".repeat(64);
-    let long_name = ["a".repeat(63).as_str(); 4].join(".");
-    let cases: Vec<(&str, TargetError)> = vec![
+fn rejects_what_is_not_a_host_with_the_right_error() {
+    assert_rejects(vec![
         ("", TargetError::Empty),
         ("   ", TargetError::Empty),
         (
@@ -111,6 +115,12 @@ fn rejects_malformed_targets_with_the_right_error() {
                 suggestion: "contoso.com".into(),
             },
         ),
+    ]);
+}
+
+#[test]
+fn rejects_malformed_ports_and_brackets_with_the_right_error() {
+    assert_rejects(vec![
         (
             "host:",
             TargetError::EmptyPort {
@@ -192,6 +202,14 @@ fn rejects_malformed_targets_with_the_right_error() {
                 input: "[2001:db8::1]587".into(),
             },
         ),
+    ]);
+}
+
+#[test]
+fn rejects_malformed_targets_with_the_right_error() {
+    let long_label = "a".repeat(64);
+    let long_name = ["a".repeat(63).as_str(); 4].join(".");
+    assert_rejects(vec![
         (".", TargetError::RootName),
         (
             "contoso..com",
@@ -250,10 +268,7 @@ fn rejects_malformed_targets_with_the_right_error() {
                 input: "1.2.3".into(),
             },
         ),
-    ];
-    for (input, expected) in cases {
-        assert_eq!(parse(input), Err(expected), "input {input:?}");
-    }
+    ]);
     assert_eq!(
         parse(&format!("{long_label}.com")),
         Err(TargetError::LabelTooLong {
