@@ -1,3 +1,5 @@
+use super::decode::cp1252;
+use super::reg_file::parse_dword_digits;
 use super::*;
 
 const TLS12_CLIENT: &str = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.2\Client";

@@ -1,4 +1,11 @@
 use super::*;
+use hickory_resolver::proto::dnssec::rdata::DNSKEY;
+use hickory_resolver::proto::dnssec::PublicKey;
+
+/// The public key of a DNSKEY.
+fn key_bytes(key: &DNSKEY) -> Vec<u8> {
+    key.public_key().public_bytes().to_vec()
+}
 
 #[test]
 fn parses_ldns_key_and_ds_files() {
