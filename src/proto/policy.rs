@@ -269,24 +269,19 @@ fn sts_mode(mode: Option<&str>) -> Result<StsMode, RecordError> {
 
 /// `max_age:`: 1 to 10 digits, at most [`MAX_MAX_AGE`] (RFC 8461 §3.2).
 fn sts_max_age(max_age: Option<&str>) -> Result<u64, RecordError> {
+    let bad = |why| RecordError::Field {
+        field: "max_age".into(),
+        why,
+    };
     match max_age {
         Some(v) if !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()) => {
-            let n: u64 = v.parse().map_err(|_| RecordError::Field {
-                field: "max_age".into(),
-                why: "not a number".into(),
-            })?;
+            let n: u64 = v.parse().map_err(|_| bad("not a number".into()))?;
             if n > MAX_MAX_AGE {
-                return Err(RecordError::Field {
-                    field: "max_age".into(),
-                    why: format!("{n} is above {MAX_MAX_AGE} (RFC 8461 §3.2)"),
-                });
+                return Err(bad(format!("{n} is above {MAX_MAX_AGE} (RFC 8461 §3.2)")));
             }
             Ok(n)
         }
-        Some(v) => Err(RecordError::Field {
-            field: "max_age".into(),
-            why: format!("{:?} is not 1 to 10 digits", truncate(v)),
-        }),
+        Some(v) => Err(bad(format!("{:?} is not 1 to 10 digits", truncate(v)))),
         None => Err(RecordError::Missing("max_age")),
     }
 }

@@ -400,6 +400,37 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
+impl RegKey {
+    /// A key as its line names it, with no values yet.
+    fn new(path: &str, deleted: bool, line: usize) -> Self {
+        Self {
+            path: normalise_key(path),
+            deleted,
+            line,
+            values: Vec::new(),
+        }
+    }
+}
+
+/// Adds a value, read at `line`, to the key above it; a value before any
+/// key line is [`LineProblem::ValueOutsideKey`].
+fn add_value(
+    keys: &mut [RegKey],
+    name: String,
+    data: RegData,
+    line: usize,
+    quirk: Option<ValueQuirk>,
+) -> std::result::Result<(), LineProblem> {
+    let key = keys.last_mut().ok_or(LineProblem::ValueOutsideKey)?;
+    key.values.push(RegValue {
+        name,
+        data,
+        line,
+        quirk,
+    });
+    Ok(())
+}
+
 /// Expands `HKLM\` to `HKEY_LOCAL_MACHINE\`, spells the hive in capitals
 /// and drops a trailing `\`; the rest of the path stays as written, since
 /// a key named `TLS 1.2 ` (trailing space) is a different key.

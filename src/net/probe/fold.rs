@@ -44,15 +44,15 @@ fn starttls_state(
     let passed = sessions.iter().any(|s| s.passed_starttls);
     if let Some(r) = sessions
         .iter()
-        .find_map(|s| s.starttls_refused.clone())
+        .find_map(|s| s.seen.starttls_refused.clone())
         .filter(|_| !passed)
     {
         return StarttlsStatus::Refused(r);
     }
     // Only a positive EHLO shows extensions (HELO after a refused EHLO
     // shows none, which says nothing about STARTTLS).
-    let positive: Vec<&Ehlo> = std::iter::once(policy.ehlo.as_ref())
-        .chain(sessions.iter().map(|s| s.ehlo.as_ref()))
+    let positive: Vec<&Ehlo> = std::iter::once(policy.seen.ehlo.as_ref())
+        .chain(sessions.iter().map(|s| s.seen.ehlo.as_ref()))
         .flatten()
         .filter(|e| e.reply.is_positive_completion() && !e.used_helo)
         .collect();
@@ -83,16 +83,17 @@ pub(super) fn fold(
     } = probed;
     let starttls = starttls_state(cfg, &policy, &sessions);
     let banner = policy
+        .seen
         .banner
         .clone()
-        .or_else(|| sessions.iter().find_map(|s| s.banner.clone()));
+        .or_else(|| sessions.iter().find_map(|s| s.seen.banner.clone()));
     // The EHLO to show: a positive one first (the policy session's, then
     // any session's), else whatever came.
-    let ehlo = std::iter::once(policy.ehlo.clone())
-        .chain(sessions.iter().map(|s| s.ehlo.clone()))
+    let ehlo = std::iter::once(policy.seen.ehlo.clone())
+        .chain(sessions.iter().map(|s| s.seen.ehlo.clone()))
         .flatten()
         .find(|e| e.reply.is_positive_completion() && !e.used_helo)
-        .or_else(|| policy.ehlo.clone());
+        .or_else(|| policy.seen.ehlo.clone());
     let reached = banner.is_some();
     // A stop by the run (Ctrl-C, --deadline) is not a failure of the
     // server: it leaves no error behind, only undecided results.
@@ -100,8 +101,9 @@ pub(super) fn fold(
         None
     } else {
         policy
+            .seen
             .failure
-            .or_else(|| sessions.iter().find_map(|s| s.failure.clone()))
+            .or_else(|| sessions.iter().find_map(|s| s.seen.failure.clone()))
     };
     let certificate = certificate(cfg, host.as_deref(), &sessions);
     let sni = sni(host.as_deref()).map(str::to_owned);

@@ -139,10 +139,10 @@ pub async fn probe_server_limited(
                 version(TlsVersion::Tls12),
                 version(TlsVersion::Tls13),
             );
-            let greeted = five.0.as_ref().is_some_and(|p| p.banner.is_some())
+            let greeted = five.0.as_ref().is_some_and(|p| p.seen.banner.is_some())
                 || [&five.1, &five.2, &five.3, &five.4]
                     .iter()
-                    .any(|s| s.as_ref().is_some_and(|s| s.banner.is_some()));
+                    .any(|s| s.as_ref().is_some_and(|s| s.seen.banner.is_some()));
             let _ = give_up.send(!greeted);
             five
         },

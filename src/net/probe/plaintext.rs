@@ -45,13 +45,23 @@ pub(crate) struct Ready {
     pub(super) transcript: Transcript,
 }
 
+/// What the plain-text part of a session showed of the server.
+#[derive(Default)]
+pub(super) struct PlainText {
+    /// The greeting, positive or not.
+    pub(super) banner: Option<Reply>,
+    /// The reply to EHLO (or HELO).
+    pub(super) ehlo: Option<Ehlo>,
+    /// A refusal of STARTTLS.
+    pub(super) starttls_refused: Option<Reply>,
+    /// Why the server was not reached, when it was not.
+    pub(super) failure: Option<ProbeFailure>,
+}
+
 /// Why the SMTP part did not get to TLS.
 pub(crate) struct NotReady {
     pub(crate) result: VersionResult,
-    pub(super) banner: Option<Reply>,
-    pub(super) ehlo: Option<Ehlo>,
-    pub(super) starttls_refused: Option<Reply>,
-    pub(super) failure: Option<ProbeFailure>,
+    pub(super) seen: PlainText,
     pub(super) transcript: Transcript,
 }
 
@@ -59,10 +69,7 @@ impl NotReady {
     fn from_result(result: VersionResult) -> Self {
         Self {
             result,
-            banner: None,
-            ehlo: None,
-            starttls_refused: None,
-            failure: None,
+            seen: PlainText::default(),
             transcript: Vec::new(),
         }
     }
@@ -71,9 +78,12 @@ impl NotReady {
     /// the failure's class.
     fn from_error(e: &SmtpError, transcript: Transcript) -> Self {
         Self {
-            failure: Some(failure_of(e)),
+            result: earlier(e),
+            seen: PlainText {
+                failure: Some(failure_of(e)),
+                ..PlainText::default()
+            },
             transcript,
-            ..Self::from_result(earlier(e))
         }
     }
 }
@@ -125,10 +135,12 @@ impl Introduced {
     fn end(&mut self, result: VersionResult, starttls_refused: Option<Reply>) -> Attempt {
         Attempt::not_ready(NotReady {
             result,
-            banner: Some(self.greeting.clone()),
-            ehlo: Some(self.ehlo.clone()),
-            starttls_refused,
-            failure: None,
+            seen: PlainText {
+                banner: Some(self.greeting.clone()),
+                ehlo: Some(self.ehlo.clone()),
+                starttls_refused,
+                failure: None,
+            },
             transcript: self.client.take_transcript(),
         })
     }
@@ -281,7 +293,7 @@ impl Session<'_> {
             let mut last = NotReady::from_result(VersionResult::NotTested(NotTested::Throttled(
                 greeting.clone(),
             )));
-            last.banner = Some(greeting.clone());
+            last.seen.banner = Some(greeting.clone());
             return Err(Attempt::Deferred {
                 why: format!("greeting {}", greeting.code),
                 client: Some(Box::new(client)),
@@ -294,7 +306,7 @@ impl Session<'_> {
             greeting.clone(),
         )));
         nr.transcript = client.take_transcript();
-        nr.banner = Some(greeting);
+        nr.seen.banner = Some(greeting);
         Err(Attempt::not_ready(nr))
     }
 
@@ -307,9 +319,9 @@ impl Session<'_> {
         } = greeted;
         let with_banner = |result, failure, client: &mut SmtpClient<TcpStream>| {
             let mut nr = NotReady::from_result(result);
-            nr.failure = failure;
+            nr.seen.failure = failure;
             nr.transcript = client.take_transcript();
-            nr.banner = Some(greeting.clone());
+            nr.seen.banner = Some(greeting.clone());
             Attempt::not_ready(nr)
         };
         let ehlo = match self
@@ -327,7 +339,7 @@ impl Session<'_> {
             let mut last = NotReady::from_result(VersionResult::NotTested(NotTested::Throttled(
                 ehlo.reply.clone(),
             )));
-            last.banner = Some(greeting);
+            last.seen.banner = Some(greeting);
             return Err(Attempt::Deferred {
                 why: format!("EHLO reply {}", ehlo.reply.code),
                 client: Some(Box::new(client)),
@@ -349,8 +361,8 @@ impl Session<'_> {
             let mut nr =
                 NotReady::from_result(VersionResult::NotTested(NotTested::EhloRefused(refusal)));
             nr.transcript = client.take_transcript();
-            nr.banner = Some(greeting);
-            nr.ehlo = Some(ehlo);
+            nr.seen.banner = Some(greeting);
+            nr.seen.ehlo = Some(ehlo);
             return Err(Attempt::not_ready(nr));
         }
         Ok(Introduced {
@@ -388,9 +400,9 @@ impl Session<'_> {
             let mut last = NotReady::from_result(VersionResult::NotTested(
                 NotTested::StarttlsRefused(reply.clone()),
             ));
-            last.banner = Some(greeting);
-            last.ehlo = Some(ehlo);
-            last.starttls_refused = Some(reply.clone());
+            last.seen.banner = Some(greeting);
+            last.seen.ehlo = Some(ehlo);
+            last.seen.starttls_refused = Some(reply.clone());
             return Attempt::Deferred {
                 why: format!("STARTTLS reply {}", reply.code),
                 client: Some(Box::new(client)),

@@ -4,18 +4,15 @@
 
 use std::net::SocketAddr;
 
-use super::plaintext::Upto;
+use super::plaintext::{PlainText, Upto};
 use super::session::{merge_transcripts, Session};
 use super::{ProbeConfig, Shared};
-use crate::model::{Ehlo, Policy, ProbeFailure, Stage};
-use crate::proto::smtp::reply::Reply;
+use crate::model::{Policy, Stage};
 
 /// What the policy session learnt.
 pub(super) struct PolicyOutcome {
     pub(super) policy: Policy,
-    pub(super) banner: Option<Reply>,
-    pub(super) ehlo: Option<Ehlo>,
-    pub(super) failure: Option<ProbeFailure>,
+    pub(super) seen: PlainText,
 }
 
 impl PolicyOutcome {
@@ -28,9 +25,7 @@ impl PolicyOutcome {
                 error,
                 transcript: Vec::new(),
             },
-            banner: None,
-            ehlo: None,
-            failure: None,
+            seen: PlainText::default(),
         }
     }
 
@@ -60,15 +55,13 @@ pub(super) async fn policy_session(
             let nr = *nr;
             out.policy.error = Some(nr.result.to_string());
             out.policy.transcript = merge_transcripts(nr.transcript, session.notes);
-            out.banner = nr.banner;
-            out.ehlo = nr.ehlo;
-            out.failure = nr.failure;
+            out.seen = nr.seen;
             return out;
         }
         Ok(r) => r,
     };
-    out.banner = ready.banner;
-    out.ehlo = ready.ehlo;
+    out.seen.banner = ready.banner;
+    out.seen.ehlo = ready.ehlo;
     let Some(mut client) = ready.client else {
         out.policy.error = Some("internal: no SMTP dialogue after EHLO".to_owned());
         return out;

@@ -9,27 +9,23 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use super::plaintext::Upto;
+use super::plaintext::{PlainText, Upto};
 use super::quickack::QuickAck;
 use super::session::{merge_transcripts, Session};
 use super::wide::{needs_wide_retry, wide_retry};
 use super::{sni, HelloRandom, ProbeConfig, Shared};
 use crate::model::{
-    CertVerdict, Ehlo, Limit, LimitKind, NotTested, ProbeFailure, Rejection, Stage, TlsVersion,
-    Transcript, VersionProbe, VersionResult,
+    CertVerdict, Limit, LimitKind, NotTested, Rejection, Stage, TlsVersion, Transcript,
+    VersionProbe, VersionResult,
 };
 use crate::net::smtp::SmtpClient;
 use crate::net::tls::{legacy, modern};
-use crate::proto::smtp::reply::Reply;
 use crate::proto::tls::client_hello::ClientHello;
 
 /// What one session learnt besides its version result.
 pub(super) struct SessionOutcome {
     pub(super) probe: VersionProbe,
-    pub(super) banner: Option<Reply>,
-    pub(super) ehlo: Option<Ehlo>,
-    pub(super) starttls_refused: Option<Reply>,
-    pub(super) failure: Option<ProbeFailure>,
+    pub(super) seen: PlainText,
     pub(super) verdict: Option<CertVerdict>,
     /// True when this session got past the plain-text part (220 to
     /// STARTTLS, or TLS on connect).
@@ -49,10 +45,7 @@ impl SessionOutcome {
                 chain: Vec::new(),
                 post_tls_ehlo: None,
             },
-            banner: None,
-            ehlo: None,
-            starttls_refused: None,
-            failure: None,
+            seen: PlainText::default(),
             verdict: None,
             passed_starttls: false,
         }
@@ -123,16 +116,13 @@ pub(super) async fn version_session(
             out.probe.result = nr.result;
             out.probe.transcript = merge_transcripts(nr.transcript, session.notes);
             out.probe.elapsed = session.started.elapsed();
-            out.banner = nr.banner;
-            out.ehlo = nr.ehlo;
-            out.starttls_refused = nr.starttls_refused;
-            out.failure = nr.failure;
+            out.seen = nr.seen;
             return out;
         }
         Ok(r) => r,
     };
-    out.banner = ready.banner;
-    out.ehlo = ready.ehlo;
+    out.seen.banner = ready.banner;
+    out.seen.ehlo = ready.ehlo;
     out.passed_starttls = true;
     let mut transcript = ready.transcript;
     let Some(mut stream) = ready.stream else {
@@ -265,7 +255,7 @@ where
     };
     if cfg.implicit_tls {
         match session.stage(Stage::Greeting, client.read_greeting()).await {
-            Ok(Ok(g)) => out.banner = Some(g),
+            Ok(Ok(g)) => out.seen.banner = Some(g),
             Ok(Err(e)) => session.note(format!("greeting inside TLS: {e}")),
             Err(_) => session.note("greeting inside TLS: stopped".to_owned()),
         }
@@ -276,7 +266,7 @@ where
     {
         Ok(Ok(e)) => {
             if cfg.implicit_tls {
-                out.ehlo = Some(e.clone());
+                out.seen.ehlo = Some(e.clone());
             }
             if crate::proto::smtp::reply::has_extension(&e.extensions, "STARTTLS") {
                 session.note(

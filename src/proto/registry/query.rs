@@ -4,8 +4,8 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use super::{
-    bad_line, is_query_key_line, normalise_key, starts_with_ignore_case, LineProblem, RegData,
-    RegKey, RegValue, Result, DWORD_DIGITS, QUERY_SEPARATOR,
+    add_value, bad_line, is_query_key_line, starts_with_ignore_case, LineProblem, RegData, RegKey,
+    Result, DWORD_DIGITS, QUERY_SEPARATOR,
 };
 
 /// `reg query /s` body: `lines` starts with the first key line, numbered
@@ -21,12 +21,7 @@ pub(super) fn parse_query(lines: &[&str], first_idx: usize) -> Result<Vec<RegKey
         let bad = |problem| bad_line(line_no, problem, line);
         if !line.starts_with([' ', '\t']) {
             if is_query_key_line(line) {
-                keys.push(RegKey {
-                    path: normalise_key(line),
-                    deleted: false,
-                    line: line_no,
-                    values: Vec::new(),
-                });
+                keys.push(RegKey::new(line, false, line_no));
                 continue;
             }
             // `reg query /f` ends with "End of search: N match(es) found."
@@ -37,15 +32,7 @@ pub(super) fn parse_query(lines: &[&str], first_idx: usize) -> Result<Vec<RegKey
         }
         let (name, data) =
             parse_query_value(line.trim_start()).ok_or_else(|| bad(LineProblem::BadQueryValue))?;
-        let key = keys
-            .last_mut()
-            .ok_or_else(|| bad(LineProblem::ValueOutsideKey))?;
-        key.values.push(RegValue {
-            name,
-            data,
-            line: line_no,
-            quirk: None,
-        });
+        add_value(&mut keys, name, data, line_no, None).map_err(bad)?;
     }
     Ok(keys)
 }

@@ -5,8 +5,8 @@
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use super::{
-    bad_line, clean, is_header, normalise_key, starts_with_ignore_case, LineProblem, RegData,
-    RegKey, RegValue, Result, ValueQuirk, DWORD_DIGITS,
+    add_value, bad_line, clean, is_header, starts_with_ignore_case, LineProblem, RegData, RegKey,
+    Result, ValueQuirk, DWORD_DIGITS,
 };
 
 /// `.reg` body: `lines` starts with the header line, numbered `header_no`.
@@ -32,12 +32,7 @@ pub(super) fn parse_reg(lines: &[&str], header_no: usize) -> Result<Vec<RegKey>>
             if path.trim().is_empty() {
                 return Err(bad(LineProblem::EmptyKey));
             }
-            keys.push(RegKey {
-                path: normalise_key(path),
-                deleted,
-                line: line_no,
-                values: Vec::new(),
-            });
+            keys.push(RegKey::new(path, deleted, line_no));
             continue;
         }
         if !(line.starts_with('"') || line.starts_with('@')) {
@@ -58,15 +53,7 @@ pub(super) fn parse_reg(lines: &[&str], header_no: usize) -> Result<Vec<RegKey>>
             }
         }
         let (data, quirk) = parse_reg_data(&data).map_err(bad)?;
-        let key = keys
-            .last_mut()
-            .ok_or_else(|| bad(LineProblem::ValueOutsideKey))?;
-        key.values.push(RegValue {
-            name,
-            data,
-            line: line_no,
-            quirk,
-        });
+        add_value(&mut keys, name, data, line_no, quirk).map_err(bad)?;
     }
     Ok(keys)
 }
