@@ -539,3 +539,6 @@ fn session_error(e: &SmtpError) -> VersionResult {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -177,3 +177,6 @@ fn accepted_wide(
         ),
     )
 }
+
+#[cfg(test)]
+mod tests;
