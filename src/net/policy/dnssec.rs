@@ -105,11 +105,11 @@ impl SecureResolver {
                 None,
             ),
             AnchorConfig::File { path, entries } => {
-                let (anchors, described, error) = file_anchors(options, entries, bound).await;
+                let file = file_anchors(options, entries, bound).await;
                 (
-                    anchors,
-                    format!("--trust-anchor {path}: {described}"),
-                    error,
+                    file.anchors,
+                    format!("--trust-anchor {path}: {}", file.described),
+                    file.error,
                 )
             }
         };

@@ -123,13 +123,23 @@ pub fn parse_anchor_file(text: &str) -> Result<Vec<AnchorEntry>, String> {
     Ok(entries)
 }
 
+/// The trust anchors a file gave, and what to say of them.
+pub(super) struct FileAnchors {
+    /// The keys to trust.
+    pub(super) anchors: TrustAnchors,
+    /// Each entry in words, for the report's anchor line.
+    pub(super) described: String,
+    /// Why the anchor cannot validate anything, when it cannot.
+    pub(super) error: Option<String>,
+}
+
 /// Trust anchors from a file: DNSKEYs as given; each DS replaced by the
 /// zone's served DNSKEYs that it matches.
 pub(super) async fn file_anchors(
     options: &DnsOptions,
     entries: &[AnchorEntry],
     bound: Duration,
-) -> (TrustAnchors, String, Option<String>) {
+) -> FileAnchors {
     let mut anchors = TrustAnchors::empty();
     let mut described = Vec::new();
     let mut errors = Vec::new();
@@ -227,7 +237,11 @@ pub(super) async fn file_anchors(
     }
     let error =
         (!errors.is_empty() && anchors_is_empty(entries, &errors)).then(|| errors.join("; "));
-    (anchors, described.join(", "), error)
+    FileAnchors {
+        anchors,
+        described: described.join(", "),
+        error,
+    }
 }
 
 /// The zone's whole DNSKEY set, when an RRSIG over it by one of
