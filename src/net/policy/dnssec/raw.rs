@@ -9,7 +9,7 @@ use hickory_resolver::proto::rr::{Name, RecordType};
 
 use crate::net::dns::{self, DnsOptions};
 
-/// The first server asked, for the raw DNSKEY query of [`anchored_keyset`].
+/// The first server asked, for the raw DNSKEY query of `anchor::anchored_keyset`.
 pub(super) fn first_server(options: &DnsOptions) -> Option<SocketAddr> {
     let (config, _) = dns::resolver_config(&options.resolver).ok()?;
     let server = config.name_servers().first()?;
