@@ -225,12 +225,13 @@ pub enum SessionEnd {
     /// After `220` to STARTTLS the sender sent no TLS ClientHello (see
     /// [`SenderSession::hello_error`]).
     NoClientHello,
-    /// A command line longer than [`command::MAX_LINE_LEN`].
+    /// A command line longer than
+    /// [`MAX_LINE_LEN`](crate::proto::smtp::command::MAX_LINE_LEN).
     LineTooLong {
         /// Where.
         stage: Stage,
     },
-    /// More than [`session::MAX_COMMANDS`] commands.
+    /// More than `net::listen::session::MAX_COMMANDS` commands.
     TooManyCommands,
     /// A socket error.
     Io {

@@ -134,7 +134,7 @@ pub enum PolicyFetch {
         content_type: Option<String>,
         /// The `Location` header of a redirect (never followed).
         location: Option<String>,
-        /// The body read (at most [`fetch::MAX_POLICY_BYTES`]).
+        /// The body read (at most `net::policy::fetch::MAX_POLICY_BYTES`).
         body: Vec<u8>,
         /// True when the body was longer than the bound (reading stopped).
         oversized: bool,

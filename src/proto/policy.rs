@@ -219,50 +219,9 @@ pub fn parse_sts_policy(body: &str) -> Result<StsPolicy, RecordError> {
     if saw_bare_lf {
         warnings.push("lines end in LF, not CRLF as RFC 8461 §3.2 asks".into());
     }
-    match version.as_deref() {
-        Some("STSv1") => {}
-        Some(other) => {
-            return Err(RecordError::Field {
-                field: "version".into(),
-                why: format!("{:?} is not STSv1", truncate(other)),
-            })
-        }
-        None => return Err(RecordError::Missing("version")),
-    }
-    let mode = match mode.as_deref() {
-        Some("enforce") => StsMode::Enforce,
-        Some("testing") => StsMode::Testing,
-        Some("none") => StsMode::None,
-        Some(other) => {
-            return Err(RecordError::Field {
-                field: "mode".into(),
-                why: format!("{:?} is not enforce, testing or none", truncate(other)),
-            })
-        }
-        None => return Err(RecordError::Missing("mode")),
-    };
-    let max_age = match max_age.as_deref() {
-        Some(v) if !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()) => {
-            let n: u64 = v.parse().map_err(|_| RecordError::Field {
-                field: "max_age".into(),
-                why: "not a number".into(),
-            })?;
-            if n > MAX_MAX_AGE {
-                return Err(RecordError::Field {
-                    field: "max_age".into(),
-                    why: format!("{n} is above {MAX_MAX_AGE} (RFC 8461 §3.2)"),
-                });
-            }
-            n
-        }
-        Some(v) => {
-            return Err(RecordError::Field {
-                field: "max_age".into(),
-                why: format!("{:?} is not 1 to 10 digits", truncate(v)),
-            })
-        }
-        None => return Err(RecordError::Missing("max_age")),
-    };
+    check_sts_version(version.as_deref())?;
+    let mode = sts_mode(mode.as_deref())?;
+    let max_age = sts_max_age(max_age.as_deref())?;
     if mode != StsMode::None && mx.is_empty() {
         return Err(RecordError::Missing("mx"));
     }
@@ -280,6 +239,51 @@ pub fn parse_sts_policy(body: &str) -> Result<StsPolicy, RecordError> {
         mx,
         warnings,
     })
+}
+
+/// `version:` must be `STSv1` (RFC 8461 §3.2).
+fn check_sts_version(version: Option<&str>) -> Result<(), RecordError> {
+    match version {
+        Some("STSv1") => Ok(()),
+        Some(other) => Err(RecordError::Field {
+            field: "version".into(),
+            why: format!("{:?} is not STSv1", truncate(other)),
+        }),
+        None => Err(RecordError::Missing("version")),
+    }
+}
+
+/// `mode:`: enforce, testing or none (RFC 8461 §3.2).
+fn sts_mode(mode: Option<&str>) -> Result<StsMode, RecordError> {
+    match mode {
+        Some("enforce") => Ok(StsMode::Enforce),
+        Some("testing") => Ok(StsMode::Testing),
+        Some("none") => Ok(StsMode::None),
+        Some(other) => Err(RecordError::Field {
+            field: "mode".into(),
+            why: format!("{:?} is not enforce, testing or none", truncate(other)),
+        }),
+        None => Err(RecordError::Missing("mode")),
+    }
+}
+
+/// `max_age:`: 1 to 10 digits, at most [`MAX_MAX_AGE`] (RFC 8461 §3.2).
+fn sts_max_age(max_age: Option<&str>) -> Result<u64, RecordError> {
+    let bad = |why| RecordError::Field {
+        field: "max_age".into(),
+        why,
+    };
+    match max_age {
+        Some(v) if !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()) => {
+            let n: u64 = v.parse().map_err(|_| bad("not a number".into()))?;
+            if n > MAX_MAX_AGE {
+                return Err(bad(format!("{n} is above {MAX_MAX_AGE} (RFC 8461 §3.2)")));
+            }
+            Ok(n)
+        }
+        Some(v) => Err(bad(format!("{:?} is not 1 to 10 digits", truncate(v)))),
+        None => Err(RecordError::Missing("max_age")),
+    }
 }
 
 /// A policy's own words, cut for an error message.

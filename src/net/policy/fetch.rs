@@ -42,44 +42,9 @@ pub async fn fetch_policy(
             detail: format!("{host} has no address record"),
         };
     }
-    let roots = crate::model::cert::root_store(extra_roots);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = match rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-    {
-        Ok(b) => {
-            let mut c = b.with_root_certificates(roots).with_no_client_auth();
-            c.alpn_protocols = vec![b"http/1.1".to_vec()];
-            c
-        }
-        Err(e) => {
-            return PolicyFetch::Failed {
-                kind: "other",
-                detail: format!("TLS set-up: {e}"),
-            }
-        }
-    };
-    let socket_addrs: Vec<SocketAddr> = addresses
-        .iter()
-        .map(|ip| SocketAddr::new(*ip, HTTPS_PORT))
-        .collect();
-    let client = match reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        // RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .resolve_to_addrs(host, &socket_addrs)
-        .connect_timeout(timeout)
-        .user_agent(concat!("tlscheck/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let client = match http_client(host, addresses, extra_roots, timeout) {
         Ok(c) => c,
-        Err(e) => {
-            return PolicyFetch::Failed {
-                kind: "other",
-                detail: format!("HTTP client set-up: {e}"),
-            }
-        }
+        Err(failed) => return failed,
     };
     let url = format!("https://{host}{POLICY_PATH}");
     let response = match tokio::time::timeout(timeout, client.get(&url).send()).await {
@@ -106,7 +71,83 @@ pub async fn fetch_policy(
     };
     let content_type = header(reqwest::header::CONTENT_TYPE);
     let location = header(reqwest::header::LOCATION);
-    let mut response = response;
+    let Body {
+        bytes: body,
+        oversized,
+        timed_out: body_timed_out,
+    } = match read_body(response, host, timeout).await {
+        Ok(b) => b,
+        Err(failed) => return failed,
+    };
+    PolicyFetch::Response {
+        status,
+        content_type,
+        location,
+        body,
+        oversized,
+        body_timed_out,
+    }
+}
+
+/// The HTTPS client for one policy host: its addresses pinned, no proxy,
+/// no redirects, `timeout` on the connection.
+fn http_client(
+    host: &str,
+    addresses: &[IpAddr],
+    extra_roots: &[CertificateDer<'static>],
+    timeout: Duration,
+) -> Result<reqwest::Client, PolicyFetch> {
+    let roots = crate::model::cert::root_store(extra_roots);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = match rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+    {
+        Ok(b) => {
+            let mut c = b.with_root_certificates(roots).with_no_client_auth();
+            c.alpn_protocols = vec![b"http/1.1".to_vec()];
+            c
+        }
+        Err(e) => {
+            return Err(PolicyFetch::Failed {
+                kind: "other",
+                detail: format!("TLS set-up: {e}"),
+            })
+        }
+    };
+    let socket_addrs: Vec<SocketAddr> = addresses
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, HTTPS_PORT))
+        .collect();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        // RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .resolve_to_addrs(host, &socket_addrs)
+        .connect_timeout(timeout)
+        .user_agent(concat!("tlscheck/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| PolicyFetch::Failed {
+            kind: "other",
+            detail: format!("HTTP client set-up: {e}"),
+        })
+}
+
+/// A policy body as read: at most [`MAX_POLICY_BYTES`].
+struct Body {
+    bytes: Vec<u8>,
+    /// The server sent more than the limit; the rest was not read.
+    oversized: bool,
+    /// The body did not finish within the timeout.
+    timed_out: bool,
+}
+
+/// Reads the body of `response`, bounded in size and by `timeout` from now.
+async fn read_body(
+    mut response: reqwest::Response,
+    host: &str,
+    timeout: Duration,
+) -> Result<Body, PolicyFetch> {
     let mut body = Vec::new();
     let mut oversized = false;
     let mut body_timed_out = false;
@@ -132,21 +173,18 @@ pub async fn fetch_policy(
                     body_timed_out = true;
                     break;
                 }
-                return PolicyFetch::Failed {
+                return Err(PolicyFetch::Failed {
                     kind: "other",
                     detail: format!("reading the policy body from {host}: {}", chain(&e)),
-                };
+                });
             }
         }
     }
-    PolicyFetch::Response {
-        status,
-        content_type,
-        location,
-        body,
+    Ok(Body {
+        bytes: body,
         oversized,
-        body_timed_out,
-    }
+        timed_out: body_timed_out,
+    })
 }
 
 /// Classifies a failed request by what caused it: a TLS error (from

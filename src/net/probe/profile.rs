@@ -16,7 +16,7 @@ use rustls::{CipherSuite, NamedGroup};
 use tokio::sync::watch;
 
 use crate::model::{Stage, TlsVersion};
-use crate::net::probe::{describe, random_bytes, sni, AddressGate, ProbeConfig, Session, Upto};
+use crate::net::probe::{sni, AddressGate, HelloRandom, ProbeConfig, Session, Upto};
 use crate::net::tls::enumerate::{cert_key, enumerate_groups, enumerate_version, Answer, Limits};
 use crate::net::tls::legacy::{self, FlightEnd, LegacyOutcome};
 use crate::proto::tls::client_hello::{
@@ -134,7 +134,7 @@ async fn send_hello_now(
     let mut session = Session::new(cfg, addr, host, per_server.shared);
     let ready = match session.smtp_until_tls(Upto::for_tls(cfg)).await {
         Ok(r) => r,
-        Err(nr) => return Answer::NotSent(describe(&nr.result)),
+        Err(nr) => return Answer::NotSent(nr.result.to_string()),
     };
     let Some(mut stream) = ready.stream else {
         return Answer::NotSent("internal: no socket after STARTTLS".to_owned());
@@ -153,7 +153,7 @@ async fn send_hello_now(
 
 /// The hello a profile sends.
 fn profile_hello(profile: &Profile, host: Option<&str>) -> ClientHello {
-    let (random, share) = random_bytes();
+    let HelloRandom { random, share } = HelloRandom::fresh();
     let tls13 = profile.suites(TlsVersion::Tls13);
     let tls12 = profile.suites(TlsVersion::Tls12);
     let suites: Vec<CipherSuite> = [tls13, tls12].concat();
@@ -305,7 +305,7 @@ pub(crate) async fn scan(
             &list,
             limits,
             |offer: Vec<CipherSuite>| async move {
-                let (random, share) = random_bytes();
+                let HelloRandom { random, share } = HelloRandom::fresh();
                 let shape = HelloShape {
                     cipher_suites: &offer,
                     groups,
@@ -340,7 +340,7 @@ pub(crate) async fn scan(
                 group_candidates,
                 MAX_GROUP_HELLOS,
                 |offer| async move {
-                    let (random, share) = random_bytes();
+                    let HelloRandom { random, share } = HelloRandom::fresh();
                     let shape = HelloShape {
                         cipher_suites: group_suites,
                         groups: &offer,

@@ -54,6 +54,59 @@ pub struct ModernOutcome<S> {
     pub past_server_hello: bool,
 }
 
+impl<S> ModernOutcome<S> {
+    /// A handshake that showed nothing but `result`.
+    fn failed(result: VersionResult) -> Self {
+        Self {
+            result,
+            chain: Vec::new(),
+            verdict: None,
+            stream: None,
+            summary: None,
+            limit: None,
+            client_cert_requested: false,
+            past_server_hello: false,
+        }
+    }
+}
+
+/// The rustls configuration of one probe: pinned to `version`, with the
+/// recording verifier, the empty client certificate and the key log that
+/// tells how far the handshake got.
+fn client_config(
+    version: TlsVersion,
+    recorder: &Arc<RecordingVerifier>,
+    client_cert: &Arc<NoClientCert>,
+    progress: &Arc<Progress>,
+) -> Result<ClientConfig, VersionResult> {
+    let versions: &[&'static rustls::SupportedProtocolVersion] = match version {
+        TlsVersion::Tls12 => &[&rustls::version::TLS12],
+        TlsVersion::Tls13 => &[&rustls::version::TLS13],
+        TlsVersion::Tls10 | TlsVersion::Tls11 => {
+            return Err(VersionResult::Unknown {
+                stage: Stage::Handshake,
+                detail: format!("{version} is probed with the legacy ClientHello, not rustls"),
+            })
+        }
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config =
+        match ClientConfig::builder_with_provider(provider).with_protocol_versions(versions) {
+            Ok(b) => b
+                .dangerous()
+                .with_custom_certificate_verifier(recorder.clone())
+                .with_client_cert_resolver(client_cert.clone()),
+            Err(e) => {
+                return Err(VersionResult::Unknown {
+                    stage: Stage::Handshake,
+                    detail: format!("rustls configuration: {e}"),
+                })
+            }
+        };
+    config.key_log = progress.clone();
+    Ok(config)
+}
+
 /// Runs a handshake pinned to `version` (1.2 or 1.3) over `stream`.
 ///
 /// `sni` is the host name to send and to check the certificate against;
@@ -76,51 +129,19 @@ where
     });
     let client_cert = Arc::new(NoClientCert::default());
     let progress = Arc::new(Progress::default());
-    let fail = |result| ModernOutcome {
-        result,
-        chain: Vec::new(),
-        verdict: None,
-        stream: None,
-        summary: None,
-        limit: None,
-        client_cert_requested: false,
-        past_server_hello: false,
+    let config = match client_config(version, &recorder, &client_cert, &progress) {
+        Ok(c) => c,
+        Err(result) => return ModernOutcome::failed(result),
     };
-    let versions: &[&'static rustls::SupportedProtocolVersion] = match version {
-        TlsVersion::Tls12 => &[&rustls::version::TLS12],
-        TlsVersion::Tls13 => &[&rustls::version::TLS13],
-        TlsVersion::Tls10 | TlsVersion::Tls11 => {
-            return fail(VersionResult::Unknown {
-                stage: Stage::Handshake,
-                detail: format!("{version} is probed with the legacy ClientHello, not rustls"),
-            })
-        }
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config =
-        match ClientConfig::builder_with_provider(provider).with_protocol_versions(versions) {
-            Ok(b) => b
-                .dangerous()
-                .with_custom_certificate_verifier(recorder.clone())
-                .with_client_cert_resolver(client_cert.clone()),
-            Err(e) => {
-                return fail(VersionResult::Unknown {
-                    stage: Stage::Handshake,
-                    detail: format!("rustls configuration: {e}"),
-                })
-            }
-        };
     let name = match sni.map(|n| ServerName::try_from(n.to_owned())) {
         Some(Ok(n)) => n,
         // No SNI for addresses: rustls sends none for an IpAddress name.
         None | Some(Err(_)) => ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()),
     };
-    let mut config = config;
-    config.key_log = progress.clone();
     let connector = TlsConnector::from(Arc::new(config));
     let outcome = tokio::time::timeout(timeout, connector.connect(name, stream)).await;
     let (chain, verdict) = recorder.take();
-    let mut out = fail(VersionResult::Timeout {
+    let mut out = ModernOutcome::failed(VersionResult::Timeout {
         stage: Stage::Handshake,
     });
     out.chain = chain;
