@@ -539,6 +539,11 @@ CASE_DNS_NEAR="domain, 3 MX, resolver near"
 CASE_DNS_FAR="domain, 3 MX, resolver 1 RTT"
 # Issue 14: every accepted cipher suite of every version (--ciphers).
 CASE_CIPHERS="suites, 1 server, TLS 1.0-1.3"
+# The same with as many connections at once as Exchange's Receive
+# connectors allow one client by default (MaxInboundConnectionPerSource 20,
+# Set-ReceiveConnector), and with twice that.
+CASE_CIPHERS_20="suites, --per-server 20"
+CASE_CIPHERS_40="suites, --per-server 40"
 CASE_DANE="DANE+MTA-STS domain, resolver 1 RTT"
 CASE_DANE_OFF="same, --no-policy"
 
@@ -564,6 +569,15 @@ measure tlscheck "$CASE_CIPHERS" "$NS_C" "$TLSCHECK" --host --ciphers --format j
 jq -r '.targets[0].servers[0].suites.ciphers.versions | to_entries[]
     | "\(.key): \(.value.accepted | length) suites, \(.value.client_hellos) hellos, \(.value.end)"' \
     "$LAST_DIR/out.1" 2>/dev/null | paste -sd';' - | sed 's/^/      /' || true
+for n in 20 40; do
+    case_name=$CASE_CIPHERS_20
+    ((n == 40)) && case_name=$CASE_CIPHERS_40
+    measure tlscheck "$case_name" "$NS_C" "$TLSCHECK" --host --ciphers --per-server "$n" \
+        --format json --ca-file "$CA" "${ADDR[all]}"
+    jq -r '.targets[0].servers[0].suites.ciphers.versions | to_entries[]
+        | "\(.key): \(.value.accepted | length) suites, \(.value.client_hellos) hellos, \(.value.end)"' \
+        "$LAST_DIR/out.1" 2>/dev/null | paste -sd';' - | sed 's/^/      /' || true
+done
 if ((SKIP_OTHERS == 0)); then
     # sslscan: its default scan lists every accepted suite per version;
     # the other checks stay off as above.
