@@ -133,6 +133,27 @@ pub(super) struct FileAnchors {
     pub(super) error: Option<String>,
 }
 
+/// The DNSKEY records `zone` serves, looked up without validation (a DS
+/// anchor is matched against them), or why they could not be had.
+async fn served_dnskeys(
+    resolver: &hickory_resolver::TokioResolver,
+    zone: &Name,
+    bound: Duration,
+) -> Result<Vec<DNSKEY>, String> {
+    match tokio::time::timeout(bound, resolver.lookup(zone.clone(), RecordType::DNSKEY)).await {
+        Ok(Ok(l)) => Ok(l
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(k.clone()),
+                _ => None,
+            })
+            .collect()),
+        Ok(Err(e)) => Err(format!("DNSKEY {zone}: {e}")),
+        Err(_) => Err(format!("DNSKEY {zone}: timed out")),
+    }
+}
+
 /// Trust anchors from a file: DNSKEYs as given; each DS replaced by the
 /// zone's served DNSKEYs that it matches.
 pub(super) async fn file_anchors(
@@ -158,31 +179,10 @@ pub(super) async fn file_anchors(
             }
             AnchorEntry::Ds { zone, ds } => {
                 let keys = match &plain {
-                    Ok(r) => {
-                        match tokio::time::timeout(
-                            bound,
-                            r.lookup(zone.clone(), RecordType::DNSKEY),
-                        )
-                        .await
-                        {
-                            Ok(Ok(l)) => l
-                                .answers()
-                                .iter()
-                                .filter_map(|r| match &r.data {
-                                    RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(k.clone()),
-                                    _ => None,
-                                })
-                                .collect(),
-                            Ok(Err(e)) => {
-                                errors.push(format!("DNSKEY {zone}: {e}"));
-                                Vec::new()
-                            }
-                            Err(_) => {
-                                errors.push(format!("DNSKEY {zone}: timed out"));
-                                Vec::new()
-                            }
-                        }
-                    }
+                    Ok(r) => served_dnskeys(r, zone, bound).await.unwrap_or_else(|e| {
+                        errors.push(e);
+                        Vec::new()
+                    }),
                     Err(e) => {
                         errors.push(e.clone());
                         Vec::new()
