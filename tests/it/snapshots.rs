@@ -526,19 +526,21 @@ fn json(r: &RunReport) -> String {
     )
 }
 
+/// Fails unless `obj` is an object with every key in `keys` (null allowed).
+fn has(obj: &Value, keys: &[&str], what: &str) {
+    let map = obj
+        .as_object()
+        .unwrap_or_else(|| panic!("{what} is not an object: {obj}"));
+    for k in keys {
+        assert!(map.contains_key(*k), "{what} lacks {k:?}: {obj}");
+    }
+}
+
 /// Checks that every key docs/schema.md lists is present (null allowed)
 /// on the run, each target, its DNS answer, servers, versions,
 /// certificate and findings.
 fn assert_schema_keys(doc: &str) -> Value {
     let v: Value = serde_json::from_str(doc).unwrap();
-    let has = |obj: &Value, keys: &[&str], what: &str| {
-        let map = obj
-            .as_object()
-            .unwrap_or_else(|| panic!("{what} is not an object: {obj}"));
-        for k in keys {
-            assert!(map.contains_key(*k), "{what} lacks {k:?}: {obj}");
-        }
-    };
     has(
         &v,
         &[
@@ -600,75 +602,7 @@ fn assert_schema_keys(doc: &str) -> Value {
             }
         }
         for s in t["servers"].as_array().unwrap() {
-            has(
-                s,
-                &[
-                    "host",
-                    "exchange",
-                    "preference",
-                    "address",
-                    "port",
-                    "implicit_tls",
-                    "banner",
-                    "ehlo_extensions",
-                    "used_helo",
-                    "starttls",
-                    "starttls_reply",
-                    "requires_tls",
-                    "mail_from_reply",
-                    "server_software",
-                    "versions",
-                    "certificate",
-                    "error",
-                    "elapsed_ms",
-                    "transcript",
-                ],
-                "server",
-            );
-            for version in ["1.0", "1.1", "1.2", "1.3"] {
-                has(
-                    &s["versions"][version],
-                    &[
-                        "result",
-                        "cipher",
-                        "group",
-                        "full_handshake",
-                        "legacy_cipher_only",
-                        "alert",
-                        "answered_version",
-                        "reason",
-                        "reply",
-                        "stage",
-                        "error",
-                        "elapsed_ms",
-                    ],
-                    version,
-                );
-            }
-            if !s["certificate"].is_null() {
-                has(
-                    &s["certificate"],
-                    &[
-                        "subject",
-                        "sans",
-                        "issuer",
-                        "not_before",
-                        "not_after",
-                        "days_left",
-                        "key_type",
-                        "key_bits",
-                        "signature_algorithm",
-                        "chain_len",
-                        "verdict",
-                        "verdict_detail",
-                        "from_version",
-                    ],
-                    "certificate",
-                );
-            }
-            if !s["error"].is_null() {
-                has(&s["error"], &["stage", "message", "timed_out"], "error");
-            }
+            assert_server_keys(s);
         }
         for f in t["findings"].as_array().unwrap() {
             has(
@@ -690,6 +624,79 @@ fn assert_schema_keys(doc: &str) -> Value {
         }
     }
     v
+}
+
+/// The keys of one server, its versions, certificate and error.
+fn assert_server_keys(s: &Value) {
+    has(
+        s,
+        &[
+            "host",
+            "exchange",
+            "preference",
+            "address",
+            "port",
+            "implicit_tls",
+            "banner",
+            "ehlo_extensions",
+            "used_helo",
+            "starttls",
+            "starttls_reply",
+            "requires_tls",
+            "mail_from_reply",
+            "server_software",
+            "versions",
+            "certificate",
+            "error",
+            "elapsed_ms",
+            "transcript",
+        ],
+        "server",
+    );
+    for version in ["1.0", "1.1", "1.2", "1.3"] {
+        has(
+            &s["versions"][version],
+            &[
+                "result",
+                "cipher",
+                "group",
+                "full_handshake",
+                "legacy_cipher_only",
+                "alert",
+                "answered_version",
+                "reason",
+                "reply",
+                "stage",
+                "error",
+                "elapsed_ms",
+            ],
+            version,
+        );
+    }
+    if !s["certificate"].is_null() {
+        has(
+            &s["certificate"],
+            &[
+                "subject",
+                "sans",
+                "issuer",
+                "not_before",
+                "not_after",
+                "days_left",
+                "key_type",
+                "key_bits",
+                "signature_algorithm",
+                "chain_len",
+                "verdict",
+                "verdict_detail",
+                "from_version",
+            ],
+            "certificate",
+        );
+    }
+    if !s["error"].is_null() {
+        has(&s["error"], &["stage", "message", "timed_out"], "error");
+    }
 }
 
 #[test]

@@ -272,7 +272,7 @@ fn rejects_malformed_targets_with_the_right_error() {
     assert_eq!(
         parse(&format!("{long_label}.com")),
         Err(TargetError::LabelTooLong {
-            label: long_label.clone(),
+            label: long_label,
             len: 64
         })
     );

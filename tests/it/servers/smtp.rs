@@ -385,9 +385,8 @@ fn cut_after_certificate(conn: TcpStream, b: &Behaviour) -> std::io::Result<()> 
 /// The cipher suites of a ClientHello record (enough parsing for a test
 /// server: record header, handshake header, version, random, session id).
 fn hello_suites(rec: &[u8]) -> Vec<u16> {
-    let body = match rec.get(5 + 4 + 2 + 32..) {
-        Some(b) => b,
-        None => return Vec::new(),
+    let Some(body) = rec.get(5 + 4 + 2 + 32..) else {
+        return Vec::new();
     };
     let sid = usize::from(body.first().copied().unwrap_or(0));
     let Some(rest) = body.get(1 + sid..) else {
