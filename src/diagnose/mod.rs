@@ -40,7 +40,7 @@ pub struct Diagnosis {
     pub server_verdicts: Vec<Verdict>,
     /// The ids of the findings each server gives on its own, in the order
     /// of the servers given (JSON links findings to servers with them).
-    pub server_findings: Vec<Vec<&'static str>>,
+    pub server_findings: Vec<Vec<findings::FindingId>>,
     /// The one line a helpdesk reads aloud.
     pub summary: String,
     /// The judged DNSSEC/DANE/MTA-STS/TLS-RPT section, when looked up.

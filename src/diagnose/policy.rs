@@ -22,7 +22,7 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::RootCertStore;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::findings::{Accumulator, Finding, Severity};
+use super::findings::{Accumulator, Finding, FindingId, Severity};
 use crate::model::cert::ChainVerifier;
 use crate::model::policy::{Answer, DnssecStatus, ExchangeDane, PolicyFetch, PolicyObservation};
 use crate::model::{ServerObservation, StarttlsStatus, TlsVersion};
@@ -198,21 +198,17 @@ pub fn judge(obs: &PolicyObservation, servers: &[ServerObservation]) -> PolicyRe
     let now = obs.checked_at;
     let mx_secure = obs.mx.status.is_secure();
     if let DnssecStatus::Bogus(why) = &obs.mx.status {
-        acc.add(Finding::new(
-            "dnssec-bogus",
-            Severity::Error,
-            format!(
+        acc.add(Finding::of(FindingId::DnssecBogus)
+.with_title(format!(
                 "DNSSEC validation of {}'s MX records failed; Exchange Online defers, then bounces with {}",
                 obs.domain,
                 exo::DNSSEC_INVALID
-            ),
-            vec![format!("MX {}: bogus: {why}", obs.mx.name), format!("trust anchor: {}", obs.anchor)],
-            "re-sign the zone and check the DS at the parent",
-            vec![
+            ))
+.with_evidence(vec![format!("MX {}: bogus: {why}", obs.mx.name), format!("trust anchor: {}", obs.anchor)])
+.with_remediation(vec![
                 "Re-sign the zone (expired signatures are the usual cause) and make sure the DS record at the parent matches the zone's current KSK.".to_owned(),
                 format!("Exchange Online may show {} instead; {}.", exo::DNS_QUERY_FAILED, exo::RETRIES),
-            ],
-        ));
+            ]));
     }
     let dane: Vec<ExchangeVerdict> = obs
         .exchanges
@@ -256,28 +252,19 @@ fn judge_exchange(
     let state = dane_state(x, mx_secure, &records);
     let label = format!("MX {} {}", x.preference, x.exchange);
     match &state {
-        DaneState::DnssecFailure(why) => acc.add(Finding::new(
-            "dane-dnssec-invalid",
-            Severity::Error,
-            format!(
+        DaneState::DnssecFailure(why) => acc.add(Finding::of(FindingId::DaneDnssecInvalid)
+.with_title(format!(
                 "DNSSEC validation of a DANE lookup failed; Exchange Online defers, then bounces with {}",
                 exo::DNSSEC_INVALID
-            ),
-            vec![format!("{label}: {why}")],
-            "fix the zone's signatures",
-            vec![
+            ))
+.with_evidence(vec![format!("{label}: {why}")])
+.with_remediation(vec![
                 "Re-sign the zone that holds the TLSA and address records (an expired or corrupted RRSIG is the usual cause) and check the chain of DS records.".to_owned(),
                 format!("Exchange Online may show {} instead; {}.", exo::DNS_QUERY_FAILED, exo::RETRIES),
-            ],
-        )),
-        DaneState::NotApplied(why) if !records.is_empty() => acc.add(Finding::new(
-            "dane-not-applied",
-            Severity::Info,
-            "TLSA records are published, but senders do not apply DANE".to_owned(),
-            vec![format!("{label}: {why}")],
-            "sign the zones (DNSSEC) or remove the TLSA records",
-            vec!["DANE needs the MX, the exchange's addresses and the TLSA records all DNSSEC-signed (RFC 7672 §2.2); sign the zones and publish DS records at the parents.".to_owned()],
-        )),
+            ])),
+        DaneState::NotApplied(why) if !records.is_empty() => acc.add(Finding::of(FindingId::DaneNotApplied)
+.with_evidence(vec![format!("{label}: {why}")])
+.with_remediation(vec!["DANE needs the MX, the exchange's addresses and the TLSA records all DNSSEC-signed (RFC 7672 §2.2); sign the zones and publish DS records at the parents.".to_owned()])),
         _ => {}
     }
     let mut verdict = ExchangeVerdict {
@@ -299,16 +286,14 @@ fn judge_exchange(
         let where_ = format!("{} ({})", x.exchange, s.address);
         match server.exo {
             Some(Err(code)) => {
-                let (id, title, fix_short, fix) = exo_failure(code);
+                let (id, title, fix) = exo_failure(code);
                 let detail = server_detail(&server, &verdict.records);
-                acc.add(Finding::new(
-                    id,
-                    Severity::Error,
-                    title,
-                    vec![format!("{where_}: {detail}")],
-                    fix_short,
-                    vec![fix, format!("{}.", exo::RETRIES)],
-                ));
+                acc.add(
+                    Finding::of(id)
+                        .with_title(title)
+                        .with_evidence(vec![format!("{where_}: {detail}")])
+                        .with_remediation(vec![fix, format!("{}.", exo::RETRIES)]),
+                );
             }
             Some(Ok(())) => {
                 let stale: Vec<String> = verdict
@@ -325,14 +310,9 @@ fn judge_exchange(
                     .map(|(_, v)| v.record.presentation())
                     .collect();
                 if !stale.is_empty() {
-                    acc.add(Finding::new(
-                        "dane-stale-record",
-                        Severity::Info,
-                        "Some TLSA records match no certificate the server sent (fine during a key rollover)".to_owned(),
-                        stale.iter().map(|r| format!("{where_}: {r}")).collect(),
-                        "remove TLSA records of retired keys",
-                        vec!["Keep a record for the next key only while a rollover is under way; remove records of retired keys afterwards.".to_owned()],
-                    ));
+                    acc.add(Finding::of(FindingId::DaneStaleRecord)
+.with_evidence(stale.iter().map(|r| format!("{where_}: {r}")).collect())
+.with_remediation(vec!["Keep a record for the next key only while a rollover is under way; remove records of retired keys afterwards.".to_owned()]));
                 }
             }
             None => {}
@@ -342,14 +322,9 @@ fn judge_exchange(
     // One record only: the next certificate change breaks DANE.
     if let [only] = verdict.records.as_slice() {
         if only.unusable.is_none() {
-            acc.add(Finding::new(
-                "dane-single-record",
-                Severity::Info,
-                "Only one TLSA record: a certificate change without a rollover breaks delivery from DANE senders".to_owned(),
-                vec![format!("{label}: {}", only.record.presentation())],
-                "publish the next key's TLSA record before changing certificates",
-                vec!["Roll TLSA records over before changing certificates: publish \"3 1 1\" of the current key plus \"3 1 1\" of the next key, wait two TTLs, then switch the certificate, then remove the old record.".to_owned()],
-            ));
+            acc.add(Finding::of(FindingId::DaneSingleRecord)
+.with_evidence(vec![format!("{label}: {}", only.record.presentation())])
+.with_remediation(vec!["Roll TLSA records over before changing certificates: publish \"3 1 1\" of the current key plus \"3 1 1\" of the next key, wait two TTLs, then switch the certificate, then remove the old record.".to_owned()]));
         }
     }
     verdict
@@ -598,34 +573,30 @@ fn chain_to_anchor(
     }
 }
 
-/// Finding id, title, short fix and fix for an Exchange Online code.
-fn exo_failure(code: &'static str) -> (&'static str, String, &'static str, String) {
+/// Finding id, title and fix for an Exchange Online code.
+fn exo_failure(code: &'static str) -> (FindingId, String, String) {
     if code == exo::STARTTLS_NOT_SUPPORTED {
         (
-            "dane-no-starttls",
+            FindingId::DaneNoStarttls,
             format!("A DANE-protected exchange does not offer STARTTLS: Exchange Online bounces with {code}"),
-            "enable STARTTLS on the exchange",
             "Enable STARTTLS: with TLSA records published, senders require TLS (RFC 7672 §2.2).".to_owned(),
         )
     } else if code == exo::CERTIFICATE_EXPIRED {
         (
-            "dane-certificate-expired",
+            FindingId::DaneCertificateExpired,
             format!("The DANE-matched certificate has expired: Exchange Online bounces with {code}"),
-            "renew the certificate and roll the TLSA record over",
             "Renew the certificate; publish the new key's \"3 1 1\" record next to the old one, wait two TTLs, switch the certificate, then remove the old record.".to_owned(),
         )
     } else if code == exo::CERTIFICATE_HOST_MISMATCH {
         (
-            "dane-certificate-host-mismatch",
+            FindingId::DaneCertificateHostMismatch,
             format!("The DANE-matched certificate does not name the MX host: Exchange Online bounces with {code}"),
-            "put the MX host name in the certificate's subjectAltName",
             "Issue the certificate with the MX host name in subjectAltName (RFC 7672 §3.2.2 lets DANE-EE ignore names, Exchange Online does not).".to_owned(),
         )
     } else {
         (
-            "dane-tlsa-mismatch",
+            FindingId::DaneTlsaMismatch,
             format!("No usable TLSA record matches the certificate: Exchange Online bounces with {code}"),
-            "publish a TLSA record for the current certificate",
             "Publish \"3 1 1\" (SHA-256 of the SubjectPublicKeyInfo) of the certificate the server sends now, plus the next key's record before any change; usages 0 and 1 do not count for SMTP.".to_owned(),
         )
     }
@@ -676,14 +647,9 @@ fn judge_mta_sts(
     match &sts.record {
         None => return Vec::new(),
         Some(Err(why)) => {
-            acc.add(Finding::new(
-                "mta-sts-record-invalid",
-                Severity::Warning,
-                "The _mta-sts TXT record is invalid: senders assume there is no MTA-STS policy".to_owned(),
-                vec![format!("_mta-sts.{}: {why}", obs.domain)],
-                "fix the _mta-sts TXT record",
-                vec![format!("Publish exactly one record: \"v=STSv1; id=20250101T000000\" at _mta-sts.{} (RFC 8461 §3.1).", obs.domain)],
-            ));
+            acc.add(Finding::of(FindingId::MtaStsRecordInvalid)
+.with_evidence(vec![format!("_mta-sts.{}: {why}", obs.domain)])
+.with_remediation(vec![format!("Publish exactly one record: \"v=STSv1; id=20250101T000000\" at _mta-sts.{} (RFC 8461 §3.1).", obs.domain)]));
             return Vec::new();
         }
         Some(Ok(_)) => {}
@@ -728,43 +694,30 @@ fn judge_mta_sts(
         }
     };
     if let Some(problem) = problem {
-        acc.add(Finding::new(
-            "mta-sts-policy-unavailable",
-            Severity::Warning,
-            "The MTA-STS record is published but the policy cannot be used: senders without a cached policy ignore MTA-STS".to_owned(),
-            vec![format!("{}: {problem}", sts.url)],
-            "serve the policy over HTTPS as text/plain, without redirects",
-            vec![
+        acc.add(Finding::of(FindingId::MtaStsPolicyUnavailable)
+.with_evidence(vec![format!("{}: {problem}", sts.url)])
+.with_remediation(vec![
                 format!("Serve {} directly (no redirect) with HTTP 200, Content-Type text/plain and a certificate valid for mta-sts.{} (RFC 8461 §3.3).", sts.url, obs.domain),
                 "Senders that cached an earlier policy keep applying it until its max_age runs out.".to_owned(),
-            ],
-        ));
+            ]));
         return Vec::new();
     }
     let policy: &StsPolicy = match &sts.policy {
         Some(Ok(p)) => p,
         Some(Err(why)) => {
-            acc.add(Finding::new(
-                "mta-sts-policy-invalid",
-                Severity::Warning,
-                "The MTA-STS policy does not parse: senders treat it as no policy".to_owned(),
-                vec![format!("{}: {why}", sts.url)],
-                "fix the policy file",
-                [vec!["The policy needs version: STSv1, mode, one mx line per pattern and max_age (RFC 8461 §3.2).".to_owned()], fix_id].concat(),
-            ));
+            acc.add(Finding::of(FindingId::MtaStsPolicyInvalid)
+.with_evidence(vec![format!("{}: {why}", sts.url)])
+.with_remediation([vec!["The policy needs version: STSv1, mode, one mx line per pattern and max_age (RFC 8461 §3.2).".to_owned()], fix_id].concat()));
             return Vec::new();
         }
         None => return Vec::new(),
     };
     for w in &policy.warnings {
-        acc.add(Finding::new(
-            "mta-sts-policy-odd",
-            Severity::Info,
-            "The MTA-STS policy has oddities senders may not forgive".to_owned(),
-            vec![format!("{}: {w}", sts.url)],
-            "tidy the policy file",
-            fix_id.clone(),
-        ));
+        acc.add(
+            Finding::of(FindingId::MtaStsPolicyOdd)
+                .with_evidence(vec![format!("{}: {w}", sts.url)])
+                .with_remediation(fix_id.clone()),
+        );
     }
     let mx: Vec<String> = obs
         .mx
@@ -803,48 +756,39 @@ fn judge_mta_sts(
             .collect();
         if policy.mode != StsMode::None {
             if pattern.is_none() {
-                acc.add(Finding::new(
-                    "mta-sts-mx-not-in-policy",
-                    severity,
-                    format!(
+                acc.add(Finding::of(FindingId::MtaStsMxNotInPolicy)
+.with_severity(severity)
+.with_title(format!(
                         "An MX host is not listed in the MTA-STS policy ({} mode): Exchange Online logs {}",
                         policy.mode.label(),
                         exo::MTA_STS_MX
-                    ),
-                    vec![format!("MX {exchange} matches none of: {}", policy.mx.join(", "))],
-                    "add the MX host to the policy's mx lines and publish a new id",
-                    [vec![format!("Add \"mx: {exchange}\" (or a *. pattern for its parent) to the policy.")], fix_id.clone()].concat(),
-                ));
+                    ))
+.with_evidence(vec![format!("MX {exchange} matches none of: {}", policy.mx.join(", "))])
+.with_remediation([vec![format!("Add \"mx: {exchange}\" (or a *. pattern for its parent) to the policy.")], fix_id.clone()].concat()));
             }
             for (address, cert) in &certificates {
                 if let Some(Err(why)) = cert
                     .as_ref()
                     .filter(|c| c.as_ref().err().is_some_and(|w| w == NO_STARTTLS))
                 {
-                    acc.add(Finding::new(
-                        "mta-sts-no-starttls",
-                        severity,
-                        format!(
+                    acc.add(Finding::of(FindingId::MtaStsNoStarttls)
+.with_severity(severity)
+.with_title(format!(
                             "An MX host under an MTA-STS policy ({} mode) does not offer STARTTLS: senders that honour the policy do not deliver to it",
                             policy.mode.label()
-                        ),
-                        vec![format!("{exchange} ({address}): {why}")],
-                        "enable STARTTLS with a trusted certificate for the MX host",
-                        vec!["RFC 8461 §4.2 and §5: a sender applying the policy delivers only over TLS with a valid certificate for the MX host.".to_owned()],
-                    ));
+                        ))
+.with_evidence(vec![format!("{exchange} ({address}): {why}")])
+.with_remediation(vec!["RFC 8461 §4.2 and §5: a sender applying the policy delivers only over TLS with a valid certificate for the MX host.".to_owned()]));
                 } else if let Some(Err(why)) = cert {
-                    acc.add(Finding::new(
-                        "mta-sts-certificate-invalid",
-                        severity,
-                        format!(
+                    acc.add(Finding::of(FindingId::MtaStsCertificateInvalid)
+.with_severity(severity)
+.with_title(format!(
                             "An MX certificate fails the MTA-STS policy ({} mode): Exchange Online logs {}",
                             policy.mode.label(),
                             exo::MTA_STS_CERT
-                        ),
-                        vec![format!("{exchange} ({address}): {why}")],
-                        "use a publicly trusted certificate that names the MX host",
-                        vec!["RFC 8461 §4.2: the MX certificate must chain to a trusted root and name the MX host (subjectAltName).".to_owned()],
-                    ));
+                        ))
+.with_evidence(vec![format!("{exchange} ({address}): {why}")])
+.with_remediation(vec!["RFC 8461 §4.2: the MX certificate must chain to a trusted root and name the MX host (subjectAltName).".to_owned()]));
                 }
             }
         }
@@ -855,14 +799,14 @@ fn judge_mta_sts(
         });
     }
     if policy.mode == StsMode::Testing {
-        acc.add(Finding::new(
-            "mta-sts-testing",
-            Severity::Info,
-            "MTA-STS is in testing mode: senders deliver even when the checks fail, and report failures over TLS-RPT".to_owned(),
-            vec![format!("{}: mode testing, max_age {}", sts.url, policy.max_age)],
-            "switch to mode: enforce once reports are clean",
-            fix_id,
-        ));
+        acc.add(
+            Finding::of(FindingId::MtaStsTesting)
+                .with_evidence(vec![format!(
+                    "{}: mode testing, max_age {}",
+                    sts.url, policy.max_age
+                )])
+                .with_remediation(fix_id),
+        );
     }
     result
 }
@@ -871,22 +815,12 @@ fn judge_tls_rpt(obs: &PolicyObservation, dane: &[ExchangeVerdict], acc: &mut Ac
     let uses_policy = dane.iter().any(|x| x.state == DaneState::Applies)
         || matches!(obs.mta_sts.record, Some(Ok(_)));
     match &obs.tls_rpt.record {
-        Some(Err(why)) => acc.add(Finding::new(
-            "tls-rpt-invalid",
-            Severity::Warning,
-            "The TLS-RPT record is invalid: senders send no TLS failure reports".to_owned(),
-            vec![format!("_smtp._tls.{}: {why}", obs.domain)],
-            "fix the _smtp._tls TXT record",
-            vec![format!("Publish \"v=TLSRPTv1; rua=mailto:tlsrpt@{}\" at _smtp._tls.{} (RFC 8460 §3).", obs.domain, obs.domain)],
-        )),
-        None if uses_policy => acc.add(Finding::new(
-            "tls-rpt-missing",
-            Severity::Info,
-            "No TLS-RPT record: nobody tells you when senders fail DANE or MTA-STS".to_owned(),
-            vec![format!("_smtp._tls.{}: no v=TLSRPTv1 record", obs.domain)],
-            "publish a TLS-RPT record",
-            vec![format!("Publish \"v=TLSRPTv1; rua=mailto:tlsrpt@{}\" at _smtp._tls.{} to receive daily reports of TLS failures (RFC 8460).", obs.domain, obs.domain)],
-        )),
+        Some(Err(why)) => acc.add(Finding::of(FindingId::TlsRptInvalid)
+.with_evidence(vec![format!("_smtp._tls.{}: {why}", obs.domain)])
+.with_remediation(vec![format!("Publish \"v=TLSRPTv1; rua=mailto:tlsrpt@{}\" at _smtp._tls.{} (RFC 8460 §3).", obs.domain, obs.domain)])),
+        None if uses_policy => acc.add(Finding::of(FindingId::TlsRptMissing)
+.with_evidence(vec![format!("_smtp._tls.{}: no v=TLSRPTv1 record", obs.domain)])
+.with_remediation(vec![format!("Publish \"v=TLSRPTv1; rua=mailto:tlsrpt@{}\" at _smtp._tls.{} to receive daily reports of TLS failures (RFC 8460).", obs.domain, obs.domain)])),
         _ => {}
     }
 }

@@ -6,7 +6,7 @@
 
 use rustls::AlertDescription;
 
-use super::findings::{sig, Finding, Severity};
+use super::findings::{sig, Finding, FindingId, Severity};
 use super::remediation::{self, Remediation, ServerSoftware};
 use super::verdict::{verdict, Verdict};
 use crate::model::listen::{Handshake, OfferSource, SenderSession};
@@ -16,18 +16,6 @@ use crate::proto::tls::wire_version_name;
 /// (with `SSL_connect error to …: lost connection` before it) when the
 /// receiver closes on its ClientHello.
 const POSTFIX_HANDSHAKE_FAILURE: &str = "postfix-tls-handshake-failure";
-
-/// Finding ids of sender sessions.
-pub mod id {
-    /// The ClientHello offered no TLS 1.2 or 1.3.
-    pub const LEGACY_ONLY: &str = "sender-legacy-tls-only";
-    /// MAIL FROM before STARTTLS although STARTTLS was offered.
-    pub const NO_STARTTLS: &str = "sender-no-starttls";
-    /// STARTTLS, then no usable ClientHello.
-    pub const NO_CLIENT_HELLO: &str = "sender-no-client-hello";
-    /// TLS 1.2+ offered, but the handshake with tlscheck failed.
-    pub const HANDSHAKE_FAILED: &str = "sender-handshake-failed";
-}
 
 /// The verdict on one sender session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,73 +155,55 @@ fn offer_evidence(s: &SenderSession) -> String {
 }
 
 fn legacy_only(s: &SenderSession) -> Finding {
-    Finding {
-        id: id::LEGACY_ONLY,
-        severity: Severity::Error,
-        title: format!(
+    Finding::of(FindingId::SenderLegacyTlsOnly)
+.with_title(format!(
             "The sender offers only {} when it starts TLS; Office 365 requires TLS 1.2 and drops the connection",
             version_words(s)
-        ),
-        evidence: vec![
+        ))
+.with_evidence(vec![
             offer_evidence(s),
             "tlscheck closed the connection after the ClientHello, as Office 365 does: the sender now logs a SocketError for this connection, and may retry in plain text".to_owned(),
-        ],
-        // Exchange logs the first two; a Postfix sender logs the third
+        ])
+// Exchange logs the first two; a Postfix sender logs the third
         // (checked by tests/e2e/listen.sh).
-        signatures: vec![
+        .with_signatures(vec![
             sig::SOCKET_ERROR_421,
             sig::TLS_NEGOTIATION_SOCKET_ERROR,
             POSTFIX_HANDSHAKE_FAILURE,
-        ],
-        fix_short: "enable TLS 1.2 for sending (Windows: SCHANNEL TLS 1.2\\Client key) and restart",
-        remediation: vec![
+        ])
+.with_remediation(vec![
             "Windows / Exchange: SCHANNEL `Protocols\\TLS 1.2\\Client` must have Enabled=1 and DisabledByDefault=0, and .NET must use the system TLS versions: import the .reg below on the sending server and restart it.".to_owned(),
             "Postfix: `smtp_tls_protocols` and `smtp_tls_mandatory_protocols` must allow TLSv1.2 (no `<=TLSv1.1`, no `!TLSv1.2`); look for `-o smtp_tls_protocols` overrides with `postconf -P | grep smtp_tls`.".to_owned(),
             "Other senders (appliances, applications): update the TLS library or set the minimum TLS version to 1.2.".to_owned(),
             "Then send another test message to `tlscheck listen`: it should now show TLS 1.2 or 1.3.".to_owned(),
-        ],
-        fix: None,
-    }
+        ])
 }
 
 fn no_client_hello(s: &SenderSession) -> Finding {
     let why = s.hello_error.clone().unwrap_or_default();
-    Finding {
-        id: id::NO_CLIENT_HELLO,
-        severity: Severity::Error,
-        title: "The sender asked for STARTTLS but sent no TLS ClientHello: its TLS client could not start".to_owned(),
-        evidence: vec![why],
-        signatures: Vec::new(),
-        fix_short: "check the sender's TLS client settings: TLS 1.2 enabled, TLS library working",
-        remediation: vec![
+    Finding::of(FindingId::SenderNoClientHello)
+.with_evidence(vec![why])
+.with_remediation(vec![
             "Windows: a sender whose SCHANNEL Client protocols are all disabled cannot build a ClientHello; enable `TLS 1.2\\Client` with the .reg below and restart.".to_owned(),
             "Read the sender's log for this connection (Exchange: Send connector protocol log; Postfix: mail log with `smtp_tls_loglevel = 1`).".to_owned(),
-        ],
-        fix: None,
-    }
+        ])
 }
 
 fn no_starttls(s: &SenderSession) -> Finding {
-    Finding {
-        id: id::NO_STARTTLS,
-        severity: Severity::Error,
-        title: "The sender sent MAIL FROM without STARTTLS, although tlscheck offered it".to_owned(),
-        evidence: vec![
+    Finding::of(FindingId::SenderNoStarttls)
+.with_evidence(vec![
             format!(
                 "{} skipped STARTTLS and was answered `530 5.7.0 Must issue a STARTTLS command first`",
                 s.peer
             ),
             "Senders retry in plain text right after a failed TLS handshake: if the session before this one ended after the ClientHello, fix that first.".to_owned(),
-        ],
-        signatures: vec![sig::MUST_STARTTLS_451, sig::MUST_STARTTLS_530],
-        fix_short: "make the sender use STARTTLS (opportunistic TLS) with TLS 1.2",
-        remediation: vec![
+        ])
+.with_signatures(vec![sig::MUST_STARTTLS_451, sig::MUST_STARTTLS_530])
+.with_remediation(vec![
             "Exchange: the Send connector must not ignore STARTTLS: `Get-SendConnector | fl Name,IgnoreSTARTTLS,RequireTLS,TlsAuthLevel`, then `Set-SendConnector <Name> -IgnoreSTARTTLS $false`.".to_owned(),
             "Postfix: `smtp_tls_security_level = may` (or `encrypt`) in main.cf, and no `-o smtp_tls_security_level=none` in master.cf.".to_owned(),
             "Devices and applications: turn on TLS / STARTTLS in their SMTP settings.".to_owned(),
-        ],
-        fix: None,
-    }
+        ])
 }
 
 /// Alerts a client sends when it refuses the server's certificate.
@@ -280,18 +250,13 @@ fn handshake_failed(
             "tlscheck's own listener finishes TLS 1.2 only with ECDHE and AES-GCM or ChaCha20-Poly1305 (a limit of tlscheck, not of Office 365). Office 365 lists for TLS 1.2: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, _AES_128_GCM_SHA256, _AES_256_CBC_SHA384, _AES_128_CBC_SHA256, _AES_256_CBC_SHA, _AES_128_CBC_SHA, and TLS_RSA_WITH_AES_256_GCM_SHA384, _AES_128_GCM_SHA256; compare the sender's cipher suites below with that list and enable the ECDHE_RSA AES-GCM suites on the sender.",
         )
     };
-    Finding {
-        id: id::HANDSHAKE_FAILED,
-        severity: Severity::Warning,
-        title: format!(
+    Finding::of(FindingId::SenderHandshakeFailed)
+        .with_title(format!(
             "The sender offers TLS 1.2 or newer, but the handshake with tlscheck failed: {detail}"
-        ),
-        evidence: vec![offer_evidence(s)],
-        signatures: Vec::new(),
-        fix_short,
-        remediation: vec![advice.to_owned()],
-        fix: None,
-    }
+        ))
+        .with_evidence(vec![offer_evidence(s)])
+        .with_fix_short(fix_short)
+        .with_remediation(vec![advice.to_owned()])
 }
 
 #[cfg(test)]

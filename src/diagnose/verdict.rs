@@ -1,6 +1,6 @@
 //! The verdict of a target and the one line a helpdesk reads aloud.
 
-use super::findings::{Finding, Severity};
+use super::findings::{Finding, FindingId, Severity};
 use crate::model::{FailureKind, ServerObservation, VersionResult};
 
 /// The overall result for one target.
@@ -96,7 +96,7 @@ pub fn target_verdict(
     }
     if interrupted
         || servers.iter().any(is_open)
-        || findings.iter().any(|f| f.id == "tls-inconclusive")
+        || findings.iter().any(|f| f.id == FindingId::TlsInconclusive)
     {
         return Verdict::Inconclusive;
     }
@@ -155,7 +155,7 @@ pub fn summary_line_for(
         // The reason it is undecided, not another warning.
         Verdict::Inconclusive => findings
             .iter()
-            .find(|f| f.id == "tls-inconclusive")
+            .find(|f| f.id == FindingId::TlsInconclusive)
             .or_else(|| findings.iter().find(|f| f.severity > Severity::Info)),
         _ => findings.iter().find(|f| f.severity > Severity::Info),
     };

@@ -309,7 +309,7 @@ pub fn finding(f: &Finding, p: &Palette, sig_word: &str, out: &mut String) {
         out,
         "  {} {}  {}",
         severity_word(f.severity, p),
-        p.paint(f.id, Tone::Strong),
+        p.paint(f.id.as_str(), Tone::Strong),
         clean(&f.title)
     );
     for e in &f.evidence {

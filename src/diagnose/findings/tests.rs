@@ -1,7 +1,10 @@
 use std::time::Duration;
 
 use super::*;
-use crate::model::{Accepted, CertSummary, Policy, ProbeFailure, Rejection, Stage, VersionProbe};
+use crate::model::{
+    Accepted, CertSummary, CertVerdict, LimitKind, NotTested, Policy, ProbeFailure, Rejection,
+    Stage, StarttlsStatus, VersionProbe,
+};
 use crate::proto::smtp::reply::Reply;
 use rustls::{AlertDescription, CipherSuite};
 
@@ -82,7 +85,7 @@ fn all_versions(s: &mut ServerObservation, r: VersionResult) {
 fn ids(servers: &[ServerObservation], policy: &CheckPolicy) -> Vec<(&'static str, Severity)> {
     server_findings(servers, policy)
         .into_iter()
-        .map(|f| (f.id, f.severity))
+        .map(|f| (f.id.as_str(), f.severity))
         .collect()
 }
 
@@ -402,7 +405,7 @@ fn no_verdict_claims_more_than_was_seen_over_every_mix_of_results() {
         // was seen to refuse.
         let refused = |v: TlsVersion| s.version(v).is_some_and(|p| p.result.is_refused());
         for f in &d.findings {
-            let grounded = match f.id {
+            let grounded = match f.id.as_str() {
                 "legacy-tls-only" => refused(Tls12) && refused(Tls13),
                 "no-tls-version-accepted" | "tls-handshake-dropped" => {
                     TlsVersion::ALL.iter().all(|v| refused(*v))
@@ -517,4 +520,44 @@ fn every_signature_a_finding_names_is_in_the_catalogue() {
     ] {
         assert!(crate::diagnose::catalogue::by_id(id).is_some(), "{id}");
     }
+}
+
+/// The sort used to rank ids by substring (`id.contains("mx") ||
+/// id.contains("dns")`), which put `domain-does-not-exist` and
+/// `host-has-no-address` among the TLS findings and `dnssec-bogus` and
+/// `mta-sts-mx-not-in-policy` among the DNS ones. For these six it gave
+/// domain-does-not-exist, host-has-no-address, no-starttls,
+/// certificate-expired, dnssec-bogus, mta-sts-mx-not-in-policy. Now the
+/// table's group decides.
+#[test]
+fn sort_groups_by_the_table_not_by_substrings_of_the_id() {
+    let f = |id| Finding::of(id).with_severity(Severity::Error);
+    let mut v = vec![
+        f(FindingId::DomainDoesNotExist),
+        f(FindingId::CertificateExpired),
+        f(FindingId::DnssecBogus),
+        f(FindingId::NoStarttls),
+        f(FindingId::HostHasNoAddress),
+        f(FindingId::MtaStsMxNotInPolicy),
+    ];
+    sort(&mut v);
+    let order: Vec<&str> = v.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "dnssec-bogus",
+            "mta-sts-mx-not-in-policy",
+            "no-starttls",
+            "certificate-expired",
+            "domain-does-not-exist",
+            "host-has-no-address",
+        ]
+    );
+    // Severity still comes first.
+    let mut v = vec![
+        f(FindingId::NoStarttls).with_severity(Severity::Info),
+        f(FindingId::DomainDoesNotExist),
+    ];
+    sort(&mut v);
+    assert_eq!(v[0].id, FindingId::DomainDoesNotExist);
 }

@@ -126,7 +126,10 @@ fn obs(mx: DnssecStatus, tlsa_status: DnssecStatus, records: Vec<Tlsa>) -> Polic
 }
 
 fn ids(r: &PolicyReport) -> Vec<(&'static str, Severity)> {
-    r.findings.iter().map(|f| (f.id, f.severity)).collect()
+    r.findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.severity))
+        .collect()
 }
 
 #[test]

@@ -2,7 +2,7 @@ use super::*;
 
 fn finding(severity: Severity) -> Finding {
     Finding {
-        id: "x",
+        id: crate::diagnose::findings::FindingId::NoTls13,
         severity,
         title: "t".to_owned(),
         evidence: Vec::new(),
