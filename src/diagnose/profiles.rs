@@ -397,35 +397,35 @@ fn weak(s: &ServerObservation, acc: &mut Accumulator) {
     }
     if !weak_lines.is_empty() {
         acc.add(Finding::of(FindingId::WeakCipherSuites)
-.with_evidence(weak_lines)
-.with_remediation(vec![
+                .with_evidence(weak_lines)
+                .with_remediation(vec![
                 "Office 365 never offers these suites, so they do not help mail from Microsoft 365; they let a weak or hostile client (or a man in the middle, for anonymous suites) choose them. Modern OpenSSL senders at the default security level refuse them, so they carry no legitimate mail either.".to_owned(),
                 "Postfix: smtpd_tls_exclude_ciphers / smtpd_tls_mandatory_exclude_ciphers; Exim: tls_require_ciphers; Windows: Disable-TlsCipherSuite, or the SSL Cipher Suite Order policy (HKLM\\SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002 Functions).".to_owned(),
             ])
-.with_fix(fix(sw, [Some(POSTFIX_WEAK_SUITES), Some(EXIM_WEAK_SUITES), Some(WINDOWS_WEAK_SUITES)])));
+                .with_fix(fix(sw, [Some(POSTFIX_WEAK_SUITES), Some(EXIM_WEAK_SUITES), Some(WINDOWS_WEAK_SUITES)])));
     }
     if !dh_lines.is_empty() {
         acc.add(Finding::of(FindingId::WeakDhGroup)
-.with_evidence(dh_lines)
-.with_remediation(vec![
+                .with_evidence(dh_lines)
+                .with_remediation(vec![
                 "OpenSSL 3 senders at the default security level (2) refuse DH groups under 2048 bits and fail the handshake with \"dh key too small\"; a sender that prefers DHE then cannot deliver over TLS.".to_owned(),
                 "Postfix: smtpd_tls_dh1024_param_file; Exim: tls_dhparam; Windows: SCHANNEL\\KeyExchangeAlgorithms\\Diffie-Hellman ServerMinKeyBitLength.".to_owned(),
             ])
-.with_fix(fix(sw, [Some(POSTFIX_DH), Some(EXIM_DH), Some(WINDOWS_DH)])));
+                .with_fix(fix(sw, [Some(POSTFIX_DH), Some(EXIM_DH), Some(WINDOWS_DH)])));
     }
     if !short_rsa.is_empty() {
         acc.add(Finding::of(FindingId::CertificateRsaKeyShort)
-.with_evidence(short_rsa)
-.with_remediation(vec![
+                .with_evidence(short_rsa)
+                .with_remediation(vec![
                 "OpenSSL 3 senders at the default security level refuse server keys under 2048 bits (\"ee key too small\"), and public CAs have not issued them since 2013 (CA/Browser Forum Baseline Requirements).".to_owned(),
                 "Issue a new certificate with an RSA 2048 (or 3072) key and install it in place of the old one.".to_owned(),
             ]));
     }
     if !sha1.is_empty() {
         acc.add(Finding::of(FindingId::CertificateSha1Signature)
-.with_evidence(sha1)
-.with_signatures(vec![sig::CERT_VALIDATION_450])
-.with_remediation(vec![
+                .with_evidence(sha1)
+                .with_signatures(vec![sig::CERT_VALIDATION_450])
+                .with_remediation(vec![
                 "Senders that validate certificates (Office 365 with a TLS-enforcing connector, DANE or MTA-STS senders) refuse SHA-1 signatures; OpenSSL 3 at the default security level refuses them too.".to_owned(),
                 "Reissue the certificate with sha256WithRSAEncryption (or ECDSA with SHA-256) and install it.".to_owned(),
             ]));
@@ -489,14 +489,14 @@ pub fn sender_finding(s: &crate::model::listen::SenderSession) -> Option<Finding
             .all(|c| crate::proto::tls::suites::needs_ecdsa_certificate(*c));
     let names: Vec<String> = tls12.iter().map(|c| cipher_name(*c)).collect();
     Some(Finding::of(FindingId::SenderNoOffice365CipherSuite)
-.with_severity(if tls13 { Severity::Warning } else { Severity::Error })
-.with_evidence(vec![format!(
+            .with_severity(if tls13 { Severity::Warning } else { Severity::Error })
+            .with_evidence(vec![format!(
             "ClientHello from {}: TLS 1.2 suites offered: {}",
             s.peer,
             names.join(", ")
         )])
-.with_signatures(vec!["tls-negotiation-failed-algorithmmismatch", "postfix-tls-handshake-failure"])
-.with_remediation(vec![
+            .with_signatures(vec!["tls-negotiation-failed-algorithmmismatch", "postfix-tls-handshake-failure"])
+            .with_remediation(vec![
             "Microsoft 365 documents only TLS_ECDHE_RSA_* AES-GCM/CBC and TLS_RSA_WITH_AES_*_GCM suites for TLS 1.2 (Microsoft Purview, \"Technical reference details about encryption\", 2023-06-14).".to_owned(),
             if ecdsa_only {
                 "The sender offers only ECDSA suites: let its TLS client offer ECDHE_RSA suites too (client cipher lists are independent of the sender's own certificate).".to_owned()

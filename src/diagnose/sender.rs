@@ -156,11 +156,11 @@ fn offer_evidence(s: &SenderSession) -> String {
 
 fn legacy_only(s: &SenderSession) -> Finding {
     Finding::of(FindingId::SenderLegacyTlsOnly)
-.with_title(format!(
+        .with_title(format!(
             "The sender offers only {} when it starts TLS; Office 365 requires TLS 1.2 and drops the connection",
             version_words(s)
         ))
-.with_evidence(vec![
+        .with_evidence(vec![
             offer_evidence(s),
             "tlscheck closed the connection after the ClientHello, as Office 365 does: the sender now logs a SocketError for this connection, and may retry in plain text".to_owned(),
         ])
@@ -171,7 +171,7 @@ fn legacy_only(s: &SenderSession) -> Finding {
             sig::TLS_NEGOTIATION_SOCKET_ERROR,
             POSTFIX_HANDSHAKE_FAILURE,
         ])
-.with_remediation(vec![
+        .with_remediation(vec![
             "Windows / Exchange: SCHANNEL `Protocols\\TLS 1.2\\Client` must have Enabled=1 and DisabledByDefault=0, and .NET must use the system TLS versions: import the .reg below on the sending server and restart it.".to_owned(),
             "Postfix: `smtp_tls_protocols` and `smtp_tls_mandatory_protocols` must allow TLSv1.2 (no `<=TLSv1.1`, no `!TLSv1.2`); look for `-o smtp_tls_protocols` overrides with `postconf -P | grep smtp_tls`.".to_owned(),
             "Other senders (appliances, applications): update the TLS library or set the minimum TLS version to 1.2.".to_owned(),
@@ -182,8 +182,8 @@ fn legacy_only(s: &SenderSession) -> Finding {
 fn no_client_hello(s: &SenderSession) -> Finding {
     let why = s.hello_error.clone().unwrap_or_default();
     Finding::of(FindingId::SenderNoClientHello)
-.with_evidence(vec![why])
-.with_remediation(vec![
+        .with_evidence(vec![why])
+        .with_remediation(vec![
             "Windows: a sender whose SCHANNEL Client protocols are all disabled cannot build a ClientHello; enable `TLS 1.2\\Client` with the .reg below and restart.".to_owned(),
             "Read the sender's log for this connection (Exchange: Send connector protocol log; Postfix: mail log with `smtp_tls_loglevel = 1`).".to_owned(),
         ])
@@ -191,15 +191,15 @@ fn no_client_hello(s: &SenderSession) -> Finding {
 
 fn no_starttls(s: &SenderSession) -> Finding {
     Finding::of(FindingId::SenderNoStarttls)
-.with_evidence(vec![
+        .with_evidence(vec![
             format!(
                 "{} skipped STARTTLS and was answered `530 5.7.0 Must issue a STARTTLS command first`",
                 s.peer
             ),
             "Senders retry in plain text right after a failed TLS handshake: if the session before this one ended after the ClientHello, fix that first.".to_owned(),
         ])
-.with_signatures(vec![sig::MUST_STARTTLS_451, sig::MUST_STARTTLS_530])
-.with_remediation(vec![
+        .with_signatures(vec![sig::MUST_STARTTLS_451, sig::MUST_STARTTLS_530])
+        .with_remediation(vec![
             "Exchange: the Send connector must not ignore STARTTLS: `Get-SendConnector | fl Name,IgnoreSTARTTLS,RequireTLS,TlsAuthLevel`, then `Set-SendConnector <Name> -IgnoreSTARTTLS $false`.".to_owned(),
             "Postfix: `smtp_tls_security_level = may` (or `encrypt`) in main.cf, and no `-o smtp_tls_security_level=none` in master.cf.".to_owned(),
             "Devices and applications: turn on TLS / STARTTLS in their SMTP settings.".to_owned(),

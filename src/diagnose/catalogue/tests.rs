@@ -1,5 +1,8 @@
+use super::signatures::{at, MS_MAIL_FLOW_INTELLIGENCE, MS_SMTP_RELAY_2023, MS_TLS10_11};
 use super::*;
 use std::collections::HashSet;
+use Place::*;
+use Side::*;
 
 fn is_kebab(id: &str) -> bool {
     !id.is_empty()

@@ -108,16 +108,16 @@ fn cert(verdict: CertVerdict, days_left: i64) -> CertSummary {
 
 use TlsVersion::{Tls10, Tls11, Tls12, Tls13};
 
-#[test]
-fn findings_table() {
-    let p = CheckPolicy::default();
-    type Case = (
-        &'static str,
-        ServerObservation,
-        CheckPolicy,
-        Vec<(&'static str, Severity)>,
-    );
-    let cases: Vec<Case> = vec![
+type Case = (
+    &'static str,
+    ServerObservation,
+    CheckPolicy,
+    Vec<(&'static str, Severity)>,
+);
+
+/// Which TLS versions and suites the server accepts.
+fn version_cases(p: CheckPolicy) -> Vec<Case> {
+    vec![
         ("modern only", server(&[Tls12, Tls13]), p, vec![]),
         (
             "1.2 only",
@@ -156,6 +156,28 @@ fn findings_table() {
             vec![("tls13-required", Severity::Error)],
         ),
         (
+            "TLS 1.2 with legacy ciphers only",
+            {
+                let mut s = server(&[Tls12, Tls13]);
+                s.versions[2].result = VersionResult::Accepted(Accepted {
+                    cipher: CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA,
+                    group: None,
+                    full_handshake: false,
+                    legacy_cipher_only: true,
+                    limited_by: None,
+                });
+                s
+            },
+            p,
+            vec![("tls12-legacy-ciphers-only", Severity::Warning)],
+        ),
+    ]
+}
+
+/// STARTTLS, the greeting and sessions that end early.
+fn session_cases(p: CheckPolicy) -> Vec<Case> {
+    vec![
+        (
             "no STARTTLS",
             {
                 let mut s = server(&[]);
@@ -181,6 +203,68 @@ fn findings_table() {
             p,
             vec![("starttls-refused", Severity::Error)],
         ),
+        (
+            "STARTTLS answered 250",
+            {
+                let mut s = server(&[]);
+                let r = reply(250, "2.0.0 go ahead");
+                s.starttls = StarttlsStatus::Refused(r.clone());
+                all_versions(
+                    &mut s,
+                    VersionResult::NotTested(NotTested::StarttlsRefused(r)),
+                );
+                s
+            },
+            p,
+            vec![("starttls-rejected", Severity::Error)],
+        ),
+        (
+            "closed when STARTTLS is sent",
+            {
+                let mut s = server(&[]);
+                all_versions(
+                    &mut s,
+                    VersionResult::Dropped {
+                        stage: Stage::Starttls,
+                        detail: "starttls: connection closed by server".to_owned(),
+                    },
+                );
+                s
+            },
+            p,
+            vec![("starttls-dropped", Severity::Error)],
+        ),
+        (
+            "requires TLS, modern",
+            {
+                let mut s = server(&[Tls12, Tls13]);
+                s.policy.requires_tls = Some(true);
+                s
+            },
+            p,
+            vec![("requires-tls", Severity::Info)],
+        ),
+        (
+            "greeting 554",
+            {
+                let mut s = server(&[]);
+                let r = reply(554, "5.7.1 go away");
+                s.banner = Some(r.clone());
+                all_versions(
+                    &mut s,
+                    VersionResult::NotTested(NotTested::GreetingRejected(r)),
+                );
+                s
+            },
+            p,
+            vec![("greeting-rejected", Severity::Error)],
+        ),
+    ]
+}
+
+/// Handshakes that fail, and versions left undecided.
+fn handshake_cases(p: CheckPolicy) -> Vec<Case> {
+    vec![
         (
             "every handshake dropped",
             {
@@ -240,62 +324,12 @@ fn findings_table() {
             p,
             vec![("tls13-only", Severity::Warning)],
         ),
-        (
-            "STARTTLS answered 250",
-            {
-                let mut s = server(&[]);
-                let r = reply(250, "2.0.0 go ahead");
-                s.starttls = StarttlsStatus::Refused(r.clone());
-                all_versions(
-                    &mut s,
-                    VersionResult::NotTested(NotTested::StarttlsRefused(r)),
-                );
-                s
-            },
-            p,
-            vec![("starttls-rejected", Severity::Error)],
-        ),
-        (
-            "closed when STARTTLS is sent",
-            {
-                let mut s = server(&[]);
-                all_versions(
-                    &mut s,
-                    VersionResult::Dropped {
-                        stage: Stage::Starttls,
-                        detail: "starttls: connection closed by server".to_owned(),
-                    },
-                );
-                s
-            },
-            p,
-            vec![("starttls-dropped", Severity::Error)],
-        ),
-        (
-            "requires TLS, modern",
-            {
-                let mut s = server(&[Tls12, Tls13]);
-                s.policy.requires_tls = Some(true);
-                s
-            },
-            p,
-            vec![("requires-tls", Severity::Info)],
-        ),
-        (
-            "greeting 554",
-            {
-                let mut s = server(&[]);
-                let r = reply(554, "5.7.1 go away");
-                s.banner = Some(r.clone());
-                all_versions(
-                    &mut s,
-                    VersionResult::NotTested(NotTested::GreetingRejected(r)),
-                );
-                s
-            },
-            p,
-            vec![("greeting-rejected", Severity::Error)],
-        ),
+    ]
+}
+
+/// The certificate.
+fn certificate_cases(p: CheckPolicy) -> Vec<Case> {
+    vec![
         (
             "expired certificate",
             {
@@ -326,23 +360,19 @@ fn findings_table() {
             p,
             vec![("certificate-self-signed", Severity::Warning)],
         ),
-        (
-            "TLS 1.2 with legacy ciphers only",
-            {
-                let mut s = server(&[Tls12, Tls13]);
-                s.versions[2].result = VersionResult::Accepted(Accepted {
-                    cipher: CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA,
-                    group: None,
-                    full_handshake: false,
-                    legacy_cipher_only: true,
-                    limited_by: None,
-                });
-                s
-            },
-            p,
-            vec![("tls12-legacy-ciphers-only", Severity::Warning)],
-        ),
-    ];
+    ]
+}
+
+#[test]
+fn findings_table() {
+    let p = CheckPolicy::default();
+    let cases = [
+        version_cases(p),
+        session_cases(p),
+        handshake_cases(p),
+        certificate_cases(p),
+    ]
+    .concat();
     for (name, s, policy, want) in cases {
         assert_eq!(ids(&[s], &policy), want, "{name}");
     }

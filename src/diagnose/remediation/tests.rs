@@ -1,3 +1,4 @@
+use super::fit::windows_specific;
 use super::*;
 
 const ALL: [ServerSoftware; 5] = [
