@@ -24,6 +24,9 @@ pub mod schannel;
 pub mod sender;
 pub mod verdict;
 
+#[cfg(test)]
+mod testing;
+
 use crate::model::outcome::DnsSection;
 use crate::model::ServerObservation;
 use findings::{CheckPolicy, Finding};

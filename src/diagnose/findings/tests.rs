@@ -3,37 +3,14 @@ use std::time::Duration;
 use super::*;
 use crate::model::{
     Accepted, CertSummary, CertVerdict, LimitKind, NotTested, Policy, ProbeFailure, Rejection,
-    Stage, StarttlsStatus, VersionProbe,
+    Stage, StarttlsStatus,
 };
-use crate::proto::smtp::reply::Reply;
 use rustls::{AlertDescription, CipherSuite};
 
-fn reply(code: u16, text: &str) -> Reply {
-    Reply {
-        code,
-        lines: vec![text.to_owned()],
-    }
-}
-
-fn probe(version: TlsVersion, result: VersionResult) -> VersionProbe {
-    VersionProbe {
-        version,
-        result,
-        elapsed: Duration::from_millis(5),
-        transcript: Vec::new(),
-        chain: Vec::new(),
-        post_tls_ehlo: None,
-    }
-}
+use crate::diagnose::testing::{probe, reply};
 
 fn accepted() -> VersionResult {
-    VersionResult::Accepted(Accepted {
-        cipher: CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-        group: None,
-        full_handshake: true,
-        legacy_cipher_only: false,
-        limited_by: None,
-    })
+    crate::diagnose::testing::accepted_with(CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)
 }
 
 fn alert() -> VersionResult {

@@ -132,41 +132,36 @@ fn judge_sts_exchange(
     let pattern = policy.mx.iter().find(|p| mx_matches(p, exchange)).cloned();
     let certificates = sts_certificates(servers, exchange);
     if policy.mode != StsMode::None {
+        // The policy's mode sets the severity, and the title names it.
+        let under_policy =
+            |id, title: String| Finding::of(id).with_severity(severity).with_title(title);
+        let mode = policy.mode.label();
         if pattern.is_none() {
-            acc.add(Finding::of(FindingId::MtaStsMxNotInPolicy)
-                    .with_severity(severity)
-                    .with_title(format!(
-                    "An MX host is not listed in the MTA-STS policy ({} mode): Exchange Online logs {}",
-                    policy.mode.label(),
-                    exo::MTA_STS_MX
-                ))
-                    .with_evidence(vec![format!("MX {exchange} matches none of: {}", policy.mx.join(", "))])
-                    .with_remediation([vec![format!("Add \"mx: {exchange}\" (or a *. pattern for its parent) to the policy.")], fix_id.to_vec()].concat()));
+            acc.add(
+                under_policy(
+                    FindingId::MtaStsMxNotInPolicy,
+                    format!("An MX host is not listed in the MTA-STS policy ({mode} mode): Exchange Online logs {}", exo::MTA_STS_MX),
+                )
+                .with_evidence(vec![format!("MX {exchange} matches none of: {}", policy.mx.join(", "))])
+                .with_remediation([vec![format!("Add \"mx: {exchange}\" (or a *. pattern for its parent) to the policy.")], fix_id.to_vec()].concat()),
+            );
         }
         for (address, cert) in &certificates {
-            if let Some(Err(why)) = cert
-                .as_ref()
-                .filter(|c| c.as_ref().err().is_some_and(|w| w == NO_STARTTLS))
-            {
-                acc.add(Finding::of(FindingId::MtaStsNoStarttls)
-                        .with_severity(severity)
-                        .with_title(format!(
-                        "An MX host under an MTA-STS policy ({} mode) does not offer STARTTLS: senders that honour the policy do not deliver to it",
-                        policy.mode.label()
-                    ))
-                        .with_evidence(vec![format!("{exchange} ({address}): {why}")])
-                        .with_remediation(vec!["RFC 8461 §4.2 and §5: a sender applying the policy delivers only over TLS with a valid certificate for the MX host.".to_owned()]));
-            } else if let Some(Err(why)) = cert {
-                acc.add(Finding::of(FindingId::MtaStsCertificateInvalid)
-                        .with_severity(severity)
-                        .with_title(format!(
-                        "An MX certificate fails the MTA-STS policy ({} mode): Exchange Online logs {}",
-                        policy.mode.label(),
-                        exo::MTA_STS_CERT
-                    ))
-                        .with_evidence(vec![format!("{exchange} ({address}): {why}")])
-                        .with_remediation(vec!["RFC 8461 §4.2: the MX certificate must chain to a trusted root and name the MX host (subjectAltName).".to_owned()]));
-            }
+            let Some(Err(why)) = cert else { continue };
+            let f = if why == NO_STARTTLS {
+                under_policy(
+                    FindingId::MtaStsNoStarttls,
+                    format!("An MX host under an MTA-STS policy ({mode} mode) does not offer STARTTLS: senders that honour the policy do not deliver to it"),
+                )
+                .with_remediation(vec!["RFC 8461 §4.2 and §5: a sender applying the policy delivers only over TLS with a valid certificate for the MX host.".to_owned()])
+            } else {
+                under_policy(
+                    FindingId::MtaStsCertificateInvalid,
+                    format!("An MX certificate fails the MTA-STS policy ({mode} mode): Exchange Online logs {}", exo::MTA_STS_CERT),
+                )
+                .with_remediation(vec!["RFC 8461 §4.2: the MX certificate must chain to a trusted root and name the MX host (subjectAltName).".to_owned()])
+            };
+            acc.add(f.with_evidence(vec![format!("{exchange} ({address}): {why}")]));
         }
     }
     StsExchange {

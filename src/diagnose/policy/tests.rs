@@ -1,6 +1,6 @@
 use super::*;
+use crate::diagnose::testing;
 use crate::model::policy::{MtaStsObservation, TlsRptObservation, Validated};
-use crate::model::{Accepted, Policy, VersionProbe, VersionResult};
 use crate::proto::policy::{StsPolicy, StsRecord};
 use rustls::CipherSuite;
 
@@ -54,39 +54,16 @@ fn sha256(b: &[u8]) -> Vec<u8> {
 }
 
 fn server(chain: Vec<Vec<u8>>, starttls: StarttlsStatus) -> ServerObservation {
-    let accepted = VersionResult::Accepted(Accepted {
-        cipher: CipherSuite::TLS13_AES_128_GCM_SHA256,
-        group: None,
-        full_handshake: true,
-        legacy_cipher_only: false,
-        limited_by: None,
-    });
+    let mut p = testing::probe(
+        TlsVersion::Tls13,
+        testing::accepted_with(CipherSuite::TLS13_AES_128_GCM_SHA256),
+    );
+    p.chain = chain;
     ServerObservation {
-        host: Some("mx.example.test".to_owned()),
-        address: "127.0.0.1:25".parse().unwrap(),
         preference: Some(10),
-        banner: None,
-        ehlo: None,
         starttls,
-        policy: Policy {
-            mail_from: None,
-            requires_tls: None,
-            error: None,
-            transcript: Vec::new(),
-        },
-        versions: vec![VersionProbe {
-            version: TlsVersion::Tls13,
-            result: accepted,
-            elapsed: Duration::from_millis(5),
-            transcript: Vec::new(),
-            chain,
-            post_tls_ehlo: None,
-        }],
-        certificate: None,
-        error: None,
-        sni: Some("mx.example.test".to_owned()),
-        suites: Default::default(),
         elapsed: Duration::from_millis(5),
+        ..testing::server(vec![p])
     }
 }
 

@@ -4,43 +4,14 @@ use rustls::CipherSuite;
 
 /// A Postfix-like server that accepts TLS 1.2 only.
 fn server_accepting_tls12() -> ServerObservation {
-    use crate::model::{Accepted, Policy, StarttlsStatus, TlsVersion, VersionProbe, VersionResult};
-    use crate::proto::smtp::reply::Reply;
+    use crate::diagnose::testing;
+    use crate::model::TlsVersion;
     ServerObservation {
-        host: Some("mx.example.test".to_owned()),
-        address: "127.0.0.1:25".parse().unwrap(),
-        preference: None,
-        banner: Some(Reply {
-            code: 220,
-            lines: vec!["mx.example.test ESMTP Postfix".to_owned()],
-        }),
-        ehlo: None,
-        starttls: StarttlsStatus::Offered,
-        policy: Policy {
-            mail_from: None,
-            requires_tls: None,
-            error: None,
-            transcript: Vec::new(),
-        },
-        versions: vec![VersionProbe {
-            version: TlsVersion::Tls12,
-            result: VersionResult::Accepted(Accepted {
-                limited_by: None,
-                cipher: CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                group: None,
-                full_handshake: true,
-                legacy_cipher_only: false,
-            }),
-            elapsed: std::time::Duration::from_millis(5),
-            transcript: Vec::new(),
-            chain: Vec::new(),
-            post_tls_ehlo: None,
-        }],
-        certificate: None,
-        error: None,
-        sni: Some("mx.example.test".to_owned()),
-        elapsed: std::time::Duration::from_millis(20),
-        suites: Default::default(),
+        banner: Some(testing::reply(220, "mx.example.test ESMTP Postfix")),
+        ..testing::server(vec![testing::probe(
+            TlsVersion::Tls12,
+            testing::accepted_with(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256),
+        )])
     }
 }
 
