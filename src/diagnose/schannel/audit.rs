@@ -53,6 +53,7 @@ pub(super) const RESTART_DOTNET: &str =
                               included, picks the values up.";
 
 mod dotnet;
+mod id;
 mod keys;
 mod reg_fix;
 mod registry;
@@ -60,6 +61,7 @@ mod settings;
 mod versions;
 
 use dotnet::*;
+pub use id::{AuditId, AuditInfo, AUDIT_FINDINGS};
 use keys::*;
 use reg_fix::*;
 use registry::*;
@@ -102,7 +104,7 @@ pub struct Fix {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     /// Stable kebab-case id, e.g. `tls12-client-disabled`.
-    pub id: &'static str,
+    pub id: AuditId,
     /// How much it matters.
     pub severity: Severity,
     /// One line. May quote key names from the file: sanitise before
@@ -114,6 +116,21 @@ pub struct Finding {
     pub lines: Vec<usize>,
     /// The fix, when a registry change makes it.
     pub fix: Option<Fix>,
+}
+
+impl Finding {
+    /// A finding of `id` with the table's severity; summary, detail, lines
+    /// and fix are for the rule to fill in.
+    pub fn of(id: AuditId) -> Finding {
+        Finding {
+            id,
+            severity: id.info().severity,
+            summary: String::new(),
+            detail: String::new(),
+            lines: Vec::new(),
+            fix: None,
+        }
+    }
 }
 
 /// The overall answer.
@@ -173,7 +190,7 @@ impl Audit {
 
     /// Every finding id, in report order.
     pub fn finding_ids(&self) -> Vec<&'static str> {
-        self.findings.iter().map(|f| f.id).collect()
+        self.findings.iter().map(|f| f.id.as_str()).collect()
     }
 
     /// One sentence explaining the verdict.
@@ -182,7 +199,7 @@ impl Audit {
             .findings
             .iter()
             .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.id)
+            .map(|f| f.id.as_str())
             .collect();
         if !errors.is_empty() {
             let count = match errors.len() {

@@ -27,7 +27,7 @@
 
 use std::collections::BTreeMap;
 
-use super::audit::{Finding, Fix, Severity};
+use super::audit::{AuditId, Finding, Fix};
 use crate::proto::registry::{RegData, RegistryExport};
 use crate::proto::tls::cipher_name;
 use crate::proto::tls::profiles::MICROSOFT365;
@@ -187,8 +187,6 @@ pub fn findings(export: &RegistryExport) -> Vec<Finding> {
     lines.sort_unstable();
     lines.dedup();
     vec![Finding {
-        id: "no-office365-cipher-suite",
-        severity: Severity::Error,
         summary: "No cipher suite Microsoft 365 documents for TLS 1.2 is left enabled: TLS with Office 365 fails in both directions".to_owned(),
         detail: format!(
             "Microsoft 365 supports only TLS_ECDHE_RSA_WITH_AES_256/128_GCM_SHA384/256, TLS_ECDHE_RSA_WITH_AES_256/128_CBC_SHA384/256, TLS_ECDHE_RSA_WITH_AES_256/128_CBC_SHA and TLS_RSA_WITH_AES_256/128_GCM_SHA384/256 (Microsoft Purview, \"Technical reference details about encryption\", 2023-06-14). In this export: {}. Exchange then logs TLS negotiation failures (AlgorithmMismatch) and Office 365 defers with 450 4.4.317 / 4.4.318.",
@@ -199,6 +197,7 @@ pub fn findings(export: &RegistryExport) -> Vec<Finding> {
             advice: "Put the two ECDHE_RSA AES-GCM suites first in the cipher suite order (in the group policy if one is set, else with Enable-TlsCipherSuite -Name TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 -Position 0), remove Enabled=0 from the AES, SHA-2, ECDH and PKCS keys, then reboot. The .reg below sets the policy list; merge it with the suites you need.".to_owned(),
             reg: "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002]\n\"Functions\"=\"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256\"\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Ciphers\\AES 128/128]\n\"Enabled\"=dword:ffffffff\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Ciphers\\AES 256/256]\n\"Enabled\"=dword:ffffffff\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\KeyExchangeAlgorithms\\ECDH]\n\"Enabled\"=dword:ffffffff\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\KeyExchangeAlgorithms\\PKCS]\n\"Enabled\"=dword:ffffffff\n".to_owned(),
         }),
+        ..Finding::of(AuditId::NoOffice365CipherSuite)
     }]
 }
 

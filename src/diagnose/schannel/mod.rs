@@ -17,8 +17,8 @@ pub use crate::proto::registry::{
     TextEncoding, UnknownWindowsVersion, ValueQuirk, WindowsVersion, MAX_EXPORT_BYTES,
 };
 pub use audit::{
-    audit, Audit, DisabledBy, DotNetKey, DotNetSetting, Finding, Fix, OsDefault, Protocol,
-    ProtocolSetting, ProtocolState, Severity, Side, Verdict,
+    audit, Audit, AuditId, AuditInfo, DisabledBy, DotNetKey, DotNetSetting, Finding, Fix,
+    OsDefault, Protocol, ProtocolSetting, ProtocolState, Severity, Side, Verdict,
 };
 
 /// The audit of the live registry: as for a file, except that line numbers
@@ -31,7 +31,7 @@ pub fn audit_local(
     let mut audit = audit(&local.export, os);
     for finding in &mut audit.findings {
         finding.lines.clear();
-        if finding.id == "dotnet-not-in-export" && !local.dotnet_installed {
+        if finding.id == AuditId::DotnetNotInExport && !local.dotnet_installed {
             finding.summary = "This machine's registry has no .NET Framework key: \
                                SystemDefaultTlsVersions and SchUseStrongCrypto do not apply"
                 .to_owned();

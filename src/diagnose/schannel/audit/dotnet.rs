@@ -5,8 +5,6 @@ use super::*;
 
 pub(super) fn dotnet_not_in_export() -> Finding {
     Finding {
-        id: "dotnet-not-in-export",
-        severity: Severity::Info,
         summary: "The export has no .NET Framework keys: SystemDefaultTlsVersions and \
                   SchUseStrongCrypto were not checked"
             .to_owned(),
@@ -18,6 +16,7 @@ pub(super) fn dotnet_not_in_export() -> Finding {
             .to_owned(),
         lines: Vec::new(),
         fix: None,
+        ..Finding::of(AuditId::DotnetNotInExport)
     }
 }
 
@@ -49,16 +48,16 @@ pub(super) fn dotnet_findings(settings: &[DotNetSetting], findings: &mut Vec<Fin
     struct Check {
         value: &'static str,
         get: fn(&DotNetSetting) -> Option<u32>,
-        missing_id: &'static str,
-        off_id: &'static str,
+        missing_id: AuditId,
+        off_id: AuditId,
         why: &'static str,
     }
     let checks = [
         Check {
             value: VALUE_SYSTEM_DEFAULT_TLS,
             get: |s| s.system_default_tls_versions,
-            missing_id: "dotnet-system-default-tls-missing",
-            off_id: "dotnet-system-default-tls-disabled",
+            missing_id: AuditId::DotnetSystemDefaultTlsMissing,
+            off_id: AuditId::DotnetSystemDefaultTlsDisabled,
             why: "With SystemDefaultTlsVersions=1 the .NET Framework uses the TLS versions \
                   Windows (Schannel) allows; without it, applications built for older \
                   frameworks use .NET's own list, which can leave TLS 1.2 out.",
@@ -66,8 +65,8 @@ pub(super) fn dotnet_findings(settings: &[DotNetSetting], findings: &mut Vec<Fin
         Check {
             value: VALUE_STRONG_CRYPTO,
             get: |s| s.sch_use_strong_crypto,
-            missing_id: "dotnet-strong-crypto-missing",
-            off_id: "dotnet-strong-crypto-disabled",
+            missing_id: AuditId::DotnetStrongCryptoMissing,
+            off_id: AuditId::DotnetStrongCryptoDisabled,
             why: "With SchUseStrongCrypto=1 the .NET Framework uses strong cryptography and \
                   allows TLS 1.2 even for applications built for older frameworks.",
         },
@@ -100,8 +99,6 @@ pub(super) fn dotnet_findings(settings: &[DotNetSetting], findings: &mut Vec<Fin
                 .map(|(s, v)| format!("{} = {v}", s.key.label()))
                 .collect();
             findings.push(Finding {
-                id: check.off_id,
-                severity: Severity::Error,
                 summary: format!("{} is not 1: {}", check.value, list.join(", ")),
                 detail: format!(
                     "{} Microsoft's Exchange TLS guidance sets it to 1; a value of 0 \
@@ -110,13 +107,12 @@ pub(super) fn dotnet_findings(settings: &[DotNetSetting], findings: &mut Vec<Fin
                 ),
                 lines: Vec::new(),
                 fix: Some(fix(&off.iter().map(|(s, _)| s.key).collect::<Vec<_>>())),
+                ..Finding::of(check.off_id)
             });
         }
         if !missing.is_empty() {
             let list: Vec<&str> = missing.iter().map(|s| s.key.label()).collect();
             findings.push(Finding {
-                id: check.missing_id,
-                severity: Severity::Warning,
                 summary: format!("{} is not set: {}", check.value, list.join(", ")),
                 detail: format!(
                     "{} Microsoft's Exchange TLS guidance sets it to 1.",
@@ -124,6 +120,7 @@ pub(super) fn dotnet_findings(settings: &[DotNetSetting], findings: &mut Vec<Fin
                 ),
                 lines: Vec::new(),
                 fix: Some(fix(&missing.iter().map(|s| s.key).collect::<Vec<_>>())),
+                ..Finding::of(check.missing_id)
             });
         }
     }

@@ -53,8 +53,6 @@ pub(super) fn protocol_tree_findings(reg: &Effective<'_>, findings: &mut Vec<Fin
             .map(|side| RegBlock::set(protocol_key(protocol, side), &values))
             .collect();
         findings.push(Finding {
-            id: "values-on-protocol-key",
-            severity: Severity::Warning,
             summary: format!("Values set on '{path}' itself have no effect"),
             detail: format!(
                 "Schannel reads Enabled and DisabledByDefault only from the Client and Server \
@@ -65,6 +63,7 @@ pub(super) fn protocol_tree_findings(reg: &Effective<'_>, findings: &mut Vec<Fin
                 advice: format!("Set the same values on the Client and Server subkeys. {RESTART}"),
                 reg: reg_file(&blocks),
             }),
+            ..Finding::of(AuditId::ValuesOnProtocolKey)
         });
     }
     for (path, guess) in unknown {
@@ -73,8 +72,6 @@ pub(super) fn protocol_tree_findings(reg: &Effective<'_>, findings: &mut Vec<Fin
             None => String::new(),
         };
         findings.push(Finding {
-            id: "unrecognised-protocol-key",
-            severity: Severity::Warning,
             summary: format!("Key '{path}' is not one Schannel reads"),
             detail: format!(
                 "Schannel reads only keys named exactly 'SSL 2.0', 'SSL 3.0', 'TLS 1.0', \
@@ -83,6 +80,7 @@ pub(super) fn protocol_tree_findings(reg: &Effective<'_>, findings: &mut Vec<Fin
             ),
             lines: reg.key(path).map(|k| vec![k.line]).unwrap_or_default(),
             fix: None,
+            ..Finding::of(AuditId::UnrecognisedProtocolKey)
         });
     }
 }
@@ -101,8 +99,6 @@ pub(super) fn comma_typo(root: &str, mut lines: Vec<usize>) -> Finding {
         RegBlock::set(protocol_key(Protocol::Tls12, Side::Server), &TURN_ON),
     ]);
     Finding {
-        id: "typo-key-tls-1-comma-2",
-        severity: Severity::Warning,
         summary: "Key 'TLS 1,2' (comma) is ignored by Windows: TLS 1.2 is NOT configured by it"
             .to_owned(),
         detail:
@@ -115,6 +111,7 @@ pub(super) fn comma_typo(root: &str, mut lines: Vec<usize>) -> Finding {
             advice: format!("Delete the comma key and set the correct one. {RESTART}"),
             reg: reg_text,
         }),
+        ..Finding::of(AuditId::TypoKeyTls1Comma2)
     }
 }
 
@@ -132,7 +129,10 @@ pub(super) fn overlong_dword_findings(export: &RegistryExport, findings: &mut Ve
             }
         }
     }
-    for (id, values) in [("nine-digit-dword", nine), ("overlong-dword", longer)] {
+    for (id, values) in [
+        (AuditId::NineDigitDword, nine),
+        (AuditId::OverlongDword, longer),
+    ] {
         let Some(&(_, first)) = values.first() else {
             continue;
         };
@@ -160,8 +160,6 @@ pub(super) fn overlong_dword_findings(export: &RegistryExport, findings: &mut Ve
             .map(|(_, v)| format!("\"{}\" (line {})", v.name, v.line))
             .collect();
         findings.push(Finding {
-            id,
-            severity: Severity::Warning,
             summary: format!(
                 "{} has a {digits}-digit dword: regedit rejects it on import",
                 names.join(", ")
@@ -177,6 +175,7 @@ pub(super) fn overlong_dword_findings(export: &RegistryExport, findings: &mut Ve
                 advice: format!("The same values with eight digits. {RESTART}"),
                 reg,
             }),
+            ..Finding::of(id)
         });
     }
 }
@@ -188,8 +187,6 @@ pub(super) fn escape_reg_name(name: &str) -> String {
 
 pub(super) fn wrong_value_type(path: &str, value: &RegValue) -> Finding {
     Finding {
-        id: "wrong-value-type",
-        severity: Severity::Warning,
         summary: format!(
             "\"{}\" under '{path}' is {}, not REG_DWORD",
             value.name,
@@ -201,13 +198,12 @@ pub(super) fn wrong_value_type(path: &str, value: &RegValue) -> Finding {
             .to_owned(),
         lines: vec![value.line],
         fix: None,
+        ..Finding::of(AuditId::WrongValueType)
     }
 }
 
 pub(super) fn schannel_not_in_export() -> Finding {
     Finding {
-        id: "schannel-not-in-export",
-        severity: Severity::Info,
         summary: "The export has no SCHANNEL keys: the table shows OS defaults only".to_owned(),
         detail: "Every export of the SCHANNEL branch contains the SCHANNEL key itself, so this \
                  file was exported from somewhere else. Export it with: reg export \
@@ -216,5 +212,6 @@ pub(super) fn schannel_not_in_export() -> Finding {
             .to_owned(),
         lines: Vec::new(),
         fix: None,
+        ..Finding::of(AuditId::SchannelNotInExport)
     }
 }

@@ -21,8 +21,6 @@ pub(super) fn tls12_findings(protocols: &[ProtocolSetting], findings: &mut Vec<F
     }
     if !by_default.is_empty() {
         findings.push(Finding {
-            id: "tls12-disabled-by-default",
-            severity: Severity::Error,
             summary: format!(
                 "TLS 1.2 {} {} DisabledByDefault=1: for mail, TLS 1.2 is effectively off",
                 side_list(&by_default),
@@ -37,12 +35,11 @@ pub(super) fn tls12_findings(protocols: &[ProtocolSetting], findings: &mut Vec<F
                 .to_owned(),
             lines: Vec::new(),
             fix: Some(tls12_on_fix(&by_default)),
+            ..Finding::of(AuditId::Tls12DisabledByDefault)
         });
     }
     if !unknown.is_empty() {
         findings.push(Finding {
-            id: "tls12-os-default-unknown",
-            severity: Severity::Warning,
             summary: format!(
                 "TLS 1.2 {} {} not set; whether it is on depends on the Windows version",
                 side_list(&unknown),
@@ -55,12 +52,11 @@ pub(super) fn tls12_findings(protocols: &[ProtocolSetting], findings: &mut Vec<F
                 .to_owned(),
             lines: Vec::new(),
             fix: Some(tls12_on_fix(&unknown)),
+            ..Finding::of(AuditId::Tls12OsDefaultUnknown)
         });
     }
     if !implicit.is_empty() {
         findings.push(Finding {
-            id: "tls12-not-explicit",
-            severity: Severity::Info,
             summary: format!(
                 "TLS 1.2 {} {} on by OS default, not by an explicit key",
                 side_list(&implicit),
@@ -73,6 +69,7 @@ pub(super) fn tls12_findings(protocols: &[ProtocolSetting], findings: &mut Vec<F
                 .to_owned(),
             lines: Vec::new(),
             fix: Some(tls12_on_fix(&implicit)),
+            ..Finding::of(AuditId::Tls12NotExplicit)
         });
     }
 }
@@ -85,22 +82,20 @@ pub(super) fn tls12_disabled(s: &ProtocolSetting) -> Finding {
     };
     let (id, consequence) = match s.side {
         Side::Client => (
-            "tls12-client-disabled",
+            AuditId::Tls12ClientDisabled,
             "When this server sends mail to Office 365 it cannot offer TLS 1.2, and Office \
              365 no longer accepts TLS 1.0/1.1: Queue Viewer shows '421 4.4.2 Connection \
              dropped due to SocketError' and the Send connector protocol log 'TLS \
              negotiation failed with error SocketError'.",
         ),
         Side::Server => (
-            "tls12-server-disabled",
+            AuditId::Tls12ServerDisabled,
             "Office 365 no longer uses TLS 1.0/1.1 to deliver mail, so mail from Office 365 \
              to this server fails; a Send or Receive connector protocol log may show '451 \
              5.7.3 Must issue a STARTTLS command first'.",
         ),
     };
     Finding {
-        id,
-        severity: Severity::Error,
         summary: format!("TLS 1.2 {} is disabled ({values})", s.side),
         detail: format!(
             "With {values}, Schannel refuses TLS 1.2 for every application on the {} side — \
@@ -110,6 +105,7 @@ pub(super) fn tls12_disabled(s: &ProtocolSetting) -> Finding {
         ),
         lines: Vec::new(),
         fix: Some(tls12_on_fix(&[s.side])),
+        ..Finding::of(id)
     }
 }
 
@@ -143,8 +139,6 @@ pub(super) fn legacy_findings(protocols: &[ProtocolSetting], findings: &mut Vec<
     if !legacy.is_empty() {
         let list: Vec<String> = legacy.iter().map(|s| how_on(s)).collect();
         findings.push(Finding {
-            id: "legacy-tls-enabled",
-            severity: Severity::Warning,
             summary: format!("TLS 1.0/1.1 still enabled: {}", list.join(", ")),
             detail: "Office 365 refuses TLS 1.0 and 1.1 on its mail endpoints. They do not \
                      break mail with Office 365 while TLS 1.2 works, but they are deprecated \
@@ -158,11 +152,12 @@ pub(super) fn legacy_findings(protocols: &[ProtocolSetting], findings: &mut Vec<
                  1.0/1.1 (old clients, scanners, applications) talks to this machine. Import, \
                  then restart the server.",
             )),
+            ..Finding::of(AuditId::LegacyTlsEnabled)
         });
     }
     for (protocol, id) in [
-        (Protocol::Ssl3, "ssl3-enabled"),
-        (Protocol::Ssl2, "ssl2-enabled"),
+        (Protocol::Ssl3, AuditId::Ssl3Enabled),
+        (Protocol::Ssl2, AuditId::Ssl2Enabled),
     ] {
         let ssl = on(&[protocol]);
         if ssl.is_empty() {
@@ -170,8 +165,6 @@ pub(super) fn legacy_findings(protocols: &[ProtocolSetting], findings: &mut Vec<
         }
         let list: Vec<String> = ssl.iter().map(|s| how_on(s)).collect();
         findings.push(Finding {
-            id,
-            severity: Severity::Warning,
             summary: format!("{protocol} is enabled: {}", list.join(", ")),
             detail: format!(
                 "{protocol} is broken (RFC 7568, RFC 6176) and no mail peer should need it; \
@@ -179,6 +172,7 @@ pub(super) fn legacy_findings(protocols: &[ProtocolSetting], findings: &mut Vec<
             ),
             lines: Vec::new(),
             fix: Some(turn_off_fix(&ssl, RESTART)),
+            ..Finding::of(id)
         });
     }
 }
@@ -202,8 +196,6 @@ pub(super) fn legacy_default_unknown_finding(
     // See: https://learn.microsoft.com/windows/win32/secauthn/protocols-in-tls-ssl--schannel-ssp-
     // and https://learn.microsoft.com/windows/whats-new/deprecated-features-resources
     findings.push(Finding {
-        id: "legacy-default-unknown-on-2025",
-        severity: Severity::Info,
         summary:
             "TLS 1.0/1.1 are not set: their default on Windows Server 2025 is documented two ways"
                 .to_owned(),
@@ -215,6 +207,7 @@ pub(super) fn legacy_default_unknown_finding(
             .to_owned(),
         lines: Vec::new(),
         fix: None,
+        ..Finding::of(AuditId::LegacyDefaultUnknownOn2025)
     });
 }
 
@@ -225,8 +218,6 @@ pub(super) fn tls13_findings(protocols: &[ProtocolSetting], findings: &mut Vec<F
         .collect();
     if !unsupported.is_empty() {
         findings.push(Finding {
-            id: "tls13-not-supported-on-os",
-            severity: Severity::Warning,
             summary: "TLS 1.3 is set to Enabled on a Windows version without TLS 1.3 support"
                 .to_owned(),
             // See: https://learn.microsoft.com/windows/win32/secauthn/protocols-in-tls-ssl--schannel-ssp-
@@ -236,6 +227,7 @@ pub(super) fn tls13_findings(protocols: &[ProtocolSetting], findings: &mut Vec<F
                 .to_owned(),
             lines: Vec::new(),
             fix: None,
+            ..Finding::of(AuditId::Tls13NotSupportedOnOs)
         });
     }
     if tls13().any(|s| s.is_usable() == Some(true)) {
@@ -243,8 +235,6 @@ pub(super) fn tls13_findings(protocols: &[ProtocolSetting], findings: &mut Vec<F
         // and Microsoft's Exchange HealthChecker (github.com/microsoft/CSS-Exchange,
         // Invoke-AnalyzerSecuritySettings), which reports this state in red.
         findings.push(Finding {
-            id: "tls13-not-used-by-exchange-smtp",
-            severity: Severity::Warning,
             summary: "TLS 1.3 is not disabled: on an Exchange server, Microsoft's Health Checker reports this as an error".to_owned(),
             detail: "Exchange Server does not use TLS 1.3 for SMTP, so mail to and from \
                      Office 365 runs on TLS 1.2: TLS 1.3 does not stand in for TLS 1.2. \
@@ -256,6 +246,7 @@ pub(super) fn tls13_findings(protocols: &[ProtocolSetting], findings: &mut Vec<F
                 .to_owned(),
             lines: Vec::new(),
             fix: None,
+            ..Finding::of(AuditId::Tls13NotUsedByExchangeSmtp)
         });
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::diagnose::schannel::audit::Severity;
 use crate::proto::registry::parse;
 
 fn run(text: &str) -> Vec<Finding> {
