@@ -116,7 +116,7 @@ pub struct Context {
     /// The server that wrote the NDR (`Generating server:`).
     pub generating_server: Option<String>,
     /// The sending server's name or address, when the text is the
-    /// receiving side's log (Postfix `smtpd`, Exim "from HOST [IP]").
+    /// receiving side's log (Postfix `smtpd`, Exim "from HOST \[IP\]").
     pub sender_peer: Option<String>,
     /// What the text establishes about the direction.
     pub direction: Direction,

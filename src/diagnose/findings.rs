@@ -9,7 +9,8 @@
 //!
 //! - [`id`]: every finding id, with its default severity, title, short
 //!   fix, sort group and remediation, as one table.
-//! - [`checks`]: the checks of one server, small functions run from a list.
+//! - `checks`: the checks of one server, small functions run from a list
+//!   (`failure`, `undecided` and `certificate` hold the longer ones).
 
 use std::collections::BTreeMap;
 

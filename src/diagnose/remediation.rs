@@ -102,7 +102,7 @@ pub fn enable_tls12(sw: ServerSoftware) -> Remediation {
 /// senders use. Office 365 lists for TLS 1.2 ECDHE_RSA with AES-GCM or
 /// AES-CBC and RSA with AES-GCM, and no ECDSA suite, so the server also
 /// needs an RSA certificate. See:
-/// https://learn.microsoft.com/en-us/purview/technical-reference-details-about-encryption
+/// <https://learn.microsoft.com/en-us/purview/technical-reference-details-about-encryption>
 pub fn enable_modern_ciphers(sw: ServerSoftware) -> Remediation {
     match sw {
         ServerSoftware::Exchange => EXCHANGE_MODERN_CIPHERS,
