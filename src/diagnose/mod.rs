@@ -10,19 +10,32 @@
 //!   line, a protocol log).
 //! - [`remediation`]: paste-able fixes per server software.
 //! - [`findings`] and [`verdict`]: from observations to findings, a
-//!   verdict and the summary line.
+//!   verdict and the summary line. Finding ids are a type,
+//!   [`findings::FindingId`], backed by one table
+//!   ([`findings::FINDINGS`]: severity, title, short fix, sort group,
+//!   remediation); the checks of a server are small functions run from a
+//!   list (`findings/checks.rs`).
+//! - [`dns`] and [`policy`]: findings from DNS, and from DNSSEC, DANE,
+//!   MTA-STS and TLS-RPT.
+//! - [`profiles`]: cipher suites against documented senders' hellos.
 //! - [`sender`]: the verdict on a sending server seen by `tlscheck listen`.
+//! - [`schannel`]: the audit of a registry export; its ids are
+//!   [`schannel::AuditId`], written with the same [`id_table`] mechanism.
 
 pub mod catalogue;
 pub mod dns;
 pub mod explain;
 pub mod findings;
+pub mod id_table;
 pub mod policy;
 pub mod profiles;
 pub mod remediation;
 pub mod schannel;
 pub mod sender;
 pub mod verdict;
+
+#[cfg(test)]
+mod testing;
 
 use crate::model::outcome::DnsSection;
 use crate::model::ServerObservation;
@@ -40,7 +53,7 @@ pub struct Diagnosis {
     pub server_verdicts: Vec<Verdict>,
     /// The ids of the findings each server gives on its own, in the order
     /// of the servers given (JSON links findings to servers with them).
-    pub server_findings: Vec<Vec<&'static str>>,
+    pub server_findings: Vec<Vec<findings::FindingId>>,
     /// The one line a helpdesk reads aloud.
     pub summary: String,
     /// The judged DNSSEC/DANE/MTA-STS/TLS-RPT section, when looked up.

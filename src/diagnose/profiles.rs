@@ -20,7 +20,7 @@
 //!   in `HKLM\SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002`
 //!   value `Functions` <https://learn.microsoft.com/en-us/windows-server/security/tls/manage-tls>.
 
-use crate::diagnose::findings::{sig, software, Accumulator, Finding, Fix, Severity};
+use crate::diagnose::findings::{sig, software, Accumulator, Finding, FindingId, Fix, Severity};
 use crate::diagnose::remediation::{Remediation, ServerSoftware, Snippet};
 use crate::model::ServerObservation;
 use crate::proto::tls::cipher_name;
@@ -270,13 +270,13 @@ fn no_common_suite(s: &ServerObservation, acc: &mut Accumulator) {
         let is_m365 = c.profile == MICROSOFT365.id;
         let (id, title, severity) = if is_m365 {
             (
-                "office365-no-common-cipher-suite",
+                FindingId::Office365NoCommonCipherSuite,
                 "Office 365 cannot negotiate TLS with this server: none of Microsoft 365's documented TLS 1.2 cipher suites is accepted".to_owned(),
                 Severity::Error,
             )
         } else {
             (
-                "sender-profile-no-common-cipher-suite",
+                FindingId::SenderProfileNoCommonCipherSuite,
                 format!(
                     "{} cannot negotiate TLS with this server: none of its documented cipher suites is accepted",
                     crate::proto::tls::profiles::name_of(c.profile)
@@ -313,20 +313,20 @@ fn no_common_suite(s: &ServerObservation, acc: &mut Accumulator) {
                 ],
             )
         };
-        acc.add(Finding {
-            id,
-            severity,
-            title,
-            evidence,
-            signatures: NO_COMMON_SUITE_SIGNATURES.to_vec(),
-            fix_short: if ecdsa {
-                "add an RSA certificate next to the ECDSA one"
-            } else {
-                "enable an ECDHE_RSA AES-GCM cipher suite"
-            },
-            remediation,
-            fix,
-        });
+        acc.add(
+            Finding::of(id)
+                .with_severity(severity)
+                .with_title(title)
+                .with_evidence(evidence)
+                .with_signatures(NO_COMMON_SUITE_SIGNATURES.to_vec())
+                .with_fix_short(if ecdsa {
+                    "add an RSA certificate next to the ECDSA one"
+                } else {
+                    "enable an ECDHE_RSA AES-GCM cipher suite"
+                })
+                .with_remediation(remediation)
+                .with_fix(fix),
+        );
     }
 }
 
@@ -396,64 +396,39 @@ fn weak(s: &ServerObservation, acc: &mut Accumulator) {
         }
     }
     if !weak_lines.is_empty() {
-        acc.add(Finding {
-            id: "weak-cipher-suites",
-            severity: Severity::Warning,
-            title: "The server accepts weak cipher suites (NULL, EXPORT, anonymous, RC4, DES or 3DES)".to_owned(),
-            evidence: weak_lines,
-            signatures: Vec::new(),
-            fix_short: "disable NULL, EXPORT, anon, RC4, DES and 3DES suites",
-            remediation: vec![
+        acc.add(Finding::of(FindingId::WeakCipherSuites)
+                .with_evidence(weak_lines)
+                .with_remediation(vec![
                 "Office 365 never offers these suites, so they do not help mail from Microsoft 365; they let a weak or hostile client (or a man in the middle, for anonymous suites) choose them. Modern OpenSSL senders at the default security level refuse them, so they carry no legitimate mail either.".to_owned(),
                 "Postfix: smtpd_tls_exclude_ciphers / smtpd_tls_mandatory_exclude_ciphers; Exim: tls_require_ciphers; Windows: Disable-TlsCipherSuite, or the SSL Cipher Suite Order policy (HKLM\\SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002 Functions).".to_owned(),
-            ],
-            fix: fix(sw, [Some(POSTFIX_WEAK_SUITES), Some(EXIM_WEAK_SUITES), Some(WINDOWS_WEAK_SUITES)]),
-        });
+            ])
+                .with_fix(fix(sw, [Some(POSTFIX_WEAK_SUITES), Some(EXIM_WEAK_SUITES), Some(WINDOWS_WEAK_SUITES)])));
     }
     if !dh_lines.is_empty() {
-        acc.add(Finding {
-            id: "weak-dh-group",
-            severity: Severity::Warning,
-            title: "DHE key exchange with a group smaller than 2048 bits".to_owned(),
-            evidence: dh_lines,
-            signatures: Vec::new(),
-            fix_short: "use a DH group of 2048 bits or more, or disable DHE",
-            remediation: vec![
+        acc.add(Finding::of(FindingId::WeakDhGroup)
+                .with_evidence(dh_lines)
+                .with_remediation(vec![
                 "OpenSSL 3 senders at the default security level (2) refuse DH groups under 2048 bits and fail the handshake with \"dh key too small\"; a sender that prefers DHE then cannot deliver over TLS.".to_owned(),
                 "Postfix: smtpd_tls_dh1024_param_file; Exim: tls_dhparam; Windows: SCHANNEL\\KeyExchangeAlgorithms\\Diffie-Hellman ServerMinKeyBitLength.".to_owned(),
-            ],
-            fix: fix(sw, [Some(POSTFIX_DH), Some(EXIM_DH), Some(WINDOWS_DH)]),
-        });
+            ])
+                .with_fix(fix(sw, [Some(POSTFIX_DH), Some(EXIM_DH), Some(WINDOWS_DH)])));
     }
     if !short_rsa.is_empty() {
-        acc.add(Finding {
-            id: "certificate-rsa-key-short",
-            severity: Severity::Warning,
-            title: "The certificate's RSA key is shorter than 2048 bits".to_owned(),
-            evidence: short_rsa,
-            signatures: Vec::new(),
-            fix_short: "replace the certificate with an RSA 2048+ one",
-            remediation: vec![
+        acc.add(Finding::of(FindingId::CertificateRsaKeyShort)
+                .with_evidence(short_rsa)
+                .with_remediation(vec![
                 "OpenSSL 3 senders at the default security level refuse server keys under 2048 bits (\"ee key too small\"), and public CAs have not issued them since 2013 (CA/Browser Forum Baseline Requirements).".to_owned(),
                 "Issue a new certificate with an RSA 2048 (or 3072) key and install it in place of the old one.".to_owned(),
-            ],
-            fix: None,
-        });
+            ]));
     }
     if !sha1.is_empty() {
-        acc.add(Finding {
-            id: "certificate-sha1-signature",
-            severity: Severity::Warning,
-            title: "The certificate is signed with SHA-1".to_owned(),
-            evidence: sha1,
-            signatures: vec![sig::CERT_VALIDATION_450],
-            fix_short: "reissue the certificate with a SHA-256 signature",
-            remediation: vec![
+        acc.add(Finding::of(FindingId::CertificateSha1Signature)
+                .with_evidence(sha1)
+                .with_signatures(vec![sig::CERT_VALIDATION_450])
+                .with_remediation(vec![
                 "Senders that validate certificates (Office 365 with a TLS-enforcing connector, DANE or MTA-STS senders) refuse SHA-1 signatures; OpenSSL 3 at the default security level refuses them too.".to_owned(),
                 "Reissue the certificate with sha256WithRSAEncryption (or ECDSA with SHA-256) and install it.".to_owned(),
-            ],
-            fix: None,
-        });
+            ]));
     }
 }
 
@@ -513,18 +488,15 @@ pub fn sender_finding(s: &crate::model::listen::SenderSession) -> Option<Finding
             .iter()
             .all(|c| crate::proto::tls::suites::needs_ecdsa_certificate(*c));
     let names: Vec<String> = tls12.iter().map(|c| cipher_name(*c)).collect();
-    Some(Finding {
-        id: "sender-no-office365-cipher-suite",
-        severity: if tls13 { Severity::Warning } else { Severity::Error },
-        title: "The sender offers none of Microsoft 365's documented TLS 1.2 cipher suites: Office 365 cannot agree on a suite with it".to_owned(),
-        evidence: vec![format!(
+    Some(Finding::of(FindingId::SenderNoOffice365CipherSuite)
+            .with_severity(if tls13 { Severity::Warning } else { Severity::Error })
+            .with_evidence(vec![format!(
             "ClientHello from {}: TLS 1.2 suites offered: {}",
             s.peer,
             names.join(", ")
-        )],
-        signatures: vec!["tls-negotiation-failed-algorithmmismatch", "postfix-tls-handshake-failure"],
-        fix_short: "offer an ECDHE_RSA AES-GCM suite (TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384)",
-        remediation: vec![
+        )])
+            .with_signatures(vec!["tls-negotiation-failed-algorithmmismatch", "postfix-tls-handshake-failure"])
+            .with_remediation(vec![
             "Microsoft 365 documents only TLS_ECDHE_RSA_* AES-GCM/CBC and TLS_RSA_WITH_AES_*_GCM suites for TLS 1.2 (Microsoft Purview, \"Technical reference details about encryption\", 2023-06-14).".to_owned(),
             if ecdsa_only {
                 "The sender offers only ECDSA suites: let its TLS client offer ECDHE_RSA suites too (client cipher lists are independent of the sender's own certificate).".to_owned()
@@ -536,9 +508,7 @@ pub fn sender_finding(s: &crate::model::listen::SenderSession) -> Option<Finding
             } else {
                 "The sender offers no TLS 1.3, so the handshake with Office 365 fails.".to_owned()
             },
-        ],
-        fix: None,
-    })
+        ]))
 }
 
 /// The sentence for the verdict line: whether Office 365 can negotiate
@@ -636,115 +606,4 @@ pub fn with_office365(summary: String, servers: &[ServerObservation]) -> String 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::proto::tls::suites::{ProfileCheck, SuiteSeen};
-    use rustls::CipherSuite;
-
-    /// A Postfix-like server that accepts TLS 1.2 only.
-    fn server_accepting_tls12() -> ServerObservation {
-        use crate::model::{
-            Accepted, Policy, StarttlsStatus, TlsVersion, VersionProbe, VersionResult,
-        };
-        use crate::proto::smtp::reply::Reply;
-        ServerObservation {
-            host: Some("mx.example.test".to_owned()),
-            address: "127.0.0.1:25".parse().unwrap(),
-            preference: None,
-            banner: Some(Reply {
-                code: 220,
-                lines: vec!["mx.example.test ESMTP Postfix".to_owned()],
-            }),
-            ehlo: None,
-            starttls: StarttlsStatus::Offered,
-            policy: Policy {
-                mail_from: None,
-                requires_tls: None,
-                error: None,
-                transcript: Vec::new(),
-            },
-            versions: vec![VersionProbe {
-                version: TlsVersion::Tls12,
-                result: VersionResult::Accepted(Accepted {
-                    limited_by: None,
-                    cipher: CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                    group: None,
-                    full_handshake: true,
-                    legacy_cipher_only: false,
-                }),
-                elapsed: std::time::Duration::from_millis(5),
-                transcript: Vec::new(),
-                chain: Vec::new(),
-                post_tls_ehlo: None,
-            }],
-            certificate: None,
-            error: None,
-            sni: Some("mx.example.test".to_owned()),
-            elapsed: std::time::Duration::from_millis(20),
-            suites: Default::default(),
-        }
-    }
-
-    fn with_profile(outcome: ProfileOutcome) -> ServerObservation {
-        let mut s = server_accepting_tls12();
-        s.suites.profiles.push(ProfileCheck {
-            profile: "microsoft365",
-            outcome,
-        });
-        s
-    }
-
-    #[test]
-    fn a_refused_microsoft365_hello_is_an_error_with_the_office365_logs() {
-        let s = with_profile(ProfileOutcome::Refused {
-            detail: "alert handshake_failure".to_owned(),
-        });
-        let f = findings(&[s]);
-        let f = f
-            .iter()
-            .find(|f| f.id == "office365-no-common-cipher-suite")
-            .unwrap();
-        assert_eq!(f.severity, Severity::Error);
-        assert!(f.signatures.contains(&"exo-cannot-connect-450-4-4-317"));
-        assert!(f.signatures.contains(&sig::CLOSED_ABRUPTLY_450));
-    }
-
-    #[test]
-    fn a_negotiated_profile_gives_no_finding_and_names_the_suite() {
-        let s = with_profile(ProfileOutcome::Negotiated {
-            version: crate::model::TlsVersion::Tls12,
-            suite: SuiteSeen {
-                suite: CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-                group: None,
-                dh_bits: None,
-                cert: None,
-            },
-        });
-        assert!(findings(std::slice::from_ref(&s)).is_empty());
-        assert_eq!(
-            office365_sentence(&[s]).as_deref(),
-            Some("Office 365 negotiates TLS 1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
-        );
-    }
-
-    #[test]
-    fn no_sentence_when_the_hello_never_ran_and_no_tls12_was_seen() {
-        let mut s = with_profile(ProfileOutcome::Inconclusive {
-            detail: "not tested: STARTTLS not offered".to_owned(),
-        });
-        s.versions.clear();
-        assert_eq!(office365_sentence(&[s]), None);
-    }
-
-    #[test]
-    fn an_inconclusive_profile_claims_nothing() {
-        let s = with_profile(ProfileOutcome::Inconclusive {
-            detail: "timeout".to_owned(),
-        });
-        assert!(findings(std::slice::from_ref(&s)).is_empty());
-        assert_eq!(
-            office365_sentence(&[s]).as_deref(),
-            Some("Office 365 TLS negotiation inconclusive")
-        );
-    }
-}
+mod tests;

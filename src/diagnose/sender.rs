@@ -6,7 +6,7 @@
 
 use rustls::AlertDescription;
 
-use super::findings::{sig, Finding, Severity};
+use super::findings::{sig, Finding, FindingId, Severity};
 use super::remediation::{self, Remediation, ServerSoftware};
 use super::verdict::{verdict, Verdict};
 use crate::model::listen::{Handshake, OfferSource, SenderSession};
@@ -16,18 +16,6 @@ use crate::proto::tls::wire_version_name;
 /// (with `SSL_connect error to …: lost connection` before it) when the
 /// receiver closes on its ClientHello.
 const POSTFIX_HANDSHAKE_FAILURE: &str = "postfix-tls-handshake-failure";
-
-/// Finding ids of sender sessions.
-pub mod id {
-    /// The ClientHello offered no TLS 1.2 or 1.3.
-    pub const LEGACY_ONLY: &str = "sender-legacy-tls-only";
-    /// MAIL FROM before STARTTLS although STARTTLS was offered.
-    pub const NO_STARTTLS: &str = "sender-no-starttls";
-    /// STARTTLS, then no usable ClientHello.
-    pub const NO_CLIENT_HELLO: &str = "sender-no-client-hello";
-    /// TLS 1.2+ offered, but the handshake with tlscheck failed.
-    pub const HANDSHAKE_FAILED: &str = "sender-handshake-failed";
-}
 
 /// The verdict on one sender session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,73 +155,55 @@ fn offer_evidence(s: &SenderSession) -> String {
 }
 
 fn legacy_only(s: &SenderSession) -> Finding {
-    Finding {
-        id: id::LEGACY_ONLY,
-        severity: Severity::Error,
-        title: format!(
+    Finding::of(FindingId::SenderLegacyTlsOnly)
+        .with_title(format!(
             "The sender offers only {} when it starts TLS; Office 365 requires TLS 1.2 and drops the connection",
             version_words(s)
-        ),
-        evidence: vec![
+        ))
+        .with_evidence(vec![
             offer_evidence(s),
             "tlscheck closed the connection after the ClientHello, as Office 365 does: the sender now logs a SocketError for this connection, and may retry in plain text".to_owned(),
-        ],
-        // Exchange logs the first two; a Postfix sender logs the third
+        ])
+// Exchange logs the first two; a Postfix sender logs the third
         // (checked by tests/e2e/listen.sh).
-        signatures: vec![
+        .with_signatures(vec![
             sig::SOCKET_ERROR_421,
             sig::TLS_NEGOTIATION_SOCKET_ERROR,
             POSTFIX_HANDSHAKE_FAILURE,
-        ],
-        fix_short: "enable TLS 1.2 for sending (Windows: SCHANNEL TLS 1.2\\Client key) and restart",
-        remediation: vec![
+        ])
+        .with_remediation(vec![
             "Windows / Exchange: SCHANNEL `Protocols\\TLS 1.2\\Client` must have Enabled=1 and DisabledByDefault=0, and .NET must use the system TLS versions: import the .reg below on the sending server and restart it.".to_owned(),
             "Postfix: `smtp_tls_protocols` and `smtp_tls_mandatory_protocols` must allow TLSv1.2 (no `<=TLSv1.1`, no `!TLSv1.2`); look for `-o smtp_tls_protocols` overrides with `postconf -P | grep smtp_tls`.".to_owned(),
             "Other senders (appliances, applications): update the TLS library or set the minimum TLS version to 1.2.".to_owned(),
             "Then send another test message to `tlscheck listen`: it should now show TLS 1.2 or 1.3.".to_owned(),
-        ],
-        fix: None,
-    }
+        ])
 }
 
 fn no_client_hello(s: &SenderSession) -> Finding {
     let why = s.hello_error.clone().unwrap_or_default();
-    Finding {
-        id: id::NO_CLIENT_HELLO,
-        severity: Severity::Error,
-        title: "The sender asked for STARTTLS but sent no TLS ClientHello: its TLS client could not start".to_owned(),
-        evidence: vec![why],
-        signatures: Vec::new(),
-        fix_short: "check the sender's TLS client settings: TLS 1.2 enabled, TLS library working",
-        remediation: vec![
+    Finding::of(FindingId::SenderNoClientHello)
+        .with_evidence(vec![why])
+        .with_remediation(vec![
             "Windows: a sender whose SCHANNEL Client protocols are all disabled cannot build a ClientHello; enable `TLS 1.2\\Client` with the .reg below and restart.".to_owned(),
             "Read the sender's log for this connection (Exchange: Send connector protocol log; Postfix: mail log with `smtp_tls_loglevel = 1`).".to_owned(),
-        ],
-        fix: None,
-    }
+        ])
 }
 
 fn no_starttls(s: &SenderSession) -> Finding {
-    Finding {
-        id: id::NO_STARTTLS,
-        severity: Severity::Error,
-        title: "The sender sent MAIL FROM without STARTTLS, although tlscheck offered it".to_owned(),
-        evidence: vec![
+    Finding::of(FindingId::SenderNoStarttls)
+        .with_evidence(vec![
             format!(
                 "{} skipped STARTTLS and was answered `530 5.7.0 Must issue a STARTTLS command first`",
                 s.peer
             ),
             "Senders retry in plain text right after a failed TLS handshake: if the session before this one ended after the ClientHello, fix that first.".to_owned(),
-        ],
-        signatures: vec![sig::MUST_STARTTLS_451, sig::MUST_STARTTLS_530],
-        fix_short: "make the sender use STARTTLS (opportunistic TLS) with TLS 1.2",
-        remediation: vec![
+        ])
+        .with_signatures(vec![sig::MUST_STARTTLS_451, sig::MUST_STARTTLS_530])
+        .with_remediation(vec![
             "Exchange: the Send connector must not ignore STARTTLS: `Get-SendConnector | fl Name,IgnoreSTARTTLS,RequireTLS,TlsAuthLevel`, then `Set-SendConnector <Name> -IgnoreSTARTTLS $false`.".to_owned(),
             "Postfix: `smtp_tls_security_level = may` (or `encrypt`) in main.cf, and no `-o smtp_tls_security_level=none` in master.cf.".to_owned(),
             "Devices and applications: turn on TLS / STARTTLS in their SMTP settings.".to_owned(),
-        ],
-        fix: None,
-    }
+        ])
 }
 
 /// Alerts a client sends when it refuses the server's certificate.
@@ -280,244 +250,14 @@ fn handshake_failed(
             "tlscheck's own listener finishes TLS 1.2 only with ECDHE and AES-GCM or ChaCha20-Poly1305 (a limit of tlscheck, not of Office 365). Office 365 lists for TLS 1.2: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, _AES_128_GCM_SHA256, _AES_256_CBC_SHA384, _AES_128_CBC_SHA256, _AES_256_CBC_SHA, _AES_128_CBC_SHA, and TLS_RSA_WITH_AES_256_GCM_SHA384, _AES_128_GCM_SHA256; compare the sender's cipher suites below with that list and enable the ECDHE_RSA AES-GCM suites on the sender.",
         )
     };
-    Finding {
-        id: id::HANDSHAKE_FAILED,
-        severity: Severity::Warning,
-        title: format!(
+    Finding::of(FindingId::SenderHandshakeFailed)
+        .with_title(format!(
             "The sender offers TLS 1.2 or newer, but the handshake with tlscheck failed: {detail}"
-        ),
-        evidence: vec![offer_evidence(s)],
-        signatures: Vec::new(),
-        fix_short,
-        remediation: vec![advice.to_owned()],
-        fix: None,
-    }
+        ))
+        .with_evidence(vec![offer_evidence(s)])
+        .with_fix_short(fix_short)
+        .with_remediation(vec![advice.to_owned()])
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::listen::{Negotiated, Offer, SessionEnd};
-    use crate::model::TlsVersion;
-    use rustls::CipherSuite;
-
-    fn session() -> SenderSession {
-        SenderSession {
-            peer: "192.0.2.7:50000".parse().unwrap(),
-            started_at: "2025-01-01T00:00:00Z".to_owned(),
-            ehlo_name: Some("mx1.contoso.com".to_owned()),
-            used_helo: false,
-            starttls: false,
-            plaintext_mail: false,
-            offer: None,
-            hello_error: None,
-            handshake: Handshake::NotReached,
-            tls_ehlo_name: None,
-            mail_from: None,
-            rcpt_to: Vec::new(),
-            end: SessionEnd::Quit,
-            transcript: Vec::new(),
-            elapsed: std::time::Duration::ZERO,
-        }
-    }
-
-    fn offer(versions: &[TlsVersion], source: OfferSource, suites: &[CipherSuite]) -> Offer {
-        Offer {
-            client_version: versions
-                .iter()
-                .max()
-                .map_or(0x0301, |v| v.wire().min(0x0303)),
-            supported_versions: (source == OfferSource::SupportedVersions)
-                .then(|| versions.iter().rev().map(|v| v.wire()).collect()),
-            versions: versions.to_vec(),
-            source,
-            highest: versions.iter().max().map_or(0x0300, |v| v.wire()),
-            cipher_suites: suites.to_vec(),
-            groups: Vec::new(),
-            sni: None,
-        }
-    }
-
-    fn ids(j: &SenderJudgement) -> Vec<&'static str> {
-        j.findings.iter().map(|f| f.id).collect()
-    }
-
-    #[test]
-    fn each_kind_of_session_gets_its_verdict() {
-        // A sender whose TLS 1.2 list meets Microsoft 365's (issue 14).
-        let ecdhe = [
-            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-        ];
-        let legacy = SenderSession {
-            starttls: true,
-            offer: Some(offer(
-                &[TlsVersion::Tls10],
-                OfferSource::LegacyClientVersion,
-                &ecdhe,
-            )),
-            handshake: Handshake::ClosedLegacyOnly,
-            end: SessionEnd::ClosedAfterLegacyHello,
-            ..session()
-        };
-        let modern = SenderSession {
-            starttls: true,
-            offer: Some(offer(
-                &[TlsVersion::Tls12, TlsVersion::Tls13],
-                OfferSource::SupportedVersions,
-                &ecdhe,
-            )),
-            handshake: Handshake::Completed(Negotiated {
-                version: TlsVersion::Tls13,
-                cipher: CipherSuite::TLS13_AES_128_GCM_SHA256,
-                group: None,
-            }),
-            ..session()
-        };
-        let failed = SenderSession {
-            handshake: Handshake::Failed {
-                sender_alert: Some(AlertDescription::UnknownCA),
-                detail: "the sender sent alert unknown_ca".to_owned(),
-            },
-            ..modern.clone()
-        };
-        let plain = SenderSession {
-            plaintext_mail: true,
-            ..session()
-        };
-        let no_hello = SenderSession {
-            starttls: true,
-            hello_error: Some("closed".to_owned()),
-            ..session()
-        };
-        let cases: [(&str, SenderSession, Verdict, &[&str]); 6] = [
-            ("TLS 1.0 only", legacy, Verdict::Fail, &[id::LEGACY_ONLY]),
-            ("TLS 1.2 and 1.3", modern, Verdict::Pass, &[]),
-            (
-                "refused our certificate",
-                failed,
-                Verdict::Warn,
-                &[id::HANDSHAKE_FAILED],
-            ),
-            (
-                "MAIL in plain text",
-                plain,
-                Verdict::Fail,
-                &[id::NO_STARTTLS],
-            ),
-            (
-                "STARTTLS then nothing",
-                no_hello,
-                Verdict::Fail,
-                &[id::NO_CLIENT_HELLO],
-            ),
-            ("EHLO then QUIT", session(), Verdict::Untested, &[]),
-        ];
-        for (name, s, want, want_ids) in cases {
-            let j = judge(&s);
-            assert_eq!(j.verdict, want, "{name}: {}", j.summary);
-            assert_eq!(ids(&j), want_ids, "{name}");
-            assert!(j.summary.starts_with(want.word()), "{name}: {}", j.summary);
-        }
-    }
-
-    #[test]
-    fn legacy_only_names_the_seed_signatures_and_the_schannel_client_fix() {
-        let s = SenderSession {
-            starttls: true,
-            offer: Some(offer(
-                &[TlsVersion::Tls10, TlsVersion::Tls11],
-                OfferSource::LegacyClientVersion,
-                &[],
-            )),
-            handshake: Handshake::ClosedLegacyOnly,
-            ..session()
-        };
-        let j = judge(&s);
-        let f = &j.findings[0];
-        assert_eq!(
-            f.signatures,
-            [
-                "socket-error-421-4-4-2",
-                "tls-negotiation-failed-socketerror",
-                "postfix-tls-handshake-failure"
-            ]
-        );
-        for id in &f.signatures {
-            assert!(crate::diagnose::catalogue::by_id(id).is_some(), "{id}");
-        }
-        assert!(f.title.contains("TLS 1.0 and TLS 1.1"), "{}", f.title);
-        assert!(f.evidence[0].contains("legacy negotiation"));
-        let reg = j.fix.unwrap().snippet.unwrap().text;
-        assert!(reg.contains(r"Protocols\TLS 1.2\Client]"));
-        assert!(j
-            .summary
-            .starts_with("FAIL sender 192.0.2.7 (EHLO mx1.contoso.com): "));
-    }
-
-    #[test]
-    fn a_long_ehlo_name_is_cut_in_the_summary() {
-        let s = SenderSession {
-            ehlo_name: Some("x".repeat(2000)),
-            ..session()
-        };
-        let label = sender_label(&s);
-        assert!(label.chars().count() < MAX_NAME_SHOWN + 40, "{label}");
-        assert!(label.ends_with("…)"));
-    }
-
-    #[test]
-    fn pass_summary_names_the_highest_version_and_the_handshake() {
-        let s = SenderSession {
-            starttls: true,
-            offer: Some(offer(
-                &[TlsVersion::Tls12, TlsVersion::Tls13],
-                OfferSource::SupportedVersions,
-                &[CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
-            )),
-            handshake: Handshake::Completed(Negotiated {
-                version: TlsVersion::Tls13,
-                cipher: CipherSuite::TLS13_AES_256_GCM_SHA384,
-                group: None,
-            }),
-            ..session()
-        };
-        assert_eq!(
-            judge(&s).summary,
-            "PASS sender 192.0.2.7 (EHLO mx1.contoso.com): offers TLS 1.2 or newer (highest TLS 1.3); handshake TLS 1.3 TLS_AES_256_GCM_SHA384; Office 365 accepts TLS from this sender"
-        );
-    }
-
-    #[test]
-    fn plaintext_session_predicts_the_office365_starttls_errors() {
-        let j = judge(&SenderSession {
-            plaintext_mail: true,
-            ..session()
-        });
-        assert_eq!(
-            j.findings[0].signatures,
-            ["starttls-required-451-5-7-3", "starttls-required-530-5-7-0"]
-        );
-        assert!(j.fix.is_none());
-    }
-
-    #[test]
-    fn rsa_only_sender_is_told_to_give_tlscheck_an_rsa_certificate() {
-        let s = SenderSession {
-            starttls: true,
-            offer: Some(offer(
-                &[TlsVersion::Tls12],
-                OfferSource::LegacyClientVersion,
-                &[CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
-            )),
-            handshake: Handshake::Failed {
-                sender_alert: None,
-                detail: "no server certificate chain resolved".to_owned(),
-            },
-            ..session()
-        };
-        let j = judge(&s);
-        assert_eq!(j.verdict, Verdict::Warn);
-        assert!(j.findings[0].fix_short.contains("RSA certificate"));
-    }
-}
+mod tests;

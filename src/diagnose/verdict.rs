@@ -1,6 +1,6 @@
 //! The verdict of a target and the one line a helpdesk reads aloud.
 
-use super::findings::{Finding, Severity};
+use super::findings::{Finding, FindingId, Severity};
 use crate::model::{FailureKind, ServerObservation, VersionResult};
 
 /// The overall result for one target.
@@ -96,7 +96,7 @@ pub fn target_verdict(
     }
     if interrupted
         || servers.iter().any(is_open)
-        || findings.iter().any(|f| f.id == "tls-inconclusive")
+        || findings.iter().any(|f| f.id == FindingId::TlsInconclusive)
     {
         return Verdict::Inconclusive;
     }
@@ -155,7 +155,7 @@ pub fn summary_line_for(
         // The reason it is undecided, not another warning.
         Verdict::Inconclusive => findings
             .iter()
-            .find(|f| f.id == "tls-inconclusive")
+            .find(|f| f.id == FindingId::TlsInconclusive)
             .or_else(|| findings.iter().find(|f| f.severity > Severity::Info)),
         _ => findings.iter().find(|f| f.severity > Severity::Info),
     };
@@ -185,58 +185,4 @@ pub fn summary_line_for(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn finding(severity: Severity) -> Finding {
-        Finding {
-            id: "x",
-            severity,
-            title: "t".to_owned(),
-            evidence: Vec::new(),
-            signatures: Vec::new(),
-            fix_short: "f",
-            remediation: Vec::new(),
-            fix: None,
-        }
-    }
-
-    #[test]
-    fn worst_severity_decides_the_verdict() {
-        assert_eq!(verdict(&[], true, false), Verdict::Pass);
-        assert_eq!(
-            verdict(&[finding(Severity::Info)], true, false),
-            Verdict::Pass
-        );
-        assert_eq!(
-            verdict(
-                &[finding(Severity::Info), finding(Severity::Warning)],
-                true,
-                false
-            ),
-            Verdict::Warn
-        );
-        assert_eq!(
-            verdict(
-                &[finding(Severity::Error), finding(Severity::Warning)],
-                true,
-                false
-            ),
-            Verdict::Fail
-        );
-        assert_eq!(
-            verdict(&[finding(Severity::Error)], false, false),
-            Verdict::Untested
-        );
-        assert_eq!(verdict(&[], true, true), Verdict::NoMail);
-    }
-
-    #[test]
-    fn summary_names_the_worst_finding_and_its_fix() {
-        let f = finding(Severity::Error);
-        assert_eq!(
-            summary_line("contoso.com", Verdict::Fail, &[f]),
-            "FAIL contoso.com: t — fix: f"
-        );
-    }
-}
+mod tests;

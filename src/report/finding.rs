@@ -55,7 +55,7 @@ impl<'a> FindingView<'a> {
     pub fn new(f: &'a Finding) -> Self {
         Self {
             severity: f.severity,
-            id: f.id,
+            id: f.id.as_str(),
             title: &f.title,
             means: None,
             seen: f.evidence.clone(),

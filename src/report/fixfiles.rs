@@ -176,7 +176,7 @@ pub fn for_schannel(audit: &crate::diagnose::schannel::Audit) -> Option<FixFile>
         .findings
         .iter()
         .filter(|f| f.fix.is_some())
-        .map(|f| f.id)
+        .map(|f| f.id.as_str())
         .collect();
     Some(FixFile {
         name: "schannel-fix.reg".to_owned(),

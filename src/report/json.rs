@@ -514,7 +514,7 @@ fn finding_dto<'a>(f: &'a Finding, t: &TargetReport) -> FindingDto<'a> {
         .map(|(s, _)| server_key(s))
         .collect();
     FindingDto {
-        id: f.id,
+        id: f.id.as_str(),
         severity: f.severity.label(),
         title: &f.title,
         servers,

@@ -2,7 +2,7 @@
 //! findings and verdict. Plain data, built by the check pipeline, read by
 //! the renderers.
 
-use crate::diagnose::findings::Finding;
+use crate::diagnose::findings::{Finding, FindingId};
 use crate::diagnose::verdict::Verdict;
 use crate::model::outcome::{DnsSection, Origin, TargetMode};
 use crate::model::ServerObservation;
@@ -26,7 +26,7 @@ pub struct TargetReport {
     pub server_verdicts: Vec<Verdict>,
     /// The finding ids each server gives on its own, in the order of
     /// `servers`.
-    pub server_findings: Vec<Vec<&'static str>>,
+    pub server_findings: Vec<Vec<FindingId>>,
     /// True when Ctrl-C or `--deadline` cut any of its sessions.
     pub interrupted: bool,
     /// The one-line summary.

@@ -244,7 +244,10 @@ fn json_of(r: &RunReport) -> Value {
 
 /// The finding ids of a target with their severities.
 fn findings(t: &TargetReport) -> Vec<(&'static str, Severity)> {
-    t.findings.iter().map(|f| (f.id, f.severity)).collect()
+    t.findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.severity))
+        .collect()
 }
 
 /// `(preference, host, address)` of each server, in report order.

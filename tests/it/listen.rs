@@ -10,7 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use rustls::CipherSuite;
-use tlscheck::diagnose::sender::{self, id};
+use tlscheck::diagnose::findings::FindingId;
+use tlscheck::diagnose::sender;
 use tlscheck::diagnose::verdict::Verdict;
 use tlscheck::exit::{for_listen, ExitStatus};
 use tlscheck::model::listen::{Handshake, OfferSource, SenderSession, SessionEnd};
@@ -100,7 +101,7 @@ async fn openssl_pinned_to_tls10_offers_only_tls10_and_fails_with_the_socket_err
     assert!(printed.contains("Cipher is (NONE)"), "{printed}");
     let j = sender::judge(&s);
     assert_eq!(j.verdict, Verdict::Fail);
-    assert_eq!(j.findings[0].id, id::LEGACY_ONLY);
+    assert_eq!(j.findings[0].id, FindingId::SenderLegacyTlsOnly);
     assert!(j.findings[0].signatures.starts_with(&[
         "socket-error-421-4-4-2",
         "tls-negotiation-failed-socketerror"
@@ -297,7 +298,7 @@ async fn sender_that_never_sends_starttls_is_refused_with_530_and_fails() {
     assert_eq!(s.handshake, Handshake::NotReached);
     let j = sender::judge(&s);
     assert_eq!(j.verdict, Verdict::Fail);
-    assert_eq!(j.findings[0].id, id::NO_STARTTLS);
+    assert_eq!(j.findings[0].id, FindingId::SenderNoStarttls);
     assert_eq!(for_listen(&[j.verdict]), ExitStatus::PolicyFailed);
 }
 

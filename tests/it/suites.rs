@@ -113,7 +113,7 @@ fn m365_suite(o: &ServerObservation) -> Option<CipherSuite> {
 fn finding_ids(o: &ServerObservation) -> Vec<&'static str> {
     findings(std::slice::from_ref(o))
         .into_iter()
-        .map(|f| f.id)
+        .map(|f| f.id.as_str())
         .collect()
 }
 

@@ -47,7 +47,7 @@ fn ids(o: &ServerObservation) -> Vec<&'static str> {
     )
     .findings
     .iter()
-    .map(|f| f.id)
+    .map(|f| f.id.as_str())
     .collect()
 }
 

@@ -27,7 +27,7 @@
 
 use std::collections::BTreeMap;
 
-use super::audit::{Finding, Fix, Severity};
+use super::audit::{AuditId, Finding, Fix};
 use crate::proto::registry::{RegData, RegistryExport};
 use crate::proto::tls::cipher_name;
 use crate::proto::tls::profiles::MICROSOFT365;
@@ -187,8 +187,6 @@ pub fn findings(export: &RegistryExport) -> Vec<Finding> {
     lines.sort_unstable();
     lines.dedup();
     vec![Finding {
-        id: "no-office365-cipher-suite",
-        severity: Severity::Error,
         summary: "No cipher suite Microsoft 365 documents for TLS 1.2 is left enabled: TLS with Office 365 fails in both directions".to_owned(),
         detail: format!(
             "Microsoft 365 supports only TLS_ECDHE_RSA_WITH_AES_256/128_GCM_SHA384/256, TLS_ECDHE_RSA_WITH_AES_256/128_CBC_SHA384/256, TLS_ECDHE_RSA_WITH_AES_256/128_CBC_SHA and TLS_RSA_WITH_AES_256/128_GCM_SHA384/256 (Microsoft Purview, \"Technical reference details about encryption\", 2023-06-14). In this export: {}. Exchange then logs TLS negotiation failures (AlgorithmMismatch) and Office 365 defers with 450 4.4.317 / 4.4.318.",
@@ -199,72 +197,9 @@ pub fn findings(export: &RegistryExport) -> Vec<Finding> {
             advice: "Put the two ECDHE_RSA AES-GCM suites first in the cipher suite order (in the group policy if one is set, else with Enable-TlsCipherSuite -Name TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 -Position 0), remove Enabled=0 from the AES, SHA-2, ECDH and PKCS keys, then reboot. The .reg below sets the policy list; merge it with the suites you need.".to_owned(),
             reg: "Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002]\n\"Functions\"=\"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256\"\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Ciphers\\AES 128/128]\n\"Enabled\"=dword:ffffffff\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Ciphers\\AES 256/256]\n\"Enabled\"=dword:ffffffff\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\KeyExchangeAlgorithms\\ECDH]\n\"Enabled\"=dword:ffffffff\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\KeyExchangeAlgorithms\\PKCS]\n\"Enabled\"=dword:ffffffff\n".to_owned(),
         }),
+        ..Finding::of(AuditId::NoOffice365CipherSuite)
     }]
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::proto::registry::parse;
-
-    fn run(text: &str) -> Vec<Finding> {
-        findings(&parse(text.as_bytes()).unwrap())
-    }
-
-    const HEADER: &str = "Windows Registry Editor Version 5.00\r\n\r\n";
-
-    #[test]
-    fn a_policy_order_of_only_ecdsa_suites_leaves_none_for_office365() {
-        let f = run(&format!(
-            "{HEADER}[{POLICY_KEY}]\r\n\"Functions\"=\"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256_P256\"\r\n"
-        ));
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].id, "no-office365-cipher-suite");
-        assert_eq!(f[0].severity, Severity::Error);
-        assert_eq!(f[0].lines, vec![4]);
-        assert!(f[0].detail.contains("none of Microsoft 365's eight"));
-    }
-
-    #[test]
-    fn a_policy_order_with_one_office365_suite_passes() {
-        let f = run(&format!(
-            "{HEADER}[{POLICY_KEY}]\r\n\"Functions\"=\"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA_P256\"\r\n"
-        ));
-        assert!(f.is_empty(), "{f:?}");
-    }
-
-    #[test]
-    fn disabled_aes_leaves_none() {
-        let f = run(&format!(
-            "{HEADER}[{SCHANNEL}\\Ciphers\\AES 128/128]\r\n\"Enabled\"=dword:00000000\r\n\r\n[{SCHANNEL}\\Ciphers\\AES 256/256]\r\n\"Enabled\"=dword:00000000\r\n"
-        ));
-        assert_eq!(f.len(), 1);
-        assert!(f[0].detail.contains("AES 128"));
-    }
-
-    #[test]
-    fn disabled_pkcs_leaves_none_but_disabled_sha1_alone_does_not() {
-        let f = run(&format!(
-            "{HEADER}[{SCHANNEL}\\KeyExchangeAlgorithms\\PKCS]\r\n\"Enabled\"=dword:00000000\r\n"
-        ));
-        assert_eq!(f.len(), 1);
-        let f = run(&format!(
-            "{HEADER}[{SCHANNEL}\\Hashes\\SHA]\r\n\"Enabled\"=dword:00000000\r\n"
-        ));
-        assert!(f.is_empty());
-    }
-
-    #[test]
-    fn a_local_list_without_office365_suites_is_read_when_no_policy_is_set() {
-        let f = run(&format!(
-            "{HEADER}[{LOCAL_KEY}]\r\n\"Functions\"=\"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\"\r\n"
-        ));
-        assert_eq!(f.len(), 1);
-        assert!(f[0].detail.contains("local cipher suite list"));
-    }
-
-    #[test]
-    fn an_export_without_these_keys_says_nothing() {
-        assert!(run(&format!("{HEADER}[{SCHANNEL}]\r\n")).is_empty());
-    }
-}
+mod tests;

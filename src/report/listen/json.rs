@@ -199,7 +199,7 @@ fn dto<'a>(s: &'a SenderSession, j: &'a SenderJudgement, transcript: bool) -> Li
             .findings
             .iter()
             .map(|f| FindingDto {
-                id: f.id,
+                id: f.id.as_str(),
                 severity: f.severity.label(),
                 title: &f.title,
                 evidence: &f.evidence,

@@ -129,7 +129,7 @@ impl From<&Audit> for SchannelReportDto {
                 .findings
                 .iter()
                 .map(|f| FindingDto {
-                    id: f.id,
+                    id: f.id.as_str(),
                     severity: f.severity.label(),
                     summary: f.summary.clone(),
                     detail: f.detail.clone(),

@@ -88,7 +88,7 @@ fn view<'a>(f: &'a Finding, reg_at: &str) -> FindingView<'a> {
     });
     FindingView {
         severity,
-        id: f.id,
+        id: f.id.as_str(),
         title: &f.summary,
         means: Some(&f.detail),
         seen,
