@@ -151,3 +151,31 @@ fn is_unit_test_module(file: &Path) -> bool {
         .filter_map(|parent| std::fs::read_to_string(parent).ok())
         .any(|text| text.contains("#[cfg(test)]\nmod tests;"))
 }
+
+/// The `[lints.*]` tables of a manifest: section headers and settings,
+/// comments and blank lines left out.
+fn lint_tables(manifest: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line.starts_with("[lints");
+        }
+        if inside && !line.is_empty() && !line.starts_with('#') {
+            out.push(line.to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn fuzz_targets_share_the_crate_lints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let crate_lints = lint_tables(&read("Cargo.toml"));
+    assert!(
+        crate_lints.iter().any(|l| l.starts_with("too_many_lines")),
+        "Cargo.toml has no [lints] table: {crate_lints:?}"
+    );
+    assert_eq!(crate_lints, lint_tables(&read("fuzz/Cargo.toml")));
+}
