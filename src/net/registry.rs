@@ -186,7 +186,7 @@ pub fn detect_os(info: &OsInfo) -> Option<WindowsVersion> {
 }
 
 /// What a value of type `type_code` with these bytes is, exactly as
-/// `schannel::parse` reads the line `regedit` exports for it: a REG_SZ as
+/// `proto::registry::parse` reads the line `regedit` exports for it: a REG_SZ as
 /// text, a four-byte REG_DWORD and an eight-byte REG_QWORD as numbers, and
 /// everything else (a REG_DWORD of the wrong length included) as raw bytes
 /// with its type code, which the audit reports as the wrong type.

@@ -4,7 +4,7 @@
 //!
 //! It never sends mail: the only commands it can write are EHLO, HELO,
 //! STARTTLS, `MAIL FROM:<>` (the null sender, exactly), RSET, NOOP and QUIT.
-//! Parsing lives in `smtp::reply`; TLS, DNS and the probe's decisions live
+//! Parsing lives in `proto::smtp::reply`; TLS, DNS and the probe's decisions live
 //! elsewhere. A server's reply, whatever its code, is `Ok(Reply)`; `Err` is
 //! for a dialogue that could not go on (timeout, close, reset, not SMTP).
 

@@ -3,7 +3,7 @@
 //! stable ids, `.reg` fixes and an ok/problem verdict.
 //!
 //! Pure and infallible: no IO, no printing; the file was parsed by
-//! `schannel::parse`, and `report::schannel` renders the result. Facts about
+//! `proto::registry::parse`, and `report::schannel` renders the result. Facts about
 //! Windows defaults carry a `// See:` reference; where Microsoft's tables
 //! do not say, the default is [`OsDefault::Unknown`] rather than a guess.
 

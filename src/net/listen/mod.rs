@@ -3,7 +3,7 @@
 //! #7). Probing from outside cannot see a sender's client side; this can.
 //!
 //! The listener greets, answers EHLO with STARTTLS, reads the sender's
-//! ClientHello with tlscheck's own codec (`tls::wire`) and records every
+//! ClientHello with tlscheck's own codec (`proto::tls`) and records every
 //! version, cipher suite and group it offers. A sender offering TLS 1.2 or
 //! 1.3 gets a full rustls handshake (so its own log shows TLS success), then
 //! its message is refused at RCPT. A sender offering only TLS 1.0/1.1 is

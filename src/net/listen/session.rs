@@ -1,5 +1,5 @@
 //! One session with a sending server, over any async byte stream: greet,
-//! answer EHLO with STARTTLS, read the ClientHello with `tls::wire`, then
+//! answer EHLO with STARTTLS, read the ClientHello with `proto::tls`, then
 //! either close (TLS 1.0/1.1 only, as Office 365 does) or finish the
 //! handshake with rustls and refuse the message inside TLS.
 //!

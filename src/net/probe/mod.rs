@@ -80,7 +80,7 @@ pub struct ProbeConfig {
     pub throttle_retries: u32,
     /// Wait before the first retry (doubles each time).
     pub throttle_backoff: Duration,
-    /// Sender profiles and `--ciphers` (see `probe_profile`).
+    /// Sender profiles and `--ciphers` (see `net::probe::profile`).
     pub suites: crate::net::probe::profile::SuiteOptions,
     /// What the sessions wait on, for the status line.
     pub status: crate::net::status::StatusBoard,

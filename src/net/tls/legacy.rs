@@ -11,7 +11,7 @@
 //! encrypted or needs a second hello). An alert, EOF, reset or timeout
 //! inside the flight is kept as what it is ([`FlightEnd`]): a server that
 //! sends its ServerHello and Certificate and then fails (an unusable
-//! private key) has not accepted the version. Parsing is `tls::wire`'s;
+//! private key) has not accepted the version. Parsing is `proto::tls`'s;
 //! nothing here prints.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 

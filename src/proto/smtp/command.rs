@@ -9,7 +9,7 @@
 /// The longest command line accepted, CRLF excluded. RFC 5321 §4.5.3.1.4
 /// allows 512 octets; MAIL FROM with many ESMTP parameters and long
 /// addresses exceeds that in practice, so the bound is the one the reply
-/// parser uses for server lines (`smtp::reply::MAX_LINE_LEN`).
+/// parser uses for server lines (`proto::smtp::reply::MAX_LINE_LEN`).
 pub const MAX_LINE_LEN: usize = crate::proto::smtp::reply::MAX_LINE_LEN;
 
 /// The longest verb kept for a command tlscheck does not know. Only the

@@ -3,7 +3,7 @@
 //! "does this server require TLS" classifier.
 //!
 //! Pure and synchronous: bytes in, typed replies or typed errors out. No IO,
-//! no clocks, no tokio; the socket side is `smtp::client`. Every byte here
+//! no clocks, no tokio; the socket side is `net::smtp`. Every byte here
 //! comes from a possibly hostile server, so memory is bounded by
 //! [`MAX_LINE_LEN`] × [`MAX_REPLY_LINES`] and nothing panics on input.
 

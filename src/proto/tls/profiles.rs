@@ -1,7 +1,7 @@
 //! Sender profiles: the documented ClientHello shape of a big mail sender
 //! (versions, cipher suites and, where documented, groups and signature
 //! schemes), each with its source and the date of that source. Data only:
-//! `probe_profile` sends a profile's hello, `diagnose::profiles` judges the
+//! `net::probe::profile` sends a profile's hello, `diagnose::profiles` judges the
 //! answer, `tlscheck profiles` lists them.
 //!
 //! Nothing here is guessed: where a provider does not document a part of

@@ -5,7 +5,7 @@
 //! Direction-neutral: it reassembles a server's flight for the probe and a
 //! client's ClientHello for a listener alike. It never decrypts and never
 //! decides what an item means; see `server_msgs` for the typed handshake
-//! bodies and `tls::legacy` for the decisions.
+//! bodies and `net::tls::legacy` for the decisions.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use super::enums::{AlertDescription, AlertLevel, ContentType, HandshakeType};

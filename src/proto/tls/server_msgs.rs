@@ -5,7 +5,7 @@
 //! captured reply in one call (fixtures, fuzzing).
 //!
 //! Pure codec: it reports what the server said and never judges it; whether a
-//! version or cipher is acceptable is decided in `tls::legacy`.
+//! version or cipher is acceptable is decided in `net::tls::legacy`.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;

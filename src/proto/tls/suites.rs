@@ -2,7 +2,7 @@
 //! exchange, authentication, weaknesses), the candidate lists the
 //! enumeration offers per version, and the plain data an enumeration or a
 //! sender-profile check produces. Pure data and pure functions: no IO, no
-//! printing (the probing is `probe_profile`'s, the judging
+//! printing (the probing is `net::probe::profile`'s, the judging
 //! `diagnose::profiles`').
 
 use rustls::{CipherSuite, NamedGroup};
