@@ -1248,3 +1248,25 @@ fn listen_text_names_the_first_suites_and_counts_the_rest() {
     assert!(out.contains("… and 8 more (--format json"), "{out}");
     assert_eq!(out.matches("TLS_RSA_WITH_AES_128_CBC_SHA").count(), 12);
 }
+
+fn profiles(format: Format) -> String {
+    report::render(&report::Report::Profiles, format, &Palette::plain())
+}
+
+#[test]
+fn profiles_text() {
+    insta::assert_snapshot!("profiles_text", profiles(Format::Text));
+}
+
+#[test]
+fn profiles_markdown() {
+    insta::assert_snapshot!("profiles_markdown", profiles(Format::Markdown));
+}
+
+#[test]
+fn profiles_json() {
+    let out = profiles(Format::Json);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["kind"], "profiles");
+    insta::assert_snapshot!("profiles_json", out);
+}
