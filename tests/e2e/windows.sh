@@ -274,9 +274,11 @@ local_vs_file() {
                 | .findings |= map(select(.id != "nine-digit-dword"))' \
                 "$f" >"$f.cmp" 2>&1 || cp "$f" "$f.cmp"
         else
-            grep -vE '^(File: |- \*\*File:\*\*|  Lines: |Findings \(|\.NET Framework: (not in|no key))' "$f" |
-                awk '/^(ERROR|WARNING|INFO) |^Verdict/ { skip = 0 }
-                     /^(INFO dotnet-not-in-export|WARNING nine-digit-dword)/ { skip = 1 }
+            # A finding is "  SEVERITY id  title" and its indented lines;
+            # "seen   line(s) N of the file" names lines a live registry has not.
+            grep -vE '^(File: |\.NET Framework: (not in|no key))|^ +seen +lines? [0-9, ]+ of the file$' "$f" |
+                awk '/^  (ERROR|WARN|INFO) |^[^ ]/ { skip = 0 }
+                     /^  (INFO +dotnet-not-in-export|WARN +nine-digit-dword) / { skip = 1 }
                      !skip' >"$f.cmp" || true
         fi
     done
