@@ -102,7 +102,7 @@ declare -A CIPHER_M365=(
     [ciphers_o365]=negotiated
 )
 CIPHER_NAMES=(ciphers_ecdsa ciphers_chacha ciphers_rsa_cbc ciphers_o365)
-# Microsoft 365's eight TLS 1.2 suites in OpenSSL's names (src/profiles.rs).
+# Microsoft 365's eight TLS 1.2 suites in OpenSSL's names (src/proto/tls/profiles.rs).
 M365_OPENSSL=ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-SHA:AES256-GCM-SHA384:AES128-GCM-SHA256
 
 declare -A ADDR PROTOS ACCEPTS LEVEL SECLEVEL CONFIG OSSL_ID
