@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::cli::{ca_file, json, tlscheck};
 use crate::servers::smtp::{spawn, Behaviour, Tls};
-use crate::servers::tls::{identity, rustls_config, Leaf};
+use crate::servers::tls::{identity, openssl_acceptor, rustls_config, Leaf};
 use crate::servers::TestServer;
 
 /// `tlscheck ADDR --format json --timeout T --ca-file TEST-CA`: (exit
@@ -313,4 +313,96 @@ fn pass_over_tls_on_connect_does_not_say_starttls() {
     assert!(summary.starts_with("PASS "), "{summary}");
     assert!(summary.contains("over TLS on connect"), "{summary}");
     assert!(!summary.contains("over STARTTLS"), "{summary}");
+}
+
+/// `tlscheck ADDR --implicit-tls --format json --timeout 3 --ca-file
+/// TEST-CA`: (exit code, the target).
+fn check_implicit(addr: &str) -> (Option<i32>, Value) {
+    let ca = ca_file();
+    let o = tlscheck(&[
+        addr,
+        "--implicit-tls",
+        "--format",
+        "json",
+        "--timeout",
+        "3",
+        "--ca-file",
+        ca.path().to_str().unwrap(),
+    ]);
+    let v = json(&o);
+    (o.status.code(), v["targets"][0].clone())
+}
+
+/// `openssl s_client -connect ADDR <flag>` (TLS on connect): true when a
+/// handshake completed (a cipher was negotiated).
+fn s_client_implicit(addr: &str, flag: &str) -> bool {
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", addr, flag])
+        .args(["-cipher", "DEFAULT:@SECLEVEL=0"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl s_client runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    out.status.success()
+        && text
+            .lines()
+            .any(|l| l.starts_with("New, TLSv") && !l.contains("(NONE)"))
+}
+
+/// Issue: a TLS 1.0-only server on TLS on connect was UNTESTED (exit 3):
+/// no session reached its greeting, so it counted as "nothing answered",
+/// although the table showed TLS 1.0 accepted. It fails, as the same
+/// server over STARTTLS does.
+#[test]
+fn tls10_only_on_connect_fails_with_exit_1() {
+    let mut b = Behaviour::with_tls(Tls::OpenSsl(openssl_acceptor(
+        openssl::ssl::SslVersion::TLS1,
+        openssl::ssl::SslVersion::TLS1,
+        &identity(Leaf::Good),
+    )));
+    b.implicit_tls = true;
+    let server = spawn(b);
+    let addr = server.addr.to_string();
+    // Ground truth: OpenSSL's client finishes TLS 1.0 on connect and reads
+    // the greeting; it finishes no TLS 1.2.
+    assert!(s_client_implicit(&addr, "-tls1"));
+    assert!(!s_client_implicit(&addr, "-tls1_2"));
+    let (code, t) = check_implicit(&addr);
+    assert_eq!(t["servers"][0]["versions"]["1.0"]["result"], "accepted");
+    assert_eq!(t["servers"][0]["versions"]["1.2"]["result"], "rejected");
+    assert!(
+        ids(&t).contains(&"legacy-tls-only".to_owned()),
+        "{:?}",
+        ids(&t)
+    );
+    assert_eq!(t["verdict"], "fail");
+    assert!(t["summary"].as_str().unwrap().starts_with("FAIL "));
+    assert_eq!(code, Some(1));
+}
+
+/// The modern counterpart: TLS 1.2 on connect passes with exit 0, and a
+/// port where nothing listens stays UNTESTED with exit 3.
+#[test]
+fn modern_on_connect_passes_and_nothing_listening_is_untested() {
+    let mut b = Behaviour::with_tls(Tls::OpenSsl(openssl_acceptor(
+        openssl::ssl::SslVersion::TLS1_2,
+        openssl::ssl::SslVersion::TLS1_3,
+        &identity(Leaf::Good),
+    )));
+    b.implicit_tls = true;
+    let server = spawn(b);
+    let addr = server.addr.to_string();
+    assert!(s_client_implicit(&addr, "-tls1_2"));
+    let (code, t) = check_implicit(&addr);
+    assert_eq!(t["servers"][0]["versions"]["1.2"]["result"], "accepted");
+    assert_eq!(t["verdict"], "pass", "{:?}", ids(&t));
+    assert_eq!(code, Some(0));
+
+    // Bind and drop: the port is free, so the connection is refused.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap().to_string();
+    drop(free);
+    let (code, t) = check_implicit(&addr);
+    assert_eq!(t["verdict"], "untested");
+    assert_eq!(code, Some(3));
 }
