@@ -446,7 +446,12 @@ pub enum CertVerdict {
     /// The issuer is not trusted (no chain to a root).
     UntrustedIssuer,
     /// Self-signed leaf.
-    SelfSigned,
+    SelfSigned {
+        /// True when it is also a CA certificate (basicConstraints
+        /// CA:TRUE, what `openssl req -x509` makes by default) used as the
+        /// server's own certificate.
+        ca: bool,
+    },
     /// Chain is fine but the name does not match.
     NameMismatch {
         /// The name that was expected.
@@ -467,7 +472,7 @@ impl CertVerdict {
             Self::Trusted => "trusted",
             Self::TrustedNameNotChecked => "trusted_name_not_checked",
             Self::UntrustedIssuer => "untrusted_issuer",
-            Self::SelfSigned => "self_signed",
+            Self::SelfSigned { .. } => "self_signed",
             Self::NameMismatch { .. } => "name_mismatch",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",

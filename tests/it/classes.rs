@@ -406,3 +406,60 @@ fn modern_on_connect_passes_and_nothing_listening_is_untested() {
     assert_eq!(t["verdict"], "untested");
     assert_eq!(code, Some(3));
 }
+
+/// `openssl s_client -starttls smtp -connect ADDR`: its "Verify return
+/// code" line.
+fn s_client_verify(addr: &str) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-starttls", "smtp", "-connect", addr])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl s_client runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Verify return code: "))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Issue: a self-signed certificate with basicConstraints CA:TRUE (what
+/// `openssl req -x509` makes) was "invalid" with "The certificate could
+/// not be verified: the certificate could not be verified". OpenSSL calls
+/// it self-signed (error 18) as it does the CA:FALSE one; tlscheck now
+/// judges both alike (certificate-self-signed, WARN: opportunistic TLS
+/// still works) and says the CA:TRUE one is a CA certificate.
+#[test]
+fn self_signed_ca_certificate_is_self_signed_and_says_ca() {
+    let mut seen = Vec::new();
+    for leaf in [Leaf::SelfSigned, Leaf::SelfSignedCa] {
+        let server = spawn(Behaviour::with_tls(Tls::Rustls(rustls_config(
+            &[&rustls::version::TLS12, &rustls::version::TLS13],
+            &identity(leaf),
+        ))));
+        let addr = server.addr.to_string();
+        assert_eq!(s_client_verify(&addr), "18 (self-signed certificate)");
+        let (code, t) = check(&addr, "3");
+        let cert = &t["servers"][0]["certificate"];
+        assert_eq!(cert["verdict"], "self_signed", "{leaf:?}");
+        assert!(cert["verdict_detail"].is_null(), "{leaf:?}");
+        let f = t["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "certificate-self-signed")
+            .cloned()
+            .unwrap_or_else(|| panic!("{leaf:?}: {:?}", ids(&t)));
+        seen.push((
+            f["title"].as_str().unwrap().to_owned(),
+            t["verdict"].clone(),
+            code,
+        ));
+    }
+    assert_eq!(seen[0].0, "The certificate is self-signed");
+    assert_eq!(
+        seen[1].0,
+        "The certificate is self-signed, and it is a CA certificate (basicConstraints CA:TRUE) used as the server's own certificate"
+    );
+    assert_eq!(seen[0].1, "warn");
+    assert_eq!((&seen[0].1, seen[0].2), (&seen[1].1, seen[1].2));
+}
