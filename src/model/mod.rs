@@ -351,6 +351,9 @@ impl fmt::Display for VersionResult {
     }
 }
 
+/// How an SMTP error says the server closed the connection.
+pub const CLOSED_BY_SERVER: &str = "connection closed by server";
+
 /// Why a version was not tried.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NotTested {
@@ -410,6 +413,19 @@ impl NotTested {
             | Self::EarlierStage { .. }
             | Self::Interrupted
             | Self::Deadline { .. } => true,
+        }
+    }
+
+    /// The stage at which the server closed the session before TLS, when
+    /// that is why the version was not tested.
+    pub fn closed_at(&self) -> Option<Stage> {
+        match self {
+            // The words of net::smtp::SmtpError::Closed (a test there
+            // keeps them in step).
+            Self::EarlierStage { stage, error } if error.ends_with(CLOSED_BY_SERVER) => {
+                Some(*stage)
+            }
+            _ => None,
         }
     }
 

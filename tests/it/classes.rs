@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::cli::{ca_file, json, tlscheck};
 use crate::servers::smtp::{spawn, Behaviour, Tls};
 use crate::servers::tls::{identity, openssl_acceptor, rustls_config, Leaf};
-use crate::servers::TestServer;
+use crate::servers::{closes_after_ehlo, TestServer};
 
 /// `tlscheck ADDR --format json --timeout T --ca-file TEST-CA`: (exit
 /// code, the target).
@@ -107,6 +107,24 @@ fn no_greeting_says_how_long_it_waited_and_is_exit_3() {
     // Nothing answered (no byte came back): UNTESTED, exit 3.
     assert_eq!(t["verdict"], "untested");
     assert_eq!(code, Some(3));
+    // The TLS-on-connect step probes the port it was given, not 465.
+    let addr = server.addr.to_string();
+    let step = f["remediation"][1].as_str().unwrap();
+    let cmd = format!("tlscheck --implicit-tls {addr}");
+    assert!(step.ends_with(&cmd), "{step}");
+    assert!(!step.contains("465"), "{step}");
+    // Run as suggested, it goes to that same server.
+    let before = server.accepted.load(std::sync::atomic::Ordering::SeqCst);
+    let o = tlscheck(&[
+        "--implicit-tls",
+        &addr,
+        "--format",
+        "json",
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(json(&o)["targets"][0]["servers"][0]["key"], addr.as_str());
+    assert!(server.accepted.load(std::sync::atomic::Ordering::SeqCst) > before);
 }
 
 #[test]
@@ -462,4 +480,50 @@ fn self_signed_ca_certificate_is_self_signed_and_says_ca() {
     );
     assert_eq!(seen[0].1, "warn");
     assert_eq!((&seen[0].1, seen[0].2), (&seen[1].1, seen[1].2));
+}
+
+/// Issue: a server that closes the connection right after EHLO got
+/// "INCONCLUSIVE … fix: run again as suggested" and nothing suggested. The
+/// headline says what happened and where; the fix is concrete.
+#[test]
+fn a_close_after_ehlo_is_named_with_a_concrete_next_step() {
+    let server = closes_after_ehlo();
+    let addr = server.addr().to_string();
+    // Ground truth: OpenSSL's client gets no STARTTLS and no certificate.
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-starttls", "smtp", "-connect", &addr])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl s_client runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("no peer certificate available"), "{text}");
+    let (code, t) = check(&addr, "2");
+    assert_eq!(ids(&t), ["tls-inconclusive"]);
+    let f = &t["findings"][0];
+    assert_eq!(
+        f["title"],
+        format!("{addr} closed the connection after EHLO (stage ehlo), before STARTTLS: no TLS version could be tested")
+    );
+    let summary = t["summary"].as_str().unwrap();
+    assert!(summary.starts_with("INCONCLUSIVE "), "{summary}");
+    assert!(
+        summary.contains("closed the connection after EHLO"),
+        "{summary}"
+    );
+    assert!(summary.contains("--ehlo"), "{summary}");
+    assert!(!summary.contains("as suggested"), "{summary}");
+    let steps: Vec<&str> = f["remediation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert!(steps[0].contains(&format!("tlscheck --ehlo mail.example.com {addr}")));
+    assert!(steps[0].contains(&format!(
+        "openssl s_client -starttls smtp -name mail.example.com -connect {addr}"
+    )));
+    assert_eq!(t["verdict"], "inconclusive");
+    assert_eq!(code, Some(3));
 }
