@@ -10,6 +10,7 @@ use super::findings::{sig, Finding, FindingId, Severity};
 use super::remediation::{self, Remediation, ServerSoftware};
 use super::verdict::{verdict, Verdict};
 use crate::model::listen::{Handshake, OfferSource, SenderSession};
+use crate::model::TlsVersion;
 use crate::proto::tls::wire_version_name;
 
 /// `Cannot start TLS: handshake failure`, what a Postfix sender logs
@@ -123,6 +124,14 @@ fn version_words(s: &SenderSession) -> String {
     let names: Vec<String> = o.versions.iter().map(ToString::to_string).collect();
     match names.as_slice() {
         [] => wire_version_name(o.highest),
+        // Without supported_versions the hello states its highest version
+        // only; below TLS 1.0 there is no TLS version to name.
+        [one]
+            if o.source == OfferSource::LegacyClientVersion
+                && o.versions != [TlsVersion::Tls10] =>
+        {
+            format!("{one} or lower")
+        }
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }

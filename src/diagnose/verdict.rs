@@ -1,7 +1,7 @@
 //! The verdict of a target and the one line a helpdesk reads aloud.
 
 use super::findings::{Finding, FindingId, Severity};
-use crate::model::{FailureKind, ServerObservation, VersionResult};
+use crate::model::{FailureKind, ServerObservation, StarttlsStatus, VersionResult};
 
 /// The overall result for one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -108,9 +108,19 @@ pub fn target_verdict(
 
 /// True when something came back from the server beyond the TCP
 /// handshake: a greeting, or bytes (HTTP, SSH, TLS, junk), or a close.
+/// With TLS on connect (SMTPS) the handshake comes before the greeting:
+/// a server that accepted, refused or dropped a TLS version answered,
+/// even when no session got as far as its greeting (a TLS 1.0-only
+/// server, which tlscheck's own TLS library does not finish).
 fn answered(s: &ServerObservation) -> bool {
     match &s.error {
-        None => s.banner.is_some(),
+        None => {
+            s.banner.is_some()
+                || (s.starttls == StarttlsStatus::Implicit
+                    && s.versions
+                        .iter()
+                        .any(|p| p.result.is_accepted() || p.result.is_refused()))
+        }
         Some(e) => !e.kind.is_silence() && !matches!(e.kind, FailureKind::NoGreeting { .. }),
     }
 }

@@ -103,8 +103,15 @@ impl ChainVerifier {
                         None => CertVerdict::NotYetValid,
                     }
                 }
-                CertificateError::UnknownIssuer if is_self_signed(leaf) => CertVerdict::SelfSigned,
+                CertificateError::UnknownIssuer if is_self_signed(leaf) => {
+                    CertVerdict::SelfSigned { ca: false }
+                }
                 CertificateError::UnknownIssuer => CertVerdict::UntrustedIssuer,
+                // webpki refuses a CA certificate as the leaf before it
+                // looks for an issuer (CaUsedAsEndEntity): self-signed,
+                // as OpenSSL calls it too (error 18, "self-signed
+                // certificate"), whatever its basicConstraints say.
+                _ if is_self_signed(leaf) && is_ca(leaf) => CertVerdict::SelfSigned { ca: true },
                 other => CertVerdict::Invalid(chain_words(&other, chain)),
             },
             Err(_) => CertVerdict::Invalid("the chain could not be verified".to_owned()),
@@ -240,7 +247,29 @@ pub fn error_words(e: &CertificateError) -> String {
         CertificateError::ApplicationVerificationFailure => {
             "the certificate failed verification".to_owned()
         }
-        _ => "the certificate could not be verified".to_owned(),
+        CertificateError::Other(o) => other_words(&o.to_string()),
+        _ => "tlscheck's verifier (webpki) refused it for a reason it does not name".to_owned(),
+    }
+}
+
+/// Words for a webpki error rustls passes on as "other" (webpki names it
+/// by its variant).
+fn other_words(name: &str) -> String {
+    match name {
+        "CaUsedAsEndEntity" => {
+            "the server's certificate is a CA certificate (basicConstraints CA:TRUE), not a server certificate".to_owned()
+        }
+        "EndEntityUsedAsCa" => {
+            "an issuing certificate in the chain is not a CA certificate (basicConstraints)".to_owned()
+        }
+        "PathLenConstraintViolated" => {
+            "the chain is longer than an issuer's basicConstraints path length allows".to_owned()
+        }
+        "NameConstraintViolation" => {
+            "the certificate's names break an issuer's name constraints".to_owned()
+        }
+        "CertDistrusted" => "the certificate's key is explicitly distrusted".to_owned(),
+        other => format!("tlscheck's verifier (webpki) refused it ({other})"),
     }
 }
 
@@ -257,6 +286,14 @@ pub fn key_words(der: &[u8]) -> Option<String> {
 fn is_self_signed(der: &CertificateDer<'_>) -> bool {
     X509Certificate::from_der(der)
         .map(|(_, c)| c.subject().as_raw() == c.issuer().as_raw())
+        .unwrap_or(false)
+}
+
+/// True when the certificate says it is a CA (basicConstraints CA:TRUE).
+fn is_ca(der: &CertificateDer<'_>) -> bool {
+    X509Certificate::from_der(der)
+        .ok()
+        .and_then(|(_, c)| c.basic_constraints().ok().flatten().map(|b| b.value.ca))
         .unwrap_or(false)
 }
 
@@ -404,7 +441,53 @@ mod tests {
         let der = CertificateDer::from(self_signed("mx.example.test"));
         assert_eq!(
             v.verdict(&[der], Some("mx.example.test"), now()),
-            CertVerdict::SelfSigned
+            CertVerdict::SelfSigned { ca: false }
+        );
+    }
+
+    /// What `openssl req -x509` makes by default: self-signed with
+    /// basicConstraints CA:TRUE. webpki refuses it as a leaf
+    /// (CaUsedAsEndEntity) before looking for an issuer; it is still
+    /// self-signed, not "could not be verified".
+    #[test]
+    fn self_signed_ca_leaf_is_self_signed_and_says_ca() {
+        let v = ChainVerifier::new(root_store(&[])).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["mx.example.test".to_owned()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let der = CertificateDer::from(params.self_signed(&key).unwrap().der().to_vec());
+        for name in [Some("mx.example.test"), None] {
+            assert_eq!(
+                v.verdict(std::slice::from_ref(&der), name, now()),
+                CertVerdict::SelfSigned { ca: true }
+            );
+        }
+    }
+
+    /// A CA certificate as the leaf, issued by a trusted CA: invalid, with
+    /// webpki's reason in words (not "could not be verified").
+    #[test]
+    fn ca_leaf_from_a_trusted_ca_is_named() {
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tlscheck test CA");
+        let ca =
+            rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+                .unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["mx.example.test".to_owned()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let leaf = params
+            .signed_by(&rcgen::KeyPair::generate().unwrap(), &ca)
+            .unwrap();
+        let v = ChainVerifier::new(root_store(&[ca.der().clone()])).unwrap();
+        let got = v.verdict(&[leaf.der().clone()], Some("mx.example.test"), now());
+        assert_eq!(
+            got,
+            CertVerdict::Invalid(
+                "the server's certificate is a CA certificate (basicConstraints CA:TRUE), not a server certificate".to_owned()
+            )
         );
     }
 
@@ -483,7 +566,13 @@ mod tests {
     #[test]
     fn summary_reads_names_key_and_dates() {
         let der = self_signed("mx.example.test");
-        let s = summarize(&[der], CertVerdict::SelfSigned, TlsVersion::Tls12, 0).unwrap();
+        let s = summarize(
+            &[der],
+            CertVerdict::SelfSigned { ca: false },
+            TlsVersion::Tls12,
+            0,
+        )
+        .unwrap();
         assert_eq!(s.sans, vec!["mx.example.test".to_owned()]);
         assert!(s.key_type.starts_with("EC"), "{}", s.key_type);
         assert!(s.days_left > 0);

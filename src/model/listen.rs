@@ -52,10 +52,10 @@ pub enum OfferSource {
     /// The supported_versions extension (RFC 8446 §4.2.1) lists them.
     SupportedVersions,
     /// No supported_versions: the legacy negotiation of RFC 5246 §E.1
-    /// applies, where `client_version` is the highest version and the
-    /// server may answer with any lower one. The list is what that
-    /// negotiation implies; a client may still refuse a lower version
-    /// (OpenSSL pinned with `-tls1_2` does).
+    /// applies, where `client_version` is the highest version. The hello
+    /// states only that one; which lower versions the client accepts is
+    /// not established (OpenSSL pinned with `-tls1_2` refuses them, a
+    /// default OpenSSL client takes them).
     LegacyClientVersion,
 }
 
@@ -77,8 +77,10 @@ pub struct Offer {
     /// The supported_versions list as sent, GREASE removed; `None` when the
     /// extension is absent.
     pub supported_versions: Option<Vec<u16>>,
-    /// Every TLS version the sender would accept, oldest first (see
-    /// [`Offer::source`] for how this is known).
+    /// The TLS versions the hello states, oldest first: the
+    /// supported_versions list, or without it only the highest version
+    /// (`client_version`, at most TLS 1.2); lower ones are then unknown
+    /// (see [`Offer::source`]).
     pub versions: Vec<TlsVersion>,
     /// Where [`Offer::versions`] comes from.
     pub source: OfferSource,
@@ -111,13 +113,17 @@ impl Offer {
                     OfferSource::SupportedVersions,
                 )
             }
-            // RFC 5246 §E.1: the server answers with the highest version
-            // both support, at most client_version; TLS 1.3 is never
-            // negotiated without supported_versions (RFC 8446 §4.2.1).
+            // RFC 5246 §E.1: client_version is the highest version the
+            // client supports; whether it takes a lower one the server
+            // answers with is not in the hello. TLS 1.3 is never
+            // negotiated without supported_versions (RFC 8446 §4.2.1), so
+            // a higher client_version states TLS 1.2.
             None => (
                 TlsVersion::ALL
                     .into_iter()
                     .filter(|t| *t <= TlsVersion::Tls12 && t.wire() <= hello.client_version)
+                    .max()
+                    .into_iter()
                     .collect(),
                 OfferSource::LegacyClientVersion,
             ),
@@ -358,10 +364,12 @@ mod tests {
         }
     }
 
+    /// Without supported_versions the hello states its highest version
+    /// only: what lower versions the sender accepts is not established.
     #[test]
-    fn legacy_client_version_implies_every_version_up_to_it() {
+    fn legacy_client_version_states_only_its_highest_version() {
         let o = Offer::from_client_hello(&hello(0x0302, Vec::new()));
-        assert_eq!(o.versions, vec![TlsVersion::Tls10, TlsVersion::Tls11]);
+        assert_eq!(o.versions, vec![TlsVersion::Tls11]);
         assert_eq!(o.source, OfferSource::LegacyClientVersion);
         assert_eq!(o.highest, 0x0302);
         assert!(!o.offers_modern());
@@ -376,11 +384,14 @@ mod tests {
     #[test]
     fn tls12_client_version_without_supported_versions_never_implies_tls13() {
         let o = Offer::from_client_hello(&hello(0x0304, Vec::new()));
-        assert_eq!(
-            o.versions,
-            vec![TlsVersion::Tls10, TlsVersion::Tls11, TlsVersion::Tls12]
-        );
+        assert_eq!(o.versions, vec![TlsVersion::Tls12]);
         assert!(o.offers_modern());
+        let o = Offer::from_client_hello(&hello(0x0303, Vec::new()));
+        assert_eq!(o.versions, vec![TlsVersion::Tls12]);
+        assert!(o.offers_modern());
+        let o = Offer::from_client_hello(&hello(0x0301, Vec::new()));
+        assert_eq!(o.versions, vec![TlsVersion::Tls10]);
+        assert!(!o.offers_modern());
     }
 
     #[test]

@@ -351,6 +351,9 @@ impl fmt::Display for VersionResult {
     }
 }
 
+/// How an SMTP error says the server closed the connection.
+pub const CLOSED_BY_SERVER: &str = "connection closed by server";
+
 /// Why a version was not tried.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NotTested {
@@ -413,6 +416,19 @@ impl NotTested {
         }
     }
 
+    /// The stage at which the server closed the session before TLS, when
+    /// that is why the version was not tested.
+    pub fn closed_at(&self) -> Option<Stage> {
+        match self {
+            // The words of net::smtp::SmtpError::Closed (a test there
+            // keeps them in step).
+            Self::EarlierStage { stage, error } if error.ends_with(CLOSED_BY_SERVER) => {
+                Some(*stage)
+            }
+            _ => None,
+        }
+    }
+
     /// True when the run stopped the session (Ctrl-C or `--deadline`).
     pub fn is_interruption(&self) -> bool {
         matches!(self, Self::Interrupted | Self::Deadline { .. })
@@ -446,7 +462,12 @@ pub enum CertVerdict {
     /// The issuer is not trusted (no chain to a root).
     UntrustedIssuer,
     /// Self-signed leaf.
-    SelfSigned,
+    SelfSigned {
+        /// True when it is also a CA certificate (basicConstraints
+        /// CA:TRUE, what `openssl req -x509` makes by default) used as the
+        /// server's own certificate.
+        ca: bool,
+    },
     /// Chain is fine but the name does not match.
     NameMismatch {
         /// The name that was expected.
@@ -467,7 +488,7 @@ impl CertVerdict {
             Self::Trusted => "trusted",
             Self::TrustedNameNotChecked => "trusted_name_not_checked",
             Self::UntrustedIssuer => "untrusted_issuer",
-            Self::SelfSigned => "self_signed",
+            Self::SelfSigned { .. } => "self_signed",
             Self::NameMismatch { .. } => "name_mismatch",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",

@@ -59,7 +59,7 @@ pub fn stage_message(stage: Stage, message: &str) -> String {
 pub fn cert_words(v: &CertVerdict) -> String {
     match v {
         CertVerdict::TrustedNameNotChecked => "trusted (name not checked)".to_owned(),
-        CertVerdict::SelfSigned => "self-signed".to_owned(),
+        CertVerdict::SelfSigned { .. } => "self-signed".to_owned(),
         other => other.label().replace('_', " "),
     }
 }

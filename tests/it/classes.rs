@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::cli::{ca_file, json, tlscheck};
 use crate::servers::smtp::{spawn, Behaviour, Tls};
-use crate::servers::tls::{identity, rustls_config, Leaf};
-use crate::servers::TestServer;
+use crate::servers::tls::{identity, openssl_acceptor, rustls_config, Leaf};
+use crate::servers::{closes_after_ehlo, TestServer};
 
 /// `tlscheck ADDR --format json --timeout T --ca-file TEST-CA`: (exit
 /// code, the target).
@@ -107,6 +107,24 @@ fn no_greeting_says_how_long_it_waited_and_is_exit_3() {
     // Nothing answered (no byte came back): UNTESTED, exit 3.
     assert_eq!(t["verdict"], "untested");
     assert_eq!(code, Some(3));
+    // The TLS-on-connect step probes the port it was given, not 465.
+    let addr = server.addr.to_string();
+    let step = f["remediation"][1].as_str().unwrap();
+    let cmd = format!("tlscheck --implicit-tls {addr}");
+    assert!(step.ends_with(&cmd), "{step}");
+    assert!(!step.contains("465"), "{step}");
+    // Run as suggested, it goes to that same server.
+    let before = server.accepted.load(std::sync::atomic::Ordering::SeqCst);
+    let o = tlscheck(&[
+        "--implicit-tls",
+        &addr,
+        "--format",
+        "json",
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(json(&o)["targets"][0]["servers"][0]["key"], addr.as_str());
+    assert!(server.accepted.load(std::sync::atomic::Ordering::SeqCst) > before);
 }
 
 #[test]
@@ -313,4 +331,199 @@ fn pass_over_tls_on_connect_does_not_say_starttls() {
     assert!(summary.starts_with("PASS "), "{summary}");
     assert!(summary.contains("over TLS on connect"), "{summary}");
     assert!(!summary.contains("over STARTTLS"), "{summary}");
+}
+
+/// `tlscheck ADDR --implicit-tls --format json --timeout 3 --ca-file
+/// TEST-CA`: (exit code, the target).
+fn check_implicit(addr: &str) -> (Option<i32>, Value) {
+    let ca = ca_file();
+    let o = tlscheck(&[
+        addr,
+        "--implicit-tls",
+        "--format",
+        "json",
+        "--timeout",
+        "3",
+        "--ca-file",
+        ca.path().to_str().unwrap(),
+    ]);
+    let v = json(&o);
+    (o.status.code(), v["targets"][0].clone())
+}
+
+/// `openssl s_client -connect ADDR <flag>` (TLS on connect): true when a
+/// handshake completed (a cipher was negotiated).
+fn s_client_implicit(addr: &str, flag: &str) -> bool {
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", addr, flag])
+        .args(["-cipher", "DEFAULT:@SECLEVEL=0"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl s_client runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    out.status.success()
+        && text
+            .lines()
+            .any(|l| l.starts_with("New, TLSv") && !l.contains("(NONE)"))
+}
+
+/// Issue: a TLS 1.0-only server on TLS on connect was UNTESTED (exit 3):
+/// no session reached its greeting, so it counted as "nothing answered",
+/// although the table showed TLS 1.0 accepted. It fails, as the same
+/// server over STARTTLS does.
+#[test]
+fn tls10_only_on_connect_fails_with_exit_1() {
+    let mut b = Behaviour::with_tls(Tls::OpenSsl(openssl_acceptor(
+        openssl::ssl::SslVersion::TLS1,
+        openssl::ssl::SslVersion::TLS1,
+        &identity(Leaf::Good),
+    )));
+    b.implicit_tls = true;
+    let server = spawn(b);
+    let addr = server.addr.to_string();
+    // Ground truth: OpenSSL's client finishes TLS 1.0 on connect and reads
+    // the greeting; it finishes no TLS 1.2.
+    assert!(s_client_implicit(&addr, "-tls1"));
+    assert!(!s_client_implicit(&addr, "-tls1_2"));
+    let (code, t) = check_implicit(&addr);
+    assert_eq!(t["servers"][0]["versions"]["1.0"]["result"], "accepted");
+    assert_eq!(t["servers"][0]["versions"]["1.2"]["result"], "rejected");
+    assert!(
+        ids(&t).contains(&"legacy-tls-only".to_owned()),
+        "{:?}",
+        ids(&t)
+    );
+    assert_eq!(t["verdict"], "fail");
+    assert!(t["summary"].as_str().unwrap().starts_with("FAIL "));
+    assert_eq!(code, Some(1));
+}
+
+/// The modern counterpart: TLS 1.2 on connect passes with exit 0, and a
+/// port where nothing listens stays UNTESTED with exit 3.
+#[test]
+fn modern_on_connect_passes_and_nothing_listening_is_untested() {
+    let mut b = Behaviour::with_tls(Tls::OpenSsl(openssl_acceptor(
+        openssl::ssl::SslVersion::TLS1_2,
+        openssl::ssl::SslVersion::TLS1_3,
+        &identity(Leaf::Good),
+    )));
+    b.implicit_tls = true;
+    let server = spawn(b);
+    let addr = server.addr.to_string();
+    assert!(s_client_implicit(&addr, "-tls1_2"));
+    let (code, t) = check_implicit(&addr);
+    assert_eq!(t["servers"][0]["versions"]["1.2"]["result"], "accepted");
+    assert_eq!(t["verdict"], "pass", "{:?}", ids(&t));
+    assert_eq!(code, Some(0));
+
+    // Bind and drop: the port is free, so the connection is refused.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap().to_string();
+    drop(free);
+    let (code, t) = check_implicit(&addr);
+    assert_eq!(t["verdict"], "untested");
+    assert_eq!(code, Some(3));
+}
+
+/// `openssl s_client -starttls smtp -connect ADDR`: its "Verify return
+/// code" line.
+fn s_client_verify(addr: &str) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-starttls", "smtp", "-connect", addr])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl s_client runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Verify return code: "))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Issue: a self-signed certificate with basicConstraints CA:TRUE (what
+/// `openssl req -x509` makes) was "invalid" with "The certificate could
+/// not be verified: the certificate could not be verified". OpenSSL calls
+/// it self-signed (error 18) as it does the CA:FALSE one; tlscheck now
+/// judges both alike (certificate-self-signed, WARN: opportunistic TLS
+/// still works) and says the CA:TRUE one is a CA certificate.
+#[test]
+fn self_signed_ca_certificate_is_self_signed_and_says_ca() {
+    let mut seen = Vec::new();
+    for leaf in [Leaf::SelfSigned, Leaf::SelfSignedCa] {
+        let server = spawn(Behaviour::with_tls(Tls::Rustls(rustls_config(
+            &[&rustls::version::TLS12, &rustls::version::TLS13],
+            &identity(leaf),
+        ))));
+        let addr = server.addr.to_string();
+        assert_eq!(s_client_verify(&addr), "18 (self-signed certificate)");
+        let (code, t) = check(&addr, "3");
+        let cert = &t["servers"][0]["certificate"];
+        assert_eq!(cert["verdict"], "self_signed", "{leaf:?}");
+        assert!(cert["verdict_detail"].is_null(), "{leaf:?}");
+        let f = t["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "certificate-self-signed")
+            .cloned()
+            .unwrap_or_else(|| panic!("{leaf:?}: {:?}", ids(&t)));
+        seen.push((
+            f["title"].as_str().unwrap().to_owned(),
+            t["verdict"].clone(),
+            code,
+        ));
+    }
+    assert_eq!(seen[0].0, "The certificate is self-signed");
+    assert_eq!(
+        seen[1].0,
+        "The certificate is self-signed, and it is a CA certificate (basicConstraints CA:TRUE) used as the server's own certificate"
+    );
+    assert_eq!(seen[0].1, "warn");
+    assert_eq!((&seen[0].1, seen[0].2), (&seen[1].1, seen[1].2));
+}
+
+/// Issue: a server that closes the connection right after EHLO got
+/// "INCONCLUSIVE … fix: run again as suggested" and nothing suggested. The
+/// headline says what happened and where; the fix is concrete.
+#[test]
+fn a_close_after_ehlo_is_named_with_a_concrete_next_step() {
+    let server = closes_after_ehlo();
+    let addr = server.addr().to_string();
+    // Ground truth: OpenSSL's client gets no STARTTLS and no certificate.
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-starttls", "smtp", "-connect", &addr])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl s_client runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("no peer certificate available"), "{text}");
+    let (code, t) = check(&addr, "2");
+    assert_eq!(ids(&t), ["tls-inconclusive"]);
+    let f = &t["findings"][0];
+    assert_eq!(
+        f["title"],
+        format!("{addr} closed the connection after EHLO (stage ehlo), before STARTTLS: no TLS version could be tested")
+    );
+    let summary = t["summary"].as_str().unwrap();
+    assert!(summary.starts_with("INCONCLUSIVE "), "{summary}");
+    assert!(
+        summary.contains("closed the connection after EHLO"),
+        "{summary}"
+    );
+    assert!(summary.contains("--ehlo"), "{summary}");
+    assert!(!summary.contains("as suggested"), "{summary}");
+    let steps: Vec<&str> = f["remediation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert!(steps[0].contains(&format!("tlscheck --ehlo mail.example.com {addr}")));
+    assert!(steps[0].contains(&format!(
+        "openssl s_client -starttls smtp -name mail.example.com -connect {addr}"
+    )));
+    assert_eq!(t["verdict"], "inconclusive");
+    assert_eq!(code, Some(3));
 }

@@ -110,24 +110,32 @@ async fn openssl_pinned_to_tls10_offers_only_tls10_and_fails_with_the_socket_err
 }
 
 #[tokio::test]
-async fn openssl_pinned_to_tls11_offers_tls10_and_tls11_and_fails() {
+async fn openssl_pinned_to_tls11_states_tls11_as_its_highest_and_fails() {
     let (s, printed) = openssl_session(&["-tls1_1", "-cipher", LEGACY_CIPHERS]).await;
     assert_eq!(s.offer.as_ref().unwrap().highest, 0x0302, "{printed}");
-    assert_eq!(versions(&s), [TlsVersion::Tls10, TlsVersion::Tls11]);
+    // No supported_versions: the hello states TLS 1.1 as its highest and
+    // nothing about TLS 1.0.
+    assert_eq!(versions(&s), [TlsVersion::Tls11]);
     assert_eq!(s.handshake, Handshake::ClosedLegacyOnly);
-    assert_eq!(sender::judge(&s).verdict, Verdict::Fail);
+    let j = sender::judge(&s);
+    assert_eq!(j.verdict, Verdict::Fail);
+    assert_eq!(
+        j.findings[0].title,
+        "The sender offers only TLS 1.1 or lower when it starts TLS; Office 365 requires TLS 1.2 and drops the connection"
+    );
 }
 
 #[tokio::test]
 async fn openssl_pinned_to_tls12_completes_a_tls12_handshake_and_passes() {
     let (s, printed) = openssl_session(&["-tls1_2"]).await;
     let offer = s.offer.as_ref().unwrap();
-    // No supported_versions: client_version 1.2 implies 1.0 to 1.2.
+    // No supported_versions: client_version states TLS 1.2 as the
+    // highest; nothing about TLS 1.0/1.1 (and this client refuses them:
+    // openssl_pinned_to_tls12_is_not_said_to_offer_tls10_or_tls11).
     assert_eq!(offer.highest, 0x0303, "{printed}");
     assert_eq!(offer.source, OfferSource::LegacyClientVersion);
     assert_eq!(offer.supported_versions, None);
-    assert!(versions(&s).contains(&TlsVersion::Tls12));
-    assert!(!versions(&s).contains(&TlsVersion::Tls13));
+    assert_eq!(versions(&s), [TlsVersion::Tls12]);
     match &s.handshake {
         Handshake::Completed(n) => assert_eq!(n.version, TlsVersion::Tls12),
         other => panic!("{other:?}\n{printed}"),
@@ -364,6 +372,46 @@ async fn binary_exit_code_is_0_for_a_tls13_sender() {
     );
     assert_eq!(v["handshake"]["result"], "completed");
     assert_eq!(v["handshake"]["version"], "1.3");
+}
+
+/// Issue: with `openssl s_client -tls1_2` as the sender (client_version
+/// 0x0303, no supported_versions) listen said "Offers TLS 1.0, TLS 1.1,
+/// TLS 1.2". Ground truth: the same client finishes no handshake with a
+/// server that speaks only TLS 1.0 or only TLS 1.1, so it does not offer
+/// them; the hello states TLS 1.2 only.
+#[tokio::test]
+async fn openssl_pinned_to_tls12_is_not_said_to_offer_tls10_or_tls11() {
+    use crate::servers::smtp::{spawn, Behaviour, Tls};
+    use crate::servers::tls::{identity, openssl_acceptor, Leaf};
+    use openssl::ssl::SslVersion;
+    for v in [SslVersion::TLS1, SslVersion::TLS1_1] {
+        let legacy = spawn(Behaviour::with_tls(Tls::OpenSsl(openssl_acceptor(
+            v,
+            v,
+            &identity(Leaf::Good),
+        ))));
+        let printed = tokio::task::spawn_blocking(move || {
+            s_client(legacy.addr, &["-tls1_2", "-cipher", LEGACY_CIPHERS])
+        })
+        .await
+        .unwrap();
+        assert!(printed.contains("Cipher is (NONE)"), "{v:?}: {printed}");
+    }
+    let (addr, child) = spawn_binary(&["--once", "--format", "json", "--wait", "30"]);
+    tokio::task::spawn_blocking(move || s_client(addr, &["-tls1_2"]))
+        .await
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hello = &v["client_hello"];
+    assert_eq!(hello["offered_versions"], serde_json::json!(["1.2"]));
+    assert_eq!(hello["offered_from"], "client_version");
+    assert_eq!(hello["highest_version"], "1.2");
+    assert_eq!(hello["offers_tls12_or_newer"], true);
+    assert_eq!(v["verdict"], "pass");
 }
 
 #[test]

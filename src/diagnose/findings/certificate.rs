@@ -40,7 +40,11 @@ pub(super) fn check_certificate(s: &Server<'_>, _: &CheckPolicy) -> Option<Findi
         CertVerdict::NotYetValid => Finding::of(FindingId::CertificateNotYetValid),
         CertVerdict::NameMismatch { expected } => Finding::of(FindingId::CertificateNameMismatch)
             .with_title(format!("The certificate does not cover {expected}")),
-        CertVerdict::SelfSigned => Finding::of(FindingId::CertificateSelfSigned),
+        CertVerdict::SelfSigned { ca: false } => Finding::of(FindingId::CertificateSelfSigned),
+        CertVerdict::SelfSigned { ca: true } => Finding::of(FindingId::CertificateSelfSigned)
+            .with_title(
+                "The certificate is self-signed, and it is a CA certificate (basicConstraints CA:TRUE) used as the server's own certificate".to_owned(),
+            ),
         CertVerdict::UntrustedIssuer => Finding::of(FindingId::CertificateUntrusted),
         CertVerdict::Invalid(why) => Finding::of(FindingId::CertificateInvalid)
             .with_title(format!("The certificate could not be verified: {why}")),
@@ -67,7 +71,7 @@ pub(super) fn check_certificate(s: &Server<'_>, _: &CheckPolicy) -> Option<Findi
 /// "How SMTP DANE works").
 fn who_refuses(verdict: &CertVerdict) -> &'static str {
     match verdict {
-        CertVerdict::SelfSigned | CertVerdict::UntrustedIssuer | CertVerdict::NameMismatch { .. } => "Opportunistic TLS still works (senders encrypt anyway), but Office 365 connectors that validate certificates (450 4.7.320) and MTA-STS senders need a publicly trusted certificate that names the MX host. Under DANE a DANE-EE (usage 3) TLSA record pins the certificate itself, so a self-signed or private-CA certificate is fine there (RFC 7672 §3.1.1).",
+        CertVerdict::SelfSigned { .. } | CertVerdict::UntrustedIssuer | CertVerdict::NameMismatch { .. } => "Opportunistic TLS still works (senders encrypt anyway), but Office 365 connectors that validate certificates (450 4.7.320) and MTA-STS senders need a publicly trusted certificate that names the MX host. Under DANE a DANE-EE (usage 3) TLSA record pins the certificate itself, so a self-signed or private-CA certificate is fine there (RFC 7672 §3.1.1).",
         CertVerdict::Expired => "Opportunistic TLS still works (senders encrypt anyway), but Office 365 connectors that validate certificates (450 4.7.320) and MTA-STS senders refuse an expired certificate, and Exchange Online refuses it under DANE too (5.7.322 certificate-expired).",
         _ => "Opportunistic TLS still works (senders encrypt anyway), but Office 365 connectors that validate certificates (450 4.7.320) and MTA-STS senders refuse it.",
     }

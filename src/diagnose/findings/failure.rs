@@ -3,7 +3,7 @@
 //! another cause and another fix.
 
 use super::{sig, Finding, FindingId};
-use crate::model::{FailureKind, ProbeFailure, ServerObservation, Stage};
+use crate::model::{FailureKind, ProbeFailure, ServerObservation, Stage, StarttlsStatus};
 
 /// The ids of a server that could not be reached or spoken to: only a
 /// warning while another server of the target works, since senders move
@@ -77,16 +77,28 @@ pub(super) fn failure_finding(who: &str, s: &ServerObservation, err: &ProbeFailu
                 "The TCP connection worked; the server (or something in front of it) closed it before saying 220. Common causes: a connection or rate limit per client, an IP block list that drops instead of answering 554, a service that crashes on connect, or a firewall's SMTP inspection. tlscheck infers this from the close; the server's log says which.".to_owned(),
             ],
         ),
-        FailureKind::NoGreeting { waited } => (
-            Finding::of(FindingId::NoGreeting).with_title(format!(
-                "A mail server accepted the connection but sent no greeting within {} s",
-                waited.as_secs()
-            )),
-            vec![
+        FailureKind::NoGreeting { waited } => {
+            let mut steps = vec![
                 format!("tlscheck waited {} s for the 220 greeting (three times --timeout). RFC 5321 §4.5.3.2.1 lets senders wait 5 minutes, and Postfix waits 300 s by default (smtp_helo_timeout), so a slow greeting (a tarpit, a server under load) still gets mail from patient senders: run again with a longer --timeout to see the rest.", waited.as_secs()),
-                format!("If port {port} speaks TLS on connect (SMTPS, waiting for a ClientHello), probe it as such: tlscheck -p 465 HOST, or HOST:465."),
-            ],
-        ),
+            ];
+            // Probe the same port as TLS on connect; with TLS on connect
+            // already, the greeting was awaited inside TLS.
+            if s.starttls != StarttlsStatus::Implicit {
+                // The host only (--host), never its MX records again.
+                let target = match &s.host {
+                    Some(h) => format!("--host {h}:{port}"),
+                    None => s.address.to_string(),
+                };
+                steps.push(format!("If port {port} speaks TLS on connect (SMTPS, waiting for a ClientHello), probe it as such: tlscheck --implicit-tls {target}"));
+            }
+            (
+                Finding::of(FindingId::NoGreeting).with_title(format!(
+                    "A mail server accepted the connection but sent no greeting within {} s",
+                    waited.as_secs()
+                )),
+                steps,
+            )
+        }
         FailureKind::NotSmtp { speaks, first_bytes } => (
             Finding::of(FindingId::NotSmtp).with_title(match speaks {
                 &"unknown" => format!("Port {port} of a mail server answers with something that is not SMTP"),

@@ -331,7 +331,7 @@ fn certificate_cases(p: CheckPolicy) -> Vec<Case> {
             "self-signed",
             {
                 let mut s = server(&[Tls12, Tls13]);
-                s.certificate = Some(cert(CertVerdict::SelfSigned, 300));
+                s.certificate = Some(cert(CertVerdict::SelfSigned { ca: false }, 300));
                 s
             },
             p,

@@ -34,7 +34,19 @@ pub(super) fn check_undecided(server: &Server<'_>, policy: &CheckPolicy) -> Opti
             .iter()
             .any(|p| p.version.is_legacy() && p.result.is_undecided());
     let note_only = (s.establishes_modern() || legacy_cipher_only) && !policy_open;
-    let f = if note_only {
+    let closed = closed_before_tls(s);
+    let f = if let (Some(stage), false) = (closed, note_only) {
+        Finding::of(FindingId::TlsInconclusive)
+            .with_title(format!(
+                "{who} closed the connection after {} (stage {stage}), before STARTTLS: no TLS version could be tested",
+                command_of(stage)
+            ))
+            .with_fix_short(if stage == Stage::Ehlo {
+                "run again with --ehlo <your MTA's host name>, or compare with openssl s_client -starttls smtp"
+            } else {
+                "compare with openssl s_client -starttls smtp; the server's log says why it closed"
+            })
+    } else if note_only {
         Finding::of(FindingId::VersionsUndecided).with_title(format!(
             "Not decided: {} (the verdict does not rest on them)",
             list.join(", ")
@@ -77,6 +89,31 @@ fn next_steps(s: &ServerObservation, open: &[&VersionProbe]) -> Vec<String> {
         }
     }
     steps
+}
+
+/// The stage at which the server closed every session before TLS, when
+/// that is why no version was tested.
+fn closed_before_tls(s: &ServerObservation) -> Option<Stage> {
+    let mut stages = s.versions.iter().map(|p| match &p.result {
+        VersionResult::NotTested(n) => n.closed_at(),
+        _ => None,
+    });
+    let first = stages.next()??;
+    stages.all(|x| x == Some(first)).then_some(first)
+}
+
+/// The command tlscheck had sent when a stage began, as a mail admin
+/// reads it in a log.
+fn command_of(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Ehlo => "EHLO",
+        Stage::Helo => "HELO",
+        Stage::MailFrom => "MAIL FROM",
+        Stage::Rset => "RSET",
+        Stage::Starttls => "STARTTLS",
+        Stage::Greeting => "the connection opened",
+        _ => stage.label(),
+    }
 }
 
 /// Only where TLS was reached does SNI matter: it is a handshake matter.
@@ -126,8 +163,20 @@ fn next_step(s: &ServerObservation, p: &VersionProbe) -> String {
         VersionResult::NotTested(NotTested::Interrupted) => {
             "Run again and let it finish: the run was interrupted.".to_owned()
         }
-        VersionResult::NotTested(NotTested::EarlierStage { stage, .. }) => {
-            format!("Run again: the session failed at {stage} before reaching TLS.")
+        VersionResult::NotTested(n @ NotTested::EarlierStage { stage, .. }) => {
+            match n.closed_at() {
+                Some(Stage::Ehlo | Stage::Helo) => format!(
+                    "Run again with --ehlo set to your MTA's real host name (tlscheck --ehlo mail.example.com {0}): the server closed the connection after {1}, and some servers drop a session whose EHLO name they do not know or cannot resolve. To see another client's session: `openssl s_client -starttls smtp -name mail.example.com -connect {0}`; the server's log says why it closed.",
+                    s.address,
+                    command_of(*stage)
+                ),
+                Some(stage) => format!(
+                    "Compare with `openssl s_client -starttls smtp -connect {}`: the server closed the connection after {} (stage {stage}), before TLS; the server's log says why.",
+                    s.address,
+                    command_of(stage)
+                ),
+                None => format!("Run again: the session failed at {stage} before reaching TLS."),
+            }
         }
         VersionResult::Accepted(_) => format!(
             "Check with OpenSSL: `openssl s_client -starttls smtp -connect {} -{}`; tlscheck's TLS library could not finish what the server chose.",

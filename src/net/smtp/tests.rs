@@ -484,3 +484,14 @@ fn errors_read_as_stage_then_cause() {
     assert_eq!(slow.to_string(), "post_tls_ehlo: timed out after 1.5s");
     assert_eq!(human_duration(Duration::from_millis(250)), "250ms");
 }
+
+/// diagnose reads a close before TLS from these words
+/// (model::NotTested::closed_at).
+#[test]
+fn closed_error_ends_with_the_words_the_model_reads() {
+    let e = SmtpError::Closed { stage: Stage::Ehlo };
+    assert_eq!(
+        e.to_string(),
+        format!("ehlo: {}", crate::model::CLOSED_BY_SERVER)
+    );
+}

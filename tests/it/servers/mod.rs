@@ -103,6 +103,16 @@ pub(crate) fn replies_then_holds(reply: &'static [u8]) -> TestServer {
     })
 }
 
+/// Greets with 220, reads the client's first command (EHLO) and closes
+/// without answering: a server that drops EHLO names it does not like.
+pub(crate) fn closes_after_ehlo() -> TestServer {
+    TestServer::spawn(|mut conn| {
+        let _ = conn.write_all(b"220 mx.example.test ESMTP\r\n");
+        let mut buf = [0u8; 4096];
+        let _ = conn.read(&mut buf);
+    })
+}
+
 /// Accepts and never answers; holds the connection until the client closes.
 pub(crate) fn silent() -> TestServer {
     TestServer::spawn(drain)

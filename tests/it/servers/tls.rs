@@ -30,6 +30,9 @@ pub(crate) enum Leaf {
     WrongName,
     /// Self-signed, for `mx.example.test`.
     SelfSigned,
+    /// Self-signed with basicConstraints CA:TRUE, as `openssl req -x509`
+    /// makes by default.
+    SelfSignedCa,
 }
 
 struct Ca {
@@ -180,7 +183,10 @@ pub(crate) fn identity(leaf: Leaf) -> Identity {
     // RSA, as most mail servers use: TLS 1.0/1.1 then sign with SHA-1,
     // which OpenSSL at security level 0 still allows.
     let key = rsa_key();
-    let (leaf_der, chain_tail) = if leaf == Leaf::SelfSigned {
+    if leaf == Leaf::SelfSignedCa {
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    }
+    let (leaf_der, chain_tail) = if matches!(leaf, Leaf::SelfSigned | Leaf::SelfSignedCa) {
         (params.self_signed(&key).unwrap().der().to_vec(), vec![])
     } else {
         (

@@ -110,10 +110,8 @@ async fn bytes_pipelined_behind_starttls_are_discarded_not_read_as_tls() {
         let _ = r.read_to_end(&mut rest).await;
     })
     .await;
-    assert_eq!(
-        s.offer.unwrap().versions,
-        [TlsVersion::Tls10, TlsVersion::Tls11]
-    );
+    // No supported_versions: the hello states TLS 1.1 as its highest.
+    assert_eq!(s.offer.unwrap().versions, [TlsVersion::Tls11]);
     assert_eq!(s.mail_from, None);
     assert!(s
         .transcript
