@@ -1270,3 +1270,49 @@ fn profiles_json() {
     assert_eq!(v["kind"], "profiles");
     insta::assert_snapshot!("profiles_json", out);
 }
+
+// ---- Markdown: server text renders literally ----
+
+#[test]
+fn markdown_shows_backticks_of_a_sender_as_text() {
+    let mut s = legacy_sender();
+    s.ehlo_name = Some("mx.\u{1b}[31mevil\u{1b}[0m\u{202e}|`x`|".to_owned());
+    let out = listen(&s, Format::Markdown);
+    // One code span whose fence is longer than the name's backtick run.
+    let shown = "(EHLO ``mx.\\x1b[31mevil\\x1b[0m\\u{202e}|`x`|``)";
+    assert!(
+        out.starts_with(&format!("## FAIL — sender 192.0.2.7 {shown}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("### sender 192.0.2.7 {shown}\n")),
+        "{out}"
+    );
+    assert!(!out.contains('\u{202e}'), "{out}");
+}
+
+#[test]
+fn markdown_code_spans_outside_tables_carry_no_backslashed_pipe() {
+    let out = listen(&legacy_sender(), Format::Markdown);
+    assert!(out.contains("`postconf -P | grep smtp_tls`"), "{out}");
+    // The only `\|` left is the SNI in the table.
+    assert_eq!(out.matches("\\|").count(), 1, "{out}");
+    assert!(out.contains("| SNI | mx\\|\\<b\\> |"), "{out}");
+}
+
+#[test]
+fn markdown_shows_backticks_and_character_references_of_a_banner_as_text() {
+    let mut server = legacy_only_server();
+    server.banner = Some(reply(220, &["mx | `a|b` `c` ok &#x202E;lmth.exe&#x202C;"]));
+    let r = run_report(vec![target(
+        "192.0.2.10",
+        TargetMode::Host,
+        None,
+        vec![server],
+    )]);
+    let out = markdown(&r);
+    assert!(
+        out.contains("- banner: 220 mx `|` `` `a|b` `` `` `c` `` ok `&#x202E;lmth.exe&#x202C`;\n"),
+        "{out}"
+    );
+}

@@ -18,7 +18,7 @@ use crate::cli::Format;
 use crate::diagnose::sender::SenderJudgement;
 use crate::model::listen::SenderSession;
 use crate::report::finding::{FindingView, How};
-use crate::report::style::markdown::{code_block, prose_line};
+use crate::report::style::markdown::{code_block, server_line};
 use crate::report::style::palette::{Palette, Tone};
 use crate::report::style::sanitize;
 use crate::report::style::wrap::{wrap, TEXT_WIDTH};
@@ -162,7 +162,7 @@ fn render_markdown(s: &SenderSession, j: &SenderJudgement, with_transcript: bool
     let _ = writeln!(
         out,
         "### {}\n",
-        prose_line(&crate::diagnose::sender::sender_label(s))
+        server_line(&crate::diagnose::sender::sender_label(s))
     );
     let _ = writeln!(out, "| | |\n|---|---|");
     for r in rows(s) {
