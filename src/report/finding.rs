@@ -13,7 +13,7 @@ use crate::diagnose::remediation::Remediation;
 use crate::report::style::markdown::{code_block, code_span, prose_line};
 use crate::report::style::palette::{Palette, Tone};
 use crate::report::style::sanitize::line;
-use crate::report::style::wrap::{wrap, TEXT_WIDTH};
+use crate::report::style::wrap::wrap_to;
 
 /// Width of the label column in text (`         seen   `).
 const LABEL_INDENT: usize = 16;
@@ -89,8 +89,9 @@ fn severity_word(s: Severity, p: &Palette) -> String {
     }
 }
 
-/// The finding in the text report.
-pub fn text(v: &FindingView, p: &Palette, out: &mut String) {
+/// The finding in the text report; `width`, a terminal's, wraps the
+/// `means` and `fix` paragraphs (`None`: never wrapped).
+pub fn text(v: &FindingView, p: &Palette, width: Option<usize>, out: &mut String) {
     let _ = writeln!(
         out,
         "  {} {}  {}",
@@ -98,12 +99,12 @@ pub fn text(v: &FindingView, p: &Palette, out: &mut String) {
         p.paint(v.id, Tone::Strong),
         line(v.title)
     );
+    let indent = " ".repeat(LABEL_INDENT);
     if let Some(means) = v.means {
-        let indent = " ".repeat(LABEL_INDENT);
         let _ = writeln!(
             out,
             "         means  {}",
-            wrap(&line(means), TEXT_WIDTH, LABEL_INDENT, &indent)
+            wrap_to(&line(means), width, LABEL_INDENT, &indent)
         );
     }
     for e in &v.seen {
@@ -118,7 +119,11 @@ pub fn text(v: &FindingView, p: &Palette, out: &mut String) {
         );
     }
     for r in &v.fix {
-        let _ = writeln!(out, "         fix    {}", line(r));
+        let _ = writeln!(
+            out,
+            "         fix    {}",
+            wrap_to(&line(r), width, LABEL_INDENT, &indent)
+        );
     }
     if let Some(how) = &v.how {
         how_text(how, out);

@@ -1075,6 +1075,7 @@ fn listen(s: &tlscheck::model::listen::SenderSession, format: Format) -> String 
         judgement: &j,
         transcript: true,
         once: true,
+        width: Some(78),
     };
     report::render(&report::Report::Listen(r), format, &Palette::plain())
 }
@@ -1125,7 +1126,11 @@ fn schannel(format: Format) -> String {
         &tlscheck::diagnose::schannel::parse(&bytes).unwrap(),
         Some(tlscheck::diagnose::schannel::WindowsVersion::Ws2019),
     );
-    report::render(&report::Report::Schannel(&audit), format, &Palette::plain())
+    let r = report::Report::Schannel {
+        audit: &audit,
+        width: Some(78),
+    };
+    report::render(&r, format, &Palette::plain())
 }
 
 #[test]
@@ -1227,6 +1232,7 @@ fn listen_json_keeps_sender_text_exact_and_streams_one_line_per_session() {
         judgement: &j,
         transcript: false,
         once: false,
+        width: None,
     };
     let line = report::render(
         &report::Report::Listen(streamed),
@@ -1314,5 +1320,96 @@ fn markdown_shows_backticks_and_character_references_of_a_banner_as_text() {
     assert!(
         out.contains("- banner: 220 mx `|` `` `a|b` `` `` `c` `` ok `&#x202E;lmth.exe&#x202C`;\n"),
         "{out}"
+    );
+}
+
+// ---- text: wrapped to a terminal's width, never in a pipe or a file ----
+
+fn schannel_at(file: &str, width: Option<usize>) -> String {
+    let path = format!(
+        "{}/tests/fixtures/schannel/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let audit = tlscheck::diagnose::schannel::audit(
+        &tlscheck::diagnose::schannel::parse(&bytes).unwrap(),
+        Some(tlscheck::diagnose::schannel::WindowsVersion::Ws2019),
+    );
+    let r = report::Report::Schannel {
+        audit: &audit,
+        width,
+    };
+    report::render(&r, Format::Text, &Palette::plain())
+}
+
+#[test]
+fn schannel_text_is_not_wrapped_without_a_terminal() {
+    let out = schannel_at("tls12-client-disabled.reg", None);
+    let mut lines = out.lines();
+    let head = lines.next().unwrap();
+    assert!(head.starts_with("FAIL SCHANNEL audit: "), "{out}");
+    assert!(head.chars().count() > 80, "{head}");
+    assert_eq!(lines.next(), Some(""), "the verdict is one line:\n{out}");
+    // A finding's `means` and `fix` are one line each.
+    let out = schannel_at("article-typo.reg", None);
+    for label in ["         means  ", "         fix    "] {
+        assert!(out.contains(label), "{out}");
+    }
+    assert!(
+        out.contains("         fix    The .reg file below makes this change. Only once TLS 1.2 works on both sides and nothing"),
+        "{out}"
+    );
+}
+
+#[test]
+fn schannel_text_is_wrapped_to_the_terminal_width() {
+    for width in [72, 120] {
+        let out = schannel_at("tls12-client-disabled.reg", Some(width));
+        let head: Vec<&str> = out.lines().take_while(|l| !l.is_empty()).collect();
+        assert!(head.len() > 1 || width > 100, "{out}");
+        assert!(head.iter().all(|l| l.chars().count() <= width), "{out}");
+        let out = schannel_at("article-typo.reg", Some(width));
+        let head: Vec<&str> = out.lines().take_while(|l| !l.is_empty()).collect();
+        assert!(head.len() > 1 || width > 100, "{out}");
+        // Every wrapped line fits: the verdict, the findings' `means` and
+        // `fix` paragraphs (tables, titles, steps and the .reg are not
+        // wrapped).
+        let findings = out.split("Findings\n").nth(1).unwrap();
+        let paragraph_lines = findings.lines().filter(|l| {
+            l.starts_with("         means")
+                || l.starts_with("         fix ")
+                || (l.starts_with(&" ".repeat(16)) && !l[16..].starts_with(' '))
+        });
+        let mut wrapped = 0;
+        for l in head.iter().copied().chain(paragraph_lines) {
+            wrapped += usize::from(l.starts_with(&" ".repeat(16)));
+            assert!(l.chars().count() <= width, "{width}: {l}\n{out}");
+        }
+        assert!(wrapped > 0, "{out}");
+    }
+}
+
+#[test]
+fn listen_text_is_wrapped_only_on_a_terminal() {
+    let s = legacy_sender();
+    let j = tlscheck::diagnose::sender::judge(&s);
+    let at = |width| {
+        let r = report::listen::ListenReport {
+            session: &s,
+            judgement: &j,
+            transcript: false,
+            once: true,
+            width,
+        };
+        report::render(&report::Report::Listen(r), Format::Text, &Palette::plain())
+    };
+    let offers = "  Offers            TLS 1.0 (implied by client_version TLS 1.0: legacy negotiation, no supported_versions)\n";
+    assert!(at(None).contains(offers), "{}", at(None));
+    let wide = at(Some(200));
+    assert!(wide.contains(offers), "{wide}");
+    let narrow = at(Some(60));
+    assert!(
+        narrow.contains("  Offers            TLS 1.0 (implied by client_version TLS\n"),
+        "{narrow}"
     );
 }
