@@ -81,12 +81,24 @@ fn software(how: &How) -> String {
         .unwrap_or_default()
 }
 
-fn severity_word(s: Severity, p: &Palette) -> String {
+/// The one word for a severity in text and Markdown (`WARN`, as the
+/// verdict says it; JSON keeps `warning`).
+pub fn severity_word(s: Severity) -> &'static str {
     match s {
-        Severity::Error => p.paint("ERROR", Tone::Bad),
-        Severity::Warning => p.paint("WARN ", Tone::Warn),
-        Severity::Info => p.paint("INFO ", Tone::Dim),
+        Severity::Error => "ERROR",
+        Severity::Warning => "WARN",
+        Severity::Info => "INFO",
     }
+}
+
+/// [`severity_word`] painted, padded to one width.
+fn severity_painted(s: Severity, p: &Palette) -> String {
+    let tone = match s {
+        Severity::Error => Tone::Bad,
+        Severity::Warning => Tone::Warn,
+        Severity::Info => Tone::Dim,
+    };
+    p.paint(&format!("{:<5}", severity_word(s)), tone)
 }
 
 /// The finding in the text report; `width`, a terminal's, wraps the
@@ -95,7 +107,7 @@ pub fn text(v: &FindingView, p: &Palette, width: Option<usize>, out: &mut String
     let _ = writeln!(
         out,
         "  {} {}  {}",
-        severity_word(v.severity, p),
+        severity_painted(v.severity, p),
         p.paint(v.id, Tone::Strong),
         line(v.title)
     );
@@ -157,7 +169,7 @@ pub fn markdown(v: &FindingView, out: &mut String) {
     let _ = writeln!(
         out,
         "- **{}** {}: {}",
-        v.severity.label().to_uppercase(),
+        severity_word(v.severity),
         code_span(v.id),
         prose_line(v.title)
     );
@@ -187,5 +199,23 @@ pub fn markdown(v: &FindingView, out: &mut String) {
         if let Some(sn) = r.snippet {
             let _ = writeln!(out, "\n{}", code_block(sn.language, sn.text, "    "));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_severity_word_in_text_and_markdown() {
+        let f = Finding::of(crate::diagnose::findings::FindingId::ConnectionRefused)
+            .with_severity(Severity::Warning);
+        let v = FindingView::new(&f);
+        let mut md = String::new();
+        markdown(&v, &mut md);
+        assert!(md.starts_with("- **WARN** `connection-refused`: "), "{md}");
+        let mut txt = String::new();
+        text(&v, &Palette::plain(), None, &mut txt);
+        assert!(txt.starts_with("  WARN  connection-refused  "), "{txt}");
     }
 }
