@@ -1277,6 +1277,16 @@ fn profiles_json() {
     insta::assert_snapshot!("profiles_json", out);
 }
 
+#[test]
+fn profiles_ndjson_is_one_line_with_the_json_document() {
+    let line = profiles(Format::Ndjson);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.ends_with("}\n"), "{line}");
+    let v: Value = serde_json::from_str(&line).unwrap();
+    let pretty: Value = serde_json::from_str(&profiles(Format::Json)).unwrap();
+    assert_eq!(v, pretty);
+}
+
 // ---- Markdown: server text renders literally ----
 
 #[test]
