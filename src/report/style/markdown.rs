@@ -1,6 +1,16 @@
 //! Markdown helpers every ticket renderer shares: the one escape set, the
 //! code fence and code span choosers, and `prose` (running text whose
 //! odd words go into code spans instead of collecting backslashes).
+//!
+//! Server text renders literally (CommonMark): a backtick from a server
+//! is never tlscheck's code markup, a `&` never starts an entity, and a
+//! code span's content is shown as it is (no `\|` outside table cells).
+//! In a line that mixes tlscheck's words and server text (`prose_line`)
+//! only backtick pairs shaped like tlscheck's own spans (a whole word,
+//! `` `postconf -P` ``) are kept as spans: a server value shaped exactly
+//! like that shows as a code span (its text literal, its two backticks
+//! not shown); telling them apart fully needs the server text marked
+//! where the line is built.
 
 use crate::report::style::sanitize::{for_terminal, MAX_LINE, MAX_SHOWN};
 
