@@ -25,7 +25,11 @@ pub fn execute(args: &SchannelArgs, io: &mut Io<'_>) -> anyhow::Result<ExitStatu
     };
     let env = Env::from_process();
     let palette = super::palette(decide_color(args.color, args.format, &env));
-    let out = report::render(&report::Report::Schannel(&audit), args.format, &palette);
+    let report = report::Report::Schannel {
+        audit: &audit,
+        width: super::check::progress::term_width(),
+    };
+    let out = report::render(&report, args.format, &palette);
     io.emit(out.as_bytes())?;
     if let Some(dir) = &args.write_fix {
         let files: Vec<_> = report::fixfiles::for_schannel(&audit).into_iter().collect();

@@ -13,7 +13,7 @@ use crate::diagnose::remediation::Remediation;
 use crate::report::style::markdown::{code_block, code_span, prose_line};
 use crate::report::style::palette::{Palette, Tone};
 use crate::report::style::sanitize::line;
-use crate::report::style::wrap::{wrap, TEXT_WIDTH};
+use crate::report::style::wrap::wrap_to;
 
 /// Width of the label column in text (`         seen   `).
 const LABEL_INDENT: usize = 16;
@@ -81,29 +81,42 @@ fn software(how: &How) -> String {
         .unwrap_or_default()
 }
 
-fn severity_word(s: Severity, p: &Palette) -> String {
+/// The one word for a severity in text and Markdown (`WARN`, as the
+/// verdict says it; JSON keeps `warning`).
+pub fn severity_word(s: Severity) -> &'static str {
     match s {
-        Severity::Error => p.paint("ERROR", Tone::Bad),
-        Severity::Warning => p.paint("WARN ", Tone::Warn),
-        Severity::Info => p.paint("INFO ", Tone::Dim),
+        Severity::Error => "ERROR",
+        Severity::Warning => "WARN",
+        Severity::Info => "INFO",
     }
 }
 
-/// The finding in the text report.
-pub fn text(v: &FindingView, p: &Palette, out: &mut String) {
+/// [`severity_word`] painted, padded to one width.
+fn severity_painted(s: Severity, p: &Palette) -> String {
+    let tone = match s {
+        Severity::Error => Tone::Bad,
+        Severity::Warning => Tone::Warn,
+        Severity::Info => Tone::Dim,
+    };
+    p.paint(&format!("{:<5}", severity_word(s)), tone)
+}
+
+/// The finding in the text report; `width`, a terminal's, wraps the
+/// `means` and `fix` paragraphs (`None`: never wrapped).
+pub fn text(v: &FindingView, p: &Palette, width: Option<usize>, out: &mut String) {
     let _ = writeln!(
         out,
         "  {} {}  {}",
-        severity_word(v.severity, p),
+        severity_painted(v.severity, p),
         p.paint(v.id, Tone::Strong),
         line(v.title)
     );
+    let indent = " ".repeat(LABEL_INDENT);
     if let Some(means) = v.means {
-        let indent = " ".repeat(LABEL_INDENT);
         let _ = writeln!(
             out,
             "         means  {}",
-            wrap(&line(means), TEXT_WIDTH, LABEL_INDENT, &indent)
+            wrap_to(&line(means), width, LABEL_INDENT, &indent)
         );
     }
     for e in &v.seen {
@@ -118,7 +131,11 @@ pub fn text(v: &FindingView, p: &Palette, out: &mut String) {
         );
     }
     for r in &v.fix {
-        let _ = writeln!(out, "         fix    {}", line(r));
+        let _ = writeln!(
+            out,
+            "         fix    {}",
+            wrap_to(&line(r), width, LABEL_INDENT, &indent)
+        );
     }
     if let Some(how) = &v.how {
         how_text(how, out);
@@ -152,7 +169,7 @@ pub fn markdown(v: &FindingView, out: &mut String) {
     let _ = writeln!(
         out,
         "- **{}** {}: {}",
-        v.severity.label().to_uppercase(),
+        severity_word(v.severity),
         code_span(v.id),
         prose_line(v.title)
     );
@@ -182,5 +199,23 @@ pub fn markdown(v: &FindingView, out: &mut String) {
         if let Some(sn) = r.snippet {
             let _ = writeln!(out, "\n{}", code_block(sn.language, sn.text, "    "));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_severity_word_in_text_and_markdown() {
+        let f = Finding::of(crate::diagnose::findings::FindingId::ConnectionRefused)
+            .with_severity(Severity::Warning);
+        let v = FindingView::new(&f);
+        let mut md = String::new();
+        markdown(&v, &mut md);
+        assert!(md.starts_with("- **WARN** `connection-refused`: "), "{md}");
+        let mut txt = String::new();
+        text(&v, &Palette::plain(), None, &mut txt);
+        assert!(txt.starts_with("  WARN  connection-refused  "), "{txt}");
     }
 }

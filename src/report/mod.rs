@@ -41,7 +41,13 @@ pub enum Report<'a> {
     /// `tlscheck listen`: one sender session.
     Listen(listen::ListenReport<'a>),
     /// `tlscheck schannel`: a SCHANNEL audit.
-    Schannel(&'a crate::diagnose::schannel::Audit),
+    Schannel {
+        /// The audit.
+        audit: &'a crate::diagnose::schannel::Audit,
+        /// A terminal's width: the text is wrapped to it (`None` for
+        /// pipes and files: never wrapped).
+        width: Option<usize>,
+    },
     /// `tlscheck profiles`: the documented sender profiles.
     Profiles,
     /// `tlscheck explain`: the catalogue entries found in pasted text.
@@ -74,7 +80,7 @@ pub fn render(r: &Report, format: Format, palette: &Palette) -> String {
             width,
         } => render_run(run, format, palette, transcript, width),
         Report::Listen(ref l) => listen::render(l, format, palette),
-        Report::Schannel(audit) => schannel::render(audit, format, palette),
+        Report::Schannel { audit, width } => schannel::render(audit, format, palette, width),
         Report::Profiles => suites::render_profiles(format),
         Report::Explain { matches, context } => explain::render(matches, context, format, palette),
     }

@@ -327,7 +327,7 @@ pub fn render_profiles(format: Format) -> String {
                     "tool": crate::report::json::tool(),
                     "profiles": list,
                 }),
-                true,
+                format == Format::Json,
                 Some("profiles"),
             );
         }

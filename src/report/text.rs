@@ -11,7 +11,6 @@ use crate::report::finding::FindingView;
 use crate::report::outcome::{RunReport, TargetReport};
 use crate::report::style::palette::{Palette, Tone};
 use crate::report::style::sanitize;
-use crate::report::style::wrap::wrap;
 use crate::report::table::{
     cert_words, common_not_tested, not_tested_words, policy_meaning, server_name, stage_message,
     versions_table, Table,
@@ -43,10 +42,7 @@ pub fn headline(v: Verdict, summary: &str, p: &Palette) -> String {
 /// Wraps `text` at `width` columns (a terminal's; `None`: not at all),
 /// continuation lines indented by `indent` spaces.
 fn wrap_to(text: &str, width: Option<usize>, indent: usize) -> String {
-    match width.filter(|w| *w > indent + 20) {
-        Some(width) => wrap(text, width, 0, &" ".repeat(indent)),
-        None => text.to_owned(),
-    }
+    crate::report::style::wrap::wrap_to(text, width, 0, &" ".repeat(indent))
 }
 
 /// The fix of a target in a few words, from its summary line.
@@ -262,7 +258,7 @@ fn cert_details(c: &CertSummary, p: &Palette, out: &mut String) {
 
 /// One finding of a check, in the layout every command shares.
 pub fn finding(f: &Finding, p: &Palette, out: &mut String) {
-    crate::report::finding::text(&FindingView::new(f), p, out);
+    crate::report::finding::text(&FindingView::new(f), p, None, out);
 }
 
 /// Renders the transcript of a connection.

@@ -1075,6 +1075,7 @@ fn listen(s: &tlscheck::model::listen::SenderSession, format: Format) -> String 
         judgement: &j,
         transcript: true,
         once: true,
+        width: Some(78),
     };
     report::render(&report::Report::Listen(r), format, &Palette::plain())
 }
@@ -1125,7 +1126,11 @@ fn schannel(format: Format) -> String {
         &tlscheck::diagnose::schannel::parse(&bytes).unwrap(),
         Some(tlscheck::diagnose::schannel::WindowsVersion::Ws2019),
     );
-    report::render(&report::Report::Schannel(&audit), format, &Palette::plain())
+    let r = report::Report::Schannel {
+        audit: &audit,
+        width: Some(78),
+    };
+    report::render(&r, format, &Palette::plain())
 }
 
 #[test]
@@ -1227,6 +1232,7 @@ fn listen_json_keeps_sender_text_exact_and_streams_one_line_per_session() {
         judgement: &j,
         transcript: false,
         once: false,
+        width: None,
     };
     let line = report::render(
         &report::Report::Listen(streamed),
@@ -1269,4 +1275,151 @@ fn profiles_json() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["kind"], "profiles");
     insta::assert_snapshot!("profiles_json", out);
+}
+
+#[test]
+fn profiles_ndjson_is_one_line_with_the_json_document() {
+    let line = profiles(Format::Ndjson);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.ends_with("}\n"), "{line}");
+    let v: Value = serde_json::from_str(&line).unwrap();
+    let pretty: Value = serde_json::from_str(&profiles(Format::Json)).unwrap();
+    assert_eq!(v, pretty);
+}
+
+// ---- Markdown: server text renders literally ----
+
+#[test]
+fn markdown_shows_backticks_of_a_sender_as_text() {
+    let mut s = legacy_sender();
+    s.ehlo_name = Some("mx.\u{1b}[31mevil\u{1b}[0m\u{202e}|`x`|".to_owned());
+    let out = listen(&s, Format::Markdown);
+    // One code span whose fence is longer than the name's backtick run.
+    let shown = "(EHLO ``mx.\\x1b[31mevil\\x1b[0m\\u{202e}|`x`|``)";
+    assert!(
+        out.starts_with(&format!("## FAIL — sender 192.0.2.7 {shown}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("### sender 192.0.2.7 {shown}\n")),
+        "{out}"
+    );
+    assert!(!out.contains('\u{202e}'), "{out}");
+}
+
+#[test]
+fn markdown_code_spans_outside_tables_carry_no_backslashed_pipe() {
+    let out = listen(&legacy_sender(), Format::Markdown);
+    assert!(out.contains("`postconf -P | grep smtp_tls`"), "{out}");
+    // The only `\|` left is the SNI in the table.
+    assert_eq!(out.matches("\\|").count(), 1, "{out}");
+    assert!(out.contains("| SNI | mx\\|\\<b\\> |"), "{out}");
+}
+
+#[test]
+fn markdown_shows_backticks_and_character_references_of_a_banner_as_text() {
+    let mut server = legacy_only_server();
+    server.banner = Some(reply(220, &["mx | `a|b` `c` ok &#x202E;lmth.exe&#x202C;"]));
+    let r = run_report(vec![target(
+        "192.0.2.10",
+        TargetMode::Host,
+        None,
+        vec![server],
+    )]);
+    let out = markdown(&r);
+    assert!(
+        out.contains("- banner: 220 mx `|` `` `a|b` `` `` `c` `` ok `&#x202E;lmth.exe&#x202C`;\n"),
+        "{out}"
+    );
+}
+
+// ---- text: wrapped to a terminal's width, never in a pipe or a file ----
+
+fn schannel_at(file: &str, width: Option<usize>) -> String {
+    let path = format!(
+        "{}/tests/fixtures/schannel/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let audit = tlscheck::diagnose::schannel::audit(
+        &tlscheck::diagnose::schannel::parse(&bytes).unwrap(),
+        Some(tlscheck::diagnose::schannel::WindowsVersion::Ws2019),
+    );
+    let r = report::Report::Schannel {
+        audit: &audit,
+        width,
+    };
+    report::render(&r, Format::Text, &Palette::plain())
+}
+
+#[test]
+fn schannel_text_is_not_wrapped_without_a_terminal() {
+    let out = schannel_at("tls12-client-disabled.reg", None);
+    let mut lines = out.lines();
+    let head = lines.next().unwrap();
+    assert!(head.starts_with("FAIL SCHANNEL audit: "), "{out}");
+    assert!(head.chars().count() > 80, "{head}");
+    assert_eq!(lines.next(), Some(""), "the verdict is one line:\n{out}");
+    // A finding's `means` and `fix` are one line each.
+    let out = schannel_at("article-typo.reg", None);
+    for label in ["         means  ", "         fix    "] {
+        assert!(out.contains(label), "{out}");
+    }
+    assert!(
+        out.contains("         fix    The .reg file below makes this change. Only once TLS 1.2 works on both sides and nothing"),
+        "{out}"
+    );
+}
+
+#[test]
+fn schannel_text_is_wrapped_to_the_terminal_width() {
+    for width in [72, 120] {
+        let out = schannel_at("tls12-client-disabled.reg", Some(width));
+        let head: Vec<&str> = out.lines().take_while(|l| !l.is_empty()).collect();
+        assert!(head.len() > 1 || width > 100, "{out}");
+        assert!(head.iter().all(|l| l.chars().count() <= width), "{out}");
+        let out = schannel_at("article-typo.reg", Some(width));
+        let head: Vec<&str> = out.lines().take_while(|l| !l.is_empty()).collect();
+        assert!(head.len() > 1 || width > 100, "{out}");
+        // Every wrapped line fits: the verdict, the findings' `means` and
+        // `fix` paragraphs (tables, titles, steps and the .reg are not
+        // wrapped).
+        let findings = out.split("Findings\n").nth(1).unwrap();
+        let paragraph_lines = findings.lines().filter(|l| {
+            l.starts_with("         means")
+                || l.starts_with("         fix ")
+                || (l.starts_with(&" ".repeat(16)) && !l[16..].starts_with(' '))
+        });
+        let mut wrapped = 0;
+        for l in head.iter().copied().chain(paragraph_lines) {
+            wrapped += usize::from(l.starts_with(&" ".repeat(16)));
+            assert!(l.chars().count() <= width, "{width}: {l}\n{out}");
+        }
+        assert!(wrapped > 0, "{out}");
+    }
+}
+
+#[test]
+fn listen_text_is_wrapped_only_on_a_terminal() {
+    let s = legacy_sender();
+    let j = tlscheck::diagnose::sender::judge(&s);
+    let at = |width| {
+        let r = report::listen::ListenReport {
+            session: &s,
+            judgement: &j,
+            transcript: false,
+            once: true,
+            width,
+        };
+        report::render(&report::Report::Listen(r), Format::Text, &Palette::plain())
+    };
+    let offers = "  Offers            TLS 1.0 (implied by client_version TLS 1.0: legacy negotiation, no supported_versions)\n";
+    assert!(at(None).contains(offers), "{}", at(None));
+    let wide = at(Some(200));
+    assert!(wide.contains(offers), "{wide}");
+    let narrow = at(Some(60));
+    assert!(
+        narrow.contains("  Offers            TLS 1.0 (implied by client_version TLS\n"),
+        "{narrow}"
+    );
 }

@@ -32,6 +32,7 @@ impl Output<'_> {
             judgement: j,
             transcript: self.transcript,
             once: self.once,
+            width: crate::command::check::progress::term_width(),
         };
         crate::report::render(
             &crate::report::Report::Listen(session),

@@ -18,10 +18,10 @@ use crate::cli::Format;
 use crate::diagnose::sender::SenderJudgement;
 use crate::model::listen::SenderSession;
 use crate::report::finding::{FindingView, How};
-use crate::report::style::markdown::{code_block, prose_line};
+use crate::report::style::markdown::{code_block, server_line};
 use crate::report::style::palette::{Palette, Tone};
 use crate::report::style::sanitize;
-use crate::report::style::wrap::{wrap, TEXT_WIDTH};
+use crate::report::style::wrap::wrap_to;
 
 use rows::rows;
 
@@ -42,14 +42,17 @@ pub struct ListenReport<'a> {
     /// otherwise each session is one line (NDJSON) or a text block
     /// followed by a blank line.
     pub once: bool,
+    /// A terminal's width: the details are wrapped to it (`None` for
+    /// pipes and files: never wrapped).
+    pub width: Option<usize>,
 }
 
 /// Renders one session in `format`.
 pub fn render(r: &ListenReport, format: Format, p: &Palette) -> String {
     let (s, j, transcript) = (r.session, r.judgement, r.transcript);
     match format {
-        Format::Text if r.once => render_text(s, j, p, transcript),
-        Format::Text => format!("{}\n", render_text(s, j, p, transcript)),
+        Format::Text if r.once => render_text(s, j, p, transcript, r.width),
+        Format::Text => format!("{}\n", render_text(s, j, p, transcript, r.width)),
         Format::Markdown => render_markdown(s, j, transcript),
         Format::Json if r.once => json::render(s, j, transcript, true),
         Format::Json | Format::Ndjson => json::render(s, j, transcript, false),
@@ -80,6 +83,7 @@ fn render_text(
     j: &SenderJudgement,
     p: &Palette,
     with_transcript: bool,
+    width: Option<usize>,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", summary_text(j, p));
@@ -98,7 +102,7 @@ fn render_text(
         } else {
             sanitize::line(&r.value)
         };
-        let shown = wrap(&safe, TEXT_WIDTH, LABEL_WIDTH + 2, &indent);
+        let shown = wrap_to(&safe, width, LABEL_WIDTH + 2, &indent);
         let _ = writeln!(
             out,
             "  {}{}",
@@ -126,7 +130,7 @@ fn findings_text(j: &SenderJudgement, p: &Palette, out: &mut String) {
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", p.paint("Findings", Tone::Strong));
     for v in views(j) {
-        crate::report::finding::text(&v, p, out);
+        crate::report::finding::text(&v, p, None, out);
     }
 }
 
@@ -162,7 +166,7 @@ fn render_markdown(s: &SenderSession, j: &SenderJudgement, with_transcript: bool
     let _ = writeln!(
         out,
         "### {}\n",
-        prose_line(&crate::diagnose::sender::sender_label(s))
+        server_line(&crate::diagnose::sender::sender_label(s))
     );
     let _ = writeln!(out, "| | |\n|---|---|");
     for r in rows(s) {

@@ -31,10 +31,11 @@ use table::{
     advice_without_import, column_header, dotnet_value, import_advice, os_line, protocol_rows,
 };
 
-/// Renders the audit in `format`; `p` colours text.
-pub fn render(audit: &Audit, format: Format, p: &Palette) -> String {
+/// Renders the audit in `format`; `p` colours text, `width` (a
+/// terminal's) wraps it (`None`: never wrapped).
+pub fn render(audit: &Audit, format: Format, p: &Palette, width: Option<usize>) -> String {
     match format {
-        Format::Text => text(audit, p),
+        Format::Text => text(audit, p, width),
         Format::Markdown => render_markdown(audit),
         Format::Json => json::render(audit, true),
         Format::Ndjson => json::render(audit, false),
@@ -164,12 +165,12 @@ pub fn render_text(audit: &Audit, color: bool) -> String {
     } else {
         Palette::plain()
     };
-    text(audit, &p)
+    text(audit, &p, Some(crate::report::style::wrap::TEXT_WIDTH))
 }
 
-fn text(audit: &Audit, p: &Palette) -> String {
+fn text(audit: &Audit, p: &Palette, width: Option<usize>) -> String {
     let head = crate::report::text::headline(verdict(audit), &summary(audit), p);
-    let mut out = paragraph(&head, "", "  ");
+    let mut out = paragraph(&head, "", "  ", width);
     out.push('\n');
     out.push_str(&p.paint("SCHANNEL audit", Tone::Strong));
     out.push('\n');
@@ -183,7 +184,12 @@ fn text(audit: &Audit, p: &Palette) -> String {
     out.push_str(&crate::report::text::table(&protocols_table(audit), p, ""));
     out.push('\n');
     for side in Side::ALL {
-        out.push_str(&paragraph(&format!("{side} = {}.", side.role()), "", "  "));
+        out.push_str(&paragraph(
+            &format!("{side} = {}.", side.role()),
+            "",
+            "  ",
+            width,
+        ));
     }
     out.push('\n');
     match &audit.dotnet {
@@ -198,7 +204,7 @@ fn text(audit: &Audit, p: &Palette) -> String {
     out.push_str(&p.paint("Findings", Tone::Strong));
     out.push('\n');
     for f in &audit.findings {
-        crate::report::finding::text(&view(f, "below"), p, &mut out);
+        crate::report::finding::text(&view(f, "below"), p, width, &mut out);
     }
     if audit.findings.is_empty() {
         out.push_str("  none\n");
@@ -218,6 +224,7 @@ fn text(audit: &Audit, p: &Palette) -> String {
             ),
             "",
             "",
+            width,
         ));
         out.push('\n');
         out.push_str(&sanitize::block(&String::from_utf8_lossy(&file.bytes)));

@@ -1,7 +1,8 @@
 //! The one word wrapper of the text renderers.
 
-/// Text is wrapped to this many columns where no terminal width is known
-/// (the `schannel` audit, the `listen` details).
+/// The width of the old `schannel::render_text` API, which knows no
+/// terminal. Commands wrap to the terminal's width, or not at all (see
+/// [`wrap_to`]).
 pub const TEXT_WIDTH: usize = 78;
 
 /// Columns `s` takes on a terminal: escape sequences (`\x1b[…m`) take none.
@@ -80,12 +81,22 @@ pub fn wrap(text: &str, width: usize, start: usize, indent: &str) -> String {
     out
 }
 
-/// [`wrap`] as a paragraph: `first` before the first line, `rest` before
-/// the others, a line end after the last.
-pub fn paragraph(text: &str, first: &str, rest: &str) -> String {
+/// [`wrap`] to a terminal's `width`, the rule of every text report: wrap
+/// where there is a terminal wide enough to be worth it (over 20 columns
+/// past the indent); `None` (pipes and files) never wraps or cuts.
+pub fn wrap_to(text: &str, width: Option<usize>, start: usize, indent: &str) -> String {
+    match width.filter(|w| *w > visible_width(indent) + 20) {
+        Some(width) => wrap(text, width, start, indent),
+        None => text.to_owned(),
+    }
+}
+
+/// [`wrap_to`] as a paragraph: `first` before the first line, `rest`
+/// before the others, a line end after the last.
+pub fn paragraph(text: &str, first: &str, rest: &str, width: Option<usize>) -> String {
     format!(
         "{first}{}\n",
-        wrap(text, TEXT_WIDTH, visible_width(first), rest)
+        wrap_to(text, width, visible_width(first), rest)
     )
 }
 
@@ -96,7 +107,7 @@ mod tests {
     #[test]
     fn wrap_breaks_at_the_width_and_keeps_long_words_whole() {
         let text = format!("{} {}", "word ".repeat(30), "x".repeat(100));
-        let wrapped = paragraph(&text, "  ", "  ");
+        let wrapped = paragraph(&text, "  ", "  ", Some(TEXT_WIDTH));
         for line in wrapped.lines() {
             assert!(
                 line.chars().count() <= TEXT_WIDTH || !line.trim().contains(' '),
@@ -112,7 +123,7 @@ mod tests {
             "{}'TLS 1.2' and 'TLS 1,2' stay whole, unterminated 'a b",
             "w ".repeat(37)
         );
-        let wrapped = paragraph(&text, "", "");
+        let wrapped = paragraph(&text, "", "", Some(TEXT_WIDTH));
         assert!(
             wrapped.contains("'TLS 1.2'") && wrapped.contains("'TLS 1,2'"),
             "{wrapped}"
@@ -135,5 +146,22 @@ mod tests {
         assert_eq!(visible_width("\x1b[1;31mFAIL\x1b[0m"), 4);
         let coloured = format!("\x1b[31m{}\x1b[0m {}", "a".repeat(10), "b".repeat(10));
         assert!(!wrap(&coloured, 21, 0, "").contains('\n'));
+    }
+
+    #[test]
+    fn without_a_terminal_nothing_is_wrapped() {
+        let text = "word ".repeat(40);
+        let text = text.trim_end();
+        assert_eq!(paragraph(text, "", "  ", None), format!("{text}\n"));
+        assert_eq!(wrap_to(text, None, 0, ""), text);
+        // A terminal: its width, whatever it is.
+        let wrapped = paragraph(text, "", "  ", Some(100));
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= 100),
+            "{wrapped}"
+        );
+        assert!(wrapped.lines().any(|l| l.chars().count() > 90), "{wrapped}");
+        // Too narrow to be worth it: not wrapped.
+        assert_eq!(wrap_to(text, Some(20), 0, "  "), text);
     }
 }
