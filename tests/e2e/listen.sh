@@ -46,13 +46,14 @@ LEGACY_CIPHERS=aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH:@SECLEVEL=0
 # ("-": none set). Expected from tlscheck: verdict, highest version,
 # offered versions (comma-separated; "-": no ClientHello), handshake result,
 # exit code. Without supported_versions (a client capped at TLS 1.2 or
-# below sends none) the offered list is what client_version implies under
-# the legacy negotiation: every version up to it.
+# below sends none) the hello states only its highest version
+# (client_version); which lower ones it would accept is not established,
+# so the offered list holds that one version.
 CASES=(
     # name       level protocols           verdict highest offered      handshake          exit
     "tls10       may   >=TLSv1,<=TLSv1     fail    1.0     1.0          closed_legacy_only 1"
-    "tls10_11    may   <=TLSv1.1           fail    1.1     1.0,1.1      closed_legacy_only 1"
-    "tls12       may   >=TLSv1.2,<=TLSv1.2 pass    1.2     1.0,1.1,1.2  completed          0"
+    "tls10_11    may   <=TLSv1.1           fail    1.1     1.1          closed_legacy_only 1"
+    "tls12       may   >=TLSv1.2,<=TLSv1.2 pass    1.2     1.2          completed          0"
     "tls12_13    may   >=TLSv1.2           pass    1.3     1.2,1.3      completed          0"
     "no_tls      none  -                   fail    -       -            not_reached        1"
 )
