@@ -241,7 +241,7 @@ id_table! {
     /// The ClientHello offered no TLS 1.2 or 1.3.
     SenderLegacyTlsOnly = "sender-legacy-tls-only" (Delivery, Error, NONE,
         "The sender offers only TLS 1.0/1.1 when it starts TLS; Office 365 requires TLS 1.2 and drops the connection",
-        "enable TLS 1.2 for sending (Windows: SCHANNEL TLS 1.2\\Client key) and restart");
+        "enable TLS 1.2 for sending (Windows: the SCHANNEL TLS 1.2\\Client key, then restart; Postfix: smtp_tls_protocols)");
     /// MAIL FROM before STARTTLS although STARTTLS was offered.
     SenderNoStarttls = "sender-no-starttls" (Delivery, Error, NONE,
         "The sender sent MAIL FROM without STARTTLS, although tlscheck offered it",
